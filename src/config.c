@@ -1,0 +1,177 @@
+/* The environment variables every program reads; see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define OFF(f) offsetof(struct kc_config, f)
+
+const struct config_var config_vars[] = {
+	{ "DATABASE_URL", CFG_STRING, "", 1, 0, 0, OFF(database_url),
+	  "libpq connection string or URI; empty uses libpq's PG* defaults" },
+	{ "APP_URL", CFG_URL, "http://127.0.0.1:8080", 0, 0, 0, OFF(app_url),
+	  "public origin of the app: CSRF origin check, Secure cookies" },
+	{ "KC_SOCKET", CFG_STRING, "/run/klaviyo-connect/fcgi.sock", 0, 0, 0,
+	  OFF(socket_path), "unix socket the FastCGI master binds" },
+	{ "KC_SOCKET_MODE", CFG_OCTAL, "0660", 0, 0, 0777, OFF(socket_mode),
+	  "permissions of that socket (nginx's user must be able to write)" },
+	{ "KC_WORKERS", CFG_INT, "0", 0, 0, 256, OFF(workers),
+	  "FastCGI worker processes; 0 means two per core" },
+	{ "LOG_LEVEL", CFG_LEVEL, "info", 0, 0, 0, OFF(log_level),
+	  "error, warn, info or debug" },
+	{ "SESSION_TTL_HOURS", CFG_INT, "168", 0, 1, 24 * 365, 
+	  OFF(session_ttl_hours), "lifetime of a login session" },
+	{ "LOGIN_MAX_FAILURES", CFG_INT, "5", 0, 1, 1000,
+	  OFF(login_max_failures), "failed logins per account per window" },
+	{ "LOGIN_MAX_FAILURES_IP", CFG_INT, "20", 0, 1, 100000,
+	  OFF(login_max_failures_ip),
+	  "failed logins per client address per window" },
+	{ "LOGIN_WINDOW_SECONDS", CFG_INT, "900", 0, 1, 86400,
+	  OFF(login_window_seconds), "window in which failures are counted" },
+	{ "LOGIN_LOCKOUT_SECONDS", CFG_INT, "900", 0, 1, 86400,
+	  OFF(login_lockout_seconds), "how long a throttled login waits" },
+	{ "KC_SQL_DIR", CFG_STRING, KC_SQLDIR, 0, 0, 0, OFF(sql_dir),
+	  "folder of sql/NNN_name.sql migrations" },
+	{ "KLAVIYO_BASE_URL", CFG_URL, "https://a.klaviyo.com", 0, 0, 0,
+	  OFF(klaviyo_base_url), "Klaviyo API origin (the sandbox in tests)" },
+	{ "KLAVIYO_REVISION", CFG_STRING, "2026-07-15", 0, 0, 0,
+	  OFF(klaviyo_revision), "Klaviyo API revision header" },
+	{ "KLAVIYO_CLIENT_ID", CFG_STRING, "", 0, 0, 0,
+	  OFF(klaviyo_client_id), "OAuth client id" },
+	{ "KLAVIYO_CLIENT_SECRET", CFG_STRING, "", 1, 0, 0,
+	  OFF(klaviyo_client_secret), "OAuth client secret" },
+	{ "REPORT_SERVER", CFG_STRING, "", 0, 0, 0, OFF(report_server),
+	  "external report server origin; empty uses the built-in one" },
+	{ "REPORT_SERVER_KEY", CFG_STRING, "", 1, 0, 0,
+	  OFF(report_server_key), "bearer key of the report server" },
+	{ "KC_MASTER_KEYS", CFG_STRING, "", 1, 0, 0, OFF(master_keys),
+	  "versioned AES-256 keys, e.g. 2:base64,1:base64" },
+};
+const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
+
+static int
+parse_long(const char *s, int base, long *out)
+{
+	char	*end;
+	long	 v;
+
+	if (*s == '\0')
+		return KC_ERR_CONFIG;
+	errno = 0;
+	v = strtol(s, &end, base);
+	if (errno != 0 || *end != '\0')
+		return KC_ERR_CONFIG;
+	*out = v;
+	return KC_OK;
+}
+
+int
+config_origin(const char *url, char *out, size_t outlen)
+{
+	const char	*p, *host;
+	size_t		 n;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return KC_ERR_CONFIG;
+	if (*host == '\0' || *host == '/')
+		return KC_ERR_CONFIG;
+	for (p = host; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p <= ' ' || *p == '@')
+			return KC_ERR_CONFIG;
+	n = (size_t)(p - url);
+	if (n + 1 > outlen)
+		return KC_ERR_CONFIG;
+	memcpy(out, url, n);
+	out[n] = '\0';
+	return KC_OK;
+}
+
+static int
+config_set(struct kc_config *cfg, const struct config_var *v,
+    const char *val, char *err, size_t errlen)
+{
+	char		*base = (char *)cfg;
+	long		 n;
+	char		 origin[512];
+	enum log_level	 lvl;
+
+	switch (v->type) {
+	case CFG_STRING:
+		*(const char **)(base + v->offset) = val;
+		return KC_OK;
+	case CFG_URL:
+		if (config_origin(val, origin, sizeof(origin)) != KC_OK) {
+			snprintf(err, errlen, "%s must be an http:// or "
+			    "https:// URL", v->name);
+			return KC_ERR_CONFIG;
+		}
+		*(const char **)(base + v->offset) = val;
+		return KC_OK;
+	case CFG_LEVEL:
+		if (log_level_parse(val, &lvl) != KC_OK) {
+			snprintf(err, errlen, "%s must be one of error, warn, "
+			    "info, debug", v->name);
+			return KC_ERR_CONFIG;
+		}
+		*(const char **)(base + v->offset) = val;
+		return KC_OK;
+	case CFG_INT:
+	case CFG_OCTAL:
+		if (parse_long(val, v->type == CFG_OCTAL ? 8 : 10, &n) !=
+		    KC_OK || n < v->min || n > v->max) {
+			snprintf(err, errlen, "%s must be a%s number from "
+			    "%ld to %ld", v->name,
+			    v->type == CFG_OCTAL ? "n octal" : "", v->min,
+			    v->max);
+			return KC_ERR_CONFIG;
+		}
+		*(long *)(base + v->offset) = n;
+		return KC_OK;
+	}
+	return KC_ERR_INTERNAL;
+}
+
+int
+config_load_from(struct kc_config *cfg, const char *(*get)(const char *),
+    char *err, size_t errlen)
+{
+	const struct config_var	*v;
+	const char		*val;
+	size_t			 i;
+	int			 rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < config_nvars; i++) {
+		v = &config_vars[i];
+		val = get(v->name);
+		if (val == NULL)
+			val = v->def;
+		if (val == NULL) {
+			snprintf(err, errlen, "%s is required", v->name);
+			return KC_ERR_CONFIG;
+		}
+		if ((rc = config_set(cfg, v, val, err, errlen)) != KC_OK)
+			return rc;
+	}
+	return KC_OK;
+}
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+int
+config_load(struct kc_config *cfg, char *err, size_t errlen)
+{
+	return config_load_from(cfg, env_get, err, errlen);
+}

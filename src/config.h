@@ -1,0 +1,61 @@
+/*
+ * Configuration from the environment, read once at start-up from one
+ * table (pgbouncer's CF_ABS table, tmux options-table.c).  A missing or
+ * malformed setting stops the program with one line naming the variable,
+ * never its value when the variable is secret.
+ */
+#ifndef KC_CONFIG_H
+#define KC_CONFIG_H
+
+#include <stddef.h>
+
+#include "kc_err.h"
+
+struct kc_config {
+	const char	*database_url;
+	const char	*app_url;
+	const char	*socket_path;
+	long		 socket_mode;
+	long		 workers;
+	const char	*log_level;
+	long		 session_ttl_hours;
+	long		 login_max_failures;
+	long		 login_max_failures_ip;
+	long		 login_window_seconds;
+	long		 login_lockout_seconds;
+	const char	*sql_dir;
+	const char	*klaviyo_base_url;
+	const char	*klaviyo_revision;
+	const char	*klaviyo_client_id;
+	const char	*klaviyo_client_secret;
+	const char	*report_server;
+	const char	*report_server_key;
+	const char	*master_keys;
+};
+
+enum config_type { CFG_STRING, CFG_URL, CFG_INT, CFG_OCTAL, CFG_LEVEL };
+
+struct config_var {
+	const char	*name;
+	enum config_type type;
+	const char	*def;		/* NULL: no default */
+	int		 secret;
+	long		 min, max;	/* CFG_INT, CFG_OCTAL */
+	size_t		 offset;
+	const char	*doc;
+};
+
+extern const struct config_var config_vars[];
+extern const size_t config_nvars;
+
+/* Fills cfg from getenv(); on error writes one line into err. */
+int	config_load(struct kc_config *, char *err, size_t errlen)
+	    KC_MUSTCHECK;
+/* The same with a lookup function instead of getenv (tests). */
+int	config_load_from(struct kc_config *, const char *(*)(const char *),
+	    char *err, size_t errlen) KC_MUSTCHECK;
+/* Parses "scheme://host[:port]" into an origin without a path. */
+int	config_origin(const char *url, char *out, size_t outlen)
+	    KC_MUSTCHECK;
+
+#endif

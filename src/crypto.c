@@ -1,0 +1,111 @@
+/* OpenSSL-backed helpers; see crypto.h. */
+#include "crypto.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+int
+crypto_random(void *p, size_t n)
+{
+	if (n > 0x7fffffff || RAND_bytes(p, (int)n) != 1)
+		return KC_ERR_CRYPTO;
+	return KC_OK;
+}
+
+void
+crypto_sha256(const void *p, size_t n, unsigned char out[32])
+{
+	SHA256(p, n, out);
+}
+
+void
+crypto_hex(const void *p, size_t n, char *out)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+crypto_sha256_hex(const void *p, size_t n, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char md[32];
+
+	crypto_sha256(p, n, md);
+	crypto_hex(md, sizeof(md), out);
+}
+
+int
+crypto_b64_encode(const void *p, size_t n, char *out, size_t outlen)
+{
+	if (n > 0x3fffffff || outlen < 4 * ((n + 2) / 3) + 1)
+		return KC_ERR_INTERNAL;
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return KC_OK;
+}
+
+int
+crypto_b64url_encode(const void *p, size_t n, char *out, size_t outlen)
+{
+	size_t	 len;
+	char	*c;
+	int	 rc;
+
+	if ((rc = crypto_b64_encode(p, n, out, outlen)) != KC_OK)
+		return rc;
+	len = strlen(out);
+	while (len > 0 && out[len - 1] == '=')
+		out[--len] = '\0';
+	for (c = out; *c; c++) {
+		if (*c == '+')
+			*c = '-';
+		else if (*c == '/')
+			*c = '_';
+	}
+	return KC_OK;
+}
+
+/* Decodes standard padded base64; *outn gets the exact decoded length. */
+int
+crypto_b64_decode(const char *in, unsigned char *out, size_t outlen,
+    size_t *outn)
+{
+	size_t	len = strlen(in), pad = 0;
+	int	n;
+
+	if (len == 0 || len % 4 != 0 || len > 0x3fffffff ||
+	    outlen < len / 4 * 3)
+		return KC_ERR_BAD_INPUT;
+	if (in[len - 1] == '=')
+		pad++;
+	if (in[len - 2] == '=')
+		pad++;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad)
+		return KC_ERR_BAD_INPUT;
+	*outn = (size_t)n - pad;
+	return KC_OK;
+}
+
+int
+crypto_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+crypto_wipe(void *p, size_t n)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, n);
+}

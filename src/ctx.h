@@ -1,0 +1,35 @@
+/*
+ * Everything a route handler sees of one request: configuration, the
+ * worker's database connection, the parsed request, the response under
+ * construction and, for authenticated routes, the user.
+ */
+#ifndef KC_CTX_H
+#define KC_CTX_H
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "db.h"
+#include "http_req.h"
+#include "http_resp.h"
+#include "router.h"
+#include "session.h"
+
+struct kc_ctx {
+	const struct kc_config	*cfg;
+	const char		*app_origin;	/* APP_URL's origin */
+	struct db		*db;
+	struct http_req		*req;
+	struct http_resp	*resp;
+	struct route_params	 params;
+	struct json_object	*body;		/* parsed JSON body or NULL */
+	int			 authed;
+	int			 via_cookie;
+	struct kc_user		 user;
+	char			 token[SESSION_TOKEN_LEN + 1];
+	/* Reads the declared body into req->body (worker-provided). */
+	int			(*read_body)(struct kc_ctx *, size_t);
+	void			*io;		/* the worker's FCGX_Request */
+};
+
+#endif

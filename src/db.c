@@ -1,0 +1,290 @@
+/* libpq connection with lazy prepared statements; see db.h. */
+#include "db.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define DB_MAX_STMTS 128
+#define DB_RETRY_MS 250		/* after a failed connect, wait this long */
+
+struct db {
+	PGconn		*conn;
+	char		*url;
+	char		*appname;
+	const char	*prepared[DB_MAX_STMTS];
+	int		 nprepared;
+	int		 in_tx;
+	int64_t		 last_fail_ms;
+	char		 sqlstate[6];
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+db_open(const char *url, const char *appname, struct db **out)
+{
+	struct db *db;
+
+	*out = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return KC_ERR_NOMEM;
+	if ((db->url = strdup(url ? url : "")) == NULL ||
+	    (db->appname = strdup(appname)) == NULL) {
+		db_close(db);
+		return KC_ERR_NOMEM;
+	}
+	*out = db;
+	return KC_OK;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->url);
+	free(db->appname);
+	free(db);
+}
+
+static void
+db_drop(struct db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->nprepared = 0;
+	db->in_tx = 0;
+}
+
+/* libpq notices (e.g. "relation already exists, skipping") stay quiet. */
+static void
+db_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgres: %.200s", msg);
+}
+
+int
+db_ensure(struct db *db)
+{
+	/* Defaults first: values in the URL itself override them. */
+	const char	*keys[] = { "connect_timeout", "options",
+	    "application_name", "dbname", NULL };
+	const char	*vals[] = { "3", "-c statement_timeout=30000",
+	    db->appname, db->url, NULL };
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return KC_OK;
+	db_drop(db);
+	if (db->last_fail_ms && now_ms() - db->last_fail_ms < DB_RETRY_MS)
+		return KC_ERR_DB_DOWN;
+	if (*db->url == '\0')
+		keys[3] = vals[3] = NULL;
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		/* libpq's message names host and reason, never a password. */
+		log_warnx("database connect failed: %.300s",
+		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		db_drop(db);
+		db->last_fail_ms = now_ms();
+		return KC_ERR_DB_DOWN;
+	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	db->last_fail_ms = 0;
+	return KC_OK;
+}
+
+static int
+db_result(struct db *db, PGresult *res)
+{
+	const char *state, *msg;
+
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		db->sqlstate[0] = '\0';
+		return KC_OK;
+	default:
+		break;
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return KC_ERR_DB_DOWN;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
+	    state ? state : "");
+	/* The primary message only: DETAIL may quote row values. */
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (strcmp(db->sqlstate, SQLSTATE_UNIQUE_VIOLATION) != 0)
+		log_warnx("query failed: %s %.300s", db->sqlstate,
+		    msg ? msg : "");
+	return KC_ERR_DB;
+}
+
+static int
+db_prepare(struct db *db, const char *sql, int nparams, int *idx)
+{
+	PGresult	*res;
+	char		 name[16];
+	int		 i, rc;
+
+	for (i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == sql) {
+			*idx = i;
+			return KC_OK;
+		}
+	if (db->nprepared == DB_MAX_STMTS)
+		return KC_ERR_INTERNAL;
+	i = db->nprepared;
+	snprintf(name, sizeof(name), "kc%d", i);
+	res = PQprepare(db->conn, name, sql, nparams, NULL);
+	rc = db_result(db, res);
+	PQclear(res);
+	if (rc != KC_OK)
+		return rc;
+	db->prepared[i] = sql;
+	db->nprepared++;
+	*idx = i;
+	return KC_OK;
+}
+
+static int
+db_query_once(struct db *db, const char *sql, int nparams,
+    const char *const *params, PGresult **out)
+{
+	PGresult	*res;
+	char		 name[16];
+	int		 idx, rc;
+
+	if ((rc = db_ensure(db)) != KC_OK)
+		return rc;
+	if ((rc = db_prepare(db, sql, nparams, &idx)) != KC_OK)
+		return rc;
+	snprintf(name, sizeof(name), "kc%d", idx);
+	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	if (res == NULL)
+		return PQstatus(db->conn) == CONNECTION_OK ? KC_ERR_NOMEM :
+		    KC_ERR_DB_DOWN;
+	if ((rc = db_result(db, res)) != KC_OK) {
+		PQclear(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return KC_OK;
+}
+
+int
+db_query(struct db *db, const char *sql, int nparams,
+    const char *const *params, PGresult **out)
+{
+	int rc, was_connected, in_tx = db->in_tx;
+
+	if (out)
+		*out = NULL;
+	was_connected = db->conn != NULL;
+	rc = db_query_once(db, sql, nparams, params, out);
+	if (rc != KC_ERR_DB_DOWN)
+		return rc;
+	db_drop(db);
+	/* A stale connection (server restarted): retry once, not in a tx. */
+	if (!was_connected || in_tx)
+		return rc;
+	db->last_fail_ms = 0;
+	return db_query_once(db, sql, nparams, params, out);
+}
+
+int
+db_exec_script(struct db *db, const char *sql, char *err, size_t errlen)
+{
+	PGresult	*res;
+	const char	*msg;
+	int		 rc;
+
+	if ((rc = db_ensure(db)) != KC_OK) {
+		snprintf(err, errlen, "database unavailable");
+		return rc;
+	}
+	res = PQexec(db->conn, sql);
+	if ((rc = db_result(db, res)) != KC_OK) {
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		snprintf(err, errlen, "%s", msg ? msg :
+		    PQerrorMessage(db->conn));
+		if (rc == KC_ERR_DB_DOWN)
+			db_drop(db);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+db_simple(struct db *db, const char *sql)
+{
+	char err[256];
+
+	return db_exec_script(db, sql, err, sizeof(err));
+}
+
+int
+db_begin(struct db *db)
+{
+	int rc;
+
+	if ((rc = db_simple(db, "BEGIN")) == KC_OK)
+		db->in_tx = 1;
+	return rc;
+}
+
+int
+db_commit(struct db *db)
+{
+	int rc = db_simple(db, "COMMIT");
+
+	db->in_tx = 0;
+	return rc;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		(void)db_simple(db, "ROLLBACK");
+	db->in_tx = 0;
+}
+
+const char *
+db_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+
+PGconn *
+db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+const char *
+db_val(const PGresult *res, int r, int c)
+{
+	if (PQgetisnull(res, r, c))
+		return NULL;
+	return PQgetvalue(res, r, c);
+}

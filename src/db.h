@@ -1,0 +1,47 @@
+/*
+ * One PostgreSQL connection per process, kept for life.  Statements are
+ * prepared on first use per connection, keyed by the address of their SQL
+ * text, so callers must pass string literals (static storage).  When the
+ * server goes away the next call reconnects; a statement outside a
+ * transaction is retried once on the new connection, so a PostgreSQL
+ * restart costs at most the requests made while it is really down.
+ */
+#ifndef KC_DB_H
+#define KC_DB_H
+
+#include <libpq-fe.h>
+
+#include "kc_err.h"
+
+struct db;
+
+int	db_open(const char *url, const char *appname, struct db **)
+	    KC_MUSTCHECK;
+void	db_close(struct db *);
+/* Connects when not connected: KC_OK or KC_ERR_DB_DOWN. */
+int	db_ensure(struct db *) KC_MUSTCHECK;
+/*
+ * Runs a prepared statement.  *out (when out is not NULL) gets the result
+ * for the caller to PQclear.  KC_ERR_DB_DOWN when the server is gone,
+ * KC_ERR_DB for a failed statement (see db_sqlstate).
+ */
+int	db_query(struct db *, const char *sql, int nparams,
+	    const char *const *params, PGresult **out) KC_MUSTCHECK;
+/* Runs SQL text with no parameters (several statements allowed). */
+int	db_exec_script(struct db *, const char *sql, char *err,
+	    size_t errlen) KC_MUSTCHECK;
+int	db_begin(struct db *) KC_MUSTCHECK;
+int	db_commit(struct db *) KC_MUSTCHECK;
+void	db_rollback(struct db *);
+/* SQLSTATE of the last failed statement, "" if none. */
+const char *db_sqlstate(const struct db *);
+PGconn	*db_conn(struct db *);
+
+/* Value of row r, column c, or NULL when SQL NULL. */
+const char *db_val(const PGresult *, int r, int c);
+
+#define SQLSTATE_UNIQUE_VIOLATION "23505"
+#define SQLSTATE_FOREIGN_KEY "23503"
+#define SQLSTATE_SERIALIZATION "40001"
+
+#endif

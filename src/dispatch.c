@@ -1,0 +1,164 @@
+/* The request pipeline; see dispatch.h. */
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "json_util.h"
+#include "log.h"
+
+int
+ctx_fail(struct kc_ctx *ctx, int rc, const char *msg)
+{
+	http_resp_error(ctx->resp, rc, msg);
+	return rc;
+}
+
+void
+ctx_reply(struct kc_ctx *ctx, int status, struct json_object *o)
+{
+	if (o == NULL) {
+		ctx_fail(ctx, KC_ERR_NOMEM, NULL);
+		return;
+	}
+	http_resp_json(ctx->resp, status, o);
+}
+
+int
+ctx_store_access(struct kc_ctx *ctx, int need, struct store_access *a)
+{
+	const char		*id = route_param(&ctx->params,
+	    "storePublicId");
+	struct json_object	*d;
+	int			 rc;
+
+	rc = perm_store_access(ctx->db, ctx->user.id, id ? id : "", a);
+	if (rc == KC_ERR_NOT_FOUND)
+		return ctx_fail(ctx, rc, "Store not found");
+	if (rc != KC_OK)
+		return ctx_fail(ctx, rc, NULL);
+	if (need == STORE_MANAGE &&
+	    !perm_can_manage(a->level, a->manage_integrations)) {
+		if ((d = json_object_new_object()) != NULL &&
+		    json_add_str(d, "method", ctx->req->method) == KC_OK &&
+		    json_add_str(d, "path", ctx->req->path) == KC_OK &&
+		    json_add_str(d, "role", a->role) == KC_OK &&
+		    audit_log(ctx->db, ctx->user.id, a->store_id,
+		    "permission_denied", "denied", ctx->req->remote_addr,
+		    d) != KC_OK)
+			log_warnx("audit of a permission denial failed");
+		json_object_put(d);
+		perm_access_clear(a);
+		return ctx_fail(ctx, KC_ERR_FORBIDDEN,
+		    "Insufficient permissions");
+	}
+	return KC_OK;
+}
+
+/* Bearer first (scripts), then the session cookie (browsers). */
+static int
+authenticate(struct kc_ctx *ctx)
+{
+	const char	*authz = http_req_param(ctx->req, "HTTP_AUTHORIZATION");
+	const char	*cookie = http_req_param(ctx->req, "HTTP_COOKIE");
+	int		 rc;
+
+	if (http_bearer_get(authz, ctx->token, sizeof(ctx->token)) == KC_OK)
+		ctx->via_cookie = 0;
+	else if (http_cookie_get(cookie, SESSION_COOKIE, ctx->token,
+	    sizeof(ctx->token)) == KC_OK)
+		ctx->via_cookie = 1;
+	else
+		return ctx_fail(ctx, KC_ERR_UNAUTHORIZED,
+		    "Sign in to continue");
+	rc = session_lookup(ctx->db, ctx->token, &ctx->user);
+	if (rc == KC_ERR_UNAUTHORIZED)
+		return ctx_fail(ctx, rc, "Your session has expired or is "
+		    "invalid; sign in again");
+	if (rc != KC_OK)
+		return ctx_fail(ctx, rc, NULL);
+	ctx->authed = 1;
+	return KC_OK;
+}
+
+static int
+read_json_body(struct kc_ctx *ctx, unsigned flags)
+{
+	struct http_req	*req = ctx->req;
+	char		 err[256];
+	int		 rc;
+
+	if (req->content_length > HTTP_BODY_MAX)
+		return ctx_fail(ctx, KC_ERR_TOO_LARGE, NULL);
+	if (req->content_length <= 0 && !(flags & RT_BODY))
+		return KC_OK;
+	if (!http_is_json_type(req->content_type))
+		return ctx_fail(ctx, KC_ERR_MEDIA_TYPE, NULL);
+	if (req->content_length <= 0)
+		return ctx_fail(ctx, KC_ERR_BAD_INPUT,
+		    "Request body is empty; expected a JSON object");
+	if ((rc = ctx->read_body(ctx, (size_t)req->content_length)) != KC_OK)
+		return ctx_fail(ctx, rc, rc == KC_ERR_BAD_INPUT ?
+		    "Request body is shorter than its Content-Length" : NULL);
+	rc = json_parse_object(req->body, req->body_len, &ctx->body, err,
+	    sizeof(err));
+	if (rc != KC_OK)
+		return ctx_fail(ctx, rc, err);
+	return KC_OK;
+}
+
+/*
+ * CSRF: a state-changing request with an Origin must come from APP_URL,
+ * and one that a browser could send on its own (cookie or no session)
+ * must be application/json, which a cross-site form cannot produce.
+ */
+static int
+check_csrf(struct kc_ctx *ctx, unsigned flags)
+{
+	const char *origin = http_req_param(ctx->req, "HTTP_ORIGIN");
+
+	if (!(flags & RT_MUTATES))
+		return KC_OK;
+	if (!http_origin_allowed(origin, ctx->app_origin))
+		return ctx_fail(ctx, KC_ERR_FORBIDDEN, "Cross-origin request "
+		    "refused: the Origin does not match APP_URL");
+	if ((ctx->via_cookie || !(flags & RT_AUTH)) &&
+	    !http_is_json_type(ctx->req->content_type))
+		return ctx_fail(ctx, KC_ERR_MEDIA_TYPE,
+		    "State-changing requests must be sent as "
+		    "application/json");
+	return KC_OK;
+}
+
+void
+dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
+{
+	const struct route	*rt;
+	char			 allow[128];
+	int			 rc;
+
+	rc = router_match(routes, n, ctx->req->method, ctx->req->path, &rt,
+	    &ctx->params, allow, sizeof(allow));
+	if (rc == KC_ERR_NOT_FOUND) {
+		ctx_fail(ctx, rc, "No such route");
+		return;
+	}
+	if (rc == KC_ERR_METHOD) {
+		ctx_fail(ctx, rc, NULL);
+		if (http_resp_header(ctx->resp, "Allow", "%s", allow) !=
+		    KC_OK)
+			ctx_fail(ctx, KC_ERR_INTERNAL, NULL);
+		return;
+	}
+	if ((rt->flags & (RT_BODY | RT_BODY_OPT)) &&
+	    read_json_body(ctx, rt->flags) != KC_OK)
+		return;
+	if ((rt->flags & RT_AUTH) && authenticate(ctx) != KC_OK)
+		return;
+	if (check_csrf(ctx, rt->flags) != KC_OK)
+		return;
+	rc = rt->handler(ctx);
+	if (rc != KC_OK && ctx->resp->err == KC_OK)
+		ctx_fail(ctx, rc, NULL);
+}

@@ -1,0 +1,30 @@
+/*
+ * The request pipeline between the FastCGI loop and the handlers: route
+ * match (404/405), body limits (413), content type (415), JSON parsing
+ * (400), database (503), session (401), CSRF (403/415), then the handler.
+ * Handler helpers for store routes live here too, so the permission check
+ * is written once.
+ */
+#ifndef KC_DISPATCH_H
+#define KC_DISPATCH_H
+
+#include "ctx.h"
+#include "perm.h"
+
+void	dispatch(struct kc_ctx *, const struct route *, size_t);
+
+#define STORE_READ 0
+#define STORE_MANAGE 1
+/*
+ * Resolves {storePublicId} for the signed-in user.  On failure the error
+ * response is already set (404 unknown store, 403 with an audit row for a
+ * role that may not manage) and the kc_err is returned.
+ */
+int	ctx_store_access(struct kc_ctx *, int need, struct store_access *)
+	    KC_MUSTCHECK;
+/* Sets a 200 (or status) JSON response; an error response on failure. */
+void	ctx_reply(struct kc_ctx *, int status, struct json_object *);
+/* Sets the error response for rc; returns rc. */
+int	ctx_fail(struct kc_ctx *, int rc, const char *msg);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * klaviyo-connect-fcgi: the FastCGI master.  It binds the unix socket
+ * nginx talks to, forks N single-threaded workers that accept on it,
+ * replaces a worker that dies, and on SIGTERM lets every worker finish
+ * its request in flight before exiting (DESIGN.md 1).
+ */
+#include "kc_autoconf.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "worker.h"
+
+#define MAX_WORKERS 256
+#define DRAIN_SECONDS 30
+#define LISTEN_BACKLOG 1024
+
+static volatile sig_atomic_t	stopping;
+static pid_t			workers[MAX_WORKERS];
+static time_t			started[MAX_WORKERS];
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: klaviyo-connect-fcgi [-h] [-V]\n"
+	    "\n"
+	    "FastCGI server of klaviyo-connect.  Binds KC_SOCKET, forks\n"
+	    "KC_WORKERS workers (default two per core) and serves the JSON\n"
+	    "API behind nginx.  All settings come from the environment;\n"
+	    "see klaviyo-connect-fcgi(8).\n"
+	    "\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version\n");
+}
+
+static pid_t
+spawn(int fd, const struct kc_config *cfg, const char *origin)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* Child: die with the master, never outlive it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(0);
+	signal(SIGCHLD, SIG_DFL);
+	_exit(worker_run(fd, cfg, origin));
+}
+
+static int
+slot_of(pid_t pid, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (workers[i] == pid)
+			return (int)i;
+	return -1;
+}
+
+static void
+drain(long n)
+{
+	struct timespec	 tick = { 0, 50 * 1000 * 1000 };
+	long		 i, alive;
+	int		 waited;
+	pid_t		 pid;
+
+	for (i = 0; i < n; i++)
+		if (workers[i] > 0)
+			kill(workers[i], SIGTERM);
+	for (waited = 0; waited < DRAIN_SECONDS * 20; waited++) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			if ((i = slot_of(pid, n)) >= 0)
+				workers[i] = 0;
+		for (alive = 0, i = 0; i < n; i++)
+			alive += workers[i] > 0;
+		if (alive == 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	log_warnx("workers still busy after %d s, killing them",
+	    DRAIN_SECONDS);
+	for (i = 0; i < n; i++)
+		if (workers[i] > 0)
+			kill(workers[i], SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kc_config	 cfg;
+	struct sigaction	 sa;
+	enum log_level		 lvl;
+	char			 err[256], origin[512];
+	long			 n, i;
+	int			 fd, ch, status, slot;
+	pid_t			 pid;
+	struct timespec		 pause = { 1, 0 };
+
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("klaviyo-connect-fcgi %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(&cfg, err, sizeof(err)) != KC_OK ||
+	    config_origin(cfg.app_url, origin, sizeof(origin)) != KC_OK) {
+		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);
+		return 1;
+	}
+	(void)log_level_parse(cfg.log_level, &lvl);
+	log_init("fcgi", lvl);
+	n = cfg.workers ? cfg.workers : 2 * sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 2;
+	if (n > MAX_WORKERS)
+		n = MAX_WORKERS;
+
+	if (FCGX_Init() != 0) {
+		log_error("FastCGI initialisation failed");
+		return 1;
+	}
+	/* A socket left by a killed master would make bind() fail. */
+	if (unlink(cfg.socket_path) == -1 && errno != ENOENT) {
+		log_warn("cannot remove old socket %s", cfg.socket_path);
+		return 1;
+	}
+	if ((fd = FCGX_OpenSocket(cfg.socket_path, LISTEN_BACKLOG)) < 0) {
+		log_warn("cannot listen on %s", cfg.socket_path);
+		return 1;
+	}
+	if (chmod(cfg.socket_path, (mode_t)cfg.socket_mode) == -1) {
+		log_warn("chmod %s", cfg.socket_path);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (i = 0; i < n; i++) {
+		if ((workers[i] = spawn(fd, &cfg, origin)) < 0) {
+			log_warn("fork");
+			workers[i] = 0;
+		}
+		started[i] = time(NULL);
+	}
+	log_info("listening on %s with %ld workers", cfg.socket_path, n);
+
+	while (!stopping) {
+		pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno != EINTR && errno != ECHILD)
+				log_warn("waitpid");
+			if (errno == ECHILD)
+				nanosleep(&pause, NULL);
+		} else if ((slot = slot_of(pid, n)) >= 0) {
+			if (WIFSIGNALED(status))
+				log_error("worker %d killed by signal %d, "
+				    "replacing it", (int)pid,
+				    WTERMSIG(status));
+			else
+				log_warnx("worker %d exited with %d, "
+				    "replacing it", (int)pid,
+				    WEXITSTATUS(status));
+			workers[slot] = 0;
+		}
+		if (stopping)
+			break;
+		/* Refill empty slots; a worker dying at once is throttled. */
+		for (i = 0; i < n; i++) {
+			if (workers[i] > 0)
+				continue;
+			if (time(NULL) - started[i] < 1)
+				nanosleep(&pause, NULL);
+			if ((workers[i] = spawn(fd, &cfg, origin)) < 0) {
+				log_warn("fork");
+				workers[i] = 0;
+			}
+			started[i] = time(NULL);
+		}
+	}
+	log_info("draining %ld workers", n);
+	drain(n);
+	close(fd);
+	unlink(cfg.socket_path);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,134 @@
+/* scrypt password hashing; see password.h. */
+#include "password.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "crypto.h"
+
+/* N = 2^15, r = 8, p = 1: about 32 MiB and 50 ms on our machine. */
+#define SCRYPT_LN 15
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+#define SALT_LEN 16
+#define HASH_LEN 32
+#define SCRYPT_MAXMEM (128ULL * 1024 * 1024)
+
+static int
+derive(const char *pw, const unsigned char *salt, size_t saltlen,
+    unsigned ln, unsigned r, unsigned p, unsigned char out[HASH_LEN])
+{
+	if (ln < 10 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16)
+		return KC_ERR_BAD_INPUT;
+	if (EVP_PBE_scrypt(pw, strlen(pw), salt, saltlen,
+	    (uint64_t)1 << ln, r, p, SCRYPT_MAXMEM, out, HASH_LEN) != 1)
+		return KC_ERR_CRYPTO;
+	return KC_OK;
+}
+
+int
+password_hash(const char *pw, char *out, size_t outlen)
+{
+	unsigned char	 salt[SALT_LEN], hash[HASH_LEN];
+	char		 s64[32], h64[64];
+	int		 rc, n;
+
+	if ((rc = crypto_random(salt, sizeof(salt))) != KC_OK)
+		return rc;
+	if ((rc = derive(pw, salt, sizeof(salt), SCRYPT_LN, SCRYPT_R,
+	    SCRYPT_P, hash)) != KC_OK)
+		return rc;
+	if ((rc = crypto_b64url_encode(salt, sizeof(salt), s64,
+	    sizeof(s64))) != KC_OK ||
+	    (rc = crypto_b64url_encode(hash, sizeof(hash), h64,
+	    sizeof(h64))) != KC_OK)
+		goto out;
+	n = snprintf(out, outlen, "scrypt$%d$%d$%d$%s$%s", SCRYPT_LN,
+	    SCRYPT_R, SCRYPT_P, s64, h64);
+	rc = (n < 0 || (size_t)n >= outlen) ? KC_ERR_INTERNAL : KC_OK;
+out:
+	crypto_wipe(hash, sizeof(hash));
+	return rc;
+}
+
+/* base64url (no padding) back to bytes; the lengths here are fixed. */
+static int
+b64url_decode(const char *in, size_t inlen, unsigned char *out,
+    size_t want)
+{
+	char	 tmp[128];
+	size_t	 i, n;
+
+	if (inlen + 4 >= sizeof(tmp))
+		return KC_ERR_BAD_INPUT;
+	for (i = 0; i < inlen; i++) {
+		if (in[i] == '-')
+			tmp[i] = '+';
+		else if (in[i] == '_')
+			tmp[i] = '/';
+		else
+			tmp[i] = in[i];
+	}
+	while (i % 4 != 0)
+		tmp[i++] = '=';
+	tmp[i] = '\0';
+	{
+		unsigned char dec[96];
+
+		if (crypto_b64_decode(tmp, dec, sizeof(dec), &n) != KC_OK ||
+		    n != want)
+			return KC_ERR_BAD_INPUT;
+		memcpy(out, dec, want);
+	}
+	return KC_OK;
+}
+
+int
+password_verify(const char *pw, const char *enc)
+{
+	unsigned char	 salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN];
+	unsigned	 ln, r, p;
+	const char	*s, *h;
+	int		 off = 0, rc;
+
+	if (sscanf(enc, "scrypt$%u$%u$%u$%n", &ln, &r, &p, &off) != 3 ||
+	    off == 0)
+		return KC_ERR_UNAUTHORIZED;
+	s = enc + off;
+	if ((h = strchr(s, '$')) == NULL)
+		return KC_ERR_UNAUTHORIZED;
+	if (b64url_decode(s, (size_t)(h - s), salt, sizeof(salt)) != KC_OK ||
+	    b64url_decode(h + 1, strlen(h + 1), want, sizeof(want)) != KC_OK)
+		return KC_ERR_UNAUTHORIZED;
+	if ((rc = derive(pw, salt, sizeof(salt), ln, r, p, got)) != KC_OK)
+		return rc == KC_ERR_BAD_INPUT ? KC_ERR_UNAUTHORIZED : rc;
+	rc = crypto_equal(got, want, HASH_LEN) ? KC_OK : KC_ERR_UNAUTHORIZED;
+	crypto_wipe(got, sizeof(got));
+	return rc;
+}
+
+void
+password_burn(const char *pw)
+{
+	static const unsigned char	salt[SALT_LEN];
+	unsigned char			out[HASH_LEN];
+
+	if (derive(pw, salt, sizeof(salt), SCRYPT_LN, SCRYPT_R, SCRYPT_P,
+	    out) == KC_OK)
+		crypto_wipe(out, sizeof(out));
+}
+
+const char *
+password_policy(const char *pw)
+{
+	size_t n = strlen(pw);
+
+	if (n < PASSWORD_MIN_LEN)
+		return "Password must be at least 10 characters";
+	if (n > PASSWORD_MAX_LEN)
+		return "Password must be at most 1024 characters";
+	return NULL;
+}

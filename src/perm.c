@@ -1,0 +1,81 @@
+/* Store permissions; see perm.h. */
+#include "perm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The highest role wins when several seats reach the same store. */
+static const char SQL_ACCESS[] =
+    "SELECT s.id, s.public_id, s.name, r.name, r.level,"
+    " coalesce(r.permissions #> '{stores,manage_integrations}' = 'true',"
+    " false), s.klaviyo_integration::text"
+    " FROM stores s"
+    " JOIN seat_store_access a ON a.store_id = s.id"
+    " JOIN contract_seats c ON c.id = a.seat_id"
+    " JOIN roles r ON r.id = a.role_id"
+    " WHERE s.public_id = $1 AND c.user_id = $2"
+    " ORDER BY r.level DESC LIMIT 1";
+
+int
+perm_public_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		    s[i] == '_'))
+			return 0;
+	return i >= 1 && i <= STORE_PUBLIC_ID_MAX;
+}
+
+int
+perm_can_manage(int level, int manage_flag)
+{
+	return manage_flag && level >= PERM_MANAGE_MIN_LEVEL;
+}
+
+void
+perm_access_clear(struct store_access *a)
+{
+	free(a->integration);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+perm_store_access(struct db *db, long long user_id, const char *public_id,
+    struct store_access *a)
+{
+	char		 uid[24];
+	const char	*params[2] = { public_id, uid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!perm_public_id_valid(public_id))
+		return KC_ERR_NOT_FOUND;
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	if ((rc = db_query(db, SQL_ACCESS, 2, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		rc = KC_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((a->integration = strdup(PQgetvalue(res, 0, 6))) == NULL) {
+		rc = KC_ERR_NOMEM;
+		goto out;
+	}
+	a->store_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(a->public_id, sizeof(a->public_id), "%s",
+	    PQgetvalue(res, 0, 1));
+	snprintf(a->name, sizeof(a->name), "%s", PQgetvalue(res, 0, 2));
+	snprintf(a->role, sizeof(a->role), "%s", PQgetvalue(res, 0, 3));
+	a->level = (int)strtol(PQgetvalue(res, 0, 4), NULL, 10);
+	a->manage_integrations = PQgetvalue(res, 0, 5)[0] == 't';
+	rc = KC_OK;
+out:
+	PQclear(res);
+	return rc;
+}

@@ -1,0 +1,13 @@
+/* Every route of the JSON API in one table; handlers live in route_*.c. */
+#include "routes.h"
+
+const struct route routes[] = {
+	{ "POST", "/api/auth/login", RT_BODY | RT_MUTATES, route_login },
+	{ "POST", "/api/auth/logout", RT_BODY_OPT | RT_MUTATES,
+	  route_logout },
+	{ "GET", "/api/me", RT_AUTH, route_me },
+	{ "GET", "/api/health", 0, route_health },
+	{ "GET", "/api/store/{storePublicId}/klaviyo-connect", RT_AUTH,
+	  route_connect_get },
+};
+const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

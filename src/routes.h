@@ -1,0 +1,18 @@
+/* The route table of klaviyo-connect-fcgi (DESIGN.md 3). */
+#ifndef KC_ROUTES_H
+#define KC_ROUTES_H
+
+#include <stddef.h>
+
+#include "router.h"
+
+extern const struct route routes[];
+extern const size_t nroutes;
+
+int	route_login(struct kc_ctx *);
+int	route_logout(struct kc_ctx *);
+int	route_me(struct kc_ctx *);
+int	route_health(struct kc_ctx *);
+int	route_connect_get(struct kc_ctx *);
+
+#endif

@@ -1,0 +1,103 @@
+/* Login sessions; see session.h. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+static const char SQL_CREATE[] =
+    "INSERT INTO sessions (token_hash, user_id, expires_at)"
+    " VALUES (decode($1, 'hex'), $2, now() + make_interval(hours => $3))";
+static const char SQL_PURGE[] =
+    "DELETE FROM sessions WHERE user_id = $1 AND expires_at < now()";
+static const char SQL_LOOKUP[] =
+    "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds'"
+    " FROM sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()";
+static const char SQL_TOUCH[] =
+    "UPDATE sessions SET last_seen_at = now()"
+    " WHERE token_hash = decode($1, 'hex')";
+static const char SQL_DELETE[] =
+    "DELETE FROM sessions WHERE token_hash = decode($1, 'hex')";
+
+int
+session_token_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		    s[i] == '_'))
+			return 0;
+	return i == SESSION_TOKEN_LEN;
+}
+
+int
+session_create(struct db *db, long long user_id, long ttl_hours,
+    char token[SESSION_TOKEN_LEN + 1])
+{
+	unsigned char	 raw[32];
+	char		 hash[SHA256_HEX_LEN + 1], uid[24], ttl[24];
+	const char	*params[3] = { hash, uid, ttl };
+	int		 rc;
+
+	token[0] = '\0';
+	if ((rc = crypto_random(raw, sizeof(raw))) != KC_OK)
+		return rc;
+	rc = crypto_b64url_encode(raw, sizeof(raw), token,
+	    SESSION_TOKEN_LEN + 1);
+	crypto_wipe(raw, sizeof(raw));
+	if (rc != KC_OK)
+		return rc;
+	crypto_sha256_hex(token, SESSION_TOKEN_LEN, hash);
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_hours);
+	if ((rc = db_query(db, SQL_PURGE, 1, &params[1], NULL)) != KC_OK ||
+	    (rc = db_query(db, SQL_CREATE, 3, params, NULL)) != KC_OK)
+		crypto_wipe(token, SESSION_TOKEN_LEN + 1);
+	return rc;
+}
+
+int
+session_lookup(struct db *db, const char *token, struct kc_user *u)
+{
+	char		 hash[SHA256_HEX_LEN + 1];
+	const char	*params[1] = { hash };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	memset(u, 0, sizeof(*u));
+	if (!session_token_valid(token))
+		return KC_ERR_UNAUTHORIZED;
+	crypto_sha256_hex(token, strlen(token), hash);
+	if ((rc = db_query(db, SQL_LOOKUP, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		rc = KC_ERR_UNAUTHORIZED;
+		goto out;
+	}
+	u->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(u->email, sizeof(u->email), "%s", PQgetvalue(res, 0, 1));
+	/* Touch at most once a minute: no write on every request. */
+	if (PQgetvalue(res, 0, 2)[0] == 't')
+		rc = db_query(db, SQL_TOUCH, 1, params, NULL);
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+session_delete(struct db *db, const char *token)
+{
+	char		 hash[SHA256_HEX_LEN + 1];
+	const char	*params[1] = { hash };
+
+	if (!session_token_valid(token))
+		return KC_OK;
+	crypto_sha256_hex(token, strlen(token), hash);
+	return db_query(db, SQL_DELETE, 1, params, NULL);
+}

@@ -1,0 +1,32 @@
+/*
+ * Login sessions (DESIGN.md 2): a 32-byte random token, base64url, handed
+ * to the client as a cookie or used as a Bearer token; only its SHA-256
+ * is stored, so the sessions table cannot be replayed.
+ */
+#ifndef KC_SESSION_H
+#define KC_SESSION_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "kc_err.h"
+
+#define SESSION_TOKEN_LEN 43	/* base64url of 32 bytes */
+#define SESSION_COOKIE "kc_session"
+#define EMAIL_MAX 254
+
+struct kc_user {
+	long long	id;
+	char		email[EMAIL_MAX + 1];
+};
+
+int	session_create(struct db *, long long user_id, long ttl_hours,
+	    char token[SESSION_TOKEN_LEN + 1]) KC_MUSTCHECK;
+/* KC_ERR_UNAUTHORIZED when unknown, expired or malformed. */
+int	session_lookup(struct db *, const char *token, struct kc_user *)
+	    KC_MUSTCHECK;
+int	session_delete(struct db *, const char *token) KC_MUSTCHECK;
+/* 1 when s has the shape of a token (43 base64url characters). */
+int	session_token_valid(const char *);
+
+#endif

@@ -1,0 +1,157 @@
+/* The FastCGI request loop of one worker; see worker.h. */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "dispatch.h"
+#include "log.h"
+#include "routes.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static int
+read_body(struct kc_ctx *ctx, size_t len)
+{
+	FCGX_Request	*fr = ctx->io;
+	int		 n;
+
+	if ((ctx->req->body = malloc(len + 1)) == NULL)
+		return KC_ERR_NOMEM;
+	n = FCGX_GetStr(ctx->req->body, (int)len, fr->in);
+	if (n < 0 || (size_t)n != len)
+		return KC_ERR_BAD_INPUT;
+	ctx->req->body[len] = '\0';
+	ctx->req->body_len = len;
+	return KC_OK;
+}
+
+static double
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void
+handle(FCGX_Request *fr, struct db *db, const struct kc_config *cfg,
+    const char *app_origin)
+{
+	struct http_req		 req;
+	struct http_resp	 resp;
+	struct kc_ctx		 ctx;
+	struct buf		 out;
+	struct timespec		 t0;
+	char			 path[256], method[16];
+	int			 rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	http_resp_init(&resp);
+	buf_init(&out, 4 * 1024 * 1024);
+	memset(&ctx, 0, sizeof(ctx));
+	rc = http_req_parse(&req, fr->envp);
+	log_set_request_id(req.request_id);
+	ctx.cfg = cfg;
+	ctx.app_origin = app_origin;
+	ctx.db = db;
+	ctx.req = &req;
+	ctx.resp = &resp;
+	ctx.read_body = read_body;
+	ctx.io = fr;
+	if (rc != KC_OK)
+		http_resp_error(&resp, rc, "No such route");
+	else
+		dispatch(&ctx, routes, nroutes);
+	if (http_resp_header(&resp, "X-Request-Id", "%s", req.request_id) !=
+	    KC_OK || http_resp_format(&resp, &out) != KC_OK) {
+		buf_reset(&out);
+		buf_free(&out);
+		buf_init(&out, 1024);
+		if (buf_puts(&out, "Status: 500 Internal Server Error\r\n"
+		    "Content-Type: application/json\r\n\r\n"
+		    "{\"success\":false,\"error\":\"Internal error\","
+		    "\"code\":\"internal_error\"}") != KC_OK)
+			log_error("cannot format a response");
+	}
+	if (out.len > 0 && FCGX_PutStr(out.data, (int)out.len, fr->out) < 0)
+		log_warnx("client went away before the response was sent");
+	log_info("%s %s %d %.2fms",
+	    log_escape(req.method, method, sizeof(method)),
+	    log_escape(req.path, path, sizeof(path)), resp.status,
+	    elapsed_ms(&t0));
+	log_set_request_id(NULL);
+	if (ctx.via_cookie || ctx.authed)
+		memset(ctx.token, 0, sizeof(ctx.token));
+	json_object_put(ctx.body);
+	buf_free(&out);
+	http_resp_free(&resp);
+	http_req_free(&req);
+}
+
+int
+worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin)
+{
+	FCGX_Request		 fr;
+	struct db		*db = NULL;
+	struct sigaction	 sa;
+	sigset_t		 term, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: accept() must wake */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("FastCGI initialisation failed");
+		return 1;
+	}
+	if (db_open(cfg->database_url, "klaviyo-connect-fcgi", &db) != KC_OK) {
+		log_error("out of memory");
+		return 1;
+	}
+	/* Connect now if we can; a database that is down is not fatal. */
+	if (db_ensure(db) != KC_OK)
+		log_warnx("database not reachable yet; will retry per request");
+	while (!stopping) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (stopping)
+				break;
+			if (errno == EINTR)
+				continue;
+			log_warn("accept failed");
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+			continue;
+		}
+		/* A request in flight is finished before SIGTERM acts. */
+		sigprocmask(SIG_BLOCK, &term, &old);
+		handle(&fr, db, cfg, app_origin);
+		FCGX_Finish_r(&fr);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	FCGX_Free(&fr, 0);
+	db_close(db);
+	return 0;
+}
