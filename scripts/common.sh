@@ -1,0 +1,215 @@
+# Shared by scripts/stack, scripts/test and tests/integration/run.sh:
+# dependencies, build, and starting/stopping PostgreSQL, the FastCGI
+# workers and nginx as an unprivileged user in a state folder.
+# shellcheck shell=bash
+
+KC_ROOT=${KC_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+KC_SVC_USER_NAME=klaviyo-connect
+
+# Debian 12 packages the build, the tests and the stack need.
+KC_DEB_PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev
+libcurl4-openssl-dev libjson-c-dev libpq-dev libssl-dev check postgresql
+nginx-light curl ca-certificates util-linux procps"
+
+kc_die() { echo "error: $*" >&2; exit 1; }
+kc_say() { echo "==> $*" >&2; }
+
+kc_install_deps() {
+	local missing="" p
+	for p in $KC_DEB_PACKAGES ${KC_EXTRA_PACKAGES:-}; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		kc_die "missing packages:$missing (as root: apt-get install$missing)"
+	fi
+	kc_say "installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# kc_build BUILDDIR [configure flags...]: configure once per flag set, make.
+kc_build() {
+	local dir=$1; shift
+	local flags="$*"
+	[ -x "$KC_ROOT/configure" ] || (cd "$KC_ROOT" && autoreconf -fi >/dev/null 2>&1) ||
+	    kc_die "autoreconf failed"
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ "$(cat "$dir/.kc-flags" 2>/dev/null)" != "$flags" ]; then
+		kc_say "configuring $dir ($flags)"
+		# shellcheck disable=SC2086
+		(cd "$dir" && "$KC_ROOT/configure" $flags >configure.out 2>&1) ||
+		    { tail -20 "$dir/configure.out" >&2; kc_die "configure failed"; }
+		echo "$flags" >"$dir/.kc-flags"
+	fi
+	kc_say "building in $dir"
+	make -C "$dir" -j"$(nproc)" >"$dir/make.out" 2>&1 ||
+	    { grep -E 'error|Error' "$dir/make.out" | head -30 >&2; kc_die "build failed"; }
+}
+
+# The user every service runs as: PostgreSQL refuses to run as root.
+kc_svc_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		id -un
+		return
+	fi
+	if ! id "$KC_SVC_USER_NAME" >/dev/null 2>&1; then
+		useradd --system --home-dir /nonexistent --no-create-home \
+		    --shell /usr/sbin/nologin "$KC_SVC_USER_NAME"
+	fi
+	echo "$KC_SVC_USER_NAME"
+}
+
+# kc_as_svc CMD...: run a command as the service user, environment kept.
+kc_as_svc() {
+	if [ "$(id -u)" -ne 0 ]; then
+		"$@"
+	else
+		setpriv --reuid="$KC_SVC_USER_NAME" --regid="$KC_SVC_USER_NAME" \
+		    --clear-groups -- "$@"
+	fi
+}
+
+kc_pg_bin() {
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -x "$d/initdb" ] || kc_die "PostgreSQL server not found (apt-get install postgresql)"
+	echo "$d"
+}
+
+# kc_pg_init STATE: a cluster in STATE/pg, socket in STATE/run, user kc.
+kc_pg_init() {
+	local st=$1 bin
+	bin=$(kc_pg_bin)
+	[ -f "$st/pg/PG_VERSION" ] && return 0
+	kc_say "creating PostgreSQL cluster in $st/pg"
+	kc_as_svc "$bin/initdb" -D "$st/pg" -U kc --auth=trust --nosync \
+	    -E UTF8 --locale=C >"$st/log/initdb.log" 2>&1 ||
+	    { cat "$st/log/initdb.log" >&2; kc_die "initdb failed"; }
+	cat >>"$st/pg/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$st/run'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+shared_buffers = 128MB
+log_min_messages = warning
+CONF
+}
+
+kc_pg_start() {
+	local st=$1 bin
+	bin=$(kc_pg_bin)
+	kc_as_svc "$bin/pg_ctl" -D "$st/pg" -l "$st/log/postgres.log" -w -t 60 \
+	    status >/dev/null 2>&1 && return 0
+	kc_as_svc "$bin/pg_ctl" -D "$st/pg" -l "$st/log/postgres.log" -w -t 60 \
+	    start >/dev/null || { tail -20 "$st/log/postgres.log" >&2; kc_die "PostgreSQL did not start"; }
+}
+
+kc_pg_stop() {
+	local st=$1 bin
+	bin=$(kc_pg_bin)
+	[ -f "$st/pg/postmaster.pid" ] || return 0
+	kc_as_svc "$bin/pg_ctl" -D "$st/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# kc_pg_createdb STATE NAME
+kc_pg_createdb() {
+	local st=$1 name=$2 bin
+	bin=$(kc_pg_bin)
+	kc_as_svc "$bin/psql" -h "$st/run" -U kc -d postgres -Atqc \
+	    "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 && return 0
+	kc_as_svc "$bin/createdb" -h "$st/run" -U kc "$name"
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+kc_free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	kc_die "no free port found"
+}
+
+kc_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# kc_nginx_conf STATE PORT WWW: writes STATE/nginx/{snippet,nginx}.conf
+kc_nginx_conf() {
+	local st=$1 port=$2 www=$3
+	mkdir -p "$st/nginx"
+	sed -e "s|@KC_SOCKET@|$st/run/fcgi.sock|g" -e "s|@KC_WWW@|$www|g" \
+	    "$KC_ROOT/nginx/snippet.conf.in" >"$st/nginx/snippet.conf"
+	sed -e "s|@KC_PREFIX@|$st/nginx|g" -e "s|@KC_PORT@|$port|g" \
+	    -e "s|@KC_SNIPPET@|$st/nginx/snippet.conf|g" \
+	    -e "s|@KC_SOCKET@|$st/run/fcgi.sock|g" -e "s|@KC_WWW@|$www|g" \
+	    "$KC_ROOT/nginx/local.conf.in" >"$st/nginx/nginx.conf"
+}
+
+kc_nginx_start() {
+	local st=$1
+	kc_as_svc nginx -e "$st/nginx/error.log" -p "$st/nginx" \
+	    -c "$st/nginx/nginx.conf" || kc_die "nginx did not start"
+}
+
+kc_nginx_stop() {
+	local st=$1
+	kc_kill_pidfile "$st/nginx/nginx.pid"
+}
+
+# kc_spawn STATE NAME CMD...: start a service in the background as the
+# service user, stderr to STATE/log/NAME.log, pid in STATE/run/NAME.pid.
+kc_spawn() {
+	local st=$1 name=$2; shift 2
+	kc_as_svc "$@" >>"$st/log/$name.log" 2>&1 </dev/null &
+	echo $! >"$st/run/$name.pid"
+}
+
+# SIGTERM, then wait up to 40 s, then SIGKILL.
+kc_kill_pidfile() {
+	local f=$1 pid i
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 400); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
+# kc_wait_http URL SECONDS: until the URL answers 200.
+kc_wait_http() {
+	local url=$1 secs=$2 i
+	for i in $(seq 1 $((secs * 10))); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# kc_state_dirs STATE: the folders every service writes to.
+kc_state_dirs() {
+	local st=$1 u
+	mkdir -p "$st/run" "$st/log" "$st/nginx"
+	u=$(kc_svc_user)
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$u:" "$st" "$st/run" "$st/log" "$st/nginx"
+		[ -d "$st/pg" ] && chown -R "$u:" "$st/pg"
+	fi
+	chmod 0755 "$st"
+	chmod 0700 "$st/run"
+	# The service user must reach the binaries and www/.
+	kc_as_svc test -r "$KC_ROOT/www" ||
+	    kc_die "$KC_SVC_USER_NAME cannot read $KC_ROOT: make its parent folders world-executable"
+}

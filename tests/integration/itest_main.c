@@ -1,0 +1,27 @@
+/* Runs every integration suite against the stack run.sh started. */
+#include "itest.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(suite_health());
+	srunner_add_suite(sr, suite_auth());
+	srunner_add_suite(sr, suite_me());
+	srunner_add_suite(sr, suite_status());
+	srunner_add_suite(sr, suite_input());
+	srunner_add_suite(sr, suite_admin());
+	/* Last: it stops and starts PostgreSQL. */
+	srunner_add_suite(sr, suite_dbrestart());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Integration suite: a throwaway PostgreSQL cluster, the FastCGI workers
+# and nginx, all started here as the service user, then the Check program
+# tests/integration/itest talking to them over HTTP.  Everything is
+# stopped and removed at the end, pass or fail.  Also fails when a service
+# log shows a sanitizer report.
+set -euo pipefail
+SRC=${KC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${KC_BUILDDIR:-$SRC/build}
+KC_ROOT=$SRC
+. "$SRC/scripts/common.sh"
+
+ST=$(mktemp -d /tmp/kc-it.XXXXXX)
+cleanup() {
+	set +e
+	kc_nginx_stop "$ST"
+	kc_kill_pidfile "$ST/run/fcgi.pid"
+	kc_pg_stop "$ST"
+	if [ "${KC_KEEP_STATE:-0}" = 1 ]; then
+		echo "state kept in $ST"
+	else
+		rm -rf "$ST"
+	fi
+}
+trap cleanup EXIT
+kc_svc_user >/dev/null
+kc_state_dirs "$ST"
+kc_pg_init "$ST"
+kc_state_dirs "$ST"
+kc_pg_start "$ST"
+kc_pg_createdb "$ST" klaviyo_connect
+
+PORT=$(kc_free_port)
+export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"
+export APP_URL="http://127.0.0.1:$PORT"
+export KC_SOCKET="$ST/run/fcgi.sock"
+export KC_SOCKET_MODE=0600
+export KC_SQL_DIR="$SRC/sql"
+export KC_WORKERS=3
+export LOG_LEVEL=info
+export LOGIN_MAX_FAILURES=5
+export LOGIN_MAX_FAILURES_IP=40
+export LOGIN_LOCKOUT_SECONDS=60
+
+kc_as_svc "$BUILD/src/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
+    { cat "$ST/log/migrate.log"; exit 1; }
+kc_spawn "$ST" fcgi "$BUILD/src/klaviyo-connect-fcgi"
+kc_nginx_conf "$ST" "$PORT" "$SRC/www"
+kc_nginx_start "$ST"
+kc_wait_http "$APP_URL/api/health" 30 || { cat "$ST/log/fcgi.log"; exit 1; }
+
+# A helper the tests call to stop and start PostgreSQL.
+cat >"$ST/pgctl" <<SH
+#!/usr/bin/env bash
+. "$SRC/scripts/common.sh"
+case "\$1" in
+stop) kc_pg_stop "$ST" ;;
+start) kc_pg_start "$ST" ;;
+esac
+SH
+chmod 755 "$ST/pgctl"
+
+export KC_TEST_URL=$APP_URL
+export KC_TEST_DATABASE_URL=$DATABASE_URL
+export KC_TEST_ADMIN="$BUILD/src/klaviyo-admin"
+export KC_TEST_PGCTL="$ST/pgctl"
+export KC_TEST_STATE=$ST
+export KC_TEST_FCGI_PIDFILE="$ST/run/fcgi.pid"
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
+
+status=0
+"$BUILD/tests/integration/itest" || status=$?
+
+# Stop the workers now so sanitizer leak reports reach the log.
+kc_nginx_stop "$ST"
+kc_kill_pidfile "$ST/run/fcgi.pid"
+if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+    "$ST"/log/*.log >/dev/null 2>&1; then
+	echo "FAIL: sanitizer report in a service log:"
+	grep -hE -A30 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+	    "$ST"/log/*.log | head -120
+	status=1
+fi
+exit $status
