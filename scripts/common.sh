@@ -168,7 +168,13 @@ kc_nginx_stop() {
 # service user, stderr to STATE/log/NAME.log, pid in STATE/run/NAME.pid.
 kc_spawn() {
 	local st=$1 name=$2; shift 2
-	kc_as_svc "$@" >>"$st/log/$name.log" 2>&1 </dev/null &
+	(
+		if [ "$(id -u)" -ne 0 ]; then
+			exec "$@"
+		fi
+		exec setpriv --reuid="$KC_SVC_USER_NAME" \
+		    --regid="$KC_SVC_USER_NAME" --clear-groups -- "$@"
+	) >>"$st/log/$name.log" 2>&1 </dev/null &
 	echo $! >"$st/run/$name.pid"
 }
 

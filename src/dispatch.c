@@ -161,4 +161,8 @@ dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 	rc = rt->handler(ctx);
 	if (rc != KC_OK && ctx->resp->err == KC_OK)
 		ctx_fail(ctx, rc, NULL);
+	if (ctx->resp->status >= 500 && ctx->resp->err != KC_OK &&
+	    ctx->resp->err != KC_ERR_DB_DOWN)
+		log_warnx("%s %s failed: %s", ctx->req->method, rt->pattern,
+		    kc_strerror(ctx->resp->err));
 }

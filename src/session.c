@@ -41,16 +41,19 @@ session_create(struct db *db, long long user_id, long ttl_hours,
     char token[SESSION_TOKEN_LEN + 1])
 {
 	unsigned char	 raw[32];
-	char		 hash[SHA256_HEX_LEN + 1], uid[24], ttl[24];
+	char		 enc[48], hash[SHA256_HEX_LEN + 1], uid[24], ttl[24];
 	const char	*params[3] = { hash, uid, ttl };
 	int		 rc;
 
 	token[0] = '\0';
 	if ((rc = crypto_random(raw, sizeof(raw))) != KC_OK)
 		return rc;
-	rc = crypto_b64url_encode(raw, sizeof(raw), token,
-	    SESSION_TOKEN_LEN + 1);
+	/* The encoder wants room for padding it then strips. */
+	rc = crypto_b64url_encode(raw, sizeof(raw), enc, sizeof(enc));
 	crypto_wipe(raw, sizeof(raw));
+	if (rc == KC_OK)
+		memcpy(token, enc, SESSION_TOKEN_LEN + 1);
+	crypto_wipe(enc, sizeof(enc));
 	if (rc != KC_OK)
 		return rc;
 	crypto_sha256_hex(token, SESSION_TOKEN_LEN, hash);

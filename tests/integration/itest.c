@@ -329,7 +329,7 @@ void
 it_token(long long uid, char *token, size_t len)
 {
 	unsigned char	 raw[32];
-	char		 tok[SESSION_TOKEN_LEN + 1], hash[65], id[24];
+	char		 tok[64], hash[65], id[24];
 	const char	*params[3] = { hash, id, NULL };
 
 	ck_assert(len > SESSION_TOKEN_LEN);
