@@ -88,8 +88,14 @@ crypto_b64_decode(const char *in, unsigned char *out, size_t outlen,
 		return KC_ERR_BAD_INPUT;
 	if (in[len - 1] == '=')
 		pad++;
-	if (in[len - 2] == '=')
+	if (in[len - 2] == '=') {
+		if (pad == 0)
+			return KC_ERR_BAD_INPUT;
 		pad++;
+	}
+	/* '=' only as trailing padding: OpenSSL would decode it as zeros. */
+	if (memchr(in, '=', len - pad) != NULL)
+		return KC_ERR_BAD_INPUT;
 	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
 	if (n < 0 || (size_t)n < pad)
 		return KC_ERR_BAD_INPUT;

@@ -49,7 +49,7 @@ json_parse_object(const char *s, size_t len, struct json_object **out,
 	}
 	/* Only white space may follow the value. */
 	for (; off < len; off++)
-		if (strchr(" \t\r\n", s[off]) == NULL) {
+		if (s[off] == '\0' || strchr(" \t\r\n", s[off]) == NULL) {
 			snprintf(err, errlen, "Request body has data after "
 			    "the JSON value (byte %zu)", off);
 			goto out;

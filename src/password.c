@@ -1,6 +1,7 @@
 /* scrypt password hashing; see password.h. */
 #include "password.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,10 @@ password_verify(const char *pw, const char *enc)
 		return KC_ERR_UNAUTHORIZED;
 	if (b64url_decode(s, (size_t)(h - s), salt, sizeof(salt)) != KC_OK ||
 	    b64url_decode(h + 1, strlen(h + 1), want, sizeof(want)) != KC_OK)
+		return KC_ERR_UNAUTHORIZED;
+	/* A cost beyond what we would ever write is not ours: no match. */
+	if ((uint64_t)128 * r * ((uint64_t)1 << (ln < 30 ? ln : 30)) >
+	    SCRYPT_MAXMEM / 2)
 		return KC_ERR_UNAUTHORIZED;
 	if ((rc = derive(pw, salt, sizeof(salt), ln, r, p, got)) != KC_OK)
 		return rc == KC_ERR_BAD_INPUT ? KC_ERR_UNAUTHORIZED : rc;

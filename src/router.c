@@ -73,6 +73,8 @@ router_match(const struct route *rt, size_t n, const char *method,
 		    used ? ", " : "", rt[i].method);
 		if (w > 0 && (size_t)w < allowlen - used)
 			used += (size_t)w;
+		else if (allowlen)
+			allow[used] = '\0';	/* no half-written method */
 	}
 	return path_found ? KC_ERR_METHOD : KC_ERR_NOT_FOUND;
 }

@@ -1,0 +1,718 @@
+/* The Klaviyo API client over libcurl multi; see klaviyo.h. */
+#include "klaviyo.h"
+
+#include <curl/curl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "log.h"
+
+#define KV_PAGE_MAX (16 * 1024 * 1024)	/* one response body */
+#define KV_MAX_PAGES 500		/* per call, a runaway guard */
+#define KV_USER_AGENT "klaviyo-connect/" PACKAGE_VERSION_STR
+
+#ifndef PACKAGE_VERSION_STR
+#define PACKAGE_VERSION_STR "0.1"
+#endif
+
+/* Limits from each operation's x-klaviyo-ratelimit in the spec. */
+const struct kv_endpoint_info kv_endpoints[KV__MAX] = {
+	[KV_ACCOUNTS] = { "accounts", "GET", "/api/accounts",
+	    "accounts:read", 1, 15, 0, 0 },
+	[KV_METRICS] = { "metrics", "GET", "/api/metrics", "metrics:read",
+	    10, 150, 0, 0 },
+	[KV_CUSTOM_METRICS] = { "custom-metrics", "GET",
+	    "/api/custom-metrics", "metrics:read", 3, 60, 0, 0 },
+	[KV_LISTS] = { "lists", "GET", "/api/lists", "lists:read", 75, 750,
+	    0, 10 },
+};
+
+struct kv_client {
+	CURLM			*multi;
+	struct db		*db;
+	struct kv_options	 opt;
+};
+
+enum xstate { X_IDLE, X_RUNNING, X_DONE };
+
+struct kv_xfer {
+	struct kv_call		*call;
+	CURL			*easy;
+	struct curl_slist	*hdrs;
+	struct buf		 body;
+	char			 url[4096];
+	char			 ctype[128];
+	char			 retry_after[32];
+	char			 rl_limit[128];
+	char			 rl_remaining[32];
+	char			 rl_reset[32];
+	int			 attempts;
+	int64_t			 ready_at;
+	int64_t			 started;
+	enum xstate		 state;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long
+kv_backoff_ms(int attempt, unsigned rnd)
+{
+	long base = 250L << (attempt < 5 ? attempt : 5);
+
+	if (base > 4000)
+		base = 4000;
+	/* Half fixed, half jitter, so retries of many workers spread. */
+	return base / 2 + (long)(rnd % (unsigned)(base / 2 + 1));
+}
+
+int
+kv_same_origin(const char *base, const char *url)
+{
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	return strncmp(base, url, n) == 0 && (url[n] == '/' ||
+	    url[n] == '\0' || url[n] == '?');
+}
+
+long
+kv_parse_seconds(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	v = strtod(s, &end);
+	if (end == s || v < 0 || v > 86400 * 2)
+		return -1;
+	return (long)(v + 0.999);
+}
+
+int
+kv_client_new(const struct kv_options *opt, struct db *db,
+    struct kv_client **out)
+{
+	struct kv_client *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return KC_ERR_NOMEM;
+	if ((c->multi = curl_multi_init()) == NULL) {
+		free(c);
+		return KC_ERR_NOMEM;
+	}
+	/* Connections (and TLS sessions) live in the multi's cache. */
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 16L);
+	c->db = db;
+	c->opt = *opt;
+	*out = c;
+	return KC_OK;
+}
+
+void
+kv_client_free(struct kv_client *c)
+{
+	if (c == NULL)
+		return;
+	curl_multi_cleanup(c->multi);
+	free(c);
+}
+
+void
+kv_call_reset(struct kv_call *call)
+{
+	json_object_put(call->data);
+	call->data = NULL;
+	call->err = KC_OK;
+	call->code[0] = call->errmsg[0] = '\0';
+	call->status = call->retry_after = 0;
+	call->pages = call->requests = 0;
+	call->rl_limit = call->rl_remaining = call->rl_reset = -1;
+}
+
+const char *
+kv_call_error(const struct kv_call *call)
+{
+	return call->errmsg[0] ? call->errmsg : kc_strerror(call->err);
+}
+
+static int
+err_rank(int e)
+{
+	switch (e) {
+	case KC_OK:
+		return 0;
+	case KC_ERR_UNPROCESSABLE:
+		return 9;
+	case KC_ERR_DB_DOWN:
+		return 8;
+	case KC_ERR_RATE_LIMITED:
+		return 7;
+	case KC_ERR_TIMEOUT:
+		return 6;
+	case KC_ERR_UPSTREAM:
+		return 5;
+	default:
+		return 4;
+	}
+}
+
+int
+kv_worst(const struct kv_call *calls, size_t n, size_t *which)
+{
+	size_t	i, w = 0;
+
+	for (i = 1; i < n; i++)
+		if (err_rank(calls[i].err) > err_rank(calls[w].err))
+			w = i;
+	if (which)
+		*which = w;
+	return n ? calls[w].err : KC_OK;
+}
+
+static void
+fail(struct kv_xfer *x, int err, const char *code, const char *fmt, ...)
+    KC_PRINTF(4, 5);
+
+static void
+fail(struct kv_xfer *x, int err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->call->err = err;
+	snprintf(x->call->code, sizeof(x->call->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(x->call->errmsg, sizeof(x->call->errmsg), fmt, ap);
+	va_end(ap);
+	x->state = X_DONE;
+}
+
+/* ---- rate limits ---- */
+
+static const char SQL_TAKE[] =
+    "SELECT kc_rate_take($1, $2, $3::integer[], $4::integer[])";
+static const char SQL_BLOCK[] = "SELECT kc_rate_block($1, $2, $3)";
+
+static int
+rate_take(struct kv_client *c, const char *acct, enum kv_endpoint ep,
+    double *wait)
+{
+	const struct kv_endpoint_info	*e = &kv_endpoints[ep];
+	char				 limits[64], windows[64];
+	const char			*params[4] = { acct, e->name, limits,
+	    windows };
+	PGresult			*res = NULL;
+	double				 s = c->opt.window_scale > 0 ?
+	    c->opt.window_scale : 1;
+	int				 rc;
+
+	/* Windows in ms, scaled down in tests, never below 1 ms. */
+	if (e->daily)
+		snprintf(limits, sizeof(limits), "{%d,%d,%d}", e->burst,
+		    e->steady, e->daily);
+	else
+		snprintf(limits, sizeof(limits), "{%d,%d}", e->burst,
+		    e->steady);
+	snprintf(windows, sizeof(windows), e->daily ? "{%ld,%ld,%ld}" :
+	    "{%ld,%ld}", (long)(1000 / s) + 1, (long)(60000 / s) + 1,
+	    (long)(86400000 / s) + 1);
+	*wait = 0;
+	if ((rc = db_query(c->db, SQL_TAKE, 4, params, &res)) != KC_OK)
+		return rc;
+	*wait = strtod(PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	return KC_OK;
+}
+
+static void
+rate_block(struct kv_client *c, const char *acct, enum kv_endpoint ep,
+    long seconds)
+{
+	char		 secs[32];
+	const char	*params[3] = { acct, kv_endpoints[ep].name, secs };
+	double		 s = c->opt.window_scale > 0 ? c->opt.window_scale : 1;
+
+	snprintf(secs, sizeof(secs), "%.3f", (double)seconds / s);
+	if (db_query(c->db, SQL_BLOCK, 3, params, NULL) != KC_OK)
+		log_warnx("cannot record Klaviyo's rate-limit wait");
+}
+
+/* ---- one transfer ---- */
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct kv_xfer	*x = arg;
+	size_t		 n = size * nmemb;
+
+	if (buf_append(&x->body, p, n) != KC_OK)
+		return 0;	/* too large: curl fails with WRITE_ERROR */
+	return n;
+}
+
+static void
+header_value(const char *line, size_t n, const char *name, char *out,
+    size_t outlen)
+{
+	size_t nlen = strlen(name), vlen;
+
+	if (n <= nlen || strncasecmp(line, name, nlen) != 0 ||
+	    line[nlen] != ':')
+		return;
+	line += nlen + 1;
+	n -= nlen + 1;
+	while (n > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	vlen = n;
+	while (vlen > 0 && (line[vlen - 1] == '\r' || line[vlen - 1] == '\n'))
+		vlen--;
+	if (vlen >= outlen)
+		vlen = outlen - 1;
+	memcpy(out, line, vlen);
+	out[vlen] = '\0';
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct kv_xfer	*x = arg;
+	size_t		 n = size * nmemb;
+
+	header_value(p, n, "Content-Type", x->ctype, sizeof(x->ctype));
+	header_value(p, n, "Retry-After", x->retry_after,
+	    sizeof(x->retry_after));
+	header_value(p, n, "RateLimit-Limit", x->rl_limit,
+	    sizeof(x->rl_limit));
+	header_value(p, n, "RateLimit-Remaining", x->rl_remaining,
+	    sizeof(x->rl_remaining));
+	header_value(p, n, "RateLimit-Reset", x->rl_reset,
+	    sizeof(x->rl_reset));
+	return n;
+}
+
+static void
+free_headers(struct kv_xfer *x)
+{
+	struct curl_slist *h;
+
+	/* The Authorization line holds the secret: wipe before freeing. */
+	for (h = x->hdrs; h; h = h->next)
+		crypto_wipe(h->data, strlen(h->data));
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+}
+
+static void
+xfer_release(struct kv_client *c, struct kv_xfer *x)
+{
+	if (x->easy) {
+		curl_multi_remove_handle(c->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	free_headers(x);
+	buf_free(&x->body);
+}
+
+static int
+xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
+    int bearer)
+{
+	char		 line[1024];
+	const char	*scheme = bearer ? "Bearer" : "Klaviyo-API-Key";
+
+	buf_init(&x->body, KV_PAGE_MAX);
+	x->ctype[0] = x->retry_after[0] = x->rl_limit[0] = '\0';
+	x->rl_remaining[0] = x->rl_reset[0] = '\0';
+	if ((x->easy = curl_easy_init()) == NULL)
+		return KC_ERR_NOMEM;
+	snprintf(line, sizeof(line), "Authorization: %s %s", scheme, cred);
+	x->hdrs = curl_slist_append(NULL, line);
+	crypto_wipe(line, sizeof(line));
+	snprintf(line, sizeof(line), "revision: %s", c->opt.revision);
+	if (x->hdrs == NULL ||
+	    curl_slist_append(x->hdrs, line) == NULL ||
+	    curl_slist_append(x->hdrs, "Accept: application/vnd.api+json") ==
+	    NULL)
+		return KC_ERR_NOMEM;
+	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    c->opt.connect_timeout_ms);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
+	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, KV_USER_AGENT);
+	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK)
+		return KC_ERR_INTERNAL;
+	x->started = now_ms();
+	x->state = X_RUNNING;
+	return KC_OK;
+}
+
+/* Appends the page's data (array or single object) to call->data. */
+static int
+take_page(struct kv_client *c, struct kv_xfer *x, int *more)
+{
+	struct json_object	*doc, *data, *links, *next;
+	enum json_tokener_error	 jerr;
+	size_t			 i, n;
+	const char		*nx;
+
+	*more = 0;
+	doc = json_tokener_parse_verbose(buf_cstr(&x->body), &jerr);
+	if (doc == NULL || !json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "data", &data)) {
+		json_object_put(doc);
+		return KC_ERR_UPSTREAM;
+	}
+	if (x->call->data == NULL &&
+	    (x->call->data = json_object_new_array()) == NULL) {
+		json_object_put(doc);
+		return KC_ERR_NOMEM;
+	}
+	if (json_object_is_type(data, json_type_array)) {
+		n = json_object_array_length(data);
+		for (i = 0; i < n; i++)
+			if (json_object_array_add(x->call->data,
+			    json_object_get(json_object_array_get_idx(data,
+			    i))) != 0) {
+				json_object_put(doc);
+				return KC_ERR_NOMEM;
+			}
+	} else if (json_object_is_type(data, json_type_object)) {
+		if (json_object_array_add(x->call->data,
+		    json_object_get(data)) != 0) {
+			json_object_put(doc);
+			return KC_ERR_NOMEM;
+		}
+	} else {
+		json_object_put(doc);
+		return KC_ERR_UPSTREAM;
+	}
+	x->call->pages++;
+	if (x->call->all_pages &&
+	    json_object_object_get_ex(doc, "links", &links) &&
+	    json_object_object_get_ex(links, "next", &next) &&
+	    json_object_is_type(next, json_type_string)) {
+		nx = json_object_get_string(next);
+		/* Never send the key anywhere but Klaviyo's own origin. */
+		if (!kv_same_origin(c->opt.base_url, nx) ||
+		    strlen(nx) >= sizeof(x->url)) {
+			json_object_put(doc);
+			return KC_ERR_UPSTREAM;
+		}
+		snprintf(x->url, sizeof(x->url), "%s", nx);
+		*more = 1;
+	}
+	json_object_put(doc);
+	return KC_OK;
+}
+
+static int
+is_json(const char *ctype)
+{
+	return strncasecmp(ctype, "application/vnd.api+json", 24) == 0 ||
+	    strncasecmp(ctype, "application/json", 16) == 0;
+}
+
+static void
+retry_or_fail(struct kv_client *c, struct kv_xfer *x, int err,
+    const char *code, const char *what)
+{
+	unsigned rnd = 0;
+
+	if (x->attempts < c->opt.max_retries) {
+		if (crypto_random(&rnd, sizeof(rnd)) != KC_OK)
+			rnd = (unsigned)now_ms();
+		x->ready_at = now_ms() + kv_backoff_ms(x->attempts, rnd);
+		x->attempts++;
+		x->state = X_IDLE;
+		return;
+	}
+	fail(x, err, code, "%s", what);
+}
+
+static void
+xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
+    const char *acct)
+{
+	struct kv_call		*call = x->call;
+	enum kv_endpoint	 ep = call->ep;
+	long			 status = 0, wait;
+	char			 what[200];
+	int			 more, rc;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	call->requests++;
+	call->status = status;
+	log_debug("klaviyo %s %s -> %ld (%s) %ldms", kv_endpoints[ep].method,
+	    kv_endpoints[ep].path, status, curl_easy_strerror(cc),
+	    (long)(now_ms() - x->started));
+	x->state = X_DONE;
+	if (cc == CURLE_OPERATION_TIMEDOUT) {
+		fail(x, KC_ERR_TIMEOUT, "klaviyo_timeout", "Klaviyo did not "
+		    "answer %s within %ld seconds; try again shortly",
+		    kv_endpoints[ep].path, (c->opt.timeout_ms + 999) / 1000);
+		return;
+	}
+	if (cc == CURLE_WRITE_ERROR) {
+		fail(x, KC_ERR_UPSTREAM, "klaviyo_bad_response", "Klaviyo's "
+		    "answer to %s was larger than we accept",
+		    kv_endpoints[ep].path);
+		return;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(what, sizeof(what), "Klaviyo could not be reached "
+		    "(%s); try again shortly", curl_easy_strerror(cc));
+		retry_or_fail(c, x, KC_ERR_UPSTREAM, "klaviyo_unreachable",
+		    what);
+		return;
+	}
+	call->rl_remaining = kv_parse_seconds(x->rl_remaining);
+	call->rl_reset = kv_parse_seconds(x->rl_reset);
+	call->rl_limit = strtol(x->rl_limit, NULL, 10);
+	/* Klaviyo says this window is spent: everyone waits for it. */
+	if (call->rl_remaining == 0 && call->rl_reset > 0 && status < 300)
+		rate_block(c, acct, ep, call->rl_reset);
+	if (status >= 200 && status < 300) {
+		if (!is_json(x->ctype)) {
+			fail(x, KC_ERR_UPSTREAM, "klaviyo_bad_response",
+			    "Klaviyo answered %s with %s instead of JSON",
+			    kv_endpoints[ep].path, x->ctype[0] ? x->ctype :
+			    "no content type");
+			return;
+		}
+		rc = take_page(c, x, &more);
+		if (rc == KC_ERR_UPSTREAM)
+			fail(x, rc, "klaviyo_bad_response", "Klaviyo answered "
+			    "%s with malformed JSON", kv_endpoints[ep].path);
+		else if (rc != KC_OK)
+			fail(x, rc, "internal_error", "%s", kc_strerror(rc));
+		else if (more && call->pages >= KV_MAX_PAGES)
+			fail(x, KC_ERR_UPSTREAM, "klaviyo_bad_response",
+			    "Klaviyo returned more than %d pages for %s",
+			    KV_MAX_PAGES, kv_endpoints[ep].path);
+		else if (more) {
+			x->attempts = 0;
+			x->ready_at = now_ms();
+			x->state = X_IDLE;
+		}
+		return;
+	}
+	if (status == 429) {
+		wait = kv_parse_seconds(x->retry_after);
+		if (wait < 1)
+			wait = 1;
+		rate_block(c, acct, ep, wait);
+		call->retry_after = wait;
+		if (wait * 1000 <= c->opt.max_wait_ms &&
+		    x->attempts < c->opt.max_retries) {
+			x->attempts++;
+			x->ready_at = now_ms() + wait * 1000;
+			x->state = X_IDLE;
+			return;
+		}
+		fail(x, KC_ERR_RATE_LIMITED, "klaviyo_rate_limited",
+		    "Klaviyo's rate limit for %s is reached; try again in "
+		    "%ld seconds", kv_endpoints[ep].path, wait);
+		return;
+	}
+	if (status >= 500) {
+		snprintf(what, sizeof(what), "Klaviyo answered %s with HTTP "
+		    "%ld (a problem on Klaviyo's side); try again shortly",
+		    kv_endpoints[ep].path, status);
+		retry_or_fail(c, x, KC_ERR_UPSTREAM, "klaviyo_error", what);
+		return;
+	}
+	if (status == 401) {
+		fail(x, KC_ERR_UNPROCESSABLE, "klaviyo_key_rejected",
+		    "Failed to validate API key: Klaviyo does not accept it "
+		    "(check that it is complete and not revoked)");
+		return;
+	}
+	if (status == 403 && is_json(x->ctype)) {
+		fail(x, KC_ERR_UNPROCESSABLE, "klaviyo_scope_missing",
+		    "Failed to validate API key: it lacks the %s scope "
+		    "(edit the key in Klaviyo > Settings > API keys)",
+		    kv_endpoints[ep].scope);
+		return;
+	}
+	fail(x, KC_ERR_UPSTREAM, "klaviyo_error", "Klaviyo refused %s with "
+	    "HTTP %ld%s", kv_endpoints[ep].path, status,
+	    is_json(x->ctype) ? "" : " (not a JSON answer)");
+}
+
+/* Takes a rate-limit slot and starts the next request of x. */
+static void
+xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
+    int bearer, const char *acct)
+{
+	double	wait;
+	int	rc;
+
+	if ((rc = rate_take(c, acct, x->call->ep, &wait)) != KC_OK) {
+		fail(x, rc, rc == KC_ERR_DB_DOWN ? "database_unavailable" :
+		    "internal_error", "%s", kc_strerror(rc));
+		return;
+	}
+	if (wait > 0) {
+		if (wait * 1000 > (double)c->opt.max_wait_ms) {
+			x->call->retry_after = (long)(wait + 0.999);
+			fail(x, KC_ERR_RATE_LIMITED, "rate_limited",
+			    "Klaviyo allows only %d requests per minute to %s "
+			    "for this account; try again in %ld seconds",
+			    kv_endpoints[x->call->ep].steady,
+			    kv_endpoints[x->call->ep].path,
+			    x->call->retry_after);
+			return;
+		}
+		x->ready_at = now_ms() + (int64_t)(wait * 1000) + 1;
+		return;
+	}
+	if ((rc = xfer_start(c, x, cred, bearer)) != KC_OK) {
+		xfer_release(c, x);
+		fail(x, rc, "internal_error", "%s", kc_strerror(rc));
+	}
+}
+
+int
+kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
+    struct kv_call *calls, size_t n)
+{
+	struct kv_xfer	*xs;
+	CURLMsg		*msg;
+	struct kv_xfer	*x;
+	int64_t		 now, next, deadline;
+	size_t		 i, open;
+	int		 running, pending;
+	long		 wait;
+	const struct kv_endpoint_info *e;
+
+	if ((xs = calloc(n ? n : 1, sizeof(*xs))) == NULL)
+		return KC_ERR_NOMEM;
+	/* A bound on the whole run, whatever Klaviyo does. */
+	deadline = now_ms() + (c->opt.timeout_ms + 5000) *
+	    (c->opt.max_retries + 1) + c->opt.max_wait_ms * 4 + 60000;
+	for (i = 0; i < n; i++) {
+		kv_call_reset(&calls[i]);
+		e = &kv_endpoints[calls[i].ep];
+		xs[i].call = &calls[i];
+		xs[i].state = X_IDLE;
+		xs[i].ready_at = 0;
+		if (e->page_size)
+			snprintf(xs[i].url, sizeof(xs[i].url),
+			    "%s%s?page%%5Bsize%%5D=%d%s%s", c->opt.base_url,
+			    e->path, e->page_size, calls[i].query ? "&" : "",
+			    calls[i].query ? calls[i].query : "");
+		else
+			snprintf(xs[i].url, sizeof(xs[i].url), "%s%s%s%s",
+			    c->opt.base_url, e->path, calls[i].query ? "?" :
+			    "", calls[i].query ? calls[i].query : "");
+	}
+	for (;;) {
+		now = now_ms();
+		open = 0;
+		next = now + 100;
+		for (i = 0; i < n; i++) {
+			x = &xs[i];
+			if (x->state == X_IDLE && x->ready_at <= now)
+				xfer_kick(c, x, cred, bearer, acct);
+			if (x->state == X_IDLE && x->ready_at < next)
+				next = x->ready_at;
+			if (x->state != X_DONE)
+				open++;
+		}
+		if (open == 0)
+			break;
+		if (now > deadline) {
+			for (i = 0; i < n; i++)
+				if (xs[i].state != X_DONE) {
+					xfer_release(c, &xs[i]);
+					fail(&xs[i], KC_ERR_TIMEOUT,
+					    "klaviyo_timeout", "Klaviyo did "
+					    "not finish answering in time");
+				}
+			break;
+		}
+		curl_multi_perform(c->multi, &running);
+		while ((msg = curl_multi_info_read(c->multi, &pending))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&x);
+			xfer_done(c, x, msg->data.result, acct);
+			xfer_release(c, x);
+		}
+		wait = (long)(next - now_ms());
+		if (wait < 0)
+			wait = 0;
+		if (wait > 100)
+			wait = 100;
+		curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+	}
+	for (i = 0; i < n; i++)
+		xfer_release(c, &xs[i]);
+	free(xs);
+	return kv_worst(calls, n, NULL);
+}
+
+static const char SQL_KEY_ACCOUNT[] =
+    "SELECT account_id FROM klaviyo_key_accounts WHERE key_hash = $1";
+static const char SQL_REMEMBER[] =
+    "INSERT INTO klaviyo_key_accounts (key_hash, account_id)"
+    " VALUES ($1, $2) ON CONFLICT (key_hash) DO UPDATE"
+    " SET account_id = EXCLUDED.account_id, seen_at = now()";
+
+int
+kv_account_key(struct db *db, const char *cred, char *out, size_t outlen)
+{
+	char		 hash[SHA256_HEX_LEN + 1];
+	const char	*params[1] = { hash };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	crypto_sha256_hex(cred, strlen(cred), hash);
+	if ((rc = db_query(db, SQL_KEY_ACCOUNT, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) == 1)
+		snprintf(out, outlen, "acct:%s", PQgetvalue(res, 0, 0));
+	else
+		snprintf(out, outlen, "key:%s", hash);
+	PQclear(res);
+	return KC_OK;
+}
+
+int
+kv_remember_account(struct db *db, const char *cred, const char *account)
+{
+	char		 hash[SHA256_HEX_LEN + 1];
+	const char	*params[2] = { hash, account };
+
+	crypto_sha256_hex(cred, strlen(cred), hash);
+	return db_query(db, SQL_REMEMBER, 2, params, NULL);
+}

@@ -1,0 +1,95 @@
+/*
+ * The Klaviyo API client (DESIGN.md 4), libcurl multi: the independent
+ * calls of one request run concurrently, each one follows links.next to
+ * its last page, takes a slot from the shared rate limiter before every
+ * request, retries 5xx and connection errors with jittered exponential
+ * backoff (bounded), and maps every failure to one kc_err with a sentence
+ * for a person.  The key only ever lives in the Authorization header.
+ */
+#ifndef KC_KLAVIYO_H
+#define KC_KLAVIYO_H
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "kc_err.h"
+
+enum kv_endpoint {
+	KV_ACCOUNTS,
+	KV_METRICS,
+	KV_CUSTOM_METRICS,
+	KV_LISTS,
+	KV__MAX
+};
+
+struct kv_endpoint_info {
+	const char	*name;		/* rate-limit bucket name */
+	const char	*method;
+	const char	*path;
+	const char	*scope;
+	int		 burst;		/* per second */
+	int		 steady;	/* per minute */
+	int		 daily;		/* per day, 0: none */
+	int		 page_size;	/* page[size] to ask for, 0: none */
+};
+
+extern const struct kv_endpoint_info kv_endpoints[KV__MAX];
+
+struct kv_options {
+	const char	*base_url;	/* https://a.klaviyo.com */
+	const char	*revision;
+	long		 connect_timeout_ms;
+	long		 timeout_ms;	/* per HTTP request */
+	int		 max_retries;	/* for 5xx and connection errors */
+	long		 max_wait_ms;	/* longest rate-limit wait */
+	double		 window_scale;	/* rate windows divided by this */
+};
+
+struct kv_call {
+	/* in */
+	enum kv_endpoint	 ep;
+	const char		*query;	/* extra query string, may be NULL */
+	int			 all_pages;
+	/* out */
+	int			 err;	/* kc_err */
+	char			 code[40];	/* machine code of err */
+	char			 errmsg[256];
+	long			 status;	/* last HTTP status */
+	long			 retry_after;	/* seconds, with 429 */
+	struct json_object	*data;	/* all pages' data items */
+	int			 pages;
+	int			 requests;	/* HTTP requests made */
+	long			 rl_limit, rl_remaining, rl_reset;
+};
+
+struct kv_client;
+
+int	kv_client_new(const struct kv_options *, struct db *,
+	    struct kv_client **) KC_MUSTCHECK;
+void	kv_client_free(struct kv_client *);
+/*
+ * Runs n calls concurrently with the credential (a private key "pk_..."
+ * or an OAuth access token when bearer is set).  account_key names the
+ * rate-limit buckets.  Returns the most telling error of the calls
+ * (each call has its own err).
+ */
+int	kv_run(struct kv_client *, const char *credential, int bearer,
+	    const char *account_key, struct kv_call *, size_t) KC_MUSTCHECK;
+void	kv_call_reset(struct kv_call *);
+/* The call's error sentence, or the default one. */
+const char *kv_call_error(const struct kv_call *);
+/* Picks the most telling of several call errors (422 > 429 > 504 ...). */
+int	kv_worst(const struct kv_call *, size_t, size_t *which);
+/* Rate-limit account key: "acct:<id>" when known, else "key:<sha256>". */
+int	kv_account_key(struct db *, const char *credential, char *, size_t)
+	    KC_MUSTCHECK;
+/* Records which account a key belongs to. */
+int	kv_remember_account(struct db *, const char *credential,
+	    const char *account_id) KC_MUSTCHECK;
+
+/* Pure helpers, unit-tested. */
+long	kv_backoff_ms(int attempt, unsigned rnd);
+int	kv_same_origin(const char *base, const char *url);
+long	kv_parse_seconds(const char *);
+
+#endif
