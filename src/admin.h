@@ -33,6 +33,8 @@ int	admin_store_add(const struct kc_config *, struct db *, int, char **);
 int	admin_store_list(const struct kc_config *, struct db *, int, char **);
 int	admin_grant(const struct kc_config *, struct db *, int, char **);
 int	admin_revoke(const struct kc_config *, struct db *, int, char **);
+int	admin_rotate_keys(const struct kc_config *, struct db *, int,
+	    char **);
 int	admin_session_issue(const struct kc_config *, struct db *, int,
 	    char **);
 

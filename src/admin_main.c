@@ -37,6 +37,11 @@ const struct admin_cmd admin_cmds[] = {
 	  "Prints a new session token for scripts, to be sent as\n"
 	  "Authorization: Bearer TOKEN.  Default lifetime SESSION_TTL_HOURS.",
 	  admin_session_issue },
+	{ "rotate-keys", "",
+	  "Re-encrypts every stored Klaviyo credential under the newest key\n"
+	  "of KC_MASTER_KEYS (one row per transaction, while the service\n"
+	  "runs).  Keep the old version listed until it has finished.",
+	  admin_rotate_keys },
 };
 const size_t admin_ncmds = sizeof(admin_cmds) / sizeof(admin_cmds[0]);
 

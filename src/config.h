@@ -26,6 +26,12 @@ struct kc_config {
 	const char	*sql_dir;
 	const char	*klaviyo_base_url;
 	const char	*klaviyo_revision;
+	long		 klaviyo_timeout_ms;
+	long		 klaviyo_connect_timeout_ms;
+	long		 klaviyo_max_retries;
+	long		 klaviyo_max_wait_ms;
+	long		 klaviyo_rate_scale;
+	long		 klaviyo_probe_cache_seconds;
 	const char	*klaviyo_client_id;
 	const char	*klaviyo_client_secret;
 	const char	*report_server;

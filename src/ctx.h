@@ -15,10 +15,15 @@
 #include "router.h"
 #include "session.h"
 
+struct keyring;
+struct kv_client;
+
 struct kc_ctx {
 	const struct kc_config	*cfg;
 	const char		*app_origin;	/* APP_URL's origin */
 	struct db		*db;
+	const struct keyring	*keyring;	/* KC_MASTER_KEYS */
+	struct kv_client	*kv;		/* the Klaviyo client */
 	struct http_req		*req;
 	struct http_resp	*resp;
 	struct route_params	 params;

@@ -517,6 +517,9 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 			fail(x, KC_ERR_UPSTREAM, "klaviyo_bad_response",
 			    "Klaviyo returned more than %d pages for %s",
 			    KV_MAX_PAGES, kv_endpoints[ep].path);
+		else if (more && call->max_pages &&
+		    call->pages >= call->max_pages)
+			return;		/* enough for the caller */
 		else if (more) {
 			x->attempts = 0;
 			x->ready_at = now_ms();

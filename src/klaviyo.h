@@ -50,6 +50,7 @@ struct kv_call {
 	enum kv_endpoint	 ep;
 	const char		*query;	/* extra query string, may be NULL */
 	int			 all_pages;
+	int			 max_pages;	/* 0: no cap but the guard */
 	/* out */
 	int			 err;	/* kc_err */
 	char			 code[40];	/* machine code of err */

@@ -20,8 +20,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "credential.h"
+#include "db.h"
 #include "log.h"
+#include "secretbox.h"
 #include "worker.h"
+
+#include <curl/curl.h>
 
 #define MAX_WORKERS 256
 #define DRAIN_SECONDS 30
@@ -53,6 +58,8 @@ usage(FILE *fp)
 	    "  -V, --version  show the version\n");
 }
 
+static struct keyring keyring;
+
 static pid_t
 spawn(int fd, const struct kc_config *cfg, const char *origin)
 {
@@ -65,7 +72,8 @@ spawn(int fd, const struct kc_config *cfg, const char *origin)
 	if (getppid() == 1)
 		_exit(0);
 	signal(SIGCHLD, SIG_DFL);
-	_exit(worker_run(fd, cfg, origin));
+	/* exit(), not _exit(): LeakSanitizer checks workers too. */
+	exit(worker_run(fd, cfg, origin, &keyring));
 }
 
 static int
@@ -109,6 +117,37 @@ drain(long n)
 		;
 }
 
+/*
+ * A wrong master key must stop us at start, not at the first connect:
+ * every stored key version must be listed and must decrypt.  A database
+ * that is down now is not fatal (workers reconnect); it is checked later.
+ */
+static int
+check_keys(const struct kc_config *cfg)
+{
+	struct db	*db = NULL;
+	char		 err[256];
+	int		 rc;
+
+	if (db_open(cfg->database_url, "klaviyo-connect-fcgi", &db) != KC_OK)
+		return KC_ERR_NOMEM;
+	if (db_ensure(db) != KC_OK) {
+		log_warnx("database unreachable at start; master keys not "
+		    "checked against stored credentials");
+		db_close(db);
+		return KC_OK;
+	}
+	rc = credential_check_keyring(db, &keyring, err, sizeof(err));
+	db_close(db);
+	if (rc == KC_ERR_CONFIG) {
+		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);
+		return rc;
+	}
+	if (rc != KC_OK)
+		log_warnx("master keys not checked: %s", err);
+	return KC_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -150,6 +189,17 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("fcgi", lvl);
+	if (keyring_parse(cfg.master_keys, &keyring, err, sizeof(err)) !=
+	    KC_OK) {
+		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);
+		return 1;
+	}
+	if (check_keys(&cfg) != KC_OK)
+		return 1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("libcurl initialisation failed");
+		return 1;
+	}
 	n = cfg.workers ? cfg.workers : 2 * sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 2;
@@ -227,6 +277,8 @@ main(int argc, char *argv[])
 	drain(n);
 	close(fd);
 	unlink(cfg.socket_path);
+	keyring_wipe(&keyring);
+	curl_global_cleanup();
 	log_info("stopped");
 	return 0;
 }

@@ -9,5 +9,10 @@ const struct route routes[] = {
 	{ "GET", "/api/health", 0, route_health },
 	{ "GET", "/api/store/{storePublicId}/klaviyo-connect", RT_AUTH,
 	  route_connect_get },
+	{ "POST", "/api/store/{storePublicId}/klaviyo-connect",
+	  RT_AUTH | RT_BODY | RT_MUTATES, route_connect_post },
+	{ "DELETE", "/api/store/{storePublicId}/klaviyo-connect",
+	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_connect_delete },
+	{ "GET", "/api/klaviyo/test", RT_AUTH, route_klaviyo_test },
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

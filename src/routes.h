@@ -14,5 +14,8 @@ int	route_logout(struct kc_ctx *);
 int	route_me(struct kc_ctx *);
 int	route_health(struct kc_ctx *);
 int	route_connect_get(struct kc_ctx *);
+int	route_connect_post(struct kc_ctx *);
+int	route_connect_delete(struct kc_ctx *);
+int	route_klaviyo_test(struct kc_ctx *);
 
 #endif

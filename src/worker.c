@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "dispatch.h"
+#include "klaviyo.h"
 #include "log.h"
 #include "routes.h"
 
@@ -50,9 +51,16 @@ elapsed_ms(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+struct worker {
+	const struct kc_config	*cfg;
+	const char		*app_origin;
+	const struct keyring	*keyring;
+	struct db		*db;
+	struct kv_client	*kv;
+};
+
 static void
-handle(FCGX_Request *fr, struct db *db, const struct kc_config *cfg,
-    const char *app_origin)
+handle(FCGX_Request *fr, const struct worker *w)
 {
 	struct http_req		 req;
 	struct http_resp	 resp;
@@ -68,9 +76,11 @@ handle(FCGX_Request *fr, struct db *db, const struct kc_config *cfg,
 	memset(&ctx, 0, sizeof(ctx));
 	rc = http_req_parse(&req, fr->envp);
 	log_set_request_id(req.request_id);
-	ctx.cfg = cfg;
-	ctx.app_origin = app_origin;
-	ctx.db = db;
+	ctx.cfg = w->cfg;
+	ctx.app_origin = w->app_origin;
+	ctx.db = w->db;
+	ctx.keyring = w->keyring;
+	ctx.kv = w->kv;
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.read_body = read_body;
@@ -105,10 +115,26 @@ handle(FCGX_Request *fr, struct db *db, const struct kc_config *cfg,
 	http_req_free(&req);
 }
 
+/* The Klaviyo client settings from the configuration. */
+static void
+kv_options_from(const struct kc_config *cfg, struct kv_options *o)
+{
+	o->base_url = cfg->klaviyo_base_url;
+	o->revision = cfg->klaviyo_revision;
+	o->connect_timeout_ms = cfg->klaviyo_connect_timeout_ms;
+	o->timeout_ms = cfg->klaviyo_timeout_ms;
+	o->max_retries = (int)cfg->klaviyo_max_retries;
+	o->max_wait_ms = cfg->klaviyo_max_wait_ms;
+	o->window_scale = (double)cfg->klaviyo_rate_scale;
+}
+
 int
-worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin)
+worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
+    const struct keyring *keyring)
 {
 	FCGX_Request		 fr;
+	struct worker		 w;
+	struct kv_options	 kvo;
 	struct db		*db = NULL;
 	struct sigaction	 sa;
 	sigset_t		 term, old;
@@ -132,6 +158,17 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin)
 		log_error("out of memory");
 		return 1;
 	}
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.app_origin = app_origin;
+	w.keyring = keyring;
+	w.db = db;
+	kv_options_from(cfg, &kvo);
+	if (kv_client_new(&kvo, db, &w.kv) != KC_OK) {
+		log_error("cannot create the Klaviyo client");
+		db_close(db);
+		return 1;
+	}
 	/* Connect now if we can; a database that is down is not fatal. */
 	if (db_ensure(db) != KC_OK)
 		log_warnx("database not reachable yet; will retry per request");
@@ -147,11 +184,12 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin)
 		}
 		/* A request in flight is finished before SIGTERM acts. */
 		sigprocmask(SIG_BLOCK, &term, &old);
-		handle(&fr, db, cfg, app_origin);
+		handle(&fr, &w);
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	FCGX_Free(&fr, 0);
+	kv_client_free(w.kv);
 	db_close(db);
 	return 0;
 }

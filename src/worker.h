@@ -7,9 +7,10 @@
 #define KC_WORKER_H
 
 #include "config.h"
+#include "secretbox.h"
 
 /* Returns the process exit status. */
 int	worker_run(int listen_fd, const struct kc_config *,
-	    const char *app_origin);
+	    const char *app_origin, const struct keyring *);
 
 #endif

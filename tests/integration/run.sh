@@ -36,6 +36,8 @@ export APP_URL="http://127.0.0.1:$PORT"
 export KC_SOCKET="$ST/run/fcgi.sock"
 export KC_SOCKET_MODE=0600
 export KC_SQL_DIR="$SRC/sql"
+KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
+export KC_MASTER_KEYS
 export KC_WORKERS=3
 export LOG_LEVEL=info
 export LOGIN_MAX_FAILURES=5

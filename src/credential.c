@@ -1,0 +1,251 @@
+/* Encrypted Klaviyo credentials; see credential.h. */
+#include "credential.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+static const char SQL_SAVE[] =
+    "INSERT INTO klaviyo_credentials (store_id, kind, key_version, nonce,"
+    " ciphertext, tag) VALUES ($1, $2, $3, decode($4, 'hex'),"
+    " decode($5, 'hex'), decode($6, 'hex'))"
+    " ON CONFLICT (store_id) DO UPDATE SET kind = EXCLUDED.kind,"
+    " key_version = EXCLUDED.key_version, nonce = EXCLUDED.nonce,"
+    " ciphertext = EXCLUDED.ciphertext, tag = EXCLUDED.tag,"
+    " rotated_at = now()";
+static const char SQL_LOAD[] =
+    "SELECT kind, key_version, encode(nonce, 'hex'),"
+    " encode(ciphertext, 'hex'), encode(tag, 'hex')"
+    " FROM klaviyo_credentials WHERE store_id = $1";
+static const char SQL_DELETE[] =
+    "DELETE FROM klaviyo_credentials WHERE store_id = $1";
+
+static int
+unhex(const char *h, unsigned char *out, size_t outlen, size_t *n)
+{
+	size_t	len = strlen(h), i;
+	int	hi, lo;
+
+	if (len % 2 || len / 2 > outlen)
+		return KC_ERR_CRYPTO;
+	for (i = 0; i < len / 2; i++) {
+		if (sscanf(h + 2 * i, "%1x%1x", &hi, &lo) != 2)
+			return KC_ERR_CRYPTO;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*n = len / 2;
+	return KC_OK;
+}
+
+int
+credential_save(struct db *db, const struct keyring *kr, long long store_id,
+    const char *pub, const char *kind, const char *secret)
+{
+	struct sealed	 s;
+	char		 sid[24], ver[16], nonce[2 * SECRETBOX_NONCE + 1];
+	char		 tag[2 * SECRETBOX_TAG + 1], *ct = NULL;
+	const char	*params[6];
+	int		 rc;
+
+	if ((rc = secretbox_seal(kr, pub, secret, strlen(secret), &s)) !=
+	    KC_OK)
+		return rc;
+	if ((ct = malloc(2 * s.ctlen + 1)) == NULL) {
+		sealed_free(&s);
+		return KC_ERR_NOMEM;
+	}
+	crypto_hex(s.ct, s.ctlen, ct);
+	crypto_hex(s.nonce, sizeof(s.nonce), nonce);
+	crypto_hex(s.tag, sizeof(s.tag), tag);
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(ver, sizeof(ver), "%d", s.version);
+	params[0] = sid;
+	params[1] = kind;
+	params[2] = ver;
+	params[3] = nonce;
+	params[4] = ct;
+	params[5] = tag;
+	rc = db_query(db, SQL_SAVE, 6, params, NULL);
+	free(ct);
+	sealed_free(&s);
+	return rc;
+}
+
+/* Decodes one row of SQL_LOAD's shape and opens it. */
+static int
+open_row(const struct keyring *kr, const char *pub, const PGresult *res,
+    int r, char **secret, size_t *len)
+{
+	struct sealed	s;
+	size_t		n;
+	int		rc;
+
+	memset(&s, 0, sizeof(s));
+	s.version = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
+	if (unhex(PQgetvalue(res, r, 2), s.nonce, sizeof(s.nonce), &n) !=
+	    KC_OK || n != sizeof(s.nonce) ||
+	    unhex(PQgetvalue(res, r, 4), s.tag, sizeof(s.tag), &n) != KC_OK ||
+	    n != sizeof(s.tag))
+		return KC_ERR_CRYPTO;
+	n = strlen(PQgetvalue(res, r, 3)) / 2;
+	if ((s.ct = malloc(n ? n : 1)) == NULL)
+		return KC_ERR_NOMEM;
+	if ((rc = unhex(PQgetvalue(res, r, 3), s.ct, n, &s.ctlen)) == KC_OK)
+		rc = secretbox_open(kr, pub, &s, secret, len);
+	sealed_free(&s);
+	return rc;
+}
+
+int
+credential_load(struct db *db, const struct keyring *kr, long long store_id,
+    const char *pub, char **kind, char **secret, size_t *len)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*secret = NULL;
+	*len = 0;
+	if (kind)
+		*kind = NULL;
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_query(db, SQL_LOAD, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_NOT_FOUND;
+	}
+	rc = open_row(kr, pub, res, 0, secret, len);
+	if (rc == KC_OK && kind &&
+	    (*kind = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+		secretbox_free_plain(*secret, *len);
+		*secret = NULL;
+		rc = KC_ERR_NOMEM;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+credential_delete(struct db *db, long long store_id)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	return db_query(db, SQL_DELETE, 1, params, NULL);
+}
+
+static const char SQL_OLD[] =
+    "SELECT c.store_id, s.public_id FROM klaviyo_credentials c"
+    " JOIN stores s ON s.id = c.store_id WHERE c.key_version <> $1"
+    " ORDER BY c.store_id";
+static const char SQL_LOCK_ONE[] =
+    "SELECT c.kind, c.key_version, encode(c.nonce, 'hex'),"
+    " encode(c.ciphertext, 'hex'), encode(c.tag, 'hex')"
+    " FROM klaviyo_credentials c WHERE c.store_id = $1 FOR UPDATE";
+
+int
+credential_rotate_all(struct db *db, const struct keyring *kr, int *done,
+    char *err, size_t errlen)
+{
+	char		 newest[16], *secret = NULL;
+	const char	*params[1] = { newest };
+	PGresult	*res = NULL, *row = NULL;
+	size_t		 len;
+	long long	 sid;
+	int		 r, rc = KC_OK;
+
+	*done = 0;
+	snprintf(newest, sizeof(newest), "%d", keyring_newest(kr));
+	if ((rc = db_query(db, SQL_OLD, 1, params, &res)) != KC_OK) {
+		snprintf(err, errlen, "cannot list credentials");
+		return rc;
+	}
+	for (r = 0; r < PQntuples(res); r++) {
+		const char *sp = PQgetvalue(res, r, 0);
+
+		sid = strtoll(sp, NULL, 10);
+		/* One row per transaction: the service keeps running. */
+		if ((rc = db_begin(db)) != KC_OK ||
+		    (rc = db_query(db, SQL_LOCK_ONE, 1, &sp, &row)) != KC_OK)
+			goto fail;
+		if (PQntuples(row) == 1) {
+			if ((rc = open_row(kr, PQgetvalue(res, r, 1), row, 0,
+			    &secret, &len)) != KC_OK) {
+				snprintf(err, errlen, "the credential of store "
+				    "%s does not decrypt with KC_MASTER_KEYS",
+				    PQgetvalue(res, r, 1));
+				goto fail;
+			}
+			rc = credential_save(db, kr, sid, PQgetvalue(res, r,
+			    1), PQgetvalue(row, 0, 0), secret);
+			secretbox_free_plain(secret, len);
+			secret = NULL;
+			if (rc != KC_OK)
+				goto fail;
+		}
+		PQclear(row);
+		row = NULL;
+		if ((rc = db_commit(db)) != KC_OK)
+			goto fail;
+		(*done)++;
+	}
+	PQclear(res);
+	return KC_OK;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "re-encryption failed: %s",
+		    kc_strerror(rc));
+	db_rollback(db);
+	PQclear(row);
+	PQclear(res);
+	return rc;
+}
+
+static const char SQL_VERSIONS[] =
+    "SELECT DISTINCT ON (c.key_version) c.kind, c.key_version,"
+    " encode(c.nonce, 'hex'), encode(c.ciphertext, 'hex'),"
+    " encode(c.tag, 'hex'), s.public_id"
+    " FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
+    " ORDER BY c.key_version, c.store_id";
+
+int
+credential_check_keyring(struct db *db, const struct keyring *kr, char *err,
+    size_t errlen)
+{
+	PGresult	*res = NULL;
+	char		*secret = NULL;
+	size_t		 len;
+	int		 r, rc, v;
+
+	if ((rc = db_query(db, SQL_VERSIONS, 0, NULL, &res)) != KC_OK) {
+		snprintf(err, errlen, "cannot read stored credentials: %s",
+		    kc_strerror(rc));
+		return rc;
+	}
+	for (r = 0; r < PQntuples(res); r++) {
+		v = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
+		if (!keyring_has(kr, v)) {
+			snprintf(err, errlen, "KC_MASTER_KEYS lacks version %d,"
+			    " which stored credentials use", v);
+			rc = KC_ERR_CONFIG;
+			break;
+		}
+		if (open_row(kr, PQgetvalue(res, r, 5), res, r, &secret,
+		    &len) != KC_OK) {
+			snprintf(err, errlen, "KC_MASTER_KEYS version %d does "
+			    "not decrypt the stored credentials (wrong key?)",
+			    v);
+			rc = KC_ERR_CONFIG;
+			break;
+		}
+		secretbox_free_plain(secret, len);
+		secret = NULL;
+	}
+	PQclear(res);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * A store's Klaviyo credential in klaviyo_credentials, sealed with
+ * secretbox (AES-256-GCM, AAD = store public id + key version).  The
+ * plaintext only lives in memory for one request or job.
+ */
+#ifndef KC_CREDENTIAL_H
+#define KC_CREDENTIAL_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "kc_err.h"
+#include "secretbox.h"
+
+/* Encrypts and upserts (inside the caller's transaction). */
+int	credential_save(struct db *, const struct keyring *, long long store_id,
+	    const char *store_public_id, const char *kind, const char *secret)
+	    KC_MUSTCHECK;
+/*
+ * Loads and decrypts; KC_ERR_NOT_FOUND when the store has none,
+ * KC_ERR_CRYPTO when it does not decrypt (tampered, moved, wrong key).
+ * The caller frees *secret with secretbox_free_plain(*secret, *len).
+ */
+int	credential_load(struct db *, const struct keyring *, long long store_id,
+	    const char *store_public_id, char **kind, char **secret,
+	    size_t *len) KC_MUSTCHECK;
+int	credential_delete(struct db *, long long store_id) KC_MUSTCHECK;
+/*
+ * Re-encrypts every credential sealed under an older version with the
+ * newest key, one row per transaction; *done gets the count.
+ */
+int	credential_rotate_all(struct db *, const struct keyring *, int *done,
+	    char *err, size_t errlen) KC_MUSTCHECK;
+/* Checks that every stored key version is in the keyring and opens. */
+int	credential_check_keyring(struct db *, const struct keyring *,
+	    char *err, size_t errlen) KC_MUSTCHECK;
+
+#endif

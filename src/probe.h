@@ -1,0 +1,41 @@
+/*
+ * Probing a Klaviyo key: its account and its merged metric list, from
+ * GET /api/accounts, /api/metrics (all pages) and /api/custom-metrics,
+ * fetched concurrently.  A fresh probe of the same key is reused for a
+ * short while (klaviyo_probe_cache) so pressing Test twice, or Test then
+ * Connect, does not spend /api/accounts' 1/s and 15/min budget twice.
+ */
+#ifndef KC_PROBE_H
+#define KC_PROBE_H
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "kc_err.h"
+
+struct kv_client;
+
+enum probe_mode {
+	PROBE_TEST,	/* anything fresh will do */
+	PROBE_CONNECT,	/* the account is asked again; metrics may be cached */
+	PROBE_METRICS,	/* only the metric list */
+};
+
+struct probe {
+	struct json_object	*account;	/* {id,name,timezone,...} */
+	struct json_object	*metrics;	/* merged, sorted */
+	int			 cached;
+	int			 requests;	/* Klaviyo requests made */
+	/* on failure */
+	char			 code[40];
+	char			 msg[256];
+	long			 retry_after;
+};
+
+int	probe_run(struct db *, struct kv_client *, const char *key, int bearer,
+	    enum probe_mode, long cache_seconds, struct probe *) KC_MUSTCHECK;
+void	probe_free(struct probe *);
+/* The account object from a GET /api/accounts data item. */
+struct json_object *probe_account_from(struct json_object *item);
+
+#endif
