@@ -12,6 +12,7 @@
 #include "db.h"
 #include "http_req.h"
 #include "http_resp.h"
+#include "perm.h"
 #include "router.h"
 #include "session.h"
 
@@ -32,6 +33,9 @@ struct kc_ctx {
 	int			 via_cookie;
 	struct kc_user		 user;
 	char			 token[SESSION_TOKEN_LEN + 1];
+	/* The route's store, read together with the session (hot path). */
+	int			 store_loaded;	/* 0 no, 1 found, -1 none */
+	struct store_access	 store;
 	/* Reads the declared body into req->body (worker-provided). */
 	int			(*read_body)(struct kc_ctx *, size_t);
 	void			*io;		/* the worker's FCGX_Request */

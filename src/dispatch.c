@@ -33,7 +33,14 @@ ctx_store_access(struct kc_ctx *ctx, int need, struct store_access *a)
 	struct json_object	*d;
 	int			 rc;
 
-	rc = perm_store_access(ctx->db, ctx->user.id, id ? id : "", a);
+	if (ctx->store_loaded) {
+		/* Already read with the session: hand it over. */
+		rc = ctx->store_loaded > 0 ? KC_OK : KC_ERR_NOT_FOUND;
+		*a = ctx->store;
+		memset(&ctx->store, 0, sizeof(ctx->store));
+		ctx->store_loaded = 0;
+	} else
+		rc = perm_store_access(ctx->db, ctx->user.id, id ? id : "", a);
 	if (rc == KC_ERR_NOT_FOUND)
 		return ctx_fail(ctx, rc, "Store not found");
 	if (rc != KC_OK)
@@ -62,7 +69,8 @@ authenticate(struct kc_ctx *ctx)
 {
 	const char	*authz = http_req_param(ctx->req, "HTTP_AUTHORIZATION");
 	const char	*cookie = http_req_param(ctx->req, "HTTP_COOKIE");
-	int		 rc;
+	const char	*store = route_param(&ctx->params, "storePublicId");
+	int		 rc, found;
 
 	if (http_bearer_get(authz, ctx->token, sizeof(ctx->token)) == KC_OK)
 		ctx->via_cookie = 0;
@@ -72,7 +80,13 @@ authenticate(struct kc_ctx *ctx)
 	else
 		return ctx_fail(ctx, KC_ERR_UNAUTHORIZED,
 		    "Sign in to continue");
-	rc = session_lookup(ctx->db, ctx->token, &ctx->user);
+	if (store && perm_public_id_valid(store)) {
+		rc = session_lookup_store(ctx->db, ctx->token, store,
+		    &ctx->user, &ctx->store, &found);
+		if (rc == KC_OK)
+			ctx->store_loaded = found ? 1 : -1;
+	} else
+		rc = session_lookup(ctx->db, ctx->token, &ctx->user);
 	if (rc == KC_ERR_UNAUTHORIZED)
 		return ctx_fail(ctx, rc, "Your session has expired or is "
 		    "invalid; sign in again");

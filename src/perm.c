@@ -6,16 +6,7 @@
 #include <string.h>
 
 /* The highest role wins when several seats reach the same store. */
-static const char SQL_ACCESS[] =
-    "SELECT s.id, s.public_id, s.name, r.name, r.level,"
-    " coalesce(r.permissions #> '{stores,manage_integrations}' = 'true',"
-    " false), s.klaviyo_integration::text"
-    " FROM stores s"
-    " JOIN seat_store_access a ON a.store_id = s.id"
-    " JOIN contract_seats c ON c.id = a.seat_id"
-    " JOIN roles r ON r.id = a.role_id"
-    " WHERE s.public_id = $1 AND c.user_id = $2"
-    " ORDER BY r.level DESC LIMIT 1";
+static const char SQL_ACCESS[] = PERM_ACCESS_SQL("$2", "$1");
 
 int
 perm_public_id_valid(const char *s)
@@ -45,6 +36,22 @@ perm_access_clear(struct store_access *a)
 }
 
 int
+perm_access_from_row(const PGresult *res, int r, int c,
+    struct store_access *a)
+{
+	if ((a->integration = strdup(PQgetvalue(res, r, c + 6))) == NULL)
+		return KC_ERR_NOMEM;
+	a->store_id = strtoll(PQgetvalue(res, r, c), NULL, 10);
+	snprintf(a->public_id, sizeof(a->public_id), "%s",
+	    PQgetvalue(res, r, c + 1));
+	snprintf(a->name, sizeof(a->name), "%s", PQgetvalue(res, r, c + 2));
+	snprintf(a->role, sizeof(a->role), "%s", PQgetvalue(res, r, c + 3));
+	a->level = (int)strtol(PQgetvalue(res, r, c + 4), NULL, 10);
+	a->manage_integrations = PQgetvalue(res, r, c + 5)[0] == 't';
+	return KC_OK;
+}
+
+int
 perm_store_access(struct db *db, long long user_id, const char *public_id,
     struct store_access *a)
 {
@@ -63,18 +70,7 @@ perm_store_access(struct db *db, long long user_id, const char *public_id,
 		rc = KC_ERR_NOT_FOUND;
 		goto out;
 	}
-	if ((a->integration = strdup(PQgetvalue(res, 0, 6))) == NULL) {
-		rc = KC_ERR_NOMEM;
-		goto out;
-	}
-	a->store_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	snprintf(a->public_id, sizeof(a->public_id), "%s",
-	    PQgetvalue(res, 0, 1));
-	snprintf(a->name, sizeof(a->name), "%s", PQgetvalue(res, 0, 2));
-	snprintf(a->role, sizeof(a->role), "%s", PQgetvalue(res, 0, 3));
-	a->level = (int)strtol(PQgetvalue(res, 0, 4), NULL, 10);
-	a->manage_integrations = PQgetvalue(res, 0, 5)[0] == 't';
-	rc = KC_OK;
+	rc = perm_access_from_row(res, 0, 0, a);
 out:
 	PQclear(res);
 	return rc;

@@ -24,6 +24,22 @@ struct store_access {
 	char		*integration;	/* klaviyo_integration JSON text */
 };
 
+/*
+ * The access query with the user id and public id expressions filled in,
+ * so session.c can join it to the session lookup.  Columns: store id,
+ * public id, name, role, level, manage flag, integration JSON text.
+ */
+#define PERM_ACCESS_SQL(user, pub)					\
+    "SELECT s.id, s.public_id, s.name, r.name AS role, r.level,"	\
+    " coalesce(r.permissions #> '{stores,manage_integrations}' = 'true',"\
+    " false) AS manage, s.klaviyo_integration::text AS integration"	\
+    " FROM stores s"							\
+    " JOIN seat_store_access a ON a.store_id = s.id"			\
+    " JOIN contract_seats c ON c.id = a.seat_id"			\
+    " JOIN roles r ON r.id = a.role_id"					\
+    " WHERE s.public_id = " pub " AND c.user_id = " user		\
+    " ORDER BY r.level DESC LIMIT 1"
+
 /* 1 when s is 1-64 of [A-Za-z0-9_-]. */
 int	perm_public_id_valid(const char *);
 /* The pure decision: flag set and level >= 80. */
@@ -32,5 +48,8 @@ int	perm_can_manage(int level, int manage_flag);
 int	perm_store_access(struct db *, long long user_id,
 	    const char *public_id, struct store_access *) KC_MUSTCHECK;
 void	perm_access_clear(struct store_access *);
+/* Fills a from the seven access columns starting at column c. */
+int	perm_access_from_row(const PGresult *, int row, int c,
+	    struct store_access *) KC_MUSTCHECK;
 
 #endif

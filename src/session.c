@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "perm.h"
 
 static const char SQL_CREATE[] =
     "INSERT INTO sessions (token_hash, user_id, expires_at)"
@@ -15,6 +16,12 @@ static const char SQL_PURGE[] =
 static const char SQL_LOOKUP[] =
     "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds'"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()";
+static const char SQL_LOOKUP_STORE[] =
+    "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds',"
+    " x.id, x.public_id, x.name, x.role, x.level, x.manage, x.integration"
+    " FROM sessions s JOIN users u ON u.id = s.user_id"
+    " LEFT JOIN LATERAL (" PERM_ACCESS_SQL("u.id", "$2") ") x ON true"
     " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()";
 static const char SQL_TOUCH[] =
     "UPDATE sessions SET last_seen_at = now()"
@@ -88,6 +95,43 @@ session_lookup(struct db *db, const char *token, struct kc_user *u)
 	/* Touch at most once a minute: no write on every request. */
 	if (PQgetvalue(res, 0, 2)[0] == 't')
 		rc = db_query(db, SQL_TOUCH, 1, params, NULL);
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+session_lookup_store(struct db *db, const char *token, const char *public_id,
+    struct kc_user *u, struct store_access *a, int *found)
+{
+	char		 hash[SHA256_HEX_LEN + 1];
+	const char	*params[2] = { hash, public_id };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	memset(u, 0, sizeof(*u));
+	memset(a, 0, sizeof(*a));
+	*found = 0;
+	if (!session_token_valid(token))
+		return KC_ERR_UNAUTHORIZED;
+	crypto_sha256_hex(token, strlen(token), hash);
+	if ((rc = db_query(db, SQL_LOOKUP_STORE, 2, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		rc = KC_ERR_UNAUTHORIZED;
+		goto out;
+	}
+	u->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(u->email, sizeof(u->email), "%s", PQgetvalue(res, 0, 1));
+	if (!PQgetisnull(res, 0, 3)) {
+		if ((rc = perm_access_from_row(res, 0, 3, a)) != KC_OK)
+			goto out;
+		*found = 1;
+	}
+	if (PQgetvalue(res, 0, 2)[0] == 't') {
+		params[1] = NULL;
+		rc = db_query(db, SQL_TOUCH, 1, params, NULL);
+	}
 out:
 	PQclear(res);
 	return rc;

@@ -26,6 +26,14 @@ int	session_create(struct db *, long long user_id, long ttl_hours,
 int	session_lookup(struct db *, const char *token, struct kc_user *)
 	    KC_MUSTCHECK;
 int	session_delete(struct db *, const char *token) KC_MUSTCHECK;
+struct store_access;
+/*
+ * session_lookup and perm_store_access in one round trip, for routes on
+ * one store (the hot path).  *found is 0 when the user has no role on it.
+ */
+int	session_lookup_store(struct db *, const char *token,
+	    const char *public_id, struct kc_user *, struct store_access *,
+	    int *found) KC_MUSTCHECK;
 /* 1 when s has the shape of a token (43 base64url characters). */
 int	session_token_valid(const char *);
 

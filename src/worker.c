@@ -110,6 +110,7 @@ handle(FCGX_Request *fr, const struct worker *w)
 	if (ctx.via_cookie || ctx.authed)
 		memset(ctx.token, 0, sizeof(ctx.token));
 	json_object_put(ctx.body);
+	perm_access_clear(&ctx.store);
 	buf_free(&out);
 	http_resp_free(&resp);
 	http_req_free(&req);
