@@ -7,6 +7,51 @@
 
 #define JSON_MAX_DEPTH 32
 
+/*
+ * Strict RFC 3629 UTF-8: json-c lets overlong forms, surrogates and code
+ * points above U+10FFFF through, which PostgreSQL then rejects.
+ */
+int
+json_utf8_valid(const char *p, size_t n)
+{
+	const unsigned char	*s = (const unsigned char *)p;
+	size_t			 i = 0, k, need;
+	unsigned long		 cp, min;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			need = 1;
+			cp = s[i] & 0x1f;
+			min = 0x80;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			need = 2;
+			cp = s[i] & 0x0f;
+			min = 0x800;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			need = 3;
+			cp = s[i] & 0x07;
+			min = 0x10000;
+		} else
+			return 0;
+		if (n - i <= need)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
 int
 json_parse_object(const char *s, size_t len, struct json_object **out,
     char *err, size_t errlen)
@@ -26,6 +71,10 @@ json_parse_object(const char *s, size_t len, struct json_object **out,
 	if (len > (size_t)INT32_MAX) {
 		snprintf(err, errlen, "Request body is too large");
 		return KC_ERR_TOO_LARGE;
+	}
+	if (!json_utf8_valid(s, len)) {
+		snprintf(err, errlen, "Request body is not valid UTF-8");
+		return KC_ERR_BAD_INPUT;
 	}
 	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
 		return KC_ERR_NOMEM;
@@ -90,6 +139,9 @@ string_ok(struct json_object *v, size_t max)
 
 	/* An embedded NUL would make C see a different string. */
 	if (strlen(json_object_get_string(v)) != (size_t)len)
+		return 0;
+	/* "\ud800" escapes decode to bytes no database accepts. */
+	if (!json_utf8_valid(json_object_get_string(v), (size_t)len))
 		return 0;
 	return max == 0 || (size_t)len <= max;
 }

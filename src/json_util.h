@@ -28,6 +28,8 @@ struct jfield {
  */
 int	json_parse_object(const char *, size_t, struct json_object **,
 	    char *err, size_t errlen) KC_MUSTCHECK;
+/* 1 when the bytes are strict UTF-8 (RFC 3629). */
+int	json_utf8_valid(const char *, size_t);
 /* Checks obj against the table: types, required fields, caps. */
 int	json_check_fields(struct json_object *, const struct jfield *,
 	    size_t, char *err, size_t errlen) KC_MUSTCHECK;

@@ -83,7 +83,7 @@ log_escape(const char *s, char *out, size_t outlen)
 static void
 log_vline(enum log_level lvl, const char *fmt, va_list ap, const char *tail)
 {
-	char		 ts[40], msg[2048];
+	char		 ts[40], msg[2048], *p;
 	struct timespec	 now;
 	struct tm	 tm;
 
@@ -91,6 +91,10 @@ log_vline(enum log_level lvl, const char *fmt, va_list ap, const char *tail)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One event, one line: libpq messages carry "\n\t". */
+	for (p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 	fprintf(stderr, "%s.%03ldZ %s %s %s %s%s%s\n", ts,
 	    now.tv_nsec / 1000000, names[lvl], component, request_id, msg,
 	    tail ? ": " : "", tail ? tail : "");

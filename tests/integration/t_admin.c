@@ -81,6 +81,13 @@ fresh_email(const char *prefix, char *out, size_t len)
 	snprintf(out, len, "%s-%s@example.test", prefix, it_unique());
 }
 
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 /* Own connection: unchecked fixtures run in the runner process. */
 static void
 exec_fresh(const char *sql)
@@ -91,6 +98,7 @@ exec_fresh(const char *sql)
 	if (url == NULL)
 		return;
 	c = PQconnectdb(url);
+	PQsetNoticeProcessor(c, quiet, NULL);
 	if (PQstatus(c) == CONNECTION_OK)
 		PQclear(PQexec(c, sql));
 	PQfinish(c);

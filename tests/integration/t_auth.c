@@ -258,7 +258,7 @@ START_TEST(login_email_trimmed_and_case_insensitive)
 	size_t		 i;
 	long long	 uid;
 
-	uid = it_user("Case", email, sizeof(email));
+	uid = it_user("case", email, sizeof(email));
 	snprintf(shouted, sizeof(shouted), "  \t%s  ", email);
 	for (i = 0; shouted[i]; i++)
 		if (shouted[i] >= 'a' && shouted[i] <= 'z')

@@ -230,6 +230,56 @@ START_TEST(killed_worker_is_replaced)
 }
 END_TEST
 
+/* "2026-11-25T16:52:08.862Z WARN fcgi <request id> <message>" */
+static int
+log_line_ok(const char *l, size_t n)
+{
+	static const char	 shape[] = "dddd-dd-ddTdd:dd:dd.dddZ ";
+	size_t			 i;
+
+	if (n < sizeof(shape) - 1)
+		return 0;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !(l[i] >= '0' && l[i] <= '9') :
+		    l[i] != shape[i])
+			return 0;
+	l += i;
+	n -= i;
+	return (n > 5 && strncmp(l, "INFO ", 5) == 0) ||
+	    (n > 5 && strncmp(l, "WARN ", 5) == 0) ||
+	    (n > 6 && strncmp(l, "ERROR ", 6) == 0) ||
+	    (n > 6 && strncmp(l, "DEBUG ", 6) == 0);
+}
+
+/*
+ * After the outage above wrote its warnings: one entry per line, so a
+ * log reader (or an attacker's input) cannot make or split entries.
+ */
+START_TEST(service_log_one_entry_per_line)
+{
+	char		 path[1024], *s, *l, *e;
+	const char	*state = getenv("KC_TEST_STATE");
+	int		 lines = 0, warns = 0;
+
+	ck_assert_ptr_nonnull(state);
+	snprintf(path, sizeof(path), "%s/log/fcgi.log", state);
+	s = it_read_file(path);
+	for (l = s; *l; l = *e ? e + 1 : e) {
+		e = strchr(l, '\n');
+		if (e == NULL)
+			e = l + strlen(l);
+		lines++;
+		warns += strstr(l, " WARN ") != NULL && strstr(l, " WARN ") < e;
+		ck_assert_msg(log_line_ok(l, (size_t)(e - l)),
+		    "%s line %d is not a log entry: '%.*s'", path, lines,
+		    (int)(e - l), l);
+	}
+	ck_assert_int_gt(lines, 10);
+	ck_assert_int_gt(warns, 0);
+	free(s);
+}
+END_TEST
+
 Suite *
 suite_dbrestart(void)
 {
@@ -239,6 +289,7 @@ suite_dbrestart(void)
 	tc = tcase_create("dbrestart");
 	tcase_add_unchecked_fixture(tc, NULL, pg_up);
 	tcase_add_test(tc, db_restart_workers_reconnect);
+	tcase_add_test(tc, service_log_one_entry_per_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("workers");
 	tcase_add_test(tc, killed_worker_is_replaced);

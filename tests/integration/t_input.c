@@ -228,7 +228,10 @@ START_TEST(input_sql_in_email_is_just_a_string)
 }
 END_TEST
 
-/* {"email":<n opens>1<n closes>,"password":...} */
+/*
+ * {"email":...,"password":...,"x":<n opens>1<n closes>}: only the depth
+ * is wrong (an extra field is otherwise ignored).
+ */
 static char *
 nested(char open, char close, int n)
 {
@@ -236,7 +239,7 @@ nested(char open, char close, int n)
 	int	 o, i;
 
 	ck_assert_ptr_nonnull(b);
-	o = snprintf(b, 16, "{\"email\":");
+	o = snprintf(b, 96, "{\"email\":\"a@b.c\"," PW ",\"x\":");
 	for (i = 0; i < n; i++) {
 		b[o++] = open;
 		if (open == '{') {
@@ -247,7 +250,7 @@ nested(char open, char close, int n)
 	b[o++] = '1';
 	for (i = 0; i < n; i++)
 		b[o++] = close;
-	snprintf(b + o, 96, "," PW "}");
+	snprintf(b + o, 4, "}");
 	return b;
 }
 
@@ -255,6 +258,10 @@ START_TEST(input_deep_nesting_400)
 {
 	char *b;
 
+	/* Control: shallow, the same body is a (failed) sign-in. */
+	b = nested('[', ']', 5);
+	rejected_json(b, 401, "invalid_credentials");
+	free(b);
 	b = nested('[', ']', 100);
 	rejected_json(b, 400, "bad_request");
 	free(b);

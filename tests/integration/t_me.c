@@ -1,6 +1,7 @@
 /* GET /api/me: the signed-in user and the stores they can see. */
 #include "itest.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static struct json_object *
@@ -78,21 +79,36 @@ START_TEST(me_without_session_401)
 }
 END_TEST
 
+/* A store with a chosen public id (it_store picks its own). */
+static void
+make_store(const char *prefix, const char *name, char *id, size_t len)
+{
+	const char *p[2] = { id, name };
+
+	snprintf(id, len, "%s%s", prefix, it_unique());
+	PQclear(it_sql("INSERT INTO stores (public_id, name) VALUES ($1, $2)",
+	    2, p));
+}
+
 START_TEST(me_lists_owner_and_viewer_stores_by_name)
 {
 	struct it_resp		 r;
 	struct json_object	*stores;
 	char			 email[128], other[128];
-	char			 a[32], b[32], c[32], na[64], nb[64], nc[64];
+	char			 a[32], b[32], c[32];
+	char			 na[64], nb[64], nc[64];
 	long long		 uid;
 
-	/* Names sort B before A (case-insensitively), unlike creation. */
+	/*
+	 * By name, case-insensitively, B comes first; by creation, by
+	 * public id and by plain byte order of the names, A does.
+	 */
 	snprintf(na, sizeof(na), "Zulu store %s", it_unique());
 	snprintf(nb, sizeof(nb), "alpha store %s", it_unique());
 	snprintf(nc, sizeof(nc), "Mike store %s", it_unique());
-	it_store(na, a, sizeof(a));
-	it_store(nb, b, sizeof(b));
-	it_store(nc, c, sizeof(c));
+	make_store("a", na, a, sizeof(a));
+	make_store("z", nb, b, sizeof(b));
+	make_store("m", nc, c, sizeof(c));
 	uid = it_user("me", email, sizeof(email));
 	it_user("me-other", other, sizeof(other));
 	it_grant(email, a, "owner");
@@ -107,6 +123,7 @@ START_TEST(me_lists_owner_and_viewer_stores_by_name)
 	check_store(json_object_array_get_idx(stores, 1), a, na, "owner",
 	    100, 1);
 	ck_assert_ptr_null(strstr(r.body, c));
+	ck_assert_ptr_null(strstr(r.body, nc));
 	it_resp_free(&r);
 }
 END_TEST

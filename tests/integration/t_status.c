@@ -99,6 +99,8 @@ START_TEST(status_no_access_looks_like_missing_store)
 	long long	 uid;
 
 	it_store("Hidden store", store, sizeof(store));
+	/* Someone can see it, just not this user. */
+	member("owner", store, tok, sizeof(tok));
 	uid = it_user("outsider", email, sizeof(email));
 	it_token(uid, tok, sizeof(tok));
 	status_path(store, path, sizeof(path));
@@ -120,6 +122,7 @@ START_TEST(status_other_stores_owner_404)
 
 	it_store("Mine", mine, sizeof(mine));
 	it_store("Theirs", theirs, sizeof(theirs));
+	member("owner", theirs, tok, sizeof(tok));
 	member("owner", mine, tok, sizeof(tok));
 	/* Sanity: the token works on the owner's own store. */
 	check_not_configured(mine, tok, 1);
@@ -211,6 +214,69 @@ START_TEST(status_connected_hides_secrets)
 }
 END_TEST
 
+/*
+ * A viewer may look but not change anything: every mutating call on the
+ * route is 403 "Insufficient permissions", audited, and changes nothing;
+ * a user without access gets 404 as for GET.
+ */
+START_TEST(status_viewer_cannot_mutate_403_audited)
+{
+	static const char integ[] =
+	    "{\"status\":\"connected\",\"public_id\":\"Pe5Xw6\","
+	    "\"conversion_metric_id\":\"RESQ6t\"}";
+	struct it_resp	 r;
+	char		 store[32], tok[64], out_tok[64], path[256];
+	char		 uid[24], email[128], *before, *after;
+	const char	*p[2] = { integ, store };
+	long long	 viewer, outsider;
+
+	it_store("Viewer only", store, sizeof(store));
+	PQclear(it_sql("UPDATE stores SET klaviyo_integration = $1::jsonb"
+	    " WHERE public_id = $2", 2, p));
+	viewer = it_user("viewer", email, sizeof(email));
+	it_grant(email, store, "viewer");
+	it_token(viewer, tok, sizeof(tok));
+	outsider = it_user("outsider", email, sizeof(email));
+	it_token(outsider, out_tok, sizeof(out_tok));
+	status_path(store, path, sizeof(path));
+
+	before = it_db_snapshot();
+	it_post(path, tok, "{\"conversionMetricId\":\"XyZ123\"}", &r);
+	it_assert_error(&r, 403, "forbidden");
+	ck_assert_str_eq(it_str(&r, "error"), "Insufficient permissions");
+	it_resp_free(&r);
+	it_post(path, tok, "{\"apiKey\":\"pk_0123456789abcdefghijKLMN\","
+	    "\"action\":\"test\"}", &r);
+	it_assert_error(&r, 403, "forbidden");
+	it_resp_free(&r);
+	it_delete(path, tok, &r);
+	it_assert_error(&r, 403, "forbidden");
+	it_resp_free(&r);
+	it_post(path, out_tok, "{\"conversionMetricId\":\"XyZ123\"}", &r);
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	it_delete(path, out_tok, &r);
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	after = it_db_snapshot();
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+
+	snprintf(uid, sizeof(uid), "%lld", viewer);
+	p[0] = uid;
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM audit_log l"
+	    " JOIN stores s ON s.id = l.store_id"
+	    " WHERE l.action = 'permission_denied' AND l.outcome = 'denied'"
+	    " AND l.actor_user_id = $1 AND s.public_id = $2"
+	    " AND l.detail->>'role' = 'viewer'", 2, p), 3);
+	/* Nothing of the attempted key reached the audit trail. */
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM audit_log"
+	    " WHERE actor_user_id = $1 AND detail::text LIKE '%pk_0123%'",
+	    1, p), 0);
+}
+END_TEST
+
 START_TEST(status_odd_store_ids_404)
 {
 	struct it_resp	 r;
@@ -281,6 +347,7 @@ suite_status(void)
 	tcase_add_test(tc, status_other_stores_owner_404);
 	tcase_add_test(tc, status_without_session_401);
 	tcase_add_test(tc, status_connected_hides_secrets);
+	tcase_add_test(tc, status_viewer_cannot_mutate_403_audited);
 	tcase_add_test(tc, status_odd_store_ids_404);
 	suite_add_tcase(s, tc);
 	return s;

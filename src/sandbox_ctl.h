@@ -1,0 +1,76 @@
+/*
+ * The sandbox's control API under /__sandbox/ (no Klaviyo key needed):
+ * faults switched on per key, path and count, the log of Klaviyo
+ * requests received, rate-limit resets, health and the account list.
+ */
+#ifndef KC_SANDBOX_CTL_H
+#define KC_SANDBOX_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kc_err.h"
+#include "sandbox_http.h"
+
+#define SBX_FAULTS_MAX		256
+#define SBX_LOG_MAX		4096
+
+enum sbx_fault_type {
+	SBX_F_NONE = 0,
+	SBX_F_LATENCY,		/* answer normally after ms */
+	SBX_F_STATUS,		/* answer status with an errors[] body */
+	SBX_F_HANG,		/* never answer; close after ms */
+	SBX_F_RESET,		/* close with RST */
+	SBX_F_MALFORMED,	/* the normal body cut in half */
+	SBX_F_CONTENT_TYPE,	/* the normal body as text/plain */
+	SBX_F_HTML		/* 403 text/html from "the edge" */
+};
+
+struct sbx_fault {
+	int			 id;
+	char			 key[128];	/* "": any key */
+	char			 path[256];	/* "": any; "x*": prefix */
+	enum sbx_fault_type	 type;
+	long			 ms;
+	int			 status;
+	long			 count;		/* left; -1: forever */
+	long			 hits;
+};
+
+struct sbx_log_entry {
+	uint64_t	seq;
+	char		time[32];
+	char		method[16];
+	char		path[256];
+	char		query[512];
+	char		auth[24];	/* Klaviyo-API-Key, Bearer, ... */
+	char		key[12];	/* first 8 characters only */
+	char		revision[40];
+	char		accept[96];
+	char		content_type[96];
+	char		fault[16];
+	int		status;		/* 0: none sent (hang, reset) */
+};
+
+struct sbx_ctl;
+struct sbx_app;
+
+int	sbx_ctl_new(struct sbx_ctl **) KC_MUSTCHECK;
+void	sbx_ctl_free(struct sbx_ctl *);
+const char *sbx_fault_name(enum sbx_fault_type);
+/*
+ * The faults that apply to a request (key as sent, path normalized):
+ * at most one latency and one other fault; their counts are used up.
+ * A type of SBX_F_NONE means none.
+ */
+void	sbx_ctl_faults(struct sbx_ctl *, const char *key, const char *path,
+	    struct sbx_fault *latency, struct sbx_fault *other);
+/* Parses "X-Sandbox-Fault: status;status=503;ms=100". */
+int	sbx_fault_parse_header(const char *, struct sbx_fault *)
+	    KC_MUSTCHECK;
+/* A fresh, zeroed log slot (the oldest is overwritten when full). */
+struct sbx_log_entry *sbx_ctl_log_new(struct sbx_ctl *);
+void	sbx_ctl_handle(struct sbx_app *, const struct sbx_req *,
+	    struct sbx_resp *);
+
+#endif
