@@ -70,7 +70,7 @@ now_ms(void)
 long
 kv_backoff_ms(int attempt, unsigned rnd)
 {
-	long base = 250L << (attempt < 5 ? attempt : 5);
+	long base = 250L << (attempt < 0 ? 0 : attempt < 5 ? attempt : 5);
 
 	if (base > 4000)
 		base = 4000;
@@ -98,7 +98,8 @@ kv_parse_seconds(const char *s)
 	if (s == NULL || *s == '\0')
 		return -1;
 	v = strtod(s, &end);
-	if (end == s || v < 0 || v > 86400 * 2)
+	/* Written so that NaN fails too. */
+	if (end == s || !(v >= 0 && v <= 86400 * 2))
 		return -1;
 	return (long)(v + 0.999);
 }

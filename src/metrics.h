@@ -1,7 +1,8 @@
 /*
  * The metric list a user picks a conversion metric from: /api/metrics and
  * /api/custom-metrics merged without duplicates (by id), each as
- * {id, name, integration, category, isShopifyPlacedOrder}, Shopify's
+ * {id, name, integration, integration_key, category,
+ * isShopifyPlacedOrder}, Shopify's
  * "Placed Order" first, then by name (case-insensitive, stable).
  */
 #ifndef KC_METRICS_H

@@ -49,7 +49,7 @@ enum sbx_profile {
 
 struct sbx_account_def {
 	const char	*key;		/* private API key */
-	const char	*org;		/* organization_name: the account name */
+	const char	*org;		/* organization_name: its name */
 	const char	*timezone;
 	const char	*currency;
 	const char	*locale;

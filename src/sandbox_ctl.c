@@ -206,8 +206,9 @@ ctl_json(struct sbx_resp *resp, int status, struct json_object *o)
 	const char *s;
 
 	if (o == NULL) {
-		(void)sbx_resp_set_body(resp, 500, "application/json",
-		    "{\"error\":\"out of memory\"}", 25);
+		if (sbx_resp_set_body(resp, 500, "application/json",
+		    "{\"error\":\"out of memory\"}", 25) != KC_OK)
+			resp->action = SBX_ACT_RESET;
 		return;
 	}
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

@@ -230,6 +230,8 @@ secretbox_free_plain(char *p, size_t n)
 void
 sealed_free(struct sealed *s)
 {
+	if (s == NULL)
+		return;
 	free(s->ct);
 	s->ct = NULL;
 	s->ctlen = 0;

@@ -38,7 +38,7 @@ store_integration_public(const char *text, struct json_object **out)
 		    json_object_get(v))) != KC_OK)
 			goto out;
 	}
-	if (!json_object_object_get_ex(dst, "status", NULL) &&
+	if (json_get_str(dst, "status") == NULL &&
 	    (rc = json_add_str(dst, "status", "not_configured")) != KC_OK)
 		goto out;
 	*out = dst;
@@ -69,10 +69,12 @@ store_status_json(const char *text, struct json_object *sync,
 		rc = KC_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = json_add_bool(o, "success", 1)) != KC_OK ||
-	    (rc = json_add_obj(o, "klaviyo_integration", integ)) != KC_OK)
+	if ((rc = json_add_bool(o, "success", 1)) != KC_OK)
 		goto out;
-	integ = NULL;
+	rc = json_add_obj(o, "klaviyo_integration", integ);
+	integ = NULL;		/* taken over, even on failure */
+	if (rc != KC_OK)
+		goto out;
 	if (sync == NULL && (sync = json_object_new_object()) == NULL) {
 		rc = KC_ERR_NOMEM;
 		goto out;

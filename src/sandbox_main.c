@@ -1,0 +1,160 @@
+/*
+ * klaviyo-sandbox: a stand-in Klaviyo API for tests and the demo
+ * (DESIGN.md section 8; docs/SANDBOX.md has the accounts, faults and
+ * time-scale semantics).  Never used in production.
+ *
+ *   klaviyo-sandbox --listen 127.0.0.1:PORT [--time-scale N] [--log FILE]
+ *
+ * Prints "listening on HOST:PORT" on stdout once it accepts connections
+ * (port 0 picks a free port and prints the real one); SIGTERM or SIGINT
+ * stops it cleanly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "sandbox_ctl.h"
+#include "sandbox_rate.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: klaviyo-sandbox --listen HOST:PORT "
+	    "[--time-scale N] [--log FILE] [--log-level LEVEL]\n"
+	    "  --time-scale N  divide every rate-limit window by N "
+	    "(1 to 86400; 60:\n"
+	    "                  a minute lasts 1 s); default 1\n"
+	    "  --log FILE      append log lines to FILE instead of "
+	    "stderr\n");
+}
+
+static int
+parse_scale(const char *s, double *out)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 1.0) ||
+	    v > 86400.0)
+		return KC_ERR_CONFIG;
+	*out = v;
+	return KC_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction	 sa;
+	struct rlimit		 rl;
+	struct sbx_app		 app;
+	struct sbx_server	*srv = NULL;
+	const char		*listen_addr = NULL, *logfile = NULL;
+	const char		*level = "info";
+	enum log_level		 lvl;
+	char			 bound[128];
+	int			 i, fd, rc = 1;
+
+	memset(&app, 0, sizeof(app));
+	app.scale = 1.0;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen_addr = argv[++i];
+		else if (strcmp(argv[i], "--time-scale") == 0 &&
+		    i + 1 < argc) {
+			if (parse_scale(argv[++i], &app.scale) != KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--time-scale wants a number from 1 to "
+				    "86400\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
+			logfile = argv[++i];
+		else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc)
+			level = argv[++i];
+		else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage();
+			return 0;
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	if (listen_addr == NULL) {
+		usage();
+		return 2;
+	}
+	if (log_level_parse(level, &lvl) != KC_OK) {
+		fprintf(stderr, "klaviyo-sandbox: --log-level wants error, "
+		    "warn, info or debug\n");
+		return 2;
+	}
+	if (logfile != NULL) {
+		if ((fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0644)) == -1) {
+			fprintf(stderr, "klaviyo-sandbox: cannot open %s: "
+			    "%s\n", logfile, strerror(errno));
+			return 1;
+		}
+		if (dup2(fd, STDERR_FILENO) == -1) {
+			close(fd);
+			return 1;
+		}
+		close(fd);
+	}
+	log_init("sandbox", lvl);
+
+	/* Room for many connections: raise the descriptor limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sbx_data_new(&app.data) != KC_OK ||
+	    sbx_ctl_new(&app.ctl) != KC_OK ||
+	    sbx_rate_new(app.data->nacc, sbx_nendpoints, app.scale,
+	    sbx_now_us(), &app.rate) != KC_OK) {
+		log_error("cannot set up the sandbox: out of memory");
+		goto out;
+	}
+	if (sbx_server_new(listen_addr, &srv, bound, sizeof(bound)) != KC_OK)
+		goto out;
+	log_info("klaviyo-sandbox on %s, time scale %g, %zu accounts",
+	    bound, app.scale, app.data->nacc);
+	printf("listening on %s\n", bound);
+	fflush(stdout);
+	if (sbx_server_run(srv, sbx_app_handle, &app, &stop) != KC_OK)
+		goto out;
+	log_info("stopping");
+	rc = 0;
+out:
+	sbx_server_free(srv);
+	sbx_rate_free(app.rate);
+	sbx_ctl_free(app.ctl);
+	sbx_data_free(app.data);
+	return rc;
+}
