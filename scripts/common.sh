@@ -219,3 +219,19 @@ kc_state_dirs() {
 	kc_as_svc test -r "$KC_ROOT/www" ||
 	    kc_die "$KC_SVC_USER_NAME cannot read $KC_ROOT: make its parent folders world-executable"
 }
+
+# kc_sandbox_start STATE BIN [ARGS...]: starts klaviyo-sandbox on a free
+# loopback port and prints the port (read from its "listening on" line).
+kc_sandbox_start() {
+	local st=$1 bin=$2 i port=""; shift 2
+	: >"$st/log/sandbox.log"
+	kc_spawn "$st" sandbox "$bin" --listen 127.0.0.1:0 "$@"
+	for i in $(seq 1 100); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+		    "$st/log/sandbox.log" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { cat "$st/log/sandbox.log" >&2; kc_die "the Klaviyo sandbox did not start"; }
+	echo "$port"
+}

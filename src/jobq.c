@@ -1,0 +1,221 @@
+/* The sync job queue; see jobq.h. */
+#include "jobq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const job_types[JOB_TYPES_MAX] = {
+	"campaigns", "flows", "segments", "forms", "orders",
+};
+
+static const char SQL_ENQUEUE[] =
+    "WITH ins AS (INSERT INTO sync_jobs (store_id, type, mode, trigger_id)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT (store_id, type)"
+    " WHERE state = 'queued' DO NOTHING RETURNING id)"
+    " SELECT id FROM ins UNION ALL"
+    " SELECT id FROM sync_jobs WHERE store_id = $1 AND type = $2"
+    " AND state = 'queued' LIMIT 1";
+/* A full sync asked for while an incremental one waits wins. */
+static const char SQL_UPGRADE[] =
+    "UPDATE sync_jobs SET mode = 'full' WHERE id = $1 AND $2 = 'full'";
+/*
+ * The next queued job whose time has come, or a running one whose lease
+ * expired (its worker died), never a second job of a store and type that
+ * is running under a live lease.
+ */
+static const char SQL_CLAIM[] =
+    "UPDATE sync_jobs j SET state = 'running', lease_owner = $1,"
+    " lease_until = now() + make_interval(secs => $2),"
+    " attempts = j.attempts + 1, started_at = coalesce(j.started_at, now())"
+    " FROM stores s WHERE s.id = j.store_id AND j.id = ("
+    "  SELECT c.id FROM sync_jobs c"
+    "  WHERE ((c.state = 'queued' AND c.run_after <= now())"
+    "   OR (c.state = 'running' AND c.lease_until < now()))"
+    "  AND NOT EXISTS (SELECT 1 FROM sync_jobs r WHERE r.store_id ="
+    "   c.store_id AND r.type = c.type AND r.id <> c.id AND r.state ="
+    "   'running' AND r.lease_until >= now())"
+    "  ORDER BY c.run_after, c.id FOR UPDATE SKIP LOCKED LIMIT 1)"
+    " RETURNING j.id, j.store_id, s.public_id, j.type, j.mode, j.attempts,"
+    " j.cursor::text, s.klaviyo_integration::text,"
+    " coalesce(j.trigger_id, 0)";
+static const char SQL_BEAT[] =
+    "UPDATE sync_jobs SET lease_until = now() + make_interval(secs => $3),"
+    " progress = coalesce($4::jsonb, progress),"
+    " cursor = coalesce($5::jsonb, cursor)"
+    " WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+static const char SQL_FINISH[] =
+    "UPDATE sync_jobs SET state = $3, last_error = $4, finished_at = now(),"
+    " lease_owner = NULL, lease_until = NULL"
+    " WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+static const char SQL_RESCHEDULE[] =
+    "UPDATE sync_jobs SET state = 'queued', lease_owner = NULL,"
+    " lease_until = NULL, run_after = now() + make_interval(secs => $3),"
+    " last_error = $4"
+    " WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+    " AND NOT EXISTS (SELECT 1 FROM sync_jobs q WHERE q.store_id ="
+    "  sync_jobs.store_id AND q.type = sync_jobs.type"
+    "  AND q.state = 'queued')";
+static const char SQL_RESCHEDULE_DROP[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " lease_owner = NULL, last_error = 'superseded by a queued job'"
+    " WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+static const char SQL_CANCEL[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " lease_owner = NULL, lease_until = NULL"
+    " WHERE store_id = $1 AND state IN ('queued', 'running')";
+
+int
+job_type_valid(const char *t)
+{
+	int i;
+
+	for (i = 0; i < JOB_TYPES_MAX; i++)
+		if (strcmp(t, job_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void
+job_clear(struct job *j)
+{
+	json_object_put(j->cursor);
+	json_object_put(j->integration);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+jobq_enqueue(struct db *db, long long store_id, const char *type,
+    const char *mode, long long trigger_id, long long *id)
+{
+	char		 sid[24], tid[24], jid[24];
+	const char	*params[4] = { sid, type, mode, trigger_id ? tid : NULL };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*id = 0;
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(tid, sizeof(tid), "%lld", trigger_id);
+	if ((rc = db_query(db, SQL_ENQUEUE, 4, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) < 1) {
+		/* Raced with a claim between the two halves: try again. */
+		PQclear(res);
+		if ((rc = db_query(db, SQL_ENQUEUE, 4, params, &res)) != KC_OK)
+			return rc;
+		if (PQntuples(res) < 1) {
+			PQclear(res);
+			return KC_ERR_CONFLICT;
+		}
+	}
+	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	snprintf(jid, sizeof(jid), "%lld", *id);
+	params[0] = jid;
+	params[1] = mode;
+	return db_query(db, SQL_UPGRADE, 2, params, NULL);
+}
+
+int
+jobq_claim(struct db *db, const char *owner, int lease, struct job *j)
+{
+	char		 ls[16];
+	const char	*params[2] = { owner, ls };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	memset(j, 0, sizeof(*j));
+	snprintf(ls, sizeof(ls), "%d", lease);
+	if ((rc = db_query(db, SQL_CLAIM, 2, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_NOT_FOUND;
+	}
+	j->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	j->store_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(j->store_public_id, sizeof(j->store_public_id), "%s",
+	    PQgetvalue(res, 0, 2));
+	snprintf(j->type, sizeof(j->type), "%s", PQgetvalue(res, 0, 3));
+	snprintf(j->mode, sizeof(j->mode), "%s", PQgetvalue(res, 0, 4));
+	j->attempts = (int)strtol(PQgetvalue(res, 0, 5), NULL, 10);
+	j->cursor = json_tokener_parse(PQgetvalue(res, 0, 6));
+	j->integration = json_tokener_parse(PQgetvalue(res, 0, 7));
+	j->trigger_id = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+	PQclear(res);
+	if (j->cursor == NULL || j->integration == NULL) {
+		job_clear(j);
+		return KC_ERR_INTERNAL;
+	}
+	return KC_OK;
+}
+
+static int
+affected(struct db *db, const char *sql, int n, const char *const *params)
+{
+	PGresult	*res = NULL;
+	int		 rc;
+
+	if ((rc = db_query(db, sql, n, params, &res)) != KC_OK)
+		return rc;
+	rc = strcmp(PQcmdTuples(res), "0") == 0 ? KC_ERR_CONFLICT : KC_OK;
+	PQclear(res);
+	return rc;
+}
+
+int
+jobq_heartbeat(struct db *db, const struct job *j, const char *owner,
+    int lease, struct json_object *progress, struct json_object *cursor)
+{
+	char		 id[24], ls[16];
+	const char	*params[5];
+
+	snprintf(id, sizeof(id), "%lld", j->id);
+	snprintf(ls, sizeof(ls), "%d", lease);
+	params[0] = id;
+	params[1] = owner;
+	params[2] = ls;
+	params[3] = progress ? json_object_to_json_string_ext(progress,
+	    JSON_C_TO_STRING_PLAIN) : NULL;
+	params[4] = cursor ? json_object_to_json_string_ext(cursor,
+	    JSON_C_TO_STRING_PLAIN) : NULL;
+	return affected(db, SQL_BEAT, 5, params);
+}
+
+int
+jobq_finish(struct db *db, const struct job *j, const char *owner,
+    const char *state, const char *error)
+{
+	char		 id[24];
+	const char	*params[4] = { id, owner, state, error };
+
+	snprintf(id, sizeof(id), "%lld", j->id);
+	return affected(db, SQL_FINISH, 4, params);
+}
+
+int
+jobq_reschedule(struct db *db, const struct job *j, const char *owner,
+    long seconds, const char *why)
+{
+	char		 id[24], s[24];
+	const char	*params[4] = { id, owner, s, why };
+	int		 rc;
+
+	snprintf(id, sizeof(id), "%lld", j->id);
+	snprintf(s, sizeof(s), "%ld", seconds);
+	rc = affected(db, SQL_RESCHEDULE, 4, params);
+	if (rc == KC_ERR_CONFLICT)
+		/* Another job of this store and type is queued: it will run. */
+		rc = affected(db, SQL_RESCHEDULE_DROP, 2, params);
+	return rc;
+}
+
+int
+jobq_cancel_store(struct db *db, long long store_id)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	return db_query(db, SQL_CANCEL, 1, params, NULL);
+}

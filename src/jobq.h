@@ -1,0 +1,59 @@
+/*
+ * The sync job queue (sync_jobs): jobs are claimed with FOR UPDATE SKIP
+ * LOCKED and a lease that the running job renews; a job whose worker died
+ * is claimed again once its lease has expired and resumes from its saved
+ * cursor.  One queued job per store and type (a partial unique index).
+ */
+#ifndef KC_JOBQ_H
+#define KC_JOBQ_H
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "kc_err.h"
+
+#define JOB_TYPES_MAX 5
+
+extern const char *const job_types[JOB_TYPES_MAX];
+
+struct job {
+	long long		 id;
+	long long		 store_id;
+	char			 store_public_id[65];
+	char			 type[16];
+	char			 mode[16];
+	int			 attempts;
+	struct json_object	*cursor;	/* saved position, {} at first */
+	struct json_object	*integration;	/* the store's, at claim */
+	long long		 trigger_id;
+};
+
+/* 1 for campaigns, flows, segments, forms or orders. */
+int	job_type_valid(const char *);
+/*
+ * Queues a job (or finds the one already queued for that store and type);
+ * *id gets its id.
+ */
+int	jobq_enqueue(struct db *, long long store_id, const char *type,
+	    const char *mode, long long trigger_id, long long *id)
+	    KC_MUSTCHECK;
+/* Claims the next runnable job; KC_ERR_NOT_FOUND when there is none. */
+int	jobq_claim(struct db *, const char *owner, int lease_seconds,
+	    struct job *) KC_MUSTCHECK;
+/*
+ * Renews the lease and saves progress and cursor (either may be NULL);
+ * KC_ERR_CONFLICT when the job is no longer ours (cancelled, lease lost).
+ */
+int	jobq_heartbeat(struct db *, const struct job *, const char *owner,
+	    int lease_seconds, struct json_object *progress,
+	    struct json_object *cursor) KC_MUSTCHECK;
+int	jobq_finish(struct db *, const struct job *, const char *owner,
+	    const char *state, const char *error) KC_MUSTCHECK;
+/* Back to queued, to run at now + seconds (a daily cap, a long wait). */
+int	jobq_reschedule(struct db *, const struct job *, const char *owner,
+	    long seconds, const char *why) KC_MUSTCHECK;
+/* Cancels a store's queued and running jobs. */
+int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
+void	job_clear(struct job *);
+
+#endif
