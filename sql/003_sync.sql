@@ -118,3 +118,11 @@ CREATE TABLE orders (
     PRIMARY KEY (store_id, event_id)
 );
 CREATE INDEX orders_store_time ON orders (store_id, occurred_at);
+
+-- Idempotency-Key of POST /api/v1/reports/full_sync: the same key twice
+-- answers the first answer and starts one sync.
+CREATE TABLE report_requests (
+    idempotency_key text PRIMARY KEY CHECK (length(idempotency_key) <= 200),
+    response        jsonb NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);

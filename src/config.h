@@ -34,6 +34,15 @@ struct kc_config {
 	long		 klaviyo_probe_cache_seconds;
 	const char	*klaviyo_client_id;
 	const char	*klaviyo_client_secret;
+	long		 sync_poll_ms;
+	long		 sync_schedule_seconds;
+	long		 sync_lease_seconds;
+	long		 sync_max_wait_ms;
+	long		 sync_lookback_days;
+	long		 sync_history_days;
+	long		 report_server_timeout_ms;
+	long		 report_retry_base_ms;
+	long		 report_retry_max_ms;
 	const char	*report_server;
 	const char	*report_server_key;
 	const char	*master_keys;

@@ -29,6 +29,22 @@ static const char SQL_CANCEL_TRIGGERS[] =
     " WHERE store_id = $1 AND delivered_at IS NULL AND cancelled_at IS NULL";
 static const char SQL_CLEAR_SYNCS[] =
     "DELETE FROM klaviyo_syncs WHERE store_id = $1";
+/* Running jobs see the cancel at their next heartbeat and stop. */
+static const char SQL_CANCEL_JOBS[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " lease_owner = NULL, lease_until = NULL"
+    " WHERE store_id = $1 AND state IN ('queued', 'running')";
+static const char *const SQL_CLEAR_DATA[] = {
+	"DELETE FROM campaign_stats WHERE store_id = $1",
+	"DELETE FROM campaigns WHERE store_id = $1",
+	"DELETE FROM flow_series WHERE store_id = $1",
+	"DELETE FROM flows WHERE store_id = $1",
+	"DELETE FROM segment_series WHERE store_id = $1",
+	"DELETE FROM segments WHERE store_id = $1",
+	"DELETE FROM form_series WHERE store_id = $1",
+	"DELETE FROM forms WHERE store_id = $1",
+	"DELETE FROM orders WHERE store_id = $1",
+};
 
 /* Fields that belong to one Klaviyo account's data, kept on rotation. */
 static const char *const kept_on_rotation[] = {
@@ -67,10 +83,19 @@ store_clear_klaviyo_data(struct db *db, long long store_id)
 	const char	*params[1] = { sid };
 	int		 rc;
 
+	size_t		 i;
+
 	sid_str(store_id, sid, sizeof(sid));
-	if ((rc = db_query(db, SQL_CLEAR_SYNCS, 1, params, NULL)) != KC_OK ||
+	/* Jobs first: their row locks order us after a job's last write. */
+	if ((rc = db_query(db, SQL_CANCEL_JOBS, 1, params, NULL)) != KC_OK ||
+	    (rc = db_query(db, SQL_CLEAR_SYNCS, 1, params, NULL)) != KC_OK ||
 	    (rc = db_query(db, SQL_CANCEL_TRIGGERS, 1, params, NULL)) != KC_OK)
 		return rc;
+	for (i = 0; i < sizeof(SQL_CLEAR_DATA) / sizeof(SQL_CLEAR_DATA[0]);
+	    i++)
+		if ((rc = db_query(db, SQL_CLEAR_DATA[i], 1, params, NULL)) !=
+		    KC_OK)
+			return rc;
 	return KC_OK;
 }
 

@@ -31,6 +31,24 @@ const struct kv_endpoint_info kv_endpoints[KV__MAX] = {
 	    "/api/custom-metrics", "metrics:read", 3, 60, 0, 0 },
 	[KV_LISTS] = { "lists", "GET", "/api/lists", "lists:read", 75, 750,
 	    0, 10 },
+	[KV_CAMPAIGNS] = { "campaigns", "GET", "/api/campaigns",
+	    "campaigns:read", 10, 150, 0, 100 },
+	[KV_FLOWS] = { "flows", "GET", "/api/flows", "flows:read", 3, 60, 0,
+	    50 },
+	[KV_SEGMENTS] = { "segments", "GET", "/api/segments",
+	    "segments:read", 75, 750, 0, 10 },
+	[KV_FORMS] = { "forms", "GET", "/api/forms", "forms:read", 3, 60, 0,
+	    100 },
+	[KV_EVENTS] = { "events", "GET", "/api/events", "events:read", 350,
+	    3500, 0, 1000 },
+	[KV_CAMPAIGN_VALUES] = { "campaign-values-reports", "POST",
+	    "/api/campaign-values-reports", "campaigns:read", 1, 2, 225, 0 },
+	[KV_FLOW_SERIES] = { "flow-series-reports", "POST",
+	    "/api/flow-series-reports", "flows:read", 1, 2, 225, 0 },
+	[KV_SEGMENT_SERIES] = { "segment-series-reports", "POST",
+	    "/api/segment-series-reports", "segments:read", 1, 2, 225, 0 },
+	[KV_FORM_SERIES] = { "form-series-reports", "POST",
+	    "/api/form-series-reports", "forms:read", 1, 2, 225, 0 },
 };
 
 struct kv_client {
@@ -143,6 +161,7 @@ kv_call_reset(struct kv_call *call)
 	call->code[0] = call->errmsg[0] = '\0';
 	call->status = call->retry_after = 0;
 	call->pages = call->requests = 0;
+	call->next[0] = '\0';
 	call->rl_limit = call->rl_remaining = call->rl_reset = -1;
 }
 
@@ -353,6 +372,14 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	    curl_slist_append(x->hdrs, "Accept: application/vnd.api+json") ==
 	    NULL)
 		return KC_ERR_NOMEM;
+	if (x->call->body) {
+		if (curl_slist_append(x->hdrs,
+		    "Content-Type: application/vnd.api+json") == NULL)
+			return KC_ERR_NOMEM;
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->call->body);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(x->call->body));
+	}
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -416,8 +443,7 @@ take_page(struct kv_client *c, struct kv_xfer *x, int *more)
 		return KC_ERR_UPSTREAM;
 	}
 	x->call->pages++;
-	if (x->call->all_pages &&
-	    json_object_object_get_ex(doc, "links", &links) &&
+	if (json_object_object_get_ex(doc, "links", &links) &&
 	    json_object_object_get_ex(links, "next", &next) &&
 	    json_object_is_type(next, json_type_string)) {
 		nx = json_object_get_string(next);
@@ -427,8 +453,12 @@ take_page(struct kv_client *c, struct kv_xfer *x, int *more)
 			json_object_put(doc);
 			return KC_ERR_UPSTREAM;
 		}
-		snprintf(x->url, sizeof(x->url), "%s", nx);
-		*more = 1;
+		if (x->call->all_pages) {
+			snprintf(x->url, sizeof(x->url), "%s", nx);
+			*more = 1;
+		} else
+			snprintf(x->call->next, sizeof(x->call->next), "%s",
+			    nx);
 	}
 	json_object_put(doc);
 	return KC_OK;
@@ -628,7 +658,17 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		xs[i].call = &calls[i];
 		xs[i].state = X_IDLE;
 		xs[i].ready_at = 0;
-		if (e->page_size)
+		if (calls[i].url) {
+			/* A saved links.next: only ever Klaviyo's origin. */
+			if (!kv_same_origin(c->opt.base_url, calls[i].url) ||
+			    strlen(calls[i].url) >= sizeof(xs[i].url)) {
+				fail(&xs[i], KC_ERR_INTERNAL, "internal_error",
+				    "a saved page link is not Klaviyo's");
+				continue;
+			}
+			snprintf(xs[i].url, sizeof(xs[i].url), "%s",
+			    calls[i].url);
+		} else if (e->page_size)
 			snprintf(xs[i].url, sizeof(xs[i].url),
 			    "%s%s?page%%5Bsize%%5D=%d%s%s", c->opt.base_url,
 			    e->path, e->page_size, calls[i].query ? "&" : "",

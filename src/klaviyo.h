@@ -19,6 +19,15 @@ enum kv_endpoint {
 	KV_METRICS,
 	KV_CUSTOM_METRICS,
 	KV_LISTS,
+	KV_CAMPAIGNS,
+	KV_FLOWS,
+	KV_SEGMENTS,
+	KV_FORMS,
+	KV_EVENTS,
+	KV_CAMPAIGN_VALUES,
+	KV_FLOW_SERIES,
+	KV_SEGMENT_SERIES,
+	KV_FORM_SERIES,
 	KV__MAX
 };
 
@@ -49,6 +58,8 @@ struct kv_call {
 	/* in */
 	enum kv_endpoint	 ep;
 	const char		*query;	/* extra query string, may be NULL */
+	const char		*body;	/* JSON:API body of a POST, or NULL */
+	const char		*url;	/* a links.next to fetch, or NULL */
 	int			 all_pages;
 	int			 max_pages;	/* 0: no cap but the guard */
 	/* out */
@@ -60,6 +71,7 @@ struct kv_call {
 	struct json_object	*data;	/* all pages' data items */
 	int			 pages;
 	int			 requests;	/* HTTP requests made */
+	char			 next[4096];	/* links.next left unfollowed */
 	long			 rl_limit, rl_remaining, rl_reset;
 };
 

@@ -25,6 +25,7 @@
 #include "probe.h"
 #include "secretbox.h"
 #include "store.h"
+#include "sync_status.h"
 
 static const struct jfield post_fields[] = {
 	{ "apiKey", JF_STRING, 0, 512 },
@@ -39,10 +40,15 @@ route_connect_get(struct kc_ctx *ctx)
 	struct json_object	*o = NULL;
 	int			 rc;
 
+	struct json_object	*sync = NULL;
+	const char		*sync_status = "idle";
+
 	if ((rc = ctx_store_access(ctx, STORE_READ, &a)) != KC_OK)
 		return rc;
-	rc = store_status_json(a.integration, NULL, "idle",
-	    perm_can_manage(a.level, a.manage_integrations), &o);
+	if ((rc = sync_status_json(ctx->db, a.store_id, &sync,
+	    &sync_status)) == KC_OK)
+		rc = store_status_json(a.integration, sync, sync_status,
+		    perm_can_manage(a.level, a.manage_integrations), &o);
 	perm_access_clear(&a);
 	if (rc != KC_OK)
 		return rc;

@@ -14,5 +14,9 @@ const struct route routes[] = {
 	{ "DELETE", "/api/store/{storePublicId}/klaviyo-connect",
 	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_connect_delete },
 	{ "GET", "/api/klaviyo/test", RT_AUTH, route_klaviyo_test },
+	{ "POST", "/api/store/{storePublicId}/klaviyo-sync",
+	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_sync_post },
+	{ "POST", "/api/v1/reports/full_sync", RT_BODY | RT_MUTATES,
+	  route_report_full_sync },
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

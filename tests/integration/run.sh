@@ -15,6 +15,7 @@ cleanup() {
 	set +e
 	kc_nginx_stop "$ST"
 	kc_kill_pidfile "$ST/run/fcgi.pid"
+	kc_kill_pidfile "$ST/run/syncd.pid"
 	kc_kill_pidfile "$ST/run/sandbox.pid"
 	kc_pg_stop "$ST"
 	if [ "${KC_KEEP_STATE:-0}" = 1 ]; then
@@ -57,6 +58,9 @@ export KLAVIYO_MAX_RETRIES=2
 
 kc_as_svc "$BUILD/src/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
     { cat "$ST/log/migrate.log"; exit 1; }
+export REPORT_SERVER_KEY="test-report-key-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export SYNC_POLL_MS=100
+export SYNC_LEASE_SECONDS=10
 kc_spawn "$ST" fcgi "$BUILD/src/klaviyo-connect-fcgi"
 kc_nginx_conf "$ST" "$PORT" "$SRC/www"
 kc_nginx_start "$ST"
@@ -80,6 +84,7 @@ export KC_TEST_PGCTL="$ST/pgctl"
 export KC_TEST_STATE=$ST
 export KC_TEST_FCGI_PIDFILE="$ST/run/fcgi.pid"
 export KC_TEST_SANDBOX_URL=$KLAVIYO_BASE_URL
+export KC_TEST_SYNCD="$BUILD/src/klaviyo-syncd"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 status=0
@@ -88,6 +93,7 @@ status=0
 # Stop the services now so sanitizer leak reports reach the logs.
 kc_nginx_stop "$ST"
 kc_kill_pidfile "$ST/run/fcgi.pid"
+kc_kill_pidfile "$ST/run/syncd.pid"
 kc_kill_pidfile "$ST/run/sandbox.pid"
 if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
     "$ST"/log/*.log >/dev/null 2>&1; then

@@ -1,0 +1,30 @@
+/*
+ * Delivering report_triggers (the outbox, DESIGN.md 6): each undelivered
+ * trigger is claimed with SKIP LOCKED and either POSTed to
+ * $REPORT_SERVER/api/v1/reports/full_sync (Bearer REPORT_SERVER_KEY,
+ * Idempotency-Key: trigger id) until a 2xx, with backoff, or, without
+ * REPORT_SERVER, handed to the built-in report server.  Nothing is lost
+ * when the report server is down, slow or failing.
+ */
+#ifndef KC_OUTBOX_H
+#define KC_OUTBOX_H
+
+#include "db.h"
+#include "kc_err.h"
+
+struct outbox_opts {
+	const char	*report_server;		/* "" for built-in */
+	const char	*report_server_key;
+	long		 timeout_ms;
+	long		 retry_base_ms;		/* first backoff */
+	long		 retry_max_ms;
+};
+
+/* Delivers up to max due triggers; *n gets how many were delivered. */
+int	outbox_run(struct db *, const struct outbox_opts *, int max, int *n)
+	    KC_MUSTCHECK;
+/* Backoff of the attempt-th failed delivery (pure). */
+long	outbox_backoff_ms(const struct outbox_opts *, int attempt,
+	    unsigned rnd);
+
+#endif

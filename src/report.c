@@ -1,0 +1,74 @@
+/* Full sync requests into jobs; see report.h. */
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobq.h"
+#include "json_util.h"
+#include "ksync.h"
+#include "perm.h"
+
+static const char SQL_STORE[] =
+    "SELECT id FROM stores WHERE public_id = $1"
+    " AND klaviyo_integration ->> 'public_id' = $2"
+    " AND klaviyo_integration ->> 'status' IN ('connected', 'error')"
+    " FOR UPDATE";
+
+static const struct jfield payload_fields[] = {
+	{ "klaviyo_public_id", JF_STRING, 1, 64 },
+	{ "store_public_id", JF_STRING, 1, STORE_PUBLIC_ID_MAX },
+	{ "do_not_order_sync", JF_BOOL, 1, 0 },
+};
+
+int
+report_payload_check(struct json_object *o, char *err, size_t errlen)
+{
+	return json_check_fields(o, payload_fields, 3, err, errlen);
+}
+
+int
+report_full_sync(struct db *db, const char *store, const char *kid,
+    int no_orders, long long trigger_id, struct json_object **jobs)
+{
+	const char		*params[2] = { store, kid };
+	struct json_object	*arr = NULL, *j;
+	PGresult		*res = NULL;
+	long long		 sid, ksid, jid;
+	int			 i, rc;
+
+	*jobs = NULL;
+	if ((rc = db_query(db, SQL_STORE, 2, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_NOT_FOUND;
+	}
+	sid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if ((rc = ksync_find_or_create(db, kid, sid, &ksid)) != KC_OK)
+		return rc;
+	if ((arr = json_object_new_array()) == NULL)
+		return KC_ERR_NOMEM;
+	for (i = 0; i < JOB_TYPES_MAX; i++) {
+		if (no_orders && strcmp(job_types[i], "orders") == 0)
+			continue;
+		if ((rc = jobq_enqueue(db, sid, job_types[i], "full",
+		    trigger_id, &jid)) != KC_OK)
+			goto fail;
+		if ((j = json_object_new_object()) == NULL ||
+		    json_add_str(j, "type", job_types[i]) != KC_OK ||
+		    json_add_int(j, "id", jid) != KC_OK ||
+		    json_object_array_add(arr, j) != 0) {
+			json_object_put(j);
+			rc = KC_ERR_NOMEM;
+			goto fail;
+		}
+	}
+	*jobs = arr;
+	return KC_OK;
+fail:
+	json_object_put(arr);
+	return rc;
+}

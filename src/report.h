@@ -1,0 +1,27 @@
+/*
+ * The built-in report server (DESIGN.md 6): the seed's full_sync payload
+ * {klaviyo_public_id, store_public_id, do_not_order_sync} becomes full
+ * sync jobs, orders only when do_not_order_sync is false.  Used by the
+ * outbox (no REPORT_SERVER set) and by POST /api/v1/reports/full_sync.
+ */
+#ifndef KC_REPORT_H
+#define KC_REPORT_H
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "kc_err.h"
+
+/*
+ * Enqueues the jobs inside the caller's transaction; *jobs gets an array
+ * of {type, id}.  KC_ERR_NOT_FOUND when no connected store matches both
+ * ids.
+ */
+int	report_full_sync(struct db *, const char *store_public_id,
+	    const char *klaviyo_public_id, int do_not_order_sync,
+	    long long trigger_id, struct json_object **jobs) KC_MUSTCHECK;
+/* Validates a payload object; err says what is wrong. */
+int	report_payload_check(struct json_object *, char *err, size_t)
+	    KC_MUSTCHECK;
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * POST /api/v1/reports/full_sync: the built-in report server, so a
+ * deployment of the original app can point REPORT_SERVER at us.  Bearer
+ * REPORT_SERVER_KEY (compared in constant time), the seed's payload,
+ * 202 with the jobs; the same Idempotency-Key twice starts one sync.
+ */
+#include "routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "dispatch.h"
+#include "json_util.h"
+#include "report.h"
+
+static const char SQL_SEEN[] =
+    "SELECT response::text FROM report_requests WHERE idempotency_key = $1";
+static const char SQL_REMEMBER[] =
+    "INSERT INTO report_requests (idempotency_key, response)"
+    " VALUES ($1, $2::jsonb)";
+
+static int
+authorized(struct kc_ctx *ctx)
+{
+	const char	*want = ctx->cfg->report_server_key;
+	char		 got[512];
+	unsigned char	 a[32], b[32];
+	int		 ok;
+
+	if (want == NULL || *want == '\0' ||
+	    http_bearer_get(http_req_param(ctx->req, "HTTP_AUTHORIZATION"),
+	    got, sizeof(got)) != KC_OK)
+		return 0;
+	/* Hash both: equal lengths, and no early exit on the first byte. */
+	crypto_sha256(got, strlen(got), a);
+	crypto_sha256(want, strlen(want), b);
+	ok = crypto_equal(a, b, sizeof(a));
+	crypto_wipe(got, sizeof(got));
+	return ok;
+}
+
+int
+route_report_full_sync(struct kc_ctx *ctx)
+{
+	struct json_object	*jobs = NULL, *o = NULL, *prev = NULL;
+	const char		*key, *params[2];
+	PGresult		*res = NULL;
+	char			 err[256];
+	int			 rc;
+
+	if (!authorized(ctx))
+		return ctx_fail(ctx, KC_ERR_UNAUTHORIZED, "A valid bearer "
+		    "REPORT_SERVER_KEY is required");
+	if ((rc = report_payload_check(ctx->body, err, sizeof(err))) != KC_OK)
+		return ctx_fail(ctx, rc, err);
+	key = http_req_param(ctx->req, "HTTP_IDEMPOTENCY_KEY");
+	if (key && (strlen(key) == 0 || strlen(key) > 200))
+		return ctx_fail(ctx, KC_ERR_BAD_INPUT, "Idempotency-Key must "
+		    "be 1 to 200 characters");
+	if ((rc = db_begin(ctx->db)) != KC_OK)
+		return rc;
+	if (key) {
+		params[0] = key;
+		/* Serialize requests with this key, then look. */
+		if ((rc = db_query(ctx->db, SQL_SEEN, 1, params, &res)) !=
+		    KC_OK)
+			goto fail;
+		if (PQntuples(res) == 1) {
+			prev = json_tokener_parse(PQgetvalue(res, 0, 0));
+			PQclear(res);
+			db_rollback(ctx->db);
+			if (prev == NULL)
+				return KC_ERR_INTERNAL;
+			ctx_reply(ctx, 202, prev);
+			return KC_OK;
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	rc = report_full_sync(ctx->db, json_get_str(ctx->body,
+	    "store_public_id"), json_get_str(ctx->body, "klaviyo_public_id"),
+	    json_get_bool(ctx->body, "do_not_order_sync"), 0, &jobs);
+	if (rc == KC_ERR_NOT_FOUND) {
+		db_rollback(ctx->db);
+		return ctx_fail(ctx, rc, "No connected store has this "
+		    "store_public_id and klaviyo_public_id");
+	}
+	if (rc != KC_OK)
+		goto fail;
+	rc = KC_ERR_NOMEM;
+	if ((o = json_object_new_object()) == NULL ||
+	    json_add_bool(o, "success", 1) != KC_OK)
+		goto fail;
+	rc = json_add_obj(o, "jobs", jobs);
+	jobs = NULL;
+	if (rc != KC_OK)
+		goto fail;
+	if (key) {
+		params[0] = key;
+		params[1] = json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN);
+		rc = db_query(ctx->db, SQL_REMEMBER, 2, params, NULL);
+		/* The same key raced us and won: its jobs are ours too. */
+		if (rc == KC_ERR_DB && strcmp(db_sqlstate(ctx->db),
+		    SQLSTATE_UNIQUE_VIOLATION) == 0)
+			rc = KC_ERR_CONFLICT;
+		if (rc != KC_OK)
+			goto fail;
+	}
+	if ((rc = db_commit(ctx->db)) != KC_OK)
+		goto fail;
+	ctx_reply(ctx, 202, o);
+	return KC_OK;
+fail:
+	db_rollback(ctx->db);
+	json_object_put(jobs);
+	json_object_put(o);
+	if (rc == KC_ERR_CONFLICT)
+		return ctx_fail(ctx, rc, "A request with this Idempotency-Key "
+		    "is being processed; retry");
+	return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * Running one sync job (DESIGN.md 6): the store's credential is
+ * decrypted for the job's lifetime, each page or report window is
+ * fetched, then written in one transaction that starts by renewing the
+ * job's lease (so a cancelled job writes nothing more) and saves the
+ * cursor, so a killed job resumes where it stopped.
+ */
+#ifndef KC_SYNC_H
+#define KC_SYNC_H
+
+#include <signal.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "jobq.h"
+#include "kc_err.h"
+#include "klaviyo.h"
+#include "secretbox.h"
+
+struct sync_opts {
+	int	lease_seconds;
+	int	lookback_days;		/* re-read at least the attribution */
+	int	history_days;		/* a full sync's reach */
+};
+
+struct sync_ctx {
+	struct db		*db;
+	struct kv_client	*kv;
+	const struct keyring	*keyring;
+	const struct sync_opts	*opt;
+	const char		*owner;
+	volatile sig_atomic_t	*stopping;
+	struct job		*job;
+	char			*cred;		/* decrypted, wiped after */
+	size_t			 credlen;
+	int			 bearer;
+	char			 acct[80];	/* rate-limit account key */
+	const char		*kid;		/* Klaviyo account id */
+	const char		*tz;		/* account timezone */
+	const char		*metric_id;	/* conversion metric */
+	long long		 done, total;
+	int			 report_requests;
+	long			 retry_after;
+	char			 error[256];
+};
+
+/* Runs a claimed job to its end (done, failed, rescheduled, released). */
+int	sync_run_job(struct sync_ctx *) KC_MUSTCHECK;
+
+/* Per type, in sync_types.c. */
+int	sync_campaigns(struct sync_ctx *) KC_MUSTCHECK;
+int	sync_flows(struct sync_ctx *) KC_MUSTCHECK;
+int	sync_segments(struct sync_ctx *) KC_MUSTCHECK;
+int	sync_forms(struct sync_ctx *) KC_MUSTCHECK;
+int	sync_orders(struct sync_ctx *) KC_MUSTCHECK;
+
+/* Helpers for the types. */
+/* One Klaviyo call; on failure sc->error and sc->retry_after are set. */
+int	sync_fetch(struct sync_ctx *, struct kv_call *) KC_MUSTCHECK;
+/*
+ * Begins the write transaction of one step: renews the lease, saves
+ * progress and cursor.  KC_ERR_CONFLICT when the job was cancelled.
+ */
+int	sync_begin_step(struct sync_ctx *, struct json_object *cursor)
+	    KC_MUSTCHECK;
+int	sync_commit_step(struct sync_ctx *) KC_MUSTCHECK;
+/* Splits [since, until] (YYYY-MM-DD) into windows of at most days. */
+int	sync_windows(const char *since, const char *until, int days,
+	    struct json_object **) KC_MUSTCHECK;
+/* YYYY-MM-DD plus n days (n may be negative). */
+int	sync_day_add(const char *, int, char *, size_t) KC_MUSTCHECK;
+
+#endif

@@ -1,0 +1,75 @@
+/* Sync progress for the status route; see sync_status.h. */
+#include "sync_status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+
+/* The pending job of a type if any, else its latest one. */
+static const char SQL_SYNC[] =
+    "SELECT t.type, j.state, coalesce((j.progress ->> 'done')::bigint, 0),"
+    " coalesce((j.progress ->> 'total')::bigint, 0), j.last_error,"
+    " k.last_sync, j.mode"
+    " FROM unnest(ARRAY['campaigns', 'flows', 'segments', 'forms',"
+    "  'orders']) WITH ORDINALITY AS t(type, n)"
+    " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode"
+    "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
+    "  ORDER BY state IN ('queued', 'running') DESC, id DESC LIMIT 1) j"
+    "  ON true"
+    " LEFT JOIN LATERAL (SELECT state -> t.type ->> 'last_sync' AS last_sync"
+    "  FROM klaviyo_syncs WHERE store_id = $1 ORDER BY id DESC LIMIT 1) k"
+    "  ON true"
+    " WHERE j.state IS NOT NULL OR k.last_sync IS NOT NULL ORDER BY t.n";
+
+int
+sync_status_json(struct db *db, long long store_id, struct json_object **out,
+    const char **status)
+{
+	char			 sid[24];
+	const char		*params[1] = { sid }, *st;
+	struct json_object	*o = NULL, *t;
+	PGresult		*res = NULL;
+	int			 r, rc, running = 0, queued = 0, failed = 0;
+	int			 done = 0;
+
+	*out = NULL;
+	*status = "idle";
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_query(db, SQL_SYNC, 1, params, &res)) != KC_OK)
+		return rc;
+	if ((o = json_object_new_object()) == NULL) {
+		PQclear(res);
+		return KC_ERR_NOMEM;
+	}
+	for (r = 0; r < PQntuples(res); r++) {
+		st = db_val(res, r, 1) ? db_val(res, r, 1) : "done";
+		running |= strcmp(st, "running") == 0;
+		queued |= strcmp(st, "queued") == 0;
+		failed |= strcmp(st, "failed") == 0;
+		done |= strcmp(st, "done") == 0;
+		if ((t = json_object_new_object()) == NULL ||
+		    json_add_str(t, "state", st) != KC_OK ||
+		    json_add_int(t, "done", strtoll(PQgetvalue(res, r, 2),
+		    NULL, 10)) != KC_OK ||
+		    json_add_int(t, "total", strtoll(PQgetvalue(res, r, 3),
+		    NULL, 10)) != KC_OK ||
+		    json_add_str(t, "mode", db_val(res, r, 6)) != KC_OK ||
+		    json_add_str(t, "last_sync", db_val(res, r, 5)) != KC_OK ||
+		    json_add_str(t, "last_error", db_val(res, r, 4)) != KC_OK ||
+		    json_add_obj(o, PQgetvalue(res, r, 0), t) != KC_OK) {
+			json_object_put(t);
+			rc = KC_ERR_NOMEM;
+			goto out;
+		}
+	}
+	*status = running ? "running" : queued ? "queued" : failed ?
+	    "failed" : done ? "completed" : "idle";
+	*out = o;
+	o = NULL;
+out:
+	json_object_put(o);
+	PQclear(res);
+	return rc;
+}

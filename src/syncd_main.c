@@ -1,0 +1,206 @@
+/*
+ * klaviyo-syncd: delivers report triggers (the outbox), claims and runs
+ * sync jobs, and once a minute enqueues the incremental syncs that are
+ * due (DESIGN.md 6).  Any number of instances may run on any number of
+ * hosts: all coordination is in PostgreSQL (SKIP LOCKED, leases, the
+ * shared rate limiter).  SIGTERM finishes or releases the current job.
+ */
+#include "kc_autoconf.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "credential.h"
+#include "db.h"
+#include "jobq.h"
+#include "klaviyo.h"
+#include "ksync.h"
+#include "log.h"
+#include "outbox.h"
+#include "secretbox.h"
+#include "sync.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: klaviyo-syncd [-h] [-V] [--once]\n"
+	    "\n"
+	    "Sync daemon of klaviyo-connect: delivers report triggers, runs\n"
+	    "sync jobs and schedules incremental syncs.  Settings come from\n"
+	    "the environment; see klaviyo-syncd(8).\n"
+	    "\n"
+	    "  --once         work until nothing is due, then exit\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version\n");
+}
+
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	/* SIGTERM interrupts the sleep (no SA_RESTART). */
+	nanosleep(&ts, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "once", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kc_config	 cfg;
+	struct keyring		 kr;
+	struct db		*db = NULL;
+	struct kv_client	*kv = NULL;
+	struct kv_options	 kvo;
+	struct outbox_opts	 oo;
+	struct sync_opts	 so;
+	struct sync_ctx		 sc;
+	struct job		 job;
+	struct sigaction	 sa;
+	enum log_level		 lvl;
+	char			 err[256], owner[128], host[64];
+	time_t			 last_schedule = 0;
+	int			 ch, once = 0, n, rc, worked, status = 0;
+
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("klaviyo-syncd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'o':
+			once = 1;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (config_load(&cfg, err, sizeof(err)) != KC_OK) {
+		fprintf(stderr, "klaviyo-syncd: %s\n", err);
+		return 1;
+	}
+	if (keyring_parse(cfg.master_keys, &kr, err, sizeof(err)) != KC_OK) {
+		fprintf(stderr, "klaviyo-syncd: %s\n", err);
+		return 1;
+	}
+	(void)log_level_parse(cfg.log_level, &lvl);
+	log_init("syncd", lvl);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    db_open(cfg.database_url, "klaviyo-syncd", &db) != KC_OK) {
+		log_error("initialisation failed");
+		keyring_wipe(&kr);
+		return 1;
+	}
+	if (db_ensure(db) == KC_OK &&
+	    credential_check_keyring(db, &kr, err, sizeof(err)) ==
+	    KC_ERR_CONFIG) {
+		fprintf(stderr, "klaviyo-syncd: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	kvo.base_url = cfg.klaviyo_base_url;
+	kvo.revision = cfg.klaviyo_revision;
+	kvo.connect_timeout_ms = cfg.klaviyo_connect_timeout_ms;
+	kvo.timeout_ms = cfg.klaviyo_timeout_ms;
+	kvo.max_retries = (int)cfg.klaviyo_max_retries;
+	kvo.max_wait_ms = cfg.sync_max_wait_ms;
+	kvo.window_scale = (double)cfg.klaviyo_rate_scale;
+	if (kv_client_new(&kvo, db, &kv) != KC_OK) {
+		status = 1;
+		goto out;
+	}
+	oo.report_server = cfg.report_server;
+	oo.report_server_key = cfg.report_server_key;
+	oo.timeout_ms = cfg.report_server_timeout_ms;
+	oo.retry_base_ms = cfg.report_retry_base_ms;
+	oo.retry_max_ms = cfg.report_retry_max_ms;
+	so.lease_seconds = (int)cfg.sync_lease_seconds;
+	so.lookback_days = (int)cfg.sync_lookback_days;
+	so.history_days = (int)cfg.sync_history_days;
+	log_info("started as %s (%s report server)", owner,
+	    *cfg.report_server ? "external" : "built-in");
+
+	while (!stopping) {
+		worked = 0;
+		if ((rc = outbox_run(db, &oo, 20, &n)) == KC_OK)
+			worked += n;
+		if (time(NULL) - last_schedule >= cfg.sync_schedule_seconds) {
+			if (ksync_schedule(db, &n) == KC_OK) {
+				last_schedule = time(NULL);
+				if (n)
+					log_info("scheduled %d incremental "
+					    "syncs", n);
+			}
+		}
+		rc = jobq_claim(db, owner, so.lease_seconds, &job);
+		if (rc == KC_OK) {
+			memset(&sc, 0, sizeof(sc));
+			sc.db = db;
+			sc.kv = kv;
+			sc.keyring = &kr;
+			sc.opt = &so;
+			sc.owner = owner;
+			sc.stopping = &stopping;
+			sc.job = &job;
+			log_info("job %lld: %s %s of store %s (attempt %d)",
+			    job.id, job.mode, job.type, job.store_public_id,
+			    job.attempts);
+			if (sync_run_job(&sc) != KC_OK)
+				log_warnx("job %lld: bookkeeping failed",
+				    job.id);
+			job_clear(&job);
+			worked++;
+		} else if (rc == KC_ERR_DB_DOWN)
+			log_warnx("database unavailable; retrying");
+		if (!worked) {
+			if (once)
+				break;
+			nap(cfg.sync_poll_ms);
+		}
+	}
+	log_info("stopped");
+out:
+	kv_client_free(kv);
+	db_close(db);
+	keyring_wipe(&kr);
+	curl_global_cleanup();
+	return status;
+}
