@@ -1,0 +1,131 @@
+/* Unit tests: report windows, day arithmetic, delivery backoff. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outbox.h"
+#include "sync.h"
+
+START_TEST(day_add_table)
+{
+	static const struct {
+		const char	*day;
+		int		 n;
+		const char	*want;
+	} t[] = {
+		{ "2026-11-25", 0, "2026-11-25" },
+		{ "2026-11-25", 1, "2026-11-26" },
+		{ "2026-12-31", 1, "2027-01-01" },
+		{ "2024-02-28", 1, "2024-02-29" },	/* leap year */
+		{ "2023-02-28", 1, "2023-03-01" },
+		{ "2026-03-01", -1, "2026-02-28" },
+		{ "2026-11-25", -730, "2024-11-25" },
+		{ "2026-03-29", 1, "2026-03-30" },	/* a DST change */
+	};
+	char	out[16];
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_int_eq(sync_day_add(t[i].day, t[i].n, out,
+		    sizeof(out)), KC_OK);
+		ck_assert_str_eq(out, t[i].want);
+	}
+	ck_assert_int_ne(sync_day_add("2026-1-5", 1, out, sizeof(out)),
+	    KC_OK);
+	ck_assert_int_ne(sync_day_add("", 1, out, sizeof(out)), KC_OK);
+}
+END_TEST
+
+static const char *
+win(struct json_object *ws, size_t i, size_t k)
+{
+	return json_object_get_string(json_object_array_get_idx(
+	    json_object_array_get_idx(ws, i), k));
+}
+
+START_TEST(windows_cover_without_overlap)
+{
+	struct json_object	*ws;
+	char			 next[16];
+	size_t			 i, n;
+
+	ck_assert_int_eq(sync_windows("2024-11-25", "2026-11-25", 60, &ws),
+	    KC_OK);
+	n = json_object_array_length(ws);
+	/* 731 days in windows of 60: 13 windows, the last one short. */
+	ck_assert_uint_eq(n, 13);
+	ck_assert_str_eq(win(ws, 0, 0), "2024-11-25");
+	ck_assert_str_eq(win(ws, 0, 1), "2025-01-23");
+	ck_assert_str_eq(win(ws, n - 1, 1), "2026-11-25");
+	for (i = 1; i < n; i++) {
+		/* Each window starts the day after the previous one ends. */
+		ck_assert_int_eq(sync_day_add(win(ws, i - 1, 1), 1, next,
+		    sizeof(next)), KC_OK);
+		ck_assert_str_eq(win(ws, i, 0), next);
+	}
+	json_object_put(ws);
+}
+END_TEST
+
+START_TEST(windows_edges)
+{
+	struct json_object *ws;
+
+	ck_assert_int_eq(sync_windows("2026-11-25", "2026-11-25", 60, &ws),
+	    KC_OK);
+	ck_assert_uint_eq(json_object_array_length(ws), 1);
+	ck_assert_str_eq(win(ws, 0, 0), "2026-11-25");
+	ck_assert_str_eq(win(ws, 0, 1), "2026-11-25");
+	json_object_put(ws);
+	ck_assert_int_eq(sync_windows("2026-11-26", "2026-11-25", 60, &ws),
+	    KC_OK);
+	ck_assert_uint_eq(json_object_array_length(ws), 0);
+	json_object_put(ws);
+	/* A year of values in one request: 365 days per window. */
+	ck_assert_int_eq(sync_windows("2024-11-26", "2026-11-25", 365, &ws),
+	    KC_OK);
+	ck_assert_uint_eq(json_object_array_length(ws), 2);
+	json_object_put(ws);
+}
+END_TEST
+
+START_TEST(outbox_backoff_bounds)
+{
+	struct outbox_opts	o = { "", "", 1000, 1000, 60000 };
+	long			ms, base;
+	int			a;
+
+	for (a = 1; a < 20; a++) {
+		base = 1000;
+		for (int i = 1; i < a && base < 60000; i++)
+			base *= 2;
+		if (base > 60000)
+			base = 60000;
+		ms = outbox_backoff_ms(&o, a, 0);
+		ck_assert_int_eq(ms, base / 2);
+		ms = outbox_backoff_ms(&o, a, ~0U);
+		ck_assert_int_ge(ms, base / 2);
+		ck_assert_int_le(ms, base);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("sync");
+	TCase	*tc = tcase_create("pure");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, day_add_table);
+	tcase_add_test(tc, windows_cover_without_overlap);
+	tcase_add_test(tc, windows_edges);
+	tcase_add_test(tc, outbox_backoff_bounds);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
