@@ -41,13 +41,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: klaviyo-syncd [-h] [-V] [--once]\n"
+	    "usage: klaviyo-syncd [-h] [-V] [--once] [--no-jobs]\n"
 	    "\n"
 	    "Sync daemon of klaviyo-connect: delivers report triggers, runs\n"
 	    "sync jobs and schedules incremental syncs.  Settings come from\n"
 	    "the environment; see klaviyo-syncd(8).\n"
 	    "\n"
 	    "  --once         work until nothing is due, then exit\n"
+	    "  --no-jobs      deliver triggers and schedule, run no job\n"
 	    "  -h, --help     show this help\n"
 	    "  -V, --version  show the version\n");
 }
@@ -68,6 +69,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "no-jobs", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kc_config	 cfg;
@@ -83,7 +85,8 @@ main(int argc, char *argv[])
 	enum log_level		 lvl;
 	char			 err[256], owner[128], host[64];
 	time_t			 last_schedule = 0;
-	int			 ch, once = 0, n, rc, worked, status = 0;
+	int			 ch, once = 0, no_jobs = 0, n, rc, worked;
+	int			 status = 0;
 
 	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -95,6 +98,9 @@ main(int argc, char *argv[])
 			return 0;
 		case 'o':
 			once = 1;
+			break;
+		case 'n':
+			no_jobs = 1;
 			break;
 		default:
 			usage(stderr);
@@ -170,7 +176,8 @@ main(int argc, char *argv[])
 					    "syncs", n);
 			}
 		}
-		rc = jobq_claim(db, owner, so.lease_seconds, &job);
+		rc = no_jobs ? KC_ERR_NOT_FOUND : jobq_claim(db, owner,
+		    so.lease_seconds, &job);
 		if (rc == KC_OK) {
 			memset(&sc, 0, sizeof(sc));
 			sc.db = db;

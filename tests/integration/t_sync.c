@@ -1,0 +1,334 @@
+/*
+ * On-demand sync, the built-in report server and the outbox:
+ * POST .../klaviyo-sync, POST /api/v1/reports/full_sync, and
+ * klaviyo-syncd delivering report triggers to a report server that is
+ * down, then back.
+ */
+#include "itest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *
+sync_path(const char *store)
+{
+	static char p[160];
+
+	snprintf(p, sizeof(p), "/api/store/%s/klaviyo-sync", store);
+	return p;
+}
+
+/* A store connected to the Acme sandbox account (Shopify Placed Order). */
+static void
+connected_store(char *store, size_t len, char *tok, size_t toklen,
+    const char *metric)
+{
+	struct it_resp r;
+
+	it_store("Sync Store", store, len);
+	it_member("owner", store, tok, toklen);
+	it_klaviyo_cold();
+	it_connect(store, tok, IT_KEY_ACME, metric, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+}
+
+static long long
+jobs_of(const char *store, const char *state)
+{
+	const char *params[2] = { store, state };
+
+	return it_sql_count("SELECT count(*) FROM sync_jobs j JOIN stores s"
+	    " ON s.id = j.store_id WHERE s.public_id = $1 AND j.state = $2",
+	    2, params);
+}
+
+START_TEST(sync_now_not_connected_409)
+{
+	char		store[80], tok[64];
+	struct it_resp	r;
+
+	it_store("Not Connected", store, sizeof(store));
+	it_member("admin", store, tok, sizeof(tok));
+	it_post(sync_path(store), tok, "{}", &r);
+	it_assert_error(&r, 409, "conflict");
+	it_resp_free(&r);
+	ck_assert_int_eq(jobs_of(store, "queued"), 0);
+}
+END_TEST
+
+START_TEST(sync_now_permissions)
+{
+	char		store[80], tok[64], vtok[64], otok[64], other[80];
+	struct it_resp	r;
+
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	it_member("viewer", store, vtok, sizeof(vtok));
+	it_store("Other", other, sizeof(other));
+	it_member("owner", other, otok, sizeof(otok));
+	it_post(sync_path(store), vtok, "{}", &r);
+	it_assert_error(&r, 403, "forbidden");
+	it_resp_free(&r);
+	it_post(sync_path(store), otok, "{}", &r);
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	it_post(sync_path(store), NULL, "{}", &r);
+	it_assert_error(&r, 401, NULL);
+	it_resp_free(&r);
+}
+END_TEST
+
+START_TEST(sync_now_enqueues_once)
+{
+	char			 store[80], tok[64];
+	struct it_resp		 r, r2;
+	struct json_object	*jobs, *jobs2;
+	size_t			 i;
+
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	/* The connect's own full sync is queued by the outbox later. */
+	it_post(sync_path(store), tok, "{\"types\":[\"campaigns\","
+	    "\"orders\"]}", &r);
+	ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+	jobs = it_jget(r.json, "jobs");
+	ck_assert_uint_eq(json_object_array_length(jobs), 2);
+	it_post(sync_path(store), tok, "{\"types\":[\"campaigns\","
+	    "\"orders\"]}", &r2);
+	ck_assert_int_eq(r2.status, 202);
+	jobs2 = it_jget(r2.json, "jobs");
+	/* One queued job per store and type: the same ids again. */
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(json_object_get_int64(it_jget(
+		    json_object_array_get_idx(jobs, i), "id")),
+		    json_object_get_int64(it_jget(
+		    json_object_array_get_idx(jobs2, i), "id")));
+	ck_assert_int_eq(jobs_of(store, "queued"), 2);
+	it_resp_free(&r);
+	it_resp_free(&r2);
+	/* All types: five (orders: Shopify's Placed Order). */
+	it_post(sync_path(store), tok, NULL, &r);
+	ck_assert_int_eq(r.status, 202);
+	ck_assert_uint_eq(json_object_array_length(it_jget(r.json, "jobs")),
+	    5);
+	it_resp_free(&r);
+	ck_assert_int_eq(jobs_of(store, "queued"), 5);
+	/* The status shows them. */
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
+	    "sync_status"), "queued");
+	ck_assert_str_eq(it_jstr(it_jget(it_jget(r.json, "sync"), "flows"),
+	    "state"), "queued");
+	it_resp_free(&r);
+}
+END_TEST
+
+START_TEST(sync_now_bad_types)
+{
+	char		store[80], tok[64], before[64];
+	char		*snap;
+	struct it_resp	r;
+
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_API_PO);
+	snap = it_store_state(store);
+	snprintf(before, sizeof(before), "%s", snap);
+	free(snap);
+	it_post(sync_path(store), tok, "{\"types\":[\"bogus\"]}", &r);
+	it_assert_error(&r, 400, "bad_request");
+	it_resp_free(&r);
+	it_post(sync_path(store), tok, "{\"types\":\"campaigns\"}", &r);
+	it_assert_error(&r, 400, "bad_request");
+	it_resp_free(&r);
+	/* Not Shopify's Placed Order: orders are not synced. */
+	it_post(sync_path(store), tok, "{\"types\":[\"orders\"]}", &r);
+	it_assert_error(&r, 400, "bad_request");
+	ck_assert_ptr_nonnull(strstr(it_str(&r, "error"), "Placed Order"));
+	it_resp_free(&r);
+	snap = it_store_state(store);
+	ck_assert_str_eq(snap, before);
+	free(snap);
+	it_post(sync_path(store), tok, "{}", &r);
+	ck_assert_int_eq(r.status, 202);
+	ck_assert_uint_eq(json_object_array_length(it_jget(r.json, "jobs")),
+	    4);
+	it_resp_free(&r);
+}
+END_TEST
+
+static void
+report_post(const char *auth, const char *idem, const char *body,
+    struct it_resp *r)
+{
+	char		 a[256], i[256];
+	const char	*h[4] = { "Content-Type: application/json", NULL, NULL,
+	    NULL };
+	int		 n = 1;
+
+	if (auth) {
+		snprintf(a, sizeof(a), "Authorization: Bearer %s", auth);
+		h[n++] = a;
+	}
+	if (idem) {
+		snprintf(i, sizeof(i), "Idempotency-Key: %s", idem);
+		h[n++] = i;
+	}
+	it_request("POST", "/api/v1/reports/full_sync", h, body, strlen(body),
+	    r);
+}
+
+START_TEST(report_route_auth_and_payload)
+{
+	const char	*key = getenv("REPORT_SERVER_KEY");
+	char		 store[80], tok[64], body[256], idem[64];
+	struct it_resp	 r, r2;
+
+	ck_assert_ptr_nonnull(key);
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_API_PO);
+	snprintf(body, sizeof(body), "{\"klaviyo_public_id\":\"%s\","
+	    "\"store_public_id\":\"%s\",\"do_not_order_sync\":true}",
+	    IT_ACCT_ACME, store);
+	report_post(NULL, NULL, body, &r);
+	it_assert_error(&r, 401, "unauthorized");
+	it_resp_free(&r);
+	report_post("wrong-key", NULL, body, &r);
+	it_assert_error(&r, 401, "unauthorized");
+	it_resp_free(&r);
+	report_post(key, NULL, "{\"klaviyo_public_id\":\"x\"}", &r);
+	it_assert_error(&r, 400, "bad_request");
+	it_resp_free(&r);
+	report_post(key, NULL, "{\"klaviyo_public_id\":\"x\","
+	    "\"store_public_id\":\"nope\",\"do_not_order_sync\":\"no\"}", &r);
+	it_assert_error(&r, 400, "bad_request");
+	it_resp_free(&r);
+	/* Account and store must match a connected store. */
+	report_post(key, NULL, "{\"klaviyo_public_id\":\"zzzzzz\","
+	    "\"store_public_id\":\"nostore\",\"do_not_order_sync\":true}", &r);
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	snprintf(idem, sizeof(idem), "idem-%s", it_unique());
+	report_post(key, idem, body, &r);
+	ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+	/* do_not_order_sync: no orders job. */
+	ck_assert_uint_eq(json_object_array_length(it_jget(r.json, "jobs")),
+	    4);
+	report_post(key, idem, body, &r2);
+	ck_assert_int_eq(r2.status, 202);
+	ck_assert_str_eq(r.body, r2.body);
+	it_resp_free(&r);
+	it_resp_free(&r2);
+	ck_assert_int_eq(jobs_of(store, "queued"), 4);
+}
+END_TEST
+
+static long long
+trigger_of(const char *store)
+{
+	const char	*params[1] = { store };
+
+	return it_sql_count("SELECT max(t.id) FROM report_triggers t"
+	    " JOIN stores s ON s.id = t.store_id WHERE s.public_id = $1", 1,
+	    params);
+}
+
+START_TEST(outbox_external_down_then_up)
+{
+	const char	*key = getenv("REPORT_SERVER_KEY");
+	const char	*url = getenv("KC_TEST_URL");
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	char		 store[80], tok[64], id[24], *out = NULL;
+	const char	*params[1] = { id };
+	long long	 tid;
+	int		 st;
+
+	ck_assert_ptr_nonnull(bin);
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	tid = trigger_of(store);
+	ck_assert_int_gt(tid, 0);
+	snprintf(id, sizeof(id), "%lld", tid);
+	/* The report server is down: nothing is lost, it is retried. */
+	st = it_run(&out, "REPORT_SERVER=http://127.0.0.1:9 "
+	    "REPORT_RETRY_BASE_MS=20 REPORT_RETRY_MAX_MS=40 "
+	    "REPORT_SERVER_TIMEOUT_MS=1000 timeout 60 %s --once --no-jobs "
+	    "2>&1", bin);
+	ck_assert_msg(st == 0, "syncd: %d %s", st, out);
+	free(out);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_triggers"
+	    " WHERE id = $1 AND delivered_at IS NULL AND attempts >= 1"
+	    " AND last_error LIKE 'report server%'", 1, params), 1);
+	it_pause_ms(100);
+	/* Back up: our own built-in report server at the test URL. */
+	st = it_run(&out, "REPORT_SERVER=%s REPORT_SERVER_KEY=%s "
+	    "timeout 60 %s --once --no-jobs 2>&1", url, key, bin);
+	ck_assert_msg(st == 0, "syncd: %d %s", st, out);
+	free(out);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_triggers"
+	    " WHERE id = $1 AND delivered_at IS NOT NULL", 1, params), 1);
+	/* Delivered with Idempotency-Key = trigger id: one request row. */
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_requests"
+	    " WHERE idempotency_key = $1", 1, params), 1);
+	ck_assert_int_eq(jobs_of(store, "queued"), 5);
+	/* Delivered again (a lost acknowledgement): still one sync. */
+	PQclear(it_sql("UPDATE report_triggers SET delivered_at = NULL,"
+	    " next_attempt_at = now() WHERE id = $1", 1, params));
+	st = it_run(&out, "REPORT_SERVER=%s REPORT_SERVER_KEY=%s "
+	    "timeout 60 %s --once --no-jobs 2>&1", url, key, bin);
+	ck_assert_msg(st == 0, "syncd: %d %s", st, out);
+	free(out);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_requests"
+	    " WHERE idempotency_key = $1", 1, params), 1);
+	ck_assert_int_eq(jobs_of(store, "queued"), 5);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_triggers"
+	    " WHERE id = $1 AND delivered_at IS NOT NULL", 1, params), 1);
+}
+END_TEST
+
+START_TEST(outbox_builtin_and_disconnect)
+{
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	char		 store[80], tok[64], id[24], *out = NULL;
+	const char	*params[1] = { id };
+	struct it_resp	 r;
+	int		 st;
+
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_API_PO);
+	snprintf(id, sizeof(id), "%lld", trigger_of(store));
+	st = it_run(&out, "REPORT_SERVER= timeout 60 %s --once --no-jobs "
+	    "2>&1", bin);
+	ck_assert_msg(st == 0, "syncd: %d %s", st, out);
+	free(out);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_triggers"
+	    " WHERE id = $1 AND delivered_at IS NOT NULL", 1, params), 1);
+	/* No orders: the metric is not Shopify's Placed Order. */
+	ck_assert_int_eq(jobs_of(store, "queued"), 4);
+	it_delete(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	ck_assert_int_eq(jobs_of(store, "queued"), 0);
+	ck_assert_int_eq(jobs_of(store, "cancelled"), 4);
+}
+END_TEST
+
+Suite *
+suite_sync(void)
+{
+	Suite	*s = suite_create("sync");
+	TCase	*tc = tcase_create("sync");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, sync_now_not_connected_409);
+	tcase_add_test(tc, sync_now_permissions);
+	tcase_add_test(tc, sync_now_enqueues_once);
+	tcase_add_test(tc, sync_now_bad_types);
+	tcase_add_test(tc, report_route_auth_and_payload);
+	tcase_add_test(tc, outbox_external_down_then_up);
+	tcase_add_test(tc, outbox_builtin_and_disconnect);
+	suite_add_tcase(s, tc);
+	return s;
+}
