@@ -182,8 +182,10 @@ kc_spawn() {
 kc_kill_pidfile() {
 	local f=$1 pid i
 	[ -f "$f" ] || return 0
-	pid=$(cat "$f")
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	pid=$(head -1 "$f")
+	# Only a service of ours: a stale pid may belong to anything now.
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+	    [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$(kc_svc_user)" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
 		for i in $(seq 1 400); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -234,4 +236,14 @@ kc_sandbox_start() {
 	done
 	[ -n "$port" ] || { cat "$st/log/sandbox.log" >&2; kc_die "the Klaviyo sandbox did not start"; }
 	echo "$port"
+}
+
+# kc_alive PIDFILE WORD: the pid file's process runs and its command line
+# has WORD (a pid reused by another program does not count).
+kc_alive() {
+	local pid
+	[ -f "$1" ] || return 1
+	pid=$(head -1 "$1")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+	    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
 }

@@ -643,7 +643,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 	struct kv_xfer	*x;
 	int64_t		 now, next, deadline;
 	size_t		 i, open;
-	int		 running, pending;
+	int		 running, pending, finished;
 	long		 wait;
 	const struct kv_endpoint_info *e;
 
@@ -704,6 +704,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 			break;
 		}
 		curl_multi_perform(c->multi, &running);
+		finished = 0;
 		while ((msg = curl_multi_info_read(c->multi, &pending))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
@@ -711,7 +712,11 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 			    (char **)&x);
 			xfer_done(c, x, msg->data.result, acct);
 			xfer_release(c, x);
+			finished = 1;
 		}
+		/* A finished page may have a next one to start right now. */
+		if (finished)
+			continue;
 		wait = (long)(next - now_ms());
 		if (wait < 0)
 			wait = 0;
