@@ -25,8 +25,12 @@ CREATE TABLE sync_jobs (
 -- One queued job per store and type: enqueueing again is a no-op.
 CREATE UNIQUE INDEX sync_jobs_one_queued ON sync_jobs (store_id, type)
     WHERE state = 'queued';
-CREATE INDEX sync_jobs_claimable ON sync_jobs (run_after, id)
-    WHERE state IN ('queued', 'running');
+-- Claims read queued jobs in order, and expired leases apart, so the
+-- running jobs never sit in the way of a claim.
+CREATE INDEX sync_jobs_queued ON sync_jobs (run_after, id)
+    WHERE state = 'queued';
+CREATE INDEX sync_jobs_leases ON sync_jobs (lease_until)
+    WHERE state = 'running';
 CREATE INDEX sync_jobs_store ON sync_jobs (store_id, type, created_at DESC);
 
 -- Synced data.  Keys make every write an idempotent upsert; statistics

@@ -20,22 +20,25 @@ static const char SQL_ENQUEUE[] =
 static const char SQL_UPGRADE[] =
     "UPDATE sync_jobs SET mode = 'full' WHERE id = $1 AND $2 = 'full'";
 /*
- * The next queued job whose time has come, or a running one whose lease
- * expired (its worker died), never a second job of a store and type that
- * is running under a live lease.
+ * The next queued job whose time has come (never a second job of a store
+ * and type that runs under a live lease), else a running one whose lease
+ * expired (its worker died).
  */
 static const char SQL_CLAIM[] =
     "UPDATE sync_jobs j SET state = 'running', lease_owner = $1,"
     " lease_until = now() + make_interval(secs => $2),"
     " attempts = j.attempts + 1, started_at = coalesce(j.started_at, now())"
-    " FROM stores s WHERE s.id = j.store_id AND j.id = ("
-    "  SELECT c.id FROM sync_jobs c"
-    "  WHERE ((c.state = 'queued' AND c.run_after <= now())"
-    "   OR (c.state = 'running' AND c.lease_until < now()))"
-    "  AND NOT EXISTS (SELECT 1 FROM sync_jobs r WHERE r.store_id ="
-    "   c.store_id AND r.type = c.type AND r.id <> c.id AND r.state ="
-    "   'running' AND r.lease_until >= now())"
-    "  ORDER BY c.run_after, c.id FOR UPDATE SKIP LOCKED LIMIT 1)"
+    " FROM stores s WHERE s.id = j.store_id AND j.id = coalesce("
+    "  (SELECT c.id FROM sync_jobs c"
+    "   WHERE c.state = 'queued' AND c.run_after <= now()"
+    /* A per-row check (not an anti-join): the scan stays in order. */
+    "   AND NOT (SELECT EXISTS (SELECT 1 FROM sync_jobs r"
+    "    WHERE r.store_id = c.store_id AND r.type = c.type"
+    "    AND r.state = 'running' AND r.lease_until >= now()))"
+    "   ORDER BY c.run_after, c.id FOR UPDATE SKIP LOCKED LIMIT 1),"
+    "  (SELECT c.id FROM sync_jobs c"
+    "   WHERE c.state = 'running' AND c.lease_until < now()"
+    "   ORDER BY c.lease_until FOR UPDATE SKIP LOCKED LIMIT 1))"
     " RETURNING j.id, j.store_id, s.public_id, j.type, j.mode, j.attempts,"
     " j.cursor::text, s.klaviyo_integration::text,"
     " coalesce(j.trigger_id, 0)";

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Job claiming throughput: N queued jobs claimed by 4 concurrent clients
+# with the exact claim statement of src/jobq.c (FOR UPDATE SKIP LOCKED,
+# lease, one running job per store and type), via pgbench on the local
+# stack's PostgreSQL.  Target >= 1,000 jobs/s.   bench/claim.sh [JOBS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .state/env
+jobs=${1:-20000}
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; psql "$DATABASE_URL" -qc "DELETE FROM sync_jobs WHERE lease_owner = '"'"'bench'"'"' OR last_error = '"'"'bench'"'"'; DELETE FROM stores WHERE name = '"'"'bench claim'"'"'" >/dev/null' EXIT
+
+# Jobs spread over many stores (one queued job per store and type).
+psql "$DATABASE_URL" -q <<SQL
+INSERT INTO stores (public_id, name)
+SELECT 'bench' || g, 'bench claim' FROM generate_series(1, $jobs / 5 + 1) g
+ON CONFLICT DO NOTHING;
+INSERT INTO sync_jobs (store_id, type, mode, last_error)
+SELECT s.id, t.type, 'full', 'bench'
+FROM (SELECT id FROM stores WHERE name = 'bench claim' ORDER BY id
+      LIMIT $jobs / 5) s
+CROSS JOIN (VALUES ('campaigns'), ('flows'), ('segments'), ('forms'),
+                   ('orders')) t(type);
+SQL
+n=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM sync_jobs WHERE last_error = 'bench' AND state = 'queued'")
+# The claim statement of src/jobq.c, verbatim apart from the parameters.
+sed -n '/^static const char SQL_CLAIM\[\] =/,/;$/p' src/jobq.c |
+    grep -v '^ */\*' | sed -e '1d' -e 's/^ *"//' -e 's/"[;]*$//' -e 's/\\"/"/g' |
+    tr -d '\n' | sed -e "s/\$1/'bench'/" -e 's/\$2/60/' >"$tmp/claim.sql"
+echo ";" >>"$tmp/claim.sql"
+per=$((n / 4))
+echo "claiming $n queued jobs with 4 clients ($per each)"
+"$pgbin/pgbench" -n -c 4 -j 2 -t "$per" -f "$tmp/claim.sql" "$DATABASE_URL" 2>&1 |
+    grep -E "number of transactions actually processed|latency average|tps ="
+left=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM sync_jobs WHERE last_error = 'bench' AND state = 'queued'")
+dups=$(psql "$DATABASE_URL" -Atc "SELECT count(*) - count(DISTINCT (store_id, type)) FROM sync_jobs WHERE lease_owner = 'bench' AND state = 'running'")
+echo "left queued: $left; claimed twice: $dups"
