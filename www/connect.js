@@ -1,38 +1,1054 @@
-// Connect page: shows the store's Klaviyo status from
-// GET /api/store/{id}/klaviyo-connect.
-"use strict";
+// The Klaviyo connect page of one store: /store/{storePublicId}/klaviyo-connect
+//
+//   GET    /api/store/{id}/klaviyo-connect   status (any role)
+//   POST   … {apiKey, action:"test"}         test a key, list its metrics
+//   POST   … {apiKey, conversionMetricId}    connect, or replace the key
+//   POST   … {conversionMetricId}            change the conversion metric
+//   DELETE …                                 disconnect
+//   POST   /api/store/{id}/klaviyo-sync      sync now (404 until it exists)
+//
+// The API key lives only in the input field and in the body of the request
+// that sends it: never in a URL, web storage, the console or page state.
+// The field is emptied after a successful save and when the page is left.
+import {
+	$, api, describeError, duration, el, initTopbar, KNOWN_CODES, loginUrl,
+	ROLE_NAMES, sentence, statusInfo, timeNode,
+} from "/common.js";
 
-const storeId = location.pathname.split("/")[2] || "";
+const POLL_MS = 2000;			// status refresh while a sync runs
+const SEARCH_FROM = 9;			// metric lists longer than this get a search box
+const TYPES = [
+	{ key: "campaigns", label: "Campaigns", last: "campaign_values_last_update" },
+	{ key: "flows", label: "Flows", last: "flow_series_last_update" },
+	{ key: "segments", label: "Segments", last: "segment_series_last_update" },
+	{ key: "forms", label: "Sign-up forms", last: "form_series_last_update" },
+	{ key: "orders", label: "Orders", last: null },
+];
+const ACTIVE = new Set(["queued", "running"]);
 
-function show(id, text) {
-  document.getElementById(id).textContent = text || "–";
+const storeId = (() => {
+	try {
+		return decodeURIComponent(location.pathname.split("/")[2] || "");
+	} catch (e) {
+		return "";
+	}
+})();
+const base = "/api/store/" + encodeURIComponent(storeId);
+const statusPath = base + "/klaviyo-connect";
+
+const S = {
+	me: null,
+	store: null,		// this store's entry of GET /api/me
+	status: null,		// last GET …/klaviyo-connect body
+	canManage: false,
+	oauth: false,
+	mode: null,		// "connect" | "rotate" | "metric": the open panel
+	tested: null,		// {account, metrics, hasShopifyPlacedOrder} of the key in the field
+	selected: null,		// chosen metric id
+	metricsCache: null,	// {accountId, account, metrics} of the last key saved here
+	busy: false,
+	pollTimer: null,
+	expectSyncUntil: 0,
+	wasActive: false,
+};
+
+const keyInput = $("api-key");
+
+// ------------------------------------------------------------ helpers --
+
+function integ() {
+	return (S.status && S.status.klaviyo_integration) || { status: "not_configured" };
 }
 
-async function load() {
-  const error = document.getElementById("error");
-  const res = await fetch("/api/store/" + encodeURIComponent(storeId) + "/klaviyo-connect");
-  if (res.status === 401) {
-    location.assign("/login?next=" + encodeURIComponent(location.pathname));
-    return;
-  }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    error.textContent = res.status === 404 ? "This store does not exist or you have no access to it."
-                                           : (body.error || "Could not load the status.");
-    error.hidden = false;
-    show("state", "");
-    return;
-  }
-  const k = body.klaviyo_integration || {};
-  show("state", (k.status || "not_configured").replace("_", " "));
-  show("account", k.account && k.account.name);
-  show("connected", k.connected_at && new Date(k.connected_at).toLocaleString());
-  show("lastsync", k.last_sync && new Date(k.last_sync).toLocaleString());
-  show("hint", k.api_key_hint);
+function storeName() {
+	return (S.store && S.store.name) || storeId;
 }
 
-load().catch(() => {
-  const error = document.getElementById("error");
-  error.textContent = "The service cannot be reached. Try again shortly.";
-  error.hidden = false;
+function show(id, on) {
+	$(id).hidden = !on;
+}
+
+function setText(id, text) {
+	$(id).textContent = text;
+}
+
+// A notice: the sentence, and a sign-in link when the session ended.
+function fillNotice(node, d, extra) {
+	if (node.classList.contains("notice")) {
+		node.classList.remove("notice-err", "notice-warn", "notice-info", "notice-ok");
+		node.classList.add(d.tone === "warn" ? "notice-warn" : "notice-err");
+	}
+	node.replaceChildren(el("strong", { text: d.title }), el("span", { text: d.text + (extra ? " " + extra : "") }));
+	if (d.signin) node.append(el("a", { href: loginUrl(), text: "Sign in again" }));
+	node.hidden = false;
+}
+
+function flash(text) {
+	const f = $("flash");
+	f.textContent = text;
+	f.hidden = false;
+	f.focus({ preventScroll: false });
+}
+
+function clearFlash() {
+	$("flash").hidden = true;
+}
+
+// ------------------------------------------------- API key validation --
+
+// Mirrors the server's check (src/apikey.c) so nothing is sent before the
+// format is right. final: the user is done typing (blur, Enter).
+function checkKey(raw, final) {
+	const v = raw.trim();
+	if (!v) return { state: "empty", text: "Starts with pk_. Find it in Klaviyo under Settings \u2192 API keys." };
+	if (/^klaviyo-api-key/i.test(v)) return { state: "error", text: "Paste only the key itself, without \u201cKlaviyo-API-Key\u201d in front of it." };
+	if (/\s/.test(v)) return { state: "error", text: "The key contains spaces or line breaks. Copy it again from Klaviyo (Settings \u2192 API keys)." };
+	if (/^[A-Za-z0-9]{6}$/.test(v)) return { state: "error", text: "This looks like your public API key (site ID). Connecting needs a private API key, which starts with pk_." };
+	if (!v.startsWith("pk_")) {
+		if ("pk_".startsWith(v) && !final) return { state: "typing", text: "A private API key starts with pk_\u2026" };
+		return { state: "error", text: "A Klaviyo private API key starts with pk_. Check that you copied the private key, not another value." };
+	}
+	const rest = v.slice(3);
+	const bad = /[^A-Za-z0-9]/.exec(rest);
+	if (bad) return { state: "error", text: "After pk_ a key has only letters and digits; \u201c" + bad[0] + "\u201d is not allowed. Copy the key again from Klaviyo." };
+	if (rest.length > 64) return { state: "error", text: "Too long for a Klaviyo key: " + rest.length + " characters after pk_, at most 64. Copy only the key." };
+	if (rest.length < 20) {
+		const t = rest.length + " characters after pk_; a private key has at least 20.";
+		return final ? { state: "error", text: "Too short: " + t + " Check that you copied the whole key." } : { state: "typing", text: "Keep going: " + t };
+	}
+	return { state: "ok", text: "Looks like a private API key. Test it to check it with Klaviyo." };
+}
+
+function renderKeyHint(final) {
+	const c = checkKey(keyInput.value, final);
+	const hint = $("key-hint");
+	hint.textContent = c.text;
+	hint.className = "hint" + (c.state === "ok" ? " hint-ok" : c.state === "error" ? " hint-err" : "");
+	if (c.state === "error") keyInput.setAttribute("aria-invalid", "true");
+	else keyInput.removeAttribute("aria-invalid");
+	// Screen readers hear a change of verdict, not every keystroke.
+	const live = $("key-live");
+	if (live.dataset.state !== c.state) {
+		live.dataset.state = c.state;
+		live.textContent = c.state === "ok" || c.state === "error" ? c.text : "";
+	}
+	return c;
+}
+
+// -------------------------------------------------------- busy state --
+
+const ACTION_IDS = ["test-btn", "connect-btn", "restart-btn", "sync-now", "change-metric",
+	"rotate-key", "disconnect", "panel-close", "dlg-confirm", "dlg-cancel"];
+
+// Enables what may be used now; everything is off while a request runs.
+function refreshControls() {
+	for (const id of ACTION_IDS) {
+		const b = $(id);
+		if (b.dataset.cooldown) continue;
+		b.disabled = S.busy;
+	}
+	const oauth = $("oauth-btn");
+	oauth.disabled = S.busy && S.oauth;
+	keyInput.readOnly = S.busy;
+	$("metric-fieldset").disabled = S.busy;
+	$("metric-search").disabled = S.busy;
+	if (!S.busy) {
+		const c = checkKey(keyInput.value, false);
+		const tb = $("test-btn");
+		if (!tb.dataset.cooldown) tb.disabled = c.state !== "ok";
+		const cb = $("connect-btn");
+		if (!cb.dataset.cooldown) cb.disabled = !S.tested || S.tested.metrics.length === 0 || S.tested.mismatch;
+	}
+}
+
+// Runs fn with every action disabled and btn showing busyLabel.
+async function withBusy(btn, busyLabel, fn, slowLabel) {
+	if (S.busy) return;
+	S.busy = true;
+	const slow = slowLabel ? setTimeout(() => { btn.textContent = slowLabel; }, 4000) : null;
+	if (!btn.dataset.label) btn.dataset.label = btn.textContent;
+	btn.setAttribute("aria-busy", "true");
+	btn.textContent = busyLabel;
+	$("main").setAttribute("aria-busy", "true");
+	refreshControls();
+	try {
+		await fn();
+	} finally {
+		clearTimeout(slow);
+		S.busy = false;
+		btn.removeAttribute("aria-busy");
+		if (!btn.dataset.cooldown) {
+			btn.textContent = btn.dataset.label;
+			delete btn.dataset.label;
+		}
+		$("main").removeAttribute("aria-busy");
+		refreshControls();
+	}
+}
+
+// Rate limited: the button counts down, then comes back.
+function cooldown(btn, secs) {
+	const label = btn.dataset.label || btn.textContent;
+	btn.dataset.label = label;
+	btn.dataset.cooldown = "1";
+	btn.disabled = true;
+	let left = Math.max(1, secs);
+	const tick = () => {
+		if (left <= 0) {
+			clearInterval(timer);
+			delete btn.dataset.cooldown;
+			btn.textContent = label;
+			delete btn.dataset.label;
+			refreshControls();
+			return;
+		}
+		btn.textContent = "Try again in " + duration(left);
+		left--;
+	};
+	const timer = setInterval(tick, 1000);
+	tick();
+}
+
+// ------------------------------------------------------------ status --
+
+function lastErrorText(le) {
+	if (!le) return "";
+	if (typeof le === "string") {
+		return /^[a-z_]+$/.test(le) && KNOWN_CODES.has(le) ? describeError({ code: le }, "status").text : sentence(le);
+	}
+	if (typeof le === "object") {
+		const code = typeof le.code === "string" ? le.code : "";
+		const msg = le.message || le.error || "";
+		if (KNOWN_CODES.has(code)) return describeError({ code, error: msg }, "status").text;
+		return sentence(msg || "Unknown error");
+	}
+	return "";
+}
+
+function metricNode(m, withNote) {
+	if (!m) return null;
+	const wrap = el("span", {},
+		el("span", { text: m.name || m.id }), " ",
+		m.integration ? el("span", { class: "tag", text: m.integration }) : null, " ",
+		m.isShopifyPlacedOrder ? el("span", { class: "tag tag-rec", text: "Shopify Placed Order" }) : null);
+	if (withNote) {
+		wrap.append(el("span", { class: "sub", text: m.isShopifyPlacedOrder
+			? "Orders and revenue are synced too."
+			: "Orders are not synced: that needs Shopify\u2019s Placed Order as the metric." }));
+	}
+	return wrap;
+}
+
+function renderStatus() {
+	const k = integ();
+	const s = k.status || "not_configured";
+	const info = statusInfo(s);
+	const badge = $("badge");
+	badge.className = "badge " + info.cls;
+	badge.textContent = info.label;
+	setText("crumb-store", storeName());
+	setText("store-line", storeName() + (S.store ? " \u00b7 your role: " + (ROLE_NAMES[S.store.role] || S.store.role) : ""));
+	document.title = "Klaviyo \u00b7 " + storeName() + " \u00b7 klaviyo-connect";
+
+	const acct = k.account && typeof k.account === "object" ? k.account : {};
+	const acctName = acct.name || k.public_id || "";
+	const text = $("status-text");
+	text.replaceChildren();
+	if (s === "connected") {
+		text.append("Connected to the Klaviyo account ", el("strong", { text: acctName }), ". Reports are synced automatically.");
+	} else if (s === "error") {
+		text.append("The connection to Klaviyo has a problem, so reports are not being synced.",
+			S.canManage ? " Replace the API key, or disconnect and connect again." : "");
+	} else if (s === "disconnected") {
+		text.append("Klaviyo was disconnected from this store, so reports are not synced.",
+			S.canManage ? " Connect it again below." : "");
+	} else {
+		text.append("Klaviyo is not connected to this store yet.",
+			S.canManage ? " Connect it below to sync your campaign, flow, segment and form reports." : "");
+	}
+
+	const configured = s !== "not_configured";
+	show("facts", configured);
+	if (configured) {
+		const a = $("f-account");
+		a.replaceChildren(el("span", { text: acctName || "\u2013" }));
+		const extra = [k.public_id || acct.id ? "Account ID " + (k.public_id || acct.id) : "", acct.timezone, acct.currency].filter(Boolean).join(" \u00b7 ");
+		if (extra) a.append(el("span", { class: "sub", text: extra }));
+		$("f-connected").replaceChildren(timeNode(k.connected_at) || "\u2013");
+		$("f-lastsync").replaceChildren(timeNode(k.last_sync) || "Not synced yet");
+		const key = $("f-key");
+		if (k.auth_method === "oauth") {
+			key.replaceChildren("Connected with Klaviyo sign-in (OAuth), no API key");
+		} else {
+			key.replaceChildren(el("span", { class: "mono", text: k.api_key_hint || "\u2013" }),
+				el("span", { class: "sub", text: "Stored encrypted; never shown in full." }));
+		}
+		const m = k.conversion_metric || (k.conversion_metric_id ? { id: k.conversion_metric_id, name: k.conversion_metric_id } : null);
+		$("f-metric").replaceChildren(metricNode(m, true) || "\u2013");
+		const le = lastErrorText(k.last_error);
+		show("f-error-row", !!le);
+		setText("f-error", le);
+	}
+
+	show("manage-actions", S.canManage && configured);
+	show("sync-now", s === "connected");
+	show("change-metric", s === "connected" || s === "error");
+	show("rotate-key", s === "connected" || s === "error");
+	show("disconnect", configured);
+	if (!S.canManage) {
+		const role = S.store ? (ROLE_NAMES[S.store.role] || S.store.role) : "";
+		setText("viewer-note", "You can view this integration" + (role ? " (your role: " + role + ")" : "") +
+			". Only owners and admins of this store can connect, change or disconnect Klaviyo; ask one of them if something needs to change.");
+	}
+	show("viewer-note", !S.canManage);
+	if (!configured || s === "disconnected") show("sync-msg", false);
+
+	// The connect panel opens by itself when there is nothing connected.
+	if (S.canManage && (s === "not_configured" || s === "disconnected")) {
+		if (S.mode !== "connect") openPanel("connect", false);
+	} else if (S.mode === "connect" || !S.canManage) {
+		closePanel();
+	}
+	renderProgress();
+}
+
+// ---------------------------------------------------------- progress --
+
+function syncActive() {
+	const k = integ();
+	if (ACTIVE.has(k.sync_status)) return true;
+	const sync = (S.status && S.status.sync) || {};
+	return TYPES.some((t) => ACTIVE.has(syncEntry(sync[t.key]).state));
+}
+
+const STATE_WORDS = {
+	queued: "Waiting to start", running: "Syncing", done: "Up to date", completed: "Up to date",
+	failed: "Failed", cancelled: "Cancelled", idle: "Up to date",
+};
+const PILL = {
+	queued: ["Queued", "pill-running"], running: ["Syncing\u2026", "pill-running"], completed: ["Up to date", "pill-done"],
+	failed: ["Last sync failed", "pill-failed"], idle: ["Idle", ""],
+};
+
+// One type's progress, also in the klaviyo_syncs shape ({status,
+// progress:{done,total}}) in case the route passes that through.
+function syncEntry(v) {
+	if (!v || typeof v !== "object") return {};
+	const prog = v.progress && typeof v.progress === "object" ? v.progress : {};
+	return {
+		state: typeof v.state === "string" ? v.state : typeof v.status === "string" ? v.status : "",
+		done: v.done !== undefined ? v.done : prog.done,
+		total: v.total !== undefined ? v.total : prog.total,
+		last_sync: v.last_sync || null,
+		last_error: v.last_error || null,
+	};
+}
+
+function renderProgress() {
+	const k = integ();
+	const s = k.status || "not_configured";
+	const on = s === "connected" || s === "error";
+	show("progress-card", on);
+	if (!on) return;
+	const sync = (S.status && S.status.sync) || {};
+	const noOrders = !!(k.conversion_metric && !k.conversion_metric.isShopifyPlacedOrder);
+	const active = syncActive();
+	let anything = false;
+	const list = $("progress-list");
+	list.replaceChildren();
+	for (const t of TYPES) {
+		const p = syncEntry(sync[t.key]);
+		const lastIso = p.last_sync || (t.last ? k[t.last] : null);
+		const last = timeNode(lastIso);
+		if (last || p.state) anything = true;
+		const li = el("li", { class: "progress-item", "data-type": t.key });
+		const stateEl = el("span", { class: "progress-state" });
+		li.append(el("div", { class: "progress-top" }, el("span", { class: "progress-name", text: t.label }), stateEl));
+		if (t.key === "orders" && noOrders && !p.state) {
+			stateEl.textContent = "Not synced";
+			li.append(el("div", { class: "progress-meta" }, el("span", {
+				text: "Orders are synced only when the conversion metric is Shopify\u2019s Placed Order." })));
+			list.append(li);
+			continue;
+		}
+		const state = p.state || (last ? "done" : "");
+		stateEl.textContent = !p.state && last ? "Synced" : STATE_WORDS[state] || "Not synced yet";
+		stateEl.classList.add(state === "running" || state === "queued" ? "s-running" : state === "failed" ? "s-failed" : state ? "s-done" : "s-none");
+		const done = Number.isFinite(+p.done) ? Math.max(0, +p.done) : null;
+		const total = Number.isFinite(+p.total) && +p.total > 0 ? +p.total : null;
+		const bar = el("progress", { "aria-label": t.label + " progress" });
+		let count = "";
+		if (total !== null) {
+			bar.max = total;
+			bar.value = Math.min(done || 0, total);
+			count = (done || 0).toLocaleString() + " of " + total.toLocaleString();
+			if (state === "running") count += " (" + Math.floor(100 * Math.min(done || 0, total) / total) + "%)";
+		} else if (state === "running" || state === "queued") {
+			count = state === "queued" ? "Waiting\u2026" : (done ? done.toLocaleString() + " so far" : "Counting\u2026");
+			if (state === "queued") { bar.max = 1; bar.value = 0; }
+		} else {
+			bar.max = 1;
+			bar.value = state === "done" || state === "completed" ? 1 : 0;
+		}
+		if (state === "done" || state === "completed") bar.classList.add("p-done");
+		if (state === "failed") bar.classList.add("p-failed");
+		if (state) {
+			li.append(bar);
+			li.append(el("div", { class: "progress-meta" },
+				el("span", { class: "progress-count", text: count }),
+				el("span", { class: "progress-last" }, "Last update: ", last || "never")));
+		}
+		const perr = lastErrorText(p.last_error);
+		if (perr) li.append(el("p", { class: "progress-err", text: perr }));
+		list.append(li);
+	}
+	const st = active ? (ACTIVE.has(k.sync_status) ? k.sync_status : "running") : (k.sync_status || "idle");
+	const pill = PILL[st] || PILL.idle;
+	const p = $("sync-pill");
+	p.textContent = pill[0];
+	p.className = "pill " + pill[1];
+	setText("progress-note", active
+		? "A sync is running. This list refreshes on its own until it ends."
+		: anything
+			? "Reports refresh automatically: campaigns and segments every day, flows and forms every two days."
+			: "Nothing has been synced yet. The first full sync starts shortly after connecting.");
+}
+
+// ------------------------------------------------------------ polling --
+
+function stopPolling() {
+	clearTimeout(S.pollTimer);
+	S.pollTimer = null;
+}
+
+function schedulePoll() {
+	stopPolling();
+	const active = syncActive() || Date.now() < S.expectSyncUntil;
+	if (!active) {
+		show("refresh-note", false);
+		return;
+	}
+	S.pollTimer = setTimeout(pollOnce, POLL_MS);
+}
+
+async function pollOnce() {
+	S.pollTimer = null;
+	if (document.hidden) return;	// resumed by visibilitychange
+	const before = syncActive();
+	const r = await api("GET", statusPath);
+	if (r.status === 401) {
+		fillNotice($("banner"), describeError(r, "load"));
+		return;
+	}
+	if (r.ok) {
+		S.status = r.body;
+		renderStatus();
+		const now = new Date();
+		setText("refresh-note", "Checked at " + now.toLocaleTimeString());
+		show("refresh-note", true);
+		const after = syncActive();
+		if (after) S.wasActive = true;
+		else if (before || S.wasActive) {
+			// It ended: say so once, and stop refreshing.
+			S.wasActive = false;
+			S.expectSyncUntil = 0;
+			const failed = integ().sync_status === "failed";
+			setText("sync-done-live", failed ? "The sync failed." : "The sync has finished.");
+			const msg = $("sync-msg");
+			if (!msg.hidden && msg.dataset.kind === "started") {
+				msg.dataset.kind = "";
+				msg.className = "notice " + (failed ? "notice-err" : "notice-ok");
+				msg.replaceChildren(el("strong", { text: failed ? "The sync failed." : "Sync finished." }),
+					el("span", { text: failed ? "See the details below; it is retried automatically." : "Your Klaviyo reports are up to date." }));
+			}
+		}
+	}
+	schedulePoll();
+}
+
+document.addEventListener("visibilitychange", () => {
+	if (!document.hidden && !S.pollTimer && (syncActive() || Date.now() < S.expectSyncUntil)) pollOnce();
 });
+
+async function reloadStatus() {
+	const r = await api("GET", statusPath);
+	if (r.ok) {
+		S.status = r.body;
+		if (typeof r.body.can_manage === "boolean") S.canManage = r.body.can_manage;
+		renderStatus();
+		if (syncActive()) S.wasActive = true;
+		schedulePoll();
+	} else if (r.status === 401 || r.status === 404) {
+		fillNotice($("banner"), describeError(r, "load"));
+	}
+	return r;
+}
+
+// ------------------------------------------------------- the panel ----
+
+const MODE_TEXT = {
+	connect: {
+		title: "Connect Klaviyo",
+		intro: "Choose how to connect. Both give us read-only access to your Klaviyo reports.",
+		keyIntro: "Paste a private API key from Klaviyo. We test it before anything is saved.",
+		test: "Test key", save: "Connect Klaviyo",
+	},
+	rotate: {
+		title: "Replace the API key",
+		intro: "Paste the new private API key. With a key of the same Klaviyo account, your synced data is kept and nothing is disconnected.",
+		keyIntro: "The new key is tested before it replaces the current one.",
+		test: "Test new key", save: "Save new key",
+	},
+	metric: {
+		title: "Change the conversion metric",
+		intro: "Pick another metric; the connection and the key stay as they are.",
+		keyIntro: "Klaviyo lists metrics only for a key, and your saved key never comes back to the browser. Paste your private API key to load the list; the saved key is not changed.",
+		test: "Load metrics", save: "Save metric",
+	},
+};
+
+function openPanel(mode, focus) {
+	S.mode = mode;
+	const t = MODE_TEXT[mode];
+	setText("connect-h", t.title);
+	setText("connect-intro", t.intro);
+	setText("key-intro", t.keyIntro);
+	$("test-btn").textContent = t.test;
+	$("connect-btn").textContent = t.save;
+	show("method-oauth", mode === "connect");
+	show("panel-close", mode !== "connect");
+	$("methods").classList.toggle("single", mode !== "connect");
+	show("form-error", false);
+	show("connect-error", false);
+	resetTest(false);
+	const k = integ();
+	const cache = S.metricsCache;
+	if (mode === "metric" && cache && cache.accountId === k.public_id) {
+		// The list of the key saved from this page: no key needed.
+		show("methods", false);
+		S.tested = { account: cache.account, metrics: cache.metrics, fromCache: true };
+		renderMetricStep();
+	} else {
+		show("methods", true);
+	}
+	show("connect-card", true);
+	renderKeyHint(false);
+	refreshControls();
+	if (focus) {
+		if (!$("methods").hidden) keyInput.focus();
+		else $("metric-h").focus();
+	}
+}
+
+function closePanel() {
+	S.mode = null;
+	keyInput.value = "";
+	resetTest(false);
+	show("connect-card", false);
+	show("form-error", false);
+	show("connect-error", false);
+	renderKeyHint(false);
+	refreshControls();
+}
+
+function resetTest(keepHint) {
+	S.tested = null;
+	S.selected = null;
+	if (S.mode && !$("connect-btn").dataset.label) $("connect-btn").textContent = MODE_TEXT[S.mode].save;
+	show("metric-step", false);
+	$("metric-list").replaceChildren();
+	$("metric-search").value = "";
+	if (!keepHint) renderKeyHint(false);
+	refreshControls();
+}
+
+// ----------------------------------------------------------- metrics --
+
+function groupOf(m) {
+	if (m.category === "CUSTOM") return "custom";
+	return m.integration_key === "shopify" ? "shopify" : "other";
+}
+
+const GROUPS = [
+	{ key: "shopify", title: "Shopify" },
+	{ key: "other", title: "Other integrations" },
+	{ key: "custom", title: "Custom metrics" },
+];
+
+function renderMetricStep() {
+	const t = S.tested;
+	const k = integ();
+	const metrics = Array.isArray(t.metrics) ? t.metrics : [];
+	const acct = t.account || {};
+	const box = $("account-box");
+	box.replaceChildren(el("div", {},
+		el("div", {},
+			el("span", { text: t.fromCache ? "Klaviyo account " : "Key works. Klaviyo account " }),
+			el("span", { class: "acct-name", text: acct.name || acct.id || "" }),
+			el("span", { text: acct.id ? " (" + acct.id + ")" : "" })),
+		el("div", { class: "small", text: [acct.timezone, acct.currency, metrics.length + (metrics.length === 1 ? " metric" : " metrics")].filter(Boolean).join(" \u00b7 ") })));
+
+	// Another account than the connected one.
+	const warn = $("account-warn");
+	warn.hidden = true;
+	t.mismatch = false;
+	const connectedId = k.public_id || (k.account && k.account.id);
+	const connectedName = (k.account && k.account.name) || connectedId;
+	if ((S.mode === "rotate" || S.mode === "metric") && connectedId && acct.id && acct.id !== connectedId) {
+		if (S.mode === "metric") {
+			t.mismatch = true;
+			warn.replaceChildren(el("strong", { text: "This key belongs to another Klaviyo account." }),
+				el("span", { text: "It opens " + (acct.name || acct.id) + " (" + acct.id + "), but this store is connected to " + connectedName + " (" + connectedId + "). Paste a key of " + connectedName + ", or use \u201cReplace API key\u201d to switch accounts." }));
+		} else {
+			warn.replaceChildren(el("strong", { text: "This key belongs to a different Klaviyo account." }),
+				el("span", { text: "It opens " + (acct.name || acct.id) + " (" + acct.id + "); this store is connected to " + connectedName + " (" + connectedId + "). Saving replaces the connection: the data synced from " + connectedName + " is deleted and everything is synced again from " + (acct.name || acct.id) + "." }));
+			$("connect-btn").textContent = "Switch to " + (acct.name || acct.id);
+		}
+		warn.hidden = false;
+	}
+
+	const hasPO = metrics.some((m) => m.isShopifyPlacedOrder);
+	show("no-po-warning", metrics.length > 0 && !hasPO && !t.mismatch);
+	show("no-metrics", metrics.length === 0);
+	show("metric-tools", metrics.length > 0 && !t.mismatch);
+	show("metric-fieldset", metrics.length > 0 && !t.mismatch);
+	show("metric-search-row", metrics.length >= SEARCH_FROM);
+
+	// Preselection: the current metric when changing, else Shopify's Placed Order.
+	const current = k.conversion_metric_id;
+	let pre = null;
+	if ((S.mode === "rotate" || S.mode === "metric") && current && metrics.some((m) => m.id === current)) pre = current;
+	else if (hasPO) pre = metrics.find((m) => m.isShopifyPlacedOrder).id;
+	S.selected = pre;
+
+	const list = $("metric-list");
+	list.replaceChildren();
+	list.classList.toggle("short", metrics.length < SEARCH_FROM);
+	for (const g of GROUPS) {
+		const items = metrics.filter((m) => groupOf(m) === g.key);
+		// Without Shopify's, another platform's "Placed Order" comes first.
+		if (!hasPO) items.sort((a, b) => (b.name === "Placed Order") - (a.name === "Placed Order"));
+		if (items.length === 0) continue;
+		const fs = el("fieldset", { class: "metric-group", "data-group": g.key },
+			el("legend", {}, g.title, el("span", { class: "group-count", "data-total": items.length, text: "(" + items.length + ")" })));
+		for (const m of items) {
+			const input = el("input", { type: "radio", name: "metric", value: m.id });
+			input.checked = m.id === pre;
+			const tags = el("span", { class: "m-tags" });
+			if (m.isShopifyPlacedOrder) tags.append(el("span", { class: "tag tag-rec", text: "Recommended" }));
+			else if (!hasPO && m.name === "Placed Order") tags.append(el("span", { class: "tag tag-rec", text: "Suggested" }));
+			if (m.id === current && S.mode !== "connect" && !t.mismatch) tags.append(el("span", { class: "tag tag-current", text: "Current" }));
+			if (m.category === "CUSTOM") tags.append(el("span", { class: "tag tag-custom", text: "Custom" }));
+			else if (g.key !== "shopify") tags.append(el("span", { class: "tag", text: m.integration || "API" }));
+			const row = el("label", { class: "metric", "data-metric-id": m.id, "data-search": (m.name + " " + (m.integration || "")).toLowerCase() },
+				input, el("span", { class: "m-name", text: m.name }), tags);
+			fs.append(row);
+		}
+		list.append(fs);
+	}
+	updateCount();
+	renderExplain();
+	show("metric-step", true);
+	refreshControls();
+	const sel = list.querySelector("input:checked");
+	if (sel) sel.closest(".metric").scrollIntoView({ block: "nearest" });
+}
+
+function updateCount() {
+	const t = S.tested;
+	if (!t) return;
+	const q = $("metric-search").value.trim().toLowerCase();
+	let shown = 0;
+	for (const fs of $("metric-list").querySelectorAll(".metric-group")) {
+		let n = 0;
+		for (const row of fs.querySelectorAll(".metric")) {
+			const hit = !q || row.dataset.search.includes(q);
+			row.hidden = !hit;
+			if (hit) n++;
+		}
+		fs.hidden = n === 0;
+		const gc = fs.querySelector(".group-count");
+		gc.textContent = "(" + (q ? n + " of " : "") + gc.dataset.total + ")";
+		shown += n;
+	}
+	const total = t.metrics.length;
+	let text;
+	if (!q) text = total + (total === 1 ? " metric" : " metrics") + " in this account.";
+	else if (shown === 0) text = "No metric matches \u201c" + $("metric-search").value.trim() + "\u201d.";
+	else text = "Showing " + shown + " of " + total + " metrics.";
+	setText("metric-count", text);
+}
+
+function selectedMetric() {
+	return S.tested && S.tested.metrics.find((m) => m.id === S.selected);
+}
+
+function renderExplain() {
+	const box = $("metric-explain");
+	const m = selectedMetric();
+	if (!m) {
+		box.className = "explain";
+		box.replaceChildren(el("strong", { text: "No metric chosen yet." }),
+			el("span", { text: "Pick the metric that records a conversion for your store." }));
+		box.hidden = !(S.tested && S.tested.metrics.length) || S.tested.mismatch;
+		return;
+	}
+	const who = "\u201c" + m.name + "\u201d" + (m.integration ? " (" + m.integration + ")" : "");
+	if (m.isShopifyPlacedOrder) {
+		box.className = "explain explain-yes";
+		box.replaceChildren(
+			el("strong", { text: "Chosen: " + who + ". Orders and revenue are synced too." }),
+			el("span", { text: "Reports count conversions with Shopify\u2019s Placed Order, and we also import your order data from Klaviyo." }),
+			el("span", { class: "tech", text: "Technically: the report server is told do_not_order_sync: false." }));
+	} else {
+		const hasPO = S.tested.metrics.some((x) => x.isShopifyPlacedOrder);
+		box.className = "explain explain-no";
+		box.replaceChildren(
+			el("strong", { text: "Chosen: " + who + ". Orders will not be synced." }),
+			el("span", { text: "Campaign, flow, segment and form reports count conversions with this metric, but order and revenue data is imported only with Shopify\u2019s Placed Order. Choose it if this is how you measure a conversion (a store on another platform, sign-ups, leads)." +
+				(hasPO ? " This account has Shopify\u2019s Placed Order: choose that one to sync orders." : "") }),
+			el("span", { class: "tech", text: "Technically: the report server is told do_not_order_sync: true." }));
+	}
+	box.hidden = false;
+}
+
+$("metric-list").addEventListener("change", (ev) => {
+	if (ev.target.name !== "metric") return;
+	S.selected = ev.target.value;
+	show("connect-error", false);
+	renderExplain();
+	refreshControls();
+});
+$("metric-search").addEventListener("input", updateCount);
+$("metric-search").addEventListener("keydown", (ev) => {
+	if (ev.key === "Enter") ev.preventDefault();
+});
+
+// -------------------------------------------------------------- test --
+
+keyInput.addEventListener("input", () => {
+	if (S.tested && !S.tested.fromCache) {
+		resetTest(true);
+		show("form-error", false);
+	}
+	renderKeyHint(false);
+	refreshControls();
+});
+keyInput.addEventListener("blur", () => {
+	if (keyInput.value) renderKeyHint(true);
+});
+keyInput.addEventListener("keydown", (ev) => {
+	if (ev.key === "Enter" && checkKey(keyInput.value, false).state !== "ok") {
+		ev.preventDefault();
+		renderKeyHint(true);
+	}
+});
+$("key-toggle").addEventListener("click", (ev) => {
+	const shown = keyInput.classList.toggle("masked") === false;
+	ev.currentTarget.textContent = shown ? "Hide" : "Show";
+	ev.currentTarget.setAttribute("aria-pressed", String(shown));
+	ev.currentTarget.setAttribute("aria-label", shown ? "Hide key" : "Show key");
+});
+
+$("key-form").addEventListener("submit", (ev) => {
+	ev.preventDefault();
+	if (S.busy) return;
+	const c = renderKeyHint(true);
+	if (c.state !== "ok") {
+		keyInput.focus();
+		return;
+	}
+	const btn = $("test-btn");
+	withBusy(btn, S.mode === "metric" ? "Loading metrics\u2026" : "Testing with Klaviyo\u2026", async () => {
+		show("form-error", false);
+		show("connect-error", false);
+		clearFlash();
+		resetTest(true);
+		const r = await api("POST", statusPath, { apiKey: keyInput.value.trim(), action: "test" });
+		if (!r.ok) {
+			failTest(r, btn);
+			return;
+		}
+		S.tested = {
+			account: r.body.account || {},
+			metrics: Array.isArray(r.body.metrics) ? r.body.metrics : [],
+			hasShopifyPlacedOrder: !!r.body.hasShopifyPlacedOrder,
+		};
+		renderMetricStep();
+		$("metric-h").focus();
+	}, "Still waiting for Klaviyo\u2026");
+});
+
+function failTest(r, btn) {
+	const d = describeError(r, "test");
+	fillNotice($("form-error"), d);
+	if (r.code === "invalid_api_key_format" || r.code === "klaviyo_key_rejected" || r.code === "klaviyo_scope_missing") {
+		keyInput.setAttribute("aria-invalid", "true");
+		const hint = $("key-hint");
+		hint.className = "hint hint-err";
+		hint.textContent = r.code === "klaviyo_scope_missing" ? "Klaviyo accepted this key, but it is missing a permission: see below."
+			: r.code === "klaviyo_key_rejected" ? "The format is right, but Klaviyo refused this key: see below." : "Klaviyo refused this key: see below.";
+	}
+	if (r.status === 429) cooldown(btn, d.wait);
+	if (r.status === 409 || r.status === 403) reloadStatus();
+}
+
+$("restart-btn").addEventListener("click", () => {
+	if (S.busy) return;
+	keyInput.value = "";
+	resetTest(false);
+	show("form-error", false);
+	show("connect-error", false);
+	if (S.mode === "metric" && $("methods").hidden) show("methods", true);
+	keyInput.focus();
+});
+
+// ----------------------------------------------------------- connect --
+
+$("connect-btn").addEventListener("click", () => {
+	if (S.busy || !S.tested) return;
+	const m = selectedMetric();
+	if (!m) {
+		fillNotice($("connect-error"), { title: "Choose a metric", text: "Choose the conversion metric first." });
+		const first = $("metric-list").querySelector(".metric:not([hidden]) input");
+		if (first) first.focus();
+		return;
+	}
+	const mode = S.mode;
+	const body = { conversionMetricId: m.id };
+	if (mode !== "metric") {
+		const c = checkKey(keyInput.value, true);
+		if (c.state !== "ok") {
+			fillNotice($("connect-error"), { title: "Key missing", text: "Enter the API key again and test it." });
+			keyInput.focus();
+			return;
+		}
+		body.apiKey = keyInput.value.trim();
+	}
+	const btn = $("connect-btn");
+	const busyLabel = mode === "connect" ? "Connecting\u2026" : "Saving\u2026";
+	withBusy(btn, busyLabel, async () => {
+		show("connect-error", false);
+		clearFlash();
+		const tested = S.tested;
+		const r = await api("POST", statusPath, body);
+		delete body.apiKey;
+		if (!r.ok) {
+			const d = describeError(r, mode === "metric" ? "metric" : "connect");
+			fillNotice($("connect-error"), d);
+			if (r.status === 429) cooldown(btn, d.wait);
+			if (r.status === 409) reloadStatus();
+			return;
+		}
+		const saved = (r.body.store && r.body.store.klaviyo_integration) || {};
+		const acct = saved.account || tested.account || {};
+		const before = integ();
+		S.metricsCache = { accountId: saved.public_id || acct.id, account: acct, metrics: tested.metrics };
+		keyInput.value = "";
+		S.mode = null;
+		resetTest(false);
+		show("connect-card", false);
+		const name = acct.name || acct.id || "your Klaviyo account";
+		const orders = m.isShopifyPlacedOrder ? " Orders and revenue are synced too." : " Orders are not synced with this metric.";
+		let msg;
+		if (mode === "metric") {
+			msg = "The conversion metric is now \u201c" + m.name + "\u201d" + (m.integration ? " (" + m.integration + ")" : "") + "." + orders;
+		} else if (mode === "rotate" && r.body.message === "Klaviyo API key updated") {
+			msg = "The API key was replaced. The connection to " + name + " and its synced data are kept.";
+		} else if (mode === "rotate" && before.public_id && before.public_id !== acct.id) {
+			msg = "Klaviyo is now connected to " + name + ". The previous account\u2019s data was deleted and a full sync starts in a moment.";
+		} else {
+			msg = "Klaviyo is connected to " + name + ". The first sync starts in a moment; its progress shows below." + orders;
+		}
+		await reloadStatus();
+		S.expectSyncUntil = mode === "metric" ? 0 : Date.now() + 6000;
+		schedulePoll();
+		flash(msg);
+	}, "Still waiting for Klaviyo\u2026");
+});
+
+$("panel-close").addEventListener("click", () => {
+	if (S.busy) return;
+	const back = S.mode === "rotate" ? $("rotate-key") : $("change-metric");
+	closePanel();
+	renderStatus();
+	back.focus();
+});
+$("rotate-key").addEventListener("click", () => {
+	if (S.busy) return;
+	clearFlash();
+	openPanel("rotate", true);
+	$("connect-card").scrollIntoView({ block: "start" });
+});
+$("change-metric").addEventListener("click", () => {
+	if (S.busy) return;
+	clearFlash();
+	openPanel("metric", true);
+	$("connect-card").scrollIntoView({ block: "start" });
+});
+
+// ------------------------------------------------------------- OAuth --
+
+function renderOauth() {
+	const b = $("oauth-btn");
+	if (S.oauth) {
+		b.removeAttribute("aria-disabled");
+		b.classList.add("btn-primary");
+		setText("oauth-tag", "Recommended");
+		show("oauth-note", false);
+	} else {
+		b.setAttribute("aria-disabled", "true");
+		setText("oauth-tag", "Not set up");
+		show("oauth-note", true);
+		// The method that works comes first.
+		$("methods").prepend($("method-key"));
+	}
+}
+
+$("oauth-btn").addEventListener("click", () => {
+	if (S.busy) return;
+	if (S.oauth) {
+		location.assign(base + "/klaviyo-oauth/start");
+		return;
+	}
+	// Not configured: say so, and go to the key.
+	const note = $("oauth-note");
+	note.classList.remove("flash");
+	void note.offsetWidth;
+	note.classList.add("flash");
+	keyInput.focus();
+});
+$("oauth-to-key").addEventListener("click", (ev) => {
+	ev.preventDefault();
+	keyInput.focus();
+});
+
+// ---------------------------------------------------------- sync now --
+
+$("sync-now").addEventListener("click", () => {
+	const btn = $("sync-now");
+	withBusy(btn, "Starting sync\u2026", async () => {
+		const msg = $("sync-msg");
+		msg.hidden = true;
+		clearFlash();
+		const r = await api("POST", base + "/klaviyo-sync", {});
+		msg.className = "notice notice-info";
+		if (r.ok) {
+			const jobs = Array.isArray(r.body.jobs) ? r.body.jobs.length : 0;
+			msg.replaceChildren(el("strong", { text: "Sync started." }),
+				el("span", { text: (jobs ? jobs + (jobs === 1 ? " job is" : " jobs are") + " queued. " : "") + "Progress shows below and refreshes on its own." }));
+			msg.hidden = false;
+			msg.dataset.kind = "started";
+			S.expectSyncUntil = Date.now() + 15000;
+			await reloadStatus();
+			return;
+		}
+		if (r.status === 404 && r.error === "No such route") {
+			msg.replaceChildren(el("strong", { text: "Sync is not available yet." }),
+				el("span", { text: "On-demand sync is not set up on this server yet. Your reports are still synced automatically once the sync service runs." }));
+			msg.hidden = false;
+			return;
+		}
+		const d = describeError(r, "sync");
+		msg.className = "notice notice-err";
+		fillNotice(msg, d);
+		if (r.status === 429) cooldown(btn, d.wait);
+		if (r.status === 409) reloadStatus();
+	});
+});
+
+// -------------------------------------------------------- disconnect --
+
+const dlg = $("disconnect-dialog");
+
+$("disconnect").addEventListener("click", () => {
+	if (S.busy) return;
+	const k = integ();
+	const acct = (k.account && k.account.name) || k.public_id || "Klaviyo";
+	setText("dlg-h", "Disconnect Klaviyo from " + storeName() + "?");
+	setText("dlg-lead", "This disconnects the Klaviyo account " + acct + " from " + storeName() + " and deletes:");
+	show("dlg-error", false);
+	dlg.showModal();
+	$("dlg-cancel").focus();
+});
+
+dlg.addEventListener("cancel", (ev) => {
+	if (S.busy) ev.preventDefault();	// Escape while the request runs
+});
+dlg.addEventListener("close", () => {
+	if (!$("disconnect").hidden) $("disconnect").focus();
+});
+
+$("dlg-confirm").addEventListener("click", () => {
+	withBusy($("dlg-confirm"), "Disconnecting\u2026", async () => {
+		show("dlg-error", false);
+		const r = await api("DELETE", statusPath, {});
+		if (!r.ok) {
+			fillNotice($("dlg-error"), describeError(r, "disconnect"));
+			return;
+		}
+		S.metricsCache = null;
+		S.expectSyncUntil = 0;
+		stopPolling();
+		dlg.close();
+		show("sync-msg", false);
+		await reloadStatus();
+		flash("Klaviyo is disconnected from " + storeName() + ". The API key and the data synced from Klaviyo were deleted.");
+	});
+});
+
+// ------------------------------------------------------------- start --
+
+window.addEventListener("pagehide", () => {
+	keyInput.value = "";
+});
+
+async function init() {
+	initTopbar(null);
+	renderKeyHint(false);
+	if (!/^[A-Za-z0-9_-]{1,64}$/.test(storeId)) {
+		fillNotice($("banner"), { title: "Page not found", text: "This address does not point to a store." });
+		return;
+	}
+	const [me, st] = await Promise.all([api("GET", "/api/me"), api("GET", statusPath)]);
+	if (me.status === 401 || st.status === 401) {
+		location.assign(loginUrl());
+		return;
+	}
+	if (me.ok) {
+		S.me = me.body;
+		initTopbar(me.body);
+		S.store = (me.body.stores || []).find((s) => s.public_id === storeId) || null;
+		S.oauth = me.body.oauth_enabled === true;
+	}
+	renderOauth();
+	if (!st.ok) {
+		const badge = $("badge");
+		badge.hidden = true;
+		if (st.status === 404) {
+			setText("page-title", "Store not found");
+			setText("store-line", "");
+			setText("crumb-store", "Not found");
+			const b = $("banner");
+			fillNotice(b, { title: "Store not found", text: "This store does not exist or you do not have access to it. If you think you should, ask an owner of the store to give you access." });
+			b.append(el("a", { href: "/", text: "Back to your stores" }));
+			return;
+		}
+		const b = $("banner");
+		fillNotice(b, describeError(st, "load"), "");
+		const again = el("button", { type: "button", class: "btn btn-sm", text: "Try again" });
+		again.addEventListener("click", () => location.reload());
+		b.append(el("div", {}, again));
+		badge.hidden = false;
+		badge.textContent = "Unknown";
+		return;
+	}
+	S.status = st.body;
+	S.canManage = st.body.can_manage === true;
+	$("layout").hidden = false;
+	renderStatus();
+	if (syncActive()) S.wasActive = true;
+	schedulePoll();
+}
+
+init();

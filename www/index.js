@@ -1,52 +1,46 @@
 // Store list: GET /api/me; each store links to its Klaviyo connect page.
-"use strict";
+import { $, api, describeError, el, initTopbar, loginUrl, ROLE_NAMES, statusInfo } from "/common.js";
 
-async function api(path, opts) {
-  const res = await fetch(path, opts);
-  if (res.status === 401) {
-    location.assign("/login?next=" + encodeURIComponent(location.pathname));
-    throw new Error("signed out");
-  }
-  return res;
+function storeCard(s) {
+	const st = statusInfo(s.klaviyo_status);
+	const href = "/store/" + encodeURIComponent(s.public_id) + "/klaviyo-connect";
+	const role = ROLE_NAMES[s.role] || s.role;
+	return el("li", { class: "store" },
+		el("div", { class: "store-top" },
+			el("a", { class: "store-name", href, text: s.name }),
+			el("span", { class: "badge " + st.cls, text: "Klaviyo: " + st.label })),
+		el("div", { class: "store-meta" },
+			el("span", { text: "Your role: " + role }),
+			el("span", { "aria-hidden": "true", text: "\u00b7" }),
+			el("span", { class: "mono", text: s.public_id })),
+		el("span", { class: "store-go", "aria-hidden": "true", text: s.can_manage ? "Manage Klaviyo \u2192" : "View Klaviyo status \u2192" }));
 }
 
 async function load() {
-  const list = document.getElementById("stores");
-  const error = document.getElementById("error");
-  const res = await api("/api/me");
-  const body = await res.json();
-  if (!res.ok) {
-    error.textContent = body.error || "Could not load your stores.";
-    error.hidden = false;
-    return;
-  }
-  document.getElementById("who").textContent = body.user.email;
-  list.replaceChildren();
-  if (body.stores.length === 0) {
-    const li = document.createElement("li");
-    li.textContent = "You have no stores yet. Ask an owner to give you access.";
-    list.append(li);
-  }
-  for (const s of body.stores) {
-    const li = document.createElement("li");
-    const a = document.createElement("a");
-    a.href = "/store/" + encodeURIComponent(s.public_id) + "/klaviyo-connect";
-    a.textContent = s.name;
-    const meta = document.createElement("span");
-    meta.className = "meta";
-    meta.textContent = s.role + " · Klaviyo: " + (s.klaviyo_status || "not_configured").replace("_", " ");
-    li.append(a, " ", meta);
-    list.append(li);
-  }
+	const list = $("stores");
+	const error = $("error");
+	const r = await api("GET", "/api/me");
+	$("loading").hidden = true;
+	if (r.status === 401) {
+		location.assign(loginUrl());
+		return;
+	}
+	if (!r.ok) {
+		error.textContent = "We could not load your stores. " + describeError(r, "load").text;
+		error.hidden = false;
+		return;
+	}
+	initTopbar(r.body);
+	const stores = Array.isArray(r.body.stores) ? r.body.stores : [];
+	list.replaceChildren();
+	if (stores.length === 0) {
+		list.append(el("li", { class: "card empty" },
+			el("p", {}, el("strong", { text: "You do not have access to any store yet." })),
+			el("p", { class: "muted", text: "Ask an owner of your store to give you access, then reload this page." })));
+		return;
+	}
+	for (const s of stores) list.append(storeCard(s));
 }
 
-document.getElementById("logout").addEventListener("click", async () => {
-  await fetch("/api/auth/logout", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: "{}",
-  });
-  location.assign("/login");
-});
-
-load().catch(() => {});
+initTopbar(null);
+load();

@@ -89,6 +89,10 @@ export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 status=0
 "$BUILD/tests/integration/itest" || status=$?
+# The pages in a real headless Chromium against the same stack.
+if [ "${KC_SKIP_BROWSER:-0}" != 1 ]; then
+	bash "$SRC/tests/browser/run.sh" || status=$?
+fi
 
 # Stop the services now so sanitizer leak reports reach the logs.
 kc_nginx_stop "$ST"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Browser tests: the login page, the store list and the Klaviyo connect page
+# in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+# playwright-core), against a running stack: nginx, the FastCGI workers,
+# PostgreSQL and the Klaviyo sandbox.
+#
+# Called by tests/integration/run.sh after the C integration tests, with
+# its environment:
+#   KC_TEST_URL            the app's origin (nginx)
+#   KC_TEST_DATABASE_URL   libpq URL of its database (psql for fixtures)
+#   KC_TEST_ADMIN          path of klaviyo-admin (users, stores, grants, sessions)
+#   KC_TEST_SANDBOX_URL    the Klaviyo sandbox origin (control API /__sandbox/);
+#                          without it, the tests that need Klaviyo are skipped
+#   KC_TEST_STATE          the harness's state folder (unused; see KC_BROWSER_OUT)
+# Optional:
+#   KC_CHROMIUM            browser binary (default /usr/bin/chromium)
+#   KC_BROWSER_OUT         output folder (default tests/browser/out): screenshots/
+#   KC_BROWSER_ONLY        run only the tests whose name contains this text
+#
+# Prints one line per test and closes with "N passed, N failed[, N skipped]".
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+for v in KC_TEST_URL KC_TEST_DATABASE_URL KC_TEST_ADMIN; do
+	if [ -z "${!v:-}" ]; then
+		echo "error: $v is not set (run from tests/integration/run.sh)" >&2
+		exit 2
+	fi
+done
+export KC_CHROMIUM=${KC_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$KC_CHROMIUM" ]; then
+	echo "error: $KC_CHROMIUM not found (Debian: apt-get install chromium)" >&2
+	exit 2
+fi
+for c in node npm psql; do
+	command -v "$c" >/dev/null || { echo "error: $c not found" >&2; exit 2; }
+done
+
+# A read-only source tree (make distcheck): work on a copy.
+WORK=$HERE
+if [ ! -w "$HERE" ]; then
+	WORK=${KC_TEST_STATE:-${TMPDIR:-/tmp}}/browser-tests
+	mkdir -p "$WORK"
+	cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/run.mjs" "$WORK/"
+fi
+cd "$WORK"
+if [ ! -f node_modules/playwright-core/package.json ]; then
+	npm ci --no-audit --no-fund >npm-ci.log 2>&1 || { cat npm-ci.log >&2; exit 2; }
+	rm -f npm-ci.log
+fi
+
+export KC_BROWSER_OUT=${KC_BROWSER_OUT:-$WORK/out}
+rm -rf "$KC_BROWSER_OUT/screenshots"
+mkdir -p "$KC_BROWSER_OUT/screenshots"
+# Bounded: each test has its own timeout; this is the backstop.
+exec timeout --kill-after=10 300 node "$WORK/run.mjs"

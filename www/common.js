@@ -1,0 +1,236 @@
+// Shared by the pages: JSON requests, errors in words, dates, top bar.
+// No framework, no third-party code. Nothing here logs or stores what the
+// user types (an API key never leaves the request body that carries it).
+
+// One JSON request. Never throws: network failures come back as
+// {ok:false, network:true}. State-changing requests always carry
+// Content-Type: application/json (the server's CSRF rule), DELETE too.
+export async function api(method, path, body) {
+	const opts = { method, headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" };
+	if (method !== "GET" && method !== "HEAD") {
+		opts.headers["Content-Type"] = "application/json";
+		opts.body = JSON.stringify(body === undefined ? {} : body);
+	}
+	let res;
+	try {
+		res = await fetch(path, opts);
+	} catch (e) {
+		return { ok: false, status: 0, network: true, body: {}, code: "network_error", error: "" };
+	}
+	let data = {};
+	try {
+		data = await res.json();
+	} catch (e) {
+		data = {};
+	}
+	if (data === null || typeof data !== "object") data = {};
+	const ra = parseInt(res.headers.get("Retry-After") || "", 10);
+	return {
+		ok: res.ok && data.success !== false,
+		status: res.status,
+		body: data,
+		code: typeof data.code === "string" ? data.code : "",
+		error: typeof data.error === "string" ? data.error : "",
+		retryAfter: Number.isFinite(ra) && ra > 0 ? ra : 0,
+	};
+}
+
+// "1 second", "45 seconds", "2 minutes", "1 minute 30 seconds".
+export function duration(secs) {
+	secs = Math.max(1, Math.round(secs));
+	if (secs < 60) return secs + (secs === 1 ? " second" : " seconds");
+	const plural = (n, w) => n + " " + w + (n === 1 ? "" : "s");
+	if (secs >= 600) return plural(Math.round(secs / 60), "minute");
+	const m = Math.floor(secs / 60), s = secs % 60;
+	return s === 0 ? plural(m, "minute") : plural(m, "minute") + " " + plural(s, "second");
+}
+
+function sentence(s) {
+	s = String(s || "").trim();
+	if (!s) return "";
+	s = s.charAt(0).toUpperCase() + s.slice(1);
+	return /[.!?]$/.test(s) ? s : s + ".";
+}
+
+const NOTHING_CHANGED = "Nothing was changed.";
+
+// A failed request as sentences a person understands: {title, text,
+// wait}. ctx says what was being done: "login", "load", "test",
+// "connect", "metric", "sync", "disconnect".
+export function describeError(r, ctx) {
+	const d = describe(r, ctx);
+	const transient = ["klaviyo_rate_limited", "rate_limited", "klaviyo_timeout", "klaviyo_unreachable",
+		"klaviyo_error", "database_unavailable", "service_unavailable"];
+	d.tone = r.network || transient.includes(r.code) || r.status === 429 || r.status === 503 || r.status === 504 ? "warn" : "err";
+	return d;
+}
+
+function describe(r, ctx) {
+	const wait = r.retryAfter || 0;
+	const server = r.error || "";
+	if (r.network) {
+		return { title: "No connection", text: "We could not reach the service. Check your internet connection, then try again." };
+	}
+	switch (r.code) {
+	case "invalid_api_key_format":
+		return { title: "That is not a private API key", text: sentence(server || "A Klaviyo private API key starts with pk_") + " Copy the key again from Klaviyo (Settings \u2192 API keys)." };
+	case "klaviyo_key_rejected":
+		return { title: "Klaviyo did not accept this key", text: "Klaviyo did not accept this API key. Check that you copied the whole private key (it starts with pk_) and that it has not been revoked or deleted in Klaviyo under Settings \u2192 API keys, then try again." };
+	case "klaviyo_scope_missing": {
+		const m = /lacks the ([a-z_-]+:[a-z]+) scope/i.exec(server);
+		const scope = m ? m[1] : "";
+		const what = scope ? "the \u201c" + scope + "\u201d permission" : "a permission we need";
+		return {
+			title: "The key is missing a permission",
+			text: "This API key is missing " + what + ", so we cannot read your Klaviyo data. In Klaviyo, open Settings \u2192 API keys, edit the key (or create a new one) and give it Read access to every scope listed under \u201cScopes the key needs\u201d, then test it again.",
+			scope,
+		};
+	}
+	case "klaviyo_rate_limited":
+	case "rate_limited":
+		if (ctx === "login") {
+			return { title: "Too many sign-in attempts", text: "Too many failed sign-ins. For your security, wait " + duration(wait || 60) + " before you try again.", wait: wait || 60 };
+		}
+		return {
+			title: "Klaviyo asks us to slow down",
+			text: "Klaviyo is limiting how many requests we can make for this account right now. Wait " + duration(wait || 5) + ", then try again. " + NOTHING_CHANGED,
+			wait: wait || 5,
+		};
+	case "klaviyo_timeout":
+		return { title: "Klaviyo is slow to answer", text: "Klaviyo took too long to answer. This is usually temporary: wait a minute, then try again. " + NOTHING_CHANGED };
+	case "klaviyo_unreachable":
+		return { title: "Klaviyo cannot be reached", text: "We could not reach Klaviyo just now; it may be having an outage. Wait a few minutes and try again (status.klaviyo.com lists incidents). " + NOTHING_CHANGED };
+	case "klaviyo_error":
+		return { title: "Klaviyo had a problem", text: "Klaviyo answered with an error on its side. Wait a few minutes and try again (status.klaviyo.com lists incidents). " + NOTHING_CHANGED };
+	case "klaviyo_bad_response":
+		return { title: "Klaviyo sent an unreadable answer", text: "Klaviyo sent an answer we could not read. Try again in a few minutes; if it keeps happening, contact our support. " + NOTHING_CHANGED };
+	case "unknown_metric":
+		return { title: "That metric is not in this account", text: "The chosen metric does not belong to this Klaviyo account (it may have been deleted). Test the key again and pick a metric from the new list." };
+	case "conflict":
+		if (ctx === "sync") return { title: "Not connected", text: "Klaviyo is not connected for this store, so there is nothing to sync. Connect it first." };
+		return { title: "Klaviyo is no longer connected", text: "Klaviyo is no longer connected for this store; someone may have just disconnected it. The page now shows the current state." };
+	case "forbidden":
+		if (/origin/i.test(server)) {
+			return { title: "Request refused", text: "The request was refused for security reasons. Reload the page and try again." };
+		}
+		return { title: "Not allowed", text: "Your role on this store does not allow changing the Klaviyo connection. Ask an owner or admin of the store." };
+	case "not_found":
+		return { title: "Store not found", text: "This store does not exist or you do not have access to it." };
+	case "unauthorized":
+		return { title: "Signed out", text: "Your session has ended. Sign in again to continue.", signin: true };
+	case "invalid_credentials":
+		return { title: "Wrong email or password", text: "The email or password is not right. Check both and try again." };
+	case "payload_too_large":
+		return { title: "Too long", text: "What you entered is too long to send. Paste only the API key itself (it starts with pk_)." };
+	case "unsupported_media_type":
+		return { title: "Request refused", text: "Your browser sent the request in a form the server does not accept. Reload the page and try again." };
+	case "method_not_allowed":
+		return { title: "Not available", text: "This action is not available on this server yet." };
+	case "database_unavailable":
+	case "service_unavailable":
+		return { title: "Briefly unavailable", text: "The service is briefly unavailable. " + NOTHING_CHANGED + " Try again in a few seconds." };
+	case "bad_request":
+		return { title: "Request not accepted", text: "The server did not accept the request: " + sentence(server || "it is malformed") + " Reload the page and try again." };
+	case "internal_error":
+		return { title: "Something went wrong", text: "Something went wrong on our side. " + NOTHING_CHANGED + " Try again; if it keeps happening, contact our support." };
+	}
+	if (r.status === 401) return { title: "Signed out", text: "Your session has ended. Sign in again to continue.", signin: true };
+	if (r.status === 429) return describe({ ...r, code: "rate_limited" }, ctx);
+	if (r.status === 504) return describe({ ...r, code: "klaviyo_timeout" }, ctx);
+	if (r.status === 503) return describe({ ...r, code: "service_unavailable" }, ctx);
+	if (r.status >= 500) return describe({ ...r, code: "internal_error" }, ctx);
+	return { title: "Request not accepted", text: sentence(server || "The request failed (HTTP " + r.status + ")") + " Reload the page and try again." };
+}
+
+// The sign-in page, coming back here afterwards.
+export function loginUrl() {
+	return "/login?next=" + encodeURIComponent(location.pathname + location.search);
+}
+
+export function $(id) {
+	return document.getElementById(id);
+}
+
+// el("p", {class: "x", text: "hi"}, child, ...): a DOM node without
+// innerHTML (nothing from the server is ever parsed as HTML).
+export function el(tag, attrs, ...kids) {
+	const n = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === undefined || v === null || v === false) continue;
+		if (k === "text") n.textContent = v;
+		else if (k === "class") n.className = v;
+		else if (k in n && typeof v !== "string") n[k] = v;
+		else n.setAttribute(k, v === true ? "" : v);
+	}
+	for (const c of kids) {
+		if (c === undefined || c === null || c === false) continue;
+		n.append(c);
+	}
+	return n;
+}
+
+function validDate(iso) {
+	if (!iso || typeof iso !== "string") return null;
+	const d = new Date(iso);
+	return isNaN(d.getTime()) ? null : d;
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const rel = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+export function relative(d) {
+	const s = Math.round((d.getTime() - Date.now()) / 1000);
+	const a = Math.abs(s);
+	if (a < 45) return "just now";
+	if (a < 3600) return rel.format(Math.round(s / 60), "minute");
+	if (a < 86400) return rel.format(Math.round(s / 3600), "hour");
+	if (a < 86400 * 30) return rel.format(Math.round(s / 86400), "day");
+	return rel.format(Math.round(s / (86400 * 30)), "month");
+}
+
+// <time> with the date and time, and how long ago; null when absent.
+export function timeNode(iso) {
+	const d = validDate(iso);
+	if (!d) return null;
+	return el("time", { datetime: d.toISOString(), title: d.toISOString(), text: dateFmt.format(d) + " (" + relative(d) + ")" });
+}
+
+// Top bar: who is signed in, and Sign out.
+export function initTopbar(me) {
+	const who = $("who");
+	if (who && me && me.user) who.textContent = me.user.email;
+	const out = $("logout");
+	if (!out || out.dataset.ready) return;
+	out.dataset.ready = "1";
+	out.addEventListener("click", async () => {
+		out.disabled = true;
+		out.setAttribute("aria-busy", "true");
+		await api("POST", "/api/auth/logout", {});
+		location.assign("/login?signedout=1");
+	});
+}
+
+export const ROLE_NAMES = { owner: "Owner", admin: "Admin", viewer: "Viewer" };
+
+export const STATUS = {
+	not_configured: { label: "Not connected", cls: "" },
+	connected: { label: "Connected", cls: "badge-connected" },
+	error: { label: "Error", cls: "badge-error" },
+	disconnected: { label: "Disconnected", cls: "badge-disconnected" },
+};
+
+export function statusInfo(s) {
+	return STATUS[s] || STATUS.not_configured;
+}
+
+// Codes describeError() has its own words for.
+export const KNOWN_CODES = new Set([
+	"invalid_api_key_format", "klaviyo_key_rejected", "klaviyo_scope_missing",
+	"klaviyo_rate_limited", "rate_limited", "klaviyo_timeout", "klaviyo_unreachable",
+	"klaviyo_error", "klaviyo_bad_response", "unknown_metric", "conflict", "forbidden",
+	"not_found", "unauthorized", "invalid_credentials", "payload_too_large",
+	"unsupported_media_type", "method_not_allowed", "database_unavailable",
+	"service_unavailable", "bad_request", "internal_error",
+]);
+
+export { sentence };
