@@ -1,11 +1,12 @@
 /*
  * klaviyo-sandbox: a stand-in Klaviyo API for tests and the demo
  * (DESIGN.md section 8, docs/SANDBOX.md).  This header ties the modules
- * together: accounts and their generated data (sandbox_data.c), the
- * endpoint table and its generators (sandbox_endpoints.c), the request
- * pipeline (sandbox_api.c), rate limits (sandbox_rate.c), faults and the
- * request log (sandbox_ctl.c), query parsing (sandbox_query.c) and the
- * HTTP server (sandbox_http.c).
+ * together: accounts, their generated data and stores (sandbox_data.c),
+ * the endpoint table, its generators, events and reports
+ * (sandbox_endpoints.c), the request pipeline (sandbox_api.c), rate
+ * limits (sandbox_rate.c), faults, stats and the request log
+ * (sandbox_ctl.c), query parsing and report time arithmetic
+ * (sandbox_query.c) and the HTTP server (sandbox_http.c).
  */
 #ifndef KC_SANDBOX_H
 #define KC_SANDBOX_H
@@ -47,6 +48,152 @@ enum sbx_profile {
 	SBX_PROF_MANY_LISTS	/* Shopify store with many pages of lists */
 };
 
+/*
+ * The store behind an account's campaigns, flows, forms, segments and
+ * Placed Order events (sandbox_data.c).  Everything is generated per
+ * account-local day of a history that ends where the account's "today"
+ * begins, so the figures are the same on every day the sandbox runs;
+ * only the dates move.
+ */
+struct sbx_store_size {
+	int		 ndays;		/* history, ending yesterday */
+	int		 ncampaigns[3];	/* email, sms, mobile_push */
+	int		 nflows;
+	int		 nforms;
+	int		 nsegments;
+	int		 norders;	/* Placed Order events */
+	int		 nprofiles;	/* who placed them */
+	int		 volume;	/* percent of the base send volume */
+};
+
+enum sbx_channel { SBX_CH_EMAIL, SBX_CH_SMS, SBX_CH_PUSH };
+
+enum sbx_camp_status {
+	SBX_CS_SENT, SBX_CS_DRAFT, SBX_CS_SCHEDULED, SBX_CS_CANCELLED
+};
+
+enum sbx_flow_status { SBX_FS_LIVE, SBX_FS_MANUAL, SBX_FS_DRAFT };
+
+enum sbx_order_kind { SBX_OK_NONE, SBX_OK_CAMPAIGN, SBX_OK_FLOW };
+
+/* Counters of a campaign's send or of a flow message's day. */
+enum {
+	SBX_C_RECIPIENTS, SBX_C_DELIVERED, SBX_C_BOUNCED, SBX_C_FAILED,
+	SBX_C_OPENS, SBX_C_OPENS_U, SBX_C_CLICKS, SBX_C_CLICKS_U,
+	SBX_C_UNSUBS, SBX_C_UNSUBS_U, SBX_C_SPAM, SBX_C_SEGMENTS,
+	SBX_C_MSG_N
+};
+/* Counters of a form version's day. */
+enum {
+	SBX_FM_VIEWS, SBX_FM_VIEWS_U, SBX_FM_QUAL, SBX_FM_QUAL_U,
+	SBX_FM_STEP_VIEWS, SBX_FM_STEP_VIEWS_U, SBX_FM_STEP_SUBS,
+	SBX_FM_STEP_SUBS_U, SBX_FM_SUBMITS, SBX_FM_CLOSED, SBX_FM_CLOSED_U,
+	SBX_FM_N
+};
+/* Counters of a segment's day. */
+enum { SBX_SG_ADDED, SBX_SG_REMOVED, SBX_SG_N };
+#define SBX_COUNTERS_MAX	12
+
+struct sbx_campaign {
+	char			 id[28];	/* 26 characters, ULID-like */
+	char			 msg_id[28];
+	char			 name[96];
+	enum sbx_channel	 channel;
+	enum sbx_camp_status	 status;
+	int			 archived;
+	int			 mms;		/* an SMS with an image */
+	int			 list;		/* audience: index of a list */
+	int64_t			 created, updated;
+	int64_t			 scheduled;	/* 0: none */
+	int64_t			 send;		/* 0: not sent */
+	uint32_t		 c[SBX_C_MSG_N];
+};
+
+struct sbx_flow {
+	char			 id[8];
+	char			 name[96];
+	const char		*trigger;	/* trigger_type */
+	enum sbx_flow_status	 status;
+	int			 archived;
+	int64_t			 created, updated;
+	size_t			 first_msg, nmsg;
+};
+
+struct sbx_flow_msg {
+	char			 id[8];
+	char			 name[128];
+	size_t			 flow;
+	enum sbx_channel	 channel;
+	int			 mms;
+	uint32_t		 base;		/* recipients a day; 0: none */
+	int			 from_day;
+};
+
+struct sbx_form {
+	char			 id[8];
+	char			 name[96];
+	int			 live;
+	int			 ab_test;
+	int64_t			 created, updated;
+	size_t			 first_ver, nver;
+};
+
+struct sbx_form_ver {
+	char			 id[12];
+	size_t			 form;
+	uint32_t		 base;		/* unique views a day, or 0 */
+	int			 steps;
+	int			 from_day;
+};
+
+struct sbx_segment {
+	char			 id[8];
+	char			 name[96];
+	int			 active, starred;
+	int64_t			 created, updated;
+	int			 from_day;
+	uint32_t		*added, *removed;	/* per day */
+	int64_t			*members;	/* at day starts: ndays+1 */
+};
+
+struct sbx_order {
+	int64_t			 t;		/* UTC */
+	int64_t			 send_ts;	/* of the attributed send */
+	uint32_t		 cents;
+	uint32_t		 profile;
+	uint32_t		 number;	/* OrderId */
+	enum sbx_order_kind	 kind;
+	uint32_t		 target;	/* campaign or flow message */
+	char			 id[16];
+	char			 uuid[40];
+};
+
+struct sbx_store {
+	const struct sbx_tz	*tz;
+	uint64_t		 seed;
+	int			 ndays;
+	int64_t			 first_wall;	/* midnight starting day 0 */
+	int64_t			*day_utc;	/* ndays+1 midnights, UTC */
+	struct sbx_campaign	*campaigns;
+	size_t			 ncampaigns;
+	struct sbx_flow		*flows;
+	size_t			 nflows;
+	struct sbx_flow_msg	*msgs;
+	size_t			 nmsgs;
+	struct sbx_form		*forms;
+	size_t			 nforms;
+	struct sbx_form_ver	*vers;
+	size_t			 nvers;
+	struct sbx_segment	*segments;
+	size_t			 nsegments;
+	struct sbx_order	*orders;	/* by time */
+	size_t			 norders;
+	size_t			 nprofiles;
+};
+
+/* What has day counters. */
+enum sbx_unit { SBX_U_FLOW_MSG, SBX_U_FORM_VER, SBX_U_SEGMENT };
+
 struct sbx_account_def {
 	const char	*key;		/* private API key */
 	const char	*org;		/* organization_name: its name */
@@ -65,12 +212,18 @@ struct sbx_account_def {
 	unsigned	 scopes;
 	enum sbx_profile profile;
 	int		 nlists;
+	const struct sbx_store_size *size;
+	const char	*order_integ;	/* integration key of Placed Order */
 };
 
 struct sbx_account {
 	const struct sbx_account_def *def;
 	char		  id[8];	/* account id = public API key */
 	uint64_t	  seed;
+	const struct sbx_tz *tz;
+	int64_t		  today;	/* wall midnight starting today */
+	char		  order_metric[8];	/* Placed Order's id, or "" */
+	struct sbx_store *store;
 	struct json_object **coll;	/* one array per endpoint row */
 };
 
@@ -92,7 +245,8 @@ enum sbx_ptype {
 	SBX_P_FILTER,		/* filter=... (sbx_filter_field table) */
 	SBX_P_CURSOR,		/* page[cursor] */
 	SBX_P_SIZE,		/* page[size] */
-	SBX_P_SORT		/* sort=x (enum) */
+	SBX_P_SORT,		/* sort=x (enum) */
+	SBX_P_STRING		/* checked by the handler (page_cursor) */
 };
 
 struct sbx_param {
@@ -145,6 +299,9 @@ struct sbx_app {
 	uint64_t	 err_seq;
 };
 
+/* A request's revision date as days since 1970 (0 when absent). */
+int64_t	sbx_revision_days(const char *);
+
 /* The request being answered. */
 struct sbx_ctx {
 	struct sbx_app			*app;
@@ -160,7 +317,11 @@ struct sbx_ctx {
 /* sandbox_data.c */
 extern const struct sbx_account_def	sbx_account_defs[];
 extern const size_t			sbx_naccount_defs;
-int	sbx_data_new(struct sbx_data **) KC_MUSTCHECK;
+/*
+ * Builds every account.  today: the wall date (days since 1970) that is
+ * "today" for every account, or -1 for each account's current date.
+ */
+int	sbx_data_new(int64_t today, struct sbx_data **) KC_MUSTCHECK;
 void	sbx_data_free(struct sbx_data *);
 /* The account of a private key, or NULL. */
 const struct sbx_account *sbx_data_by_key(const struct sbx_data *,
@@ -182,6 +343,31 @@ void	sbx_rng_alnum(struct sbx_rng *, char *, size_t n);
 void	sbx_rng_hex(struct sbx_rng *, char *, size_t n);
 /* "2024-03-05T12:34:56+00:00" */
 void	sbx_fmt_time(int64_t, char *, size_t);
+/* A bijective 64-bit mix (splitmix64's finalizer). */
+uint64_t sbx_mix(uint64_t);
+
+/* The store model (sandbox_data.c). */
+void	sbx_store_free(struct sbx_store *);
+/* The history day holding utc: -1 before it, ndays after it. */
+int	sbx_store_day(const struct sbx_store *, int64_t utc);
+/* A unit's counters of a day (SBX_C_*, SBX_FM_* or SBX_SG_*). */
+size_t	sbx_store_day_counts(const struct sbx_store *, enum sbx_unit,
+	    size_t idx, int d, int64_t *c);
+/*
+ * Adds a unit's counters of the instants [start, end) into the series
+ * buckets [bounds[i], bounds[i+1]), i < nb.  Whole days go in at once;
+ * a day cut by start, end or a bucket goes in by hours (an hour counts
+ * where it begins).
+ */
+void	sbx_store_add(const struct sbx_store *, enum sbx_unit, size_t idx,
+	    int64_t start, int64_t end, const int64_t *bounds, size_t nb,
+	    int64_t (*acc)[SBX_COUNTERS_MAX]);
+/* Members of a segment at an instant. */
+int64_t	sbx_store_members_at(const struct sbx_store *, size_t seg,
+	    int64_t utc);
+/* A profile's id and name parts, generated from its index. */
+void	sbx_store_profile(const struct sbx_store *, size_t, char id[28],
+	    const char **first, const char **last);
 
 /* sandbox_endpoints.c */
 const struct sbx_endpoint *sbx_endpoint_find(const char *path,
@@ -195,8 +381,27 @@ int	sbx_handle_collection(struct sbx_ctx *, struct sbx_resp *)
 int	sbx_reply_error(struct sbx_app *, struct sbx_resp *, int status,
 	    const char *code, const char *title, const char *detail,
 	    const char *source_kind, const char *source_value) KC_MUSTCHECK;
+/* One error object of such a body; errors[] of several, answered. */
+struct json_object *sbx_error_new(struct sbx_app *, int status,
+	    const char *code, const char *title, const char *detail,
+	    const char *source_kind, const char *source_value);
+int	sbx_reply_errors(struct sbx_resp *, int status, struct json_object *)
+	    KC_MUSTCHECK;
+/*
+ * A resource as answered: a deep copy without the sandbox's own
+ * members, links absolute, sparse fieldsets applied, relationship data
+ * kept for the relationships named in include (a comma list or NULL).
+ */
+struct json_object *sbx_answer_copy(const struct sbx_ctx *,
+	    struct json_object *, const char *include);
 /* A JSON body with the JSON:API content type. */
 int	sbx_reply_json(struct sbx_resp *, int status, struct json_object *)
 	    KC_MUSTCHECK;
+/*
+ * The request's absolute URL with the cursor parameter pname set to
+ * cursor (NULL: the URL as sent, an empty pname left out).
+ */
+int	sbx_page_link(const struct sbx_ctx *, const char *pname,
+	    const char *cursor, char **) KC_MUSTCHECK;
 
 #endif

@@ -88,40 +88,68 @@ error_id(struct sbx_app *app, char *out, size_t outlen)
 	    (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-int
-sbx_reply_error(struct sbx_app *app, struct sbx_resp *resp, int status,
-    const char *code, const char *title, const char *detail,
-    const char *source_kind, const char *source_value)
+struct json_object *
+sbx_error_new(struct sbx_app *app, int status, const char *code,
+    const char *title, const char *detail, const char *source_kind,
+    const char *source_value)
 {
-	struct json_object	*doc = NULL, *errs, *e, *src;
+	struct json_object	*e, *src;
 	char			 id[48];
-	int			 rc = KC_ERR_NOMEM;
 
 	error_id(app, id, sizeof(id));
-	if ((doc = json_object_new_object()) == NULL ||
-	    (errs = json_object_new_array()) == NULL)
-		goto out;
-	if (json_add_obj(doc, "errors", errs) != KC_OK ||
-	    (e = json_object_new_object()) == NULL)
-		goto out;
-	if (json_object_array_add(errs, e) != 0) {
-		json_object_put(e);
-		goto out;
-	}
+	if ((e = json_object_new_object()) == NULL)
+		return NULL;
 	if (json_add_str(e, "id", id) != KC_OK ||
 	    json_add_int(e, "status", status) != KC_OK ||
 	    json_add_str(e, "code", code) != KC_OK ||
 	    json_add_str(e, "title", title) != KC_OK ||
 	    json_add_str(e, "detail", detail) != KC_OK ||
 	    (src = json_object_new_object()) == NULL ||
-	    json_add_obj(e, "source", src) != KC_OK)
-		goto out;
-	if (json_add_str(src, source_kind ? source_kind : "pointer",
-	    source_value ? source_value : "/data/") != KC_OK)
-		goto out;
+	    json_add_obj(e, "source", src) != KC_OK ||
+	    json_add_str(src, source_kind ? source_kind : "pointer",
+	    source_value ? source_value : "/data/") != KC_OK) {
+		json_object_put(e);
+		return NULL;
+	}
+	return e;
+}
+
+int
+sbx_reply_errors(struct sbx_resp *resp, int status, struct json_object *errs)
+{
+	struct json_object	*doc;
+	int			 rc;
+
+	if ((doc = json_object_new_object()) == NULL)
+		return KC_ERR_NOMEM;
+	if (json_add_obj(doc, "errors", json_object_get(errs)) != KC_OK) {
+		json_object_put(doc);
+		return KC_ERR_NOMEM;
+	}
 	rc = sbx_reply_json(resp, status, doc);
-out:
 	json_object_put(doc);
+	return rc;
+}
+
+int
+sbx_reply_error(struct sbx_app *app, struct sbx_resp *resp, int status,
+    const char *code, const char *title, const char *detail,
+    const char *source_kind, const char *source_value)
+{
+	struct json_object	*errs, *e;
+	int			 rc = KC_ERR_NOMEM;
+
+	if ((errs = json_object_new_array()) == NULL)
+		return KC_ERR_NOMEM;
+	if ((e = sbx_error_new(app, status, code, title, detail,
+	    source_kind, source_value)) == NULL ||
+	    json_object_array_add(errs, e) != 0) {
+		json_object_put(e);
+		goto out;
+	}
+	rc = sbx_reply_errors(resp, status, errs);
+out:
+	json_object_put(errs);
 	return rc;
 }
 
@@ -201,9 +229,9 @@ link_encode(struct buf *b, const char *s)
 	return KC_OK;
 }
 
-/* The request's URL with page[cursor] set to cursor (NULL: as sent). */
-static int
-page_link(const struct sbx_ctx *ctx, const char *cursor, char **out)
+int
+sbx_page_link(const struct sbx_ctx *ctx, const char *pname,
+    const char *cursor, char **out)
 {
 	struct buf	 b;
 	size_t		 i;
@@ -216,7 +244,7 @@ page_link(const struct sbx_ctx *ctx, const char *cursor, char **out)
 	for (i = 0; i < ctx->q.n; i++) {
 		const char *v = ctx->q.p[i].value;
 
-		if (strcmp(ctx->q.p[i].name, "page[cursor]") == 0) {
+		if (strcmp(ctx->q.p[i].name, pname) == 0) {
 			if (cursor == NULL && v[0] == '\0')
 				continue;
 			if (cursor)
@@ -231,12 +259,19 @@ page_link(const struct sbx_ctx *ctx, const char *cursor, char **out)
 		first = 0;
 	}
 	if (cursor && !done && ((rc = buf_puts(&b, first ? "?" : "&")) !=
-	    KC_OK || (rc = buf_puts(&b, "page%5Bcursor%5D=")) != KC_OK ||
+	    KC_OK || (rc = link_encode(&b, pname)) != KC_OK ||
+	    (rc = buf_puts(&b, "=")) != KC_OK ||
 	    (rc = link_encode(&b, cursor)) != KC_OK))
 		return rc;
 	if ((*out = buf_steal(&b)) == NULL)
 		return KC_ERR_NOMEM;
 	return KC_OK;
+}
+
+static int
+page_link(const struct sbx_ctx *ctx, const char *cursor, char **out)
+{
+	return sbx_page_link(ctx, "page[cursor]", cursor, out);
 }
 
 struct sort_item {
@@ -292,8 +327,8 @@ list_has(const char *list, const char *s)
 }
 
 /* A deep copy for the answer: links absolute, fields pruned. */
-static struct json_object *
-answer_copy(const struct sbx_ctx *ctx, struct json_object *src,
+struct json_object *
+sbx_answer_copy(const struct sbx_ctx *ctx, struct json_object *src,
     const char *include)
 {
 	struct json_object	*o = NULL, *rels, *at, *v;
@@ -302,6 +337,8 @@ answer_copy(const struct sbx_ctx *ctx, struct json_object *src,
 
 	if (json_object_deep_copy(src, &o, NULL) != 0)
 		return NULL;
+	/* The sandbox's own members ("_sbx") never leave it. */
+	json_object_object_del(o, "_sbx");
 	if (json_object_object_get_ex(o, "relationships", &rels)) {
 		json_object_object_foreach(rels, rk, rel) {
 			if (include == NULL || !list_has(include, rk))
@@ -341,12 +378,16 @@ find_resource(struct json_object *arr, const char *type, const char *id)
 	return NULL;
 }
 
-/* Adds the resource a {type, id} reference names, once. */
+/*
+ * Adds the resource a {type, id} reference names, once: from the
+ * account's collections, or from the resources the referring item
+ * carries itself (_sbx.included: campaign messages).
+ */
 static int
-include_ref(const struct sbx_ctx *ctx, struct json_object *ref,
-    struct json_object *included)
+include_ref(const struct sbx_ctx *ctx, struct json_object *item,
+    struct json_object *ref, struct json_object *included)
 {
-	struct json_object	*v, *res, *cp;
+	struct json_object	*v, *res, *cp, *own = NULL;
 	const char		*type, *id;
 
 	if (!json_object_object_get_ex(ref, "type", &v) ||
@@ -354,11 +395,14 @@ include_ref(const struct sbx_ctx *ctx, struct json_object *ref,
 	    !json_object_object_get_ex(ref, "id", &v) ||
 	    (id = json_object_get_string(v)) == NULL)
 		return KC_OK;
-	if (find_resource(included, type, id) != NULL ||
-	    (res = find_resource(sbx_account_coll(ctx->acc, type), type,
-	    id)) == NULL)
+	if (find_resource(included, type, id) != NULL)
 		return KC_OK;
-	if ((cp = answer_copy(ctx, res, NULL)) == NULL)
+	if (json_object_object_get_ex(item, "_sbx", &v))
+		json_object_object_get_ex(v, "included", &own);
+	if ((res = find_resource(sbx_account_coll(ctx->acc, type), type,
+	    id)) == NULL && (res = find_resource(own, type, id)) == NULL)
+		return KC_OK;
+	if ((cp = sbx_answer_copy(ctx, res, NULL)) == NULL)
 		return KC_ERR_NOMEM;
 	if (json_object_array_add(included, cp) != 0) {
 		json_object_put(cp);
@@ -385,7 +429,7 @@ add_included(const struct sbx_ctx *ctx, struct json_object *page_src,
 			    !json_object_object_get_ex(rel, "data", &data))
 				continue;
 			for (j = 0; j < json_object_array_length(data); j++)
-				if ((rc = include_ref(ctx,
+				if ((rc = include_ref(ctx, it,
 				    json_object_array_get_idx(data, j),
 				    included)) != KC_OK)
 					return rc;
@@ -431,7 +475,8 @@ sbx_handle_collection(struct sbx_ctx *ctx, struct sbx_resp *resp)
 		}
 		for (i = 0; i < n; i++)
 			items[i].key = attr_str(items[i].item, sort);
-		qsort_r(items, n, sizeof(*items), sort_cmp, &desc);
+		if (n > 1)
+			qsort_r(items, n, sizeof(*items), sort_cmp, &desc);
 	}
 	size = ctx->ep->page_size > 0 ? (size_t)ctx->ep->page_size : n;
 	if ((v = sbx_query_get(&ctx->q, "page[size]")) != NULL) {
@@ -456,7 +501,7 @@ sbx_handle_collection(struct sbx_ctx *ctx, struct sbx_resp *resp)
 		if (json_object_array_add(page,
 		    json_object_get(items[i].item)) != 0)
 			goto out;
-		if ((cp = answer_copy(ctx, items[i].item, include)) == NULL)
+		if ((cp = sbx_answer_copy(ctx, items[i].item, include)) == NULL)
 			goto out;
 		if (json_object_array_add(data, cp) != 0) {
 			json_object_put(cp);
@@ -520,6 +565,21 @@ out:
 }
 
 /* Checks. */
+
+int64_t
+sbx_revision_days(const char *s)
+{
+	char	 date[11];
+	int64_t	 t;
+
+	if (s == NULL || strlen(s) < 10)
+		return 0;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (sbx_parse_datetime(date, &t) != KC_OK)
+		return 0;
+	return t / 86400;
+}
 
 /* YYYY-MM-DD[.suffix] between the oldest and newest revisions. */
 static int
@@ -651,6 +711,8 @@ check_params(struct sbx_ctx *ctx, struct sbx_resp *resp)
 				    ctx->ep->page_size_max);
 				goto bad;
 			}
+			break;
+		case SBX_P_STRING:
 			break;
 		case SBX_P_CURSOR:
 			if (*v != '\0' && sbx_cursor_parse(v, &off) != KC_OK) {
@@ -905,7 +967,7 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	struct sbx_fault	 lat, oth, hf;
 	const char		*cred, *h;
 	char			 scheme[24], npath[256], qerr[256], kesc[16];
-	size_t			 n;
+	size_t			 n, ai, ei;
 	int			 rc = KC_OK;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -937,7 +999,7 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	if (n > 1 && npath[n - 1] == '/')
 		npath[n - 1] = '\0';
 
-	sbx_ctl_faults(app->ctl, cred, npath, &lat, &oth);
+	sbx_ctl_faults(app->ctl, cred, req->method, npath, &lat, &oth);
 	if ((h = sbx_req_header(req, "X-Sandbox-Fault")) != NULL) {
 		if (sbx_fault_parse_header(h, &hf) != KC_OK)
 			log_warnx("ignoring a bad X-Sandbox-Fault header");
@@ -975,6 +1037,10 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	if (lat.type == SBX_F_LATENCY)
 		resp->delay_ms = lat.ms;
 	e->status = resp->action == SBX_ACT_SEND ? resp->status : 0;
+	if (cred != NULL && sbx_data_by_key(app->data, cred, &ai) != NULL &&
+	    sbx_endpoint_find(npath, &ei) != NULL)
+		sbx_ctl_count(app->ctl, ai, ei, e->status, oth.type !=
+		    SBX_F_NONE || lat.type != SBX_F_NONE);
 	if (oth.type != SBX_F_NONE)
 		copy_field(e->fault, sizeof(e->fault),
 		    sbx_fault_name(oth.type));

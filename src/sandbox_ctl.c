@@ -1,7 +1,10 @@
 /*
  * Control API of klaviyo-sandbox; see sandbox_ctl.h and docs/SANDBOX.md.
  * Bodies are plain application/json, never JSON:API: this is the test
- * harness talking, not Klaviyo.
+ * harness talking, not Klaviyo.  Besides faults and the request log it
+ * counts requests per account and endpoint (GET /__sandbox/stats, with
+ * what is left of the daily report quota) and describes each account's
+ * generated store (GET /__sandbox/accounts: its "today" and totals).
  */
 #include "sandbox_ctl.h"
 
@@ -16,6 +19,16 @@
 #include "sandbox.h"
 #include "sandbox_rate.h"
 
+struct sbx_stat {
+	uint32_t	requests;
+	uint32_t	ok;		/* 2xx */
+	uint32_t	client_errors;	/* 4xx but 429 */
+	uint32_t	throttled;	/* 429 */
+	uint32_t	server_errors;	/* 5xx */
+	uint32_t	no_answer;	/* hang, reset */
+	uint32_t	faulted;	/* a fault applied */
+};
+
 struct sbx_ctl {
 	struct sbx_fault	 faults[SBX_FAULTS_MAX];
 	size_t			 nfaults;
@@ -23,6 +36,8 @@ struct sbx_ctl {
 	struct sbx_log_entry	*log;		/* ring of SBX_LOG_MAX */
 	uint64_t		 logseq;	/* entries ever added */
 	uint64_t		 logfirst;	/* seq of the oldest kept */
+	struct sbx_stat		*stats;		/* nacc * nep */
+	size_t			 nacc, nep;
 };
 
 static const char *const fault_names[] = {
@@ -73,8 +88,42 @@ sbx_ctl_free(struct sbx_ctl *c)
 {
 	if (c == NULL)
 		return;
+	free(c->stats);
 	free(c->log);
 	free(c);
+}
+
+int
+sbx_ctl_stats_init(struct sbx_ctl *c, size_t nacc, size_t nep)
+{
+	if ((c->stats = calloc(nacc * nep, sizeof(*c->stats))) == NULL)
+		return KC_ERR_NOMEM;
+	c->nacc = nacc;
+	c->nep = nep;
+	return KC_OK;
+}
+
+void
+sbx_ctl_count(struct sbx_ctl *c, size_t acc, size_t ep, int status,
+    int faulted)
+{
+	struct sbx_stat *st;
+
+	if (c->stats == NULL || acc >= c->nacc || ep >= c->nep)
+		return;
+	st = &c->stats[acc * c->nep + ep];
+	st->requests++;
+	st->faulted += faulted != 0;
+	if (status == 0)
+		st->no_answer++;
+	else if (status == 429)
+		st->throttled++;
+	else if (status >= 500)
+		st->server_errors++;
+	else if (status >= 400)
+		st->client_errors++;
+	else
+		st->ok++;
 }
 
 static int
@@ -92,8 +141,8 @@ path_matches(const char *pattern, const char *path)
 }
 
 void
-sbx_ctl_faults(struct sbx_ctl *c, const char *key, const char *path,
-    struct sbx_fault *lat, struct sbx_fault *other)
+sbx_ctl_faults(struct sbx_ctl *c, const char *key, const char *method,
+    const char *path, struct sbx_fault *lat, struct sbx_fault *other)
 {
 	struct sbx_fault	*f;
 	size_t			 i, j;
@@ -106,6 +155,8 @@ sbx_ctl_faults(struct sbx_ctl *c, const char *key, const char *path,
 		if (f->key[0] != '\0' && strcmp(f->key, key ? key : "") != 0)
 			continue;
 		if (!path_matches(f->path, path))
+			continue;
+		if (f->method[0] != '\0' && strcmp(f->method, method) != 0)
 			continue;
 		if (f->type == SBX_F_LATENCY) {
 			if (lat->type != SBX_F_NONE)
@@ -240,6 +291,8 @@ fault_json(const struct sbx_fault *f)
 		return NULL;
 	if (json_add_int(o, "id", f->id) != KC_OK ||
 	    json_add_str(o, "key", f->key[0] ? f->key : NULL) != KC_OK ||
+	    json_add_str(o, "method", f->method[0] ? f->method : NULL) !=
+	    KC_OK ||
 	    json_add_str(o, "path", f->path[0] ? f->path : NULL) != KC_OK ||
 	    json_add_str(o, "fault", sbx_fault_name(f->type)) != KC_OK ||
 	    json_add_int(o, "ms", f->ms) != KC_OK ||
@@ -287,6 +340,7 @@ faults_add(struct sbx_ctl *c, const struct sbx_req *req,
 	static const struct jfield fields[] = {
 		{ "fault", JF_STRING, 1, 32 },
 		{ "key", JF_STRING, 0, 127 },
+		{ "method", JF_STRING, 0, 7 },
 		{ "path", JF_STRING, 0, 255 },
 		{ "ms", JF_INT, 0, 0 },
 		{ "status", JF_INT, 0, 0 },
@@ -316,6 +370,8 @@ faults_add(struct sbx_ctl *c, const struct sbx_req *req,
 		snprintf(f.key, sizeof(f.key), "%s", s);
 	if ((s = json_get_str(body, "path")) != NULL)
 		snprintf(f.path, sizeof(f.path), "%s", s);
+	if ((s = json_get_str(body, "method")) != NULL)
+		snprintf(f.method, sizeof(f.method), "%s", s);
 	f.count = -1;
 	if (json_object_object_get_ex(body, "ms", &v)) {
 		n = json_object_get_int64(v);
@@ -417,6 +473,205 @@ fail:
 	ctl_json(resp, 500, NULL);
 }
 
+static struct json_object *
+cents_json(int64_t cents)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof(buf), "%lld.%02lld", (long long)cents / 100,
+	    (long long)cents % 100);
+	return json_object_new_double_s((double)cents / 100.0, buf);
+}
+
+static void
+fmt_date(int64_t wall, char *out, size_t len)
+{
+	int y, m, d;
+
+	sbx_civil_from_days(wall / 86400, &y, &m, &d);
+	snprintf(out, len, "%04d-%02d-%02d", y, m, d);
+}
+
+/*
+ * What an account's store holds: its today, its history and the totals
+ * tests check report sums against (docs/SANDBOX.md).
+ */
+static struct json_object *
+store_json(const struct sbx_account *acc)
+{
+	const struct sbx_store	*st = acc->store;
+	struct json_object	*o, *tot;
+	int64_t			 cents[3] = { 0, 0, 0 }, n[3] = { 0, 0, 0 };
+	int64_t			 ch[3] = { 0, 0, 0 }, sent = 0;
+	char			 buf[40];
+	size_t			 i;
+
+	for (i = 0; i < st->norders; i++) {
+		n[st->orders[i].kind]++;
+		cents[st->orders[i].kind] += st->orders[i].cents;
+	}
+	for (i = 0; i < st->ncampaigns; i++) {
+		ch[st->campaigns[i].channel]++;
+		sent += st->campaigns[i].status == SBX_CS_SENT;
+	}
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	fmt_date(acc->today, buf, sizeof(buf));
+	if (json_add_str(o, "today", buf) != KC_OK ||
+	    json_add_int(o, "history_days", st->ndays) != KC_OK)
+		goto fail;
+	fmt_date(st->first_wall, buf, sizeof(buf));
+	if (json_add_str(o, "history_start", buf) != KC_OK ||
+	    json_add_str(o, "placed_order_metric", acc->order_metric[0] ?
+	    acc->order_metric : NULL) != KC_OK ||
+	    json_add_str(o, "currency", acc->def->currency) != KC_OK ||
+	    (tot = json_object_new_object()) == NULL ||
+	    json_add_obj(o, "totals", tot) != KC_OK)
+		goto fail;
+	if (json_add_int(tot, "campaigns", (long long)st->ncampaigns) !=
+	    KC_OK ||
+	    json_add_int(tot, "campaigns_email", ch[SBX_CH_EMAIL]) != KC_OK ||
+	    json_add_int(tot, "campaigns_sms", ch[SBX_CH_SMS]) != KC_OK ||
+	    json_add_int(tot, "campaigns_mobile_push", ch[SBX_CH_PUSH]) !=
+	    KC_OK ||
+	    json_add_int(tot, "campaigns_sent", sent) != KC_OK ||
+	    json_add_int(tot, "flows", (long long)st->nflows) != KC_OK ||
+	    json_add_int(tot, "flow_messages", (long long)st->nmsgs) !=
+	    KC_OK ||
+	    json_add_int(tot, "forms", (long long)st->nforms) != KC_OK ||
+	    json_add_int(tot, "form_versions", (long long)st->nvers) !=
+	    KC_OK ||
+	    json_add_int(tot, "segments", (long long)st->nsegments) != KC_OK ||
+	    json_add_int(tot, "orders", (long long)st->norders) != KC_OK ||
+	    json_add_obj(tot, "order_value", cents_json(cents[0] + cents[1] +
+	    cents[2])) != KC_OK ||
+	    json_add_int(tot, "campaign_orders", n[SBX_OK_CAMPAIGN]) !=
+	    KC_OK ||
+	    json_add_obj(tot, "campaign_order_value",
+	    cents_json(cents[SBX_OK_CAMPAIGN])) != KC_OK ||
+	    json_add_int(tot, "flow_orders", n[SBX_OK_FLOW]) != KC_OK ||
+	    json_add_obj(tot, "flow_order_value",
+	    cents_json(cents[SBX_OK_FLOW])) != KC_OK ||
+	    json_add_int(tot, "unattributed_orders", n[SBX_OK_NONE]) !=
+	    KC_OK ||
+	    json_add_obj(tot, "unattributed_order_value",
+	    cents_json(cents[SBX_OK_NONE])) != KC_OK)
+		goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/* GET /__sandbox/stats[?key=pk_...]: requests per endpoint. */
+static void
+stats_list(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
+{
+	struct sbx_ctl		*c = app->ctl;
+	struct json_object	*o = NULL, *arr, *acc, *eps, *e, *lim, *day;
+	const struct sbx_account *a;
+	const struct sbx_stat	*st;
+	struct sbx_query	 q;
+	const char		*key = NULL;
+	char			 err[128];
+	size_t			 i, j;
+	uint64_t		 reset;
+	int			 used;
+
+	memset(&q, 0, sizeof(q));
+	if (sbx_query_parse(req->query, &q, err, sizeof(err)) != KC_OK) {
+		ctl_error(resp, 400, err);
+		return;
+	}
+	key = sbx_query_get(&q, "key");
+	if (key != NULL && sbx_data_by_key(app->data, key, NULL) == NULL) {
+		ctl_error(resp, 404, "no account has this key");
+		goto out;
+	}
+	if ((o = json_object_new_object()) == NULL ||
+	    (arr = json_object_new_array()) == NULL ||
+	    json_add_obj(o, "stats", arr) != KC_OK)
+		goto fail;
+	for (i = 0; i < c->nacc; i++) {
+		a = &app->data->acc[i];
+		if (key != NULL && strcmp(key, a->def->key) != 0)
+			continue;
+		if ((acc = json_object_new_object()) == NULL ||
+		    json_object_array_add(arr, acc) != 0) {
+			json_object_put(acc);
+			goto fail;
+		}
+		if (json_add_str(acc, "key", a->def->key) != KC_OK ||
+		    json_add_str(acc, "account", a->id) != KC_OK ||
+		    (eps = json_object_new_array()) == NULL ||
+		    json_add_obj(acc, "endpoints", eps) != KC_OK)
+			goto fail;
+		for (j = 0; j < c->nep; j++) {
+			st = &c->stats[i * c->nep + j];
+			sbx_rate_window(app->rate, i, j, 2, sbx_now_us(), &used,
+			    &reset);
+			if (key == NULL && st->requests == 0)
+				continue;
+			if ((e = json_object_new_object()) == NULL ||
+			    json_object_array_add(eps, e) != 0) {
+				json_object_put(e);
+				goto fail;
+			}
+			if (json_add_str(e, "method",
+			    sbx_endpoints[j].method) != KC_OK ||
+			    json_add_str(e, "path", sbx_endpoints[j].path) !=
+			    KC_OK ||
+			    json_add_int(e, "requests", st->requests) !=
+			    KC_OK ||
+			    json_add_int(e, "ok", st->ok) != KC_OK ||
+			    json_add_int(e, "client_errors",
+			    st->client_errors) != KC_OK ||
+			    json_add_int(e, "throttled", st->throttled) !=
+			    KC_OK ||
+			    json_add_int(e, "server_errors",
+			    st->server_errors) != KC_OK ||
+			    json_add_int(e, "no_answer", st->no_answer) !=
+			    KC_OK ||
+			    json_add_int(e, "faulted", st->faulted) != KC_OK ||
+			    (lim = json_object_new_object()) == NULL ||
+			    json_add_obj(e, "limits", lim) != KC_OK ||
+			    json_add_int(lim, "burst",
+			    sbx_endpoints[j].limit.burst) != KC_OK ||
+			    json_add_int(lim, "steady",
+			    sbx_endpoints[j].limit.steady) != KC_OK ||
+			    json_add_int(lim, "daily",
+			    sbx_endpoints[j].limit.daily) != KC_OK)
+				goto fail;
+			if (sbx_endpoints[j].limit.daily == 0)
+				continue;
+			if ((day = json_object_new_object()) == NULL ||
+			    json_add_obj(e, "daily", day) != KC_OK ||
+			    json_add_int(day, "used", used) != KC_OK ||
+			    json_add_int(day, "left",
+			    sbx_endpoints[j].limit.daily - used) != KC_OK ||
+			    json_add_int(day, "reset_ms",
+			    (long long)((reset + 999) / 1000)) != KC_OK)
+				goto fail;
+		}
+	}
+	ctl_json(resp, 200, o);
+	o = NULL;
+	goto out;
+fail:
+	ctl_json(resp, 500, NULL);
+out:
+	json_object_put(o);
+	sbx_query_free(&q);
+}
+
+static void
+stats_clear(struct sbx_ctl *c, struct sbx_resp *resp)
+{
+	memset(c->stats, 0, c->nacc * c->nep * sizeof(*c->stats));
+	ctl_json(resp, 200, json_tokener_parse("{\"ok\":true}"));
+}
+
 static void
 accounts_list(struct sbx_app *app, struct sbx_resp *resp)
 {
@@ -443,6 +698,8 @@ accounts_list(struct sbx_app *app, struct sbx_resp *resp)
 		    json_add_str(a, "id", acc->id) != KC_OK ||
 		    json_add_str(a, "name", acc->def->org) != KC_OK ||
 		    json_add_obj(a, "scopes", sc) != KC_OK ||
+		    json_add_str(a, "timezone", acc->def->timezone) != KC_OK ||
+		    json_add_obj(a, "store", store_json(acc)) != KC_OK ||
 		    json_object_array_add(arr, a) != 0)
 			goto fail;
 		a = NULL;
@@ -511,9 +768,14 @@ sbx_ctl_handle(struct sbx_app *app, const struct sbx_req *req,
 	    strcmp(m, "DELETE") == 0) {
 		sbx_rate_reset(app->rate);
 		ctl_json(resp, 200, json_tokener_parse("{\"ok\":true}"));
+	} else if (strcmp(name, "stats") == 0 && strcmp(m, "GET") == 0) {
+		stats_list(app, req, resp);
+	} else if (strcmp(name, "stats") == 0 && strcmp(m, "DELETE") == 0) {
+		stats_clear(c, resp);
 	} else if (strcmp(name, "health") == 0 ||
 	    strcmp(name, "accounts") == 0 || strcmp(name, "faults") == 0 ||
-	    strcmp(name, "requests") == 0 || strcmp(name, "ratelimits") == 0) {
+	    strcmp(name, "requests") == 0 || strcmp(name, "ratelimits") == 0 ||
+	    strcmp(name, "stats") == 0) {
 		ctl_error(resp, 405, "method not allowed");
 	} else
 		ctl_error(resp, 404, "unknown control endpoint");

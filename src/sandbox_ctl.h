@@ -29,6 +29,7 @@ enum sbx_fault_type {
 struct sbx_fault {
 	int			 id;
 	char			 key[128];	/* "": any key */
+	char			 method[8];	/* "": any method */
 	char			 path[256];	/* "": any; "x*": prefix */
 	enum sbx_fault_type	 type;
 	long			 ms;
@@ -63,8 +64,15 @@ const char *sbx_fault_name(enum sbx_fault_type);
  * at most one latency and one other fault; their counts are used up.
  * A type of SBX_F_NONE means none.
  */
-void	sbx_ctl_faults(struct sbx_ctl *, const char *key, const char *path,
-	    struct sbx_fault *latency, struct sbx_fault *other);
+void	sbx_ctl_faults(struct sbx_ctl *, const char *key, const char *method,
+	    const char *path, struct sbx_fault *latency,
+	    struct sbx_fault *other);
+/* Room for per-account, per-endpoint request counts. */
+int	sbx_ctl_stats_init(struct sbx_ctl *, size_t naccounts,
+	    size_t nendpoints) KC_MUSTCHECK;
+/* Counts a Klaviyo request of a known key to a known endpoint. */
+void	sbx_ctl_count(struct sbx_ctl *, size_t acc, size_t ep, int status,
+	    int faulted);
 /* Parses "X-Sandbox-Fault: status;status=503;ms=100". */
 int	sbx_fault_parse_header(const char *, struct sbx_fault *)
 	    KC_MUSTCHECK;

@@ -4,6 +4,7 @@
  * time-scale semantics).  Never used in production.
  *
  *   klaviyo-sandbox --listen 127.0.0.1:PORT [--time-scale N] [--log FILE]
+ *       [--today YYYY-MM-DD]
  *
  * Prints "listening on HOST:PORT" on stdout once it accepts connections
  * (port 0 picks a free port and prints the real one); SIGTERM or SIGINT
@@ -37,11 +38,28 @@ usage(void)
 {
 	fprintf(stderr, "usage: klaviyo-sandbox --listen HOST:PORT "
 	    "[--time-scale N] [--log FILE] [--log-level LEVEL]\n"
+	    "       [--today YYYY-MM-DD]\n"
 	    "  --time-scale N  divide every rate-limit window by N "
 	    "(1 to 86400; 60:\n"
 	    "                  a minute lasts 1 s); default 1\n"
 	    "  --log FILE      append log lines to FILE instead of "
-	    "stderr\n");
+	    "stderr\n"
+	    "  --today DATE    the accounts' today (their history ends the "
+	    "day before);\n"
+	    "                  default: each account's current date\n");
+}
+
+/* YYYY-MM-DD as days since 1970. */
+static int
+parse_today(const char *s, int64_t *out)
+{
+	int64_t t;
+
+	if (strlen(s) != 10 || sbx_parse_datetime(s, &t) != KC_OK ||
+	    t < 0)
+		return KC_ERR_CONFIG;
+	*out = t / 86400;
+	return KC_OK;
 }
 
 static int
@@ -70,6 +88,7 @@ main(int argc, char **argv)
 	const char		*level = "info";
 	enum log_level		 lvl;
 	char			 bound[128];
+	int64_t			 today = -1;
 	int			 i, fd, rc = 1;
 
 	memset(&app, 0, sizeof(app));
@@ -83,6 +102,12 @@ main(int argc, char **argv)
 				fprintf(stderr, "klaviyo-sandbox: "
 				    "--time-scale wants a number from 1 to "
 				    "86400\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--today") == 0 && i + 1 < argc) {
+			if (parse_today(argv[++i], &today) != KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: --today "
+				    "wants a date YYYY-MM-DD\n");
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
@@ -134,8 +159,10 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (sbx_data_new(&app.data) != KC_OK ||
+	if (sbx_data_new(today, &app.data) != KC_OK ||
 	    sbx_ctl_new(&app.ctl) != KC_OK ||
+	    sbx_ctl_stats_init(app.ctl, app.data->nacc, sbx_nendpoints) !=
+	    KC_OK ||
 	    sbx_rate_new(app.data->nacc, sbx_nendpoints, app.scale,
 	    sbx_now_us(), &app.rate) != KC_OK) {
 		log_error("cannot set up the sandbox: out of memory");

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto.h"
 
@@ -37,6 +36,11 @@ static const struct {
 	{ "greater-or-equal", SBX_OP_GREATER_OR_EQUAL },
 	{ "less-or-equal", SBX_OP_LESS_OR_EQUAL },
 	{ "contains", SBX_OP_CONTAINS },
+	{ "starts-with", SBX_OP_STARTS_WITH },
+	{ "ends-with", SBX_OP_ENDS_WITH },
+	{ "has", SBX_OP_HAS },
+	{ "contains-any", SBX_OP_CONTAINS_ANY },
+	{ "contains-all", SBX_OP_CONTAINS_ALL },
 };
 
 static int
@@ -198,17 +202,66 @@ digits(const char **p, int n)
 	return v;
 }
 
+/* Civil dates (H. Hinnant's algorithms). */
+
+int64_t
+sbx_days_from_civil(int y, int m, int d)
+{
+	int64_t		 era, yy = y - (m <= 2);
+	unsigned	 yoe, doy, doe;
+
+	era = (yy >= 0 ? yy : yy - 399) / 400;
+	yoe = (unsigned)(yy - era * 400);
+	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void
+sbx_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t		 era;
+	unsigned	 doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
 int
-sbx_parse_datetime(const char *s, int64_t *out)
+sbx_weekday(int64_t days)
+{
+	/* 1970-01-01 was a Thursday. */
+	return (int)(((days % 7) + 11) % 7);
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dm[m - 1];
+}
+
+/* Both readings of a date-time: its wall clock and its offset. */
+static int
+parse_dt(const char *s, int64_t *wall, long *offset)
 {
 	const char	*p = s;
-	struct tm	 tm;
 	int		 y, mo, d, h = 0, mi = 0, se = 0, oh, om, sign;
 	long		 off = 0;
-	time_t		 t;
 
-	*out = 0;
-	memset(&tm, 0, sizeof(tm));
+	*wall = 0;
+	*offset = 0;
 	if ((y = digits(&p, 4)) < 0 || *p++ != '-' ||
 	    (mo = digits(&p, 2)) < 1 || mo > 12 || *p++ != '-' ||
 	    (d = digits(&p, 2)) < 1 || d > 31)
@@ -245,18 +298,35 @@ sbx_parse_datetime(const char *s, int64_t *out)
 	}
 	if (*p != '\0')
 		return KC_ERR_BAD_INPUT;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	/* timegm normalizes Feb 30 into March: refuse such dates. */
-	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
+	/* Refuse Feb 30 and the like. */
+	if (d > days_in_month(y, mo))
 		return KC_ERR_BAD_INPUT;
-	*out = (int64_t)t - off;
+	*wall = sbx_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    (se > 59 ? 59 : se);
+	*offset = off;
 	return KC_OK;
+}
+
+int
+sbx_parse_datetime(const char *s, int64_t *out)
+{
+	int64_t	 wall;
+	long	 off;
+	int	 rc;
+
+	*out = 0;
+	if ((rc = parse_dt(s, &wall, &off)) != KC_OK)
+		return rc;
+	*out = wall - off;
+	return KC_OK;
+}
+
+int
+sbx_parse_wallclock(const char *s, int64_t *out)
+{
+	long off;
+
+	return parse_dt(s, out, &off);
 }
 
 /* Filters. */
@@ -297,6 +367,63 @@ parse_value(const char **pp, char *out, size_t outlen)
 	out[n] = '\0';
 	*pp = e;
 	return 1;
+}
+
+/* An integer (epoch seconds) or a date-time. */
+static int
+parse_int_value(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s == '-' || (*s >= '0' && *s <= '9')) {
+		v = strtoll(s, &end, 10);
+		if (end != s && *end == '\0') {
+			*out = (int64_t)v;
+			return KC_OK;
+		}
+	}
+	return sbx_parse_datetime(s, out);
+}
+
+/* Checks a condition's values against its field's type. */
+static int
+check_values(struct cond *c, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvalues; i++) {
+		switch (c->f->vtype) {
+		case SBX_V_DATETIME:
+			if (sbx_parse_datetime(c->values[i], &c->epochs[i]) !=
+			    KC_OK) {
+				snprintf(err, errlen, "Invalid filter: '%.64s' "
+				    "is not a date-time", c->values[i]);
+				return KC_ERR_BAD_INPUT;
+			}
+			break;
+		case SBX_V_INT:
+			if (parse_int_value(c->values[i], &c->epochs[i]) !=
+			    KC_OK) {
+				snprintf(err, errlen, "Invalid filter: '%.64s' "
+				    "is not an integer or a date-time",
+				    c->values[i]);
+				return KC_ERR_BAD_INPUT;
+			}
+			break;
+		case SBX_V_BOOL:
+			if (strcmp(c->values[i], "true") != 0 &&
+			    strcmp(c->values[i], "false") != 0) {
+				snprintf(err, errlen, "Invalid filter: '%.64s' "
+				    "is not true or false", c->values[i]);
+				return KC_ERR_BAD_INPUT;
+			}
+			break;
+		case SBX_V_STRING:
+			break;
+		}
+	}
+	return KC_OK;
 }
 
 static int
@@ -356,7 +483,8 @@ parse_expr(const char **pp, const struct sbx_filter_field *fields,
 	}
 	skip_ws(&p);
 	n = strcspn(p, ",)");
-	if (n == 0 || n >= sizeof(field) || p[n] != ',') {
+	if (n == 0 || n >= sizeof(field) || (p[n] != ',' &&
+	    !(p[n] == ')' && c->op == SBX_OP_HAS))) {
 		snprintf(err, errlen, "Invalid filter: expected a field "
 		    "name after '%s('", opname);
 		return KC_ERR_BAD_INPUT;
@@ -365,7 +493,6 @@ parse_expr(const char **pp, const struct sbx_filter_field *fields,
 	field[n] = '\0';
 	while (n > 0 && field[n - 1] == ' ')
 		field[--n] = '\0';
-	p += strcspn(p, ",") + 1;
 	for (i = 0; fields && fields[i].field; i++)
 		if (strcmp(fields[i].field, field) == 0)
 			c->f = &fields[i];
@@ -374,6 +501,18 @@ parse_expr(const char **pp, const struct sbx_filter_field *fields,
 		    "filterable field of this endpoint", field);
 		return KC_ERR_BAD_INPUT;
 	}
+	if (c->op == SBX_OP_HAS) {
+		/* has(field): no value. */
+		p += strcspn(p, ",)");
+		if (*p != ')') {
+			snprintf(err, errlen, "Invalid filter: 'has' takes "
+			    "a field only");
+			return KC_ERR_BAD_INPUT;
+		}
+		f->n++;
+		goto ops;
+	}
+	p += strcspn(p, ",") + 1;
 	skip_ws(&p);
 	if (*p == '[') {
 		c->is_list = 1;
@@ -405,20 +544,16 @@ parse_expr(const char **pp, const struct sbx_filter_field *fields,
 			return KC_ERR_NOMEM;
 	}
 	f->n++;		/* owns the values from here on */
+ops:
 	if (!((c->is_list ? c->f->list_ops : c->f->single_ops) & c->op)) {
 		snprintf(err, errlen, "Invalid filter: operator '%s' with "
-		    "%s is not allowed on '%s'", opname, c->is_list ?
-		    "a list" : "a single value", field);
+		    "%s is not allowed on '%s'", opname, c->op ==
+		    SBX_OP_HAS ? "no value" : c->is_list ? "a list" :
+		    "a single value", field);
 		return KC_ERR_BAD_INPUT;
 	}
-	if (c->f->vtype == SBX_V_DATETIME)
-		for (i = 0; i < c->nvalues; i++)
-			if (sbx_parse_datetime(c->values[i], &c->epochs[i]) !=
-			    KC_OK) {
-				snprintf(err, errlen, "Invalid filter: '%.64s' "
-				    "is not a date-time", c->values[i]);
-				return KC_ERR_BAD_INPUT;
-			}
+	if ((rc = check_values(c, err, errlen)) != KC_OK)
+		return rc;
 	skip_ws(&p);
 	if (*p++ != ')') {
 		snprintf(err, errlen, "Invalid filter: missing ')' after "
@@ -492,20 +627,32 @@ sbx_filter_free(struct sbx_filter *f)
 	free(f);
 }
 
-/* The string at a dotted path of the resource ("id" is the id). */
-static const char *
-field_value(struct json_object *item, const char *field)
+size_t
+sbx_filter_nconds(const struct sbx_filter *f)
 {
-	struct json_object	*o, *v;
+	return f ? f->n : 0;
+}
+
+void
+sbx_filter_cond(const struct sbx_filter *f, size_t i,
+    const struct sbx_filter_field **field, unsigned *op,
+    char *const **values, size_t *nvalues)
+{
+	*field = f->c[i].f;
+	*op = f->c[i].op;
+	*values = f->c[i].values;
+	*nvalues = f->c[i].nvalues;
+}
+
+/* The member at a dotted path below o, or NULL. */
+static struct json_object *
+member_at(struct json_object *o, const char *path)
+{
+	struct json_object	*v = NULL;
 	char			 seg[96];
-	const char		*p = field, *dot;
+	const char		*p = path, *dot;
 	size_t			 n;
 
-	if (strcmp(field, "id") == 0)
-		return json_object_object_get_ex(item, "id", &v) ?
-		    json_object_get_string(v) : NULL;
-	if (!json_object_object_get_ex(item, "attributes", &o))
-		return NULL;
 	for (;;) {
 		dot = strchr(p, '.');
 		n = dot ? (size_t)(dot - p) : strlen(p);
@@ -517,44 +664,112 @@ field_value(struct json_object *item, const char *field)
 		    !json_object_object_get_ex(o, seg, &v))
 			return NULL;
 		if (dot == NULL)
-			break;
+			return v;
 		o = v;
 		p = dot + 1;
 	}
+}
+
+/* sbx_filter_get_fn over a JSON:API resource object. */
+static int
+json_get(void *arg, const struct sbx_filter_field *f, const char **s,
+    int64_t *n)
+{
+	struct json_object	*item = arg, *v, *at;
+
+	*s = NULL;
+	*n = 0;
+	if (f->path != NULL)
+		v = member_at(item, f->path);
+	else if (strcmp(f->field, "id") == 0)
+		v = json_object_object_get_ex(item, "id", &v) ? v : NULL;
+	else
+		v = json_object_object_get_ex(item, "attributes", &at) ?
+		    member_at(at, f->field) : NULL;
+	if (v == NULL)
+		return 0;
+	switch (f->vtype) {
+	case SBX_V_BOOL:
+		if (!json_object_is_type(v, json_type_boolean))
+			return 0;
+		*s = json_object_get_boolean(v) ? "true" : "false";
+		return 1;
+	case SBX_V_INT:
+		if (json_object_is_type(v, json_type_int)) {
+			*n = json_object_get_int64(v);
+			return 1;
+		}
+		/* FALLTHROUGH */
+	case SBX_V_DATETIME:
+		return json_object_is_type(v, json_type_string) &&
+		    sbx_parse_datetime(json_object_get_string(v), n) == KC_OK;
+	case SBX_V_STRING:
+		break;
+	}
 	if (!json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+		return 0;
+	*s = json_object_get_string(v);
+	return 1;
 }
 
 static int
-cond_match(const struct cond *c, const char *v)
+value_eq(const struct cond *c, size_t i, const char *s, int64_t n)
 {
-	int64_t	 t = 0;
-	size_t	 i;
+	if (c->f->vtype == SBX_V_DATETIME || c->f->vtype == SBX_V_INT)
+		return n == c->epochs[i];
+	return s != NULL && strcmp(s, c->values[i]) == 0;
+}
+
+static int
+cond_match(const struct cond *c, int have, const char *s, int64_t n)
+{
+	size_t	 i, len, vlen;
 	int	 cmp;
 
-	if (v == NULL)
+	if (c->op == SBX_OP_HAS)
+		return have;
+	if (!have)
 		return 0;
-	if (c->f->vtype == SBX_V_DATETIME &&
-	    sbx_parse_datetime(v, &t) != KC_OK)
+	switch (c->op) {
+	case SBX_OP_CONTAINS:
+	case SBX_OP_STARTS_WITH:
+	case SBX_OP_ENDS_WITH:
+		if (s == NULL)
+			return 0;
+		len = strlen(s);
+		for (i = 0; i < c->nvalues; i++) {
+			vlen = strlen(c->values[i]);
+			if (c->op == SBX_OP_CONTAINS &&
+			    strstr(s, c->values[i]) != NULL)
+				return 1;
+			if (c->op == SBX_OP_STARTS_WITH &&
+			    strncmp(s, c->values[i], vlen) == 0)
+				return 1;
+			if (c->op == SBX_OP_ENDS_WITH && vlen <= len &&
+			    strcmp(s + len - vlen, c->values[i]) == 0)
+				return 1;
+		}
 		return 0;
-	if (c->op == SBX_OP_CONTAINS) {
+	case SBX_OP_EQUALS:
+	case SBX_OP_ANY:
+	case SBX_OP_CONTAINS_ANY:
 		for (i = 0; i < c->nvalues; i++)
-			if (strstr(v, c->values[i]) != NULL)
+			if (value_eq(c, i, s, n))
 				return 1;
 		return 0;
-	}
-	if (c->op == SBX_OP_EQUALS || c->op == SBX_OP_ANY) {
+	case SBX_OP_CONTAINS_ALL:
+		/* A single value holds all of them only if they are it. */
 		for (i = 0; i < c->nvalues; i++)
-			if (c->f->vtype == SBX_V_DATETIME ? t == c->epochs[i] :
-			    strcmp(v, c->values[i]) == 0)
-				return 1;
-		return 0;
+			if (!value_eq(c, i, s, n))
+				return 0;
+		return c->nvalues > 0;
 	}
-	if (c->f->vtype == SBX_V_DATETIME)
-		cmp = t < c->epochs[0] ? -1 : t > c->epochs[0];
+	if (c->f->vtype == SBX_V_DATETIME || c->f->vtype == SBX_V_INT)
+		cmp = n < c->epochs[0] ? -1 : n > c->epochs[0];
+	else if (s != NULL)
+		cmp = strcmp(s, c->values[0]);
 	else
-		cmp = strcmp(v, c->values[0]);
+		return 0;
 	switch (c->op) {
 	case SBX_OP_GREATER_THAN:
 		return cmp > 0;
@@ -569,14 +784,26 @@ cond_match(const struct cond *c, const char *v)
 }
 
 int
+sbx_filter_match_fn(const struct sbx_filter *f, sbx_filter_get_fn get,
+    void *arg)
+{
+	const char	*s;
+	int64_t		 n;
+	size_t		 i;
+	int		 have;
+
+	for (i = 0; f && i < f->n; i++) {
+		have = get(arg, f->c[i].f, &s, &n);
+		if (!cond_match(&f->c[i], have, s, n))
+			return 0;
+	}
+	return 1;
+}
+
+int
 sbx_filter_match(const struct sbx_filter *f, struct json_object *item)
 {
-	size_t i;
-
-	for (i = 0; f && i < f->n; i++)
-		if (!cond_match(&f->c[i], field_value(item, f->c[i].f->field)))
-			return 0;
-	return 1;
+	return sbx_filter_match_fn(f, json_get, item);
 }
 
 /* Sparse fieldsets. */
@@ -696,4 +923,319 @@ sbx_cursor_parse(const char *s, size_t *off)
 		return KC_ERR_BAD_INPUT;
 	*off = (size_t)v;
 	return KC_OK;
+}
+
+/* Tagged cursors: base64url of "sbx2:<offset>:<tag>". */
+
+void
+sbx_cursor_make_tagged(size_t off, uint32_t tag, char *out, size_t outlen)
+{
+	char raw[48];
+	int  n;
+
+	n = snprintf(raw, sizeof(raw), "sbx2:%zu:%08x", off, (unsigned)tag);
+	if (n < 0 || crypto_b64url_encode(raw, (size_t)n, out, outlen) !=
+	    KC_OK)
+		snprintf(out, outlen, "invalid");
+}
+
+int
+sbx_cursor_parse_tagged(const char *s, size_t *off, uint32_t *tag)
+{
+	char			 std[72], *end;
+	unsigned char		 raw[56];
+	size_t			 n = strlen(s), i, rawlen = 0;
+	unsigned long long	 v, t;
+
+	*off = 0;
+	*tag = 0;
+	if (n == 0 || n + 4 >= sizeof(std))
+		return KC_ERR_BAD_INPUT;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '-')
+			std[i] = '+';
+		else if (s[i] == '_')
+			std[i] = '/';
+		else if (isalnum((unsigned char)s[i]))
+			std[i] = s[i];
+		else
+			return KC_ERR_BAD_INPUT;
+	}
+	while (i % 4 != 0)
+		std[i++] = '=';
+	std[i] = '\0';
+	if (crypto_b64_decode(std, raw, sizeof(raw) - 1, &rawlen) != KC_OK ||
+	    rawlen < 8 || memcmp(raw, "sbx2:", 5) != 0)
+		return KC_ERR_BAD_INPUT;
+	raw[rawlen] = '\0';
+	if (!isdigit(raw[5]))
+		return KC_ERR_BAD_INPUT;
+	v = strtoull((const char *)raw + 5, &end, 10);
+	if (*end != ':' || v > 100000000ULL || !isxdigit((unsigned char)
+	    end[1]))
+		return KC_ERR_BAD_INPUT;
+	t = strtoull(end + 1, &end, 16);
+	if (*end != '\0' || t > 0xffffffffULL)
+		return KC_ERR_BAD_INPUT;
+	*off = (size_t)v;
+	*tag = (uint32_t)t;
+	return KC_OK;
+}
+
+/* Time zones. */
+
+static const struct sbx_tz zones[] = {
+	{ "UTC", 0, 0, SBX_TZR_NONE },
+	{ "America/New_York", -5 * 3600, -4 * 3600, SBX_TZR_US },
+	{ "America/Chicago", -6 * 3600, -5 * 3600, SBX_TZR_US },
+	{ "America/Denver", -7 * 3600, -6 * 3600, SBX_TZR_US },
+	{ "America/Los_Angeles", -8 * 3600, -7 * 3600, SBX_TZR_US },
+	{ "Europe/London", 0, 3600, SBX_TZR_EU },
+	{ "Europe/Berlin", 3600, 7200, SBX_TZR_EU },
+	{ "Europe/Paris", 3600, 7200, SBX_TZR_EU },
+	{ "Asia/Tokyo", 9 * 3600, 9 * 3600, SBX_TZR_NONE },
+	{ "Australia/Sydney", 10 * 3600, 11 * 3600, SBX_TZR_AU },
+};
+
+const struct sbx_tz *
+sbx_tz_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+		if (strcmp(zones[i].name, name) == 0)
+			return &zones[i];
+	return NULL;
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* Day of month of the n-th (1-based) Sunday, or the last when n is 0. */
+static int
+sunday_of(int y, int m, int n)
+{
+	int last = days_in_month(y, m), first;
+
+	if (n == 0)
+		return last - sbx_weekday(sbx_days_from_civil(y, m, last));
+	first = 1 + (7 - sbx_weekday(sbx_days_from_civil(y, m, 1))) % 7;
+	return first + 7 * (n - 1);
+}
+
+static int64_t
+civil_s(int y, int m, int d, int h)
+{
+	return sbx_days_from_civil(y, m, d) * 86400 + h * 3600;
+}
+
+static int
+dst_active(const struct sbx_tz *z, int64_t utc)
+{
+	int64_t	 start, end;
+	int	 y, m, d;
+
+	sbx_civil_from_days(floor_div(utc + z->std_off, 86400), &y, &m, &d);
+	switch (z->rule) {
+	case SBX_TZR_US:
+		start = civil_s(y, 3, sunday_of(y, 3, 2), 2) - z->std_off;
+		end = civil_s(y, 11, sunday_of(y, 11, 1), 2) - z->dst_off;
+		return utc >= start && utc < end;
+	case SBX_TZR_EU:
+		start = civil_s(y, 3, sunday_of(y, 3, 0), 1);
+		end = civil_s(y, 10, sunday_of(y, 10, 0), 1);
+		return utc >= start && utc < end;
+	case SBX_TZR_AU:
+		end = civil_s(y, 4, sunday_of(y, 4, 1), 3) - z->dst_off;
+		start = civil_s(y, 10, sunday_of(y, 10, 1), 2) - z->std_off;
+		return utc < end || utc >= start;
+	case SBX_TZR_NONE:
+		break;
+	}
+	return 0;
+}
+
+int
+sbx_tz_offset(const struct sbx_tz *z, int64_t utc)
+{
+	return dst_active(z, utc) ? z->dst_off : z->std_off;
+}
+
+int64_t
+sbx_tz_to_wall(const struct sbx_tz *z, int64_t utc)
+{
+	return utc + sbx_tz_offset(z, utc);
+}
+
+int64_t
+sbx_tz_to_utc(const struct sbx_tz *z, int64_t wall)
+{
+	int64_t u = wall - z->dst_off;
+
+	/* Daylight time when that reading holds (the first of two). */
+	if (z->dst_off != z->std_off && dst_active(z, u))
+		return u;
+	return wall - z->std_off;
+}
+
+void
+sbx_fmt_local(const struct sbx_tz *z, int64_t utc, char *out, size_t len)
+{
+	int64_t	 wall, days, secs;
+	int	 y, m, d, off = sbx_tz_offset(z, utc);
+
+	wall = utc + off;
+	days = floor_div(wall, 86400);
+	secs = wall - days * 86400;
+	sbx_civil_from_days(days, &y, &m, &d);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m,
+	    d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+	    off < 0 ? '-' : '+', abs(off) / 3600, abs(off) / 60 % 60);
+}
+
+/* Report time frames. */
+
+int
+sbx_interval_parse(const char *s, enum sbx_interval *out)
+{
+	static const struct {
+		const char		*name;
+		enum sbx_interval	 iv;
+	} ivs[] = {
+		{ "hourly", SBX_IV_HOURLY }, { "daily", SBX_IV_DAILY },
+		{ "weekly", SBX_IV_WEEKLY }, { "monthly", SBX_IV_MONTHLY },
+	};
+	size_t i;
+
+	*out = SBX_IV_NONE;
+	for (i = 0; i < sizeof(ivs) / sizeof(ivs[0]); i++)
+		if (strcmp(ivs[i].name, s) == 0) {
+			*out = ivs[i].iv;
+			return KC_OK;
+		}
+	return KC_ERR_BAD_INPUT;
+}
+
+int64_t
+sbx_wall_add_months(int64_t wall, int months)
+{
+	int64_t	 days = floor_div(wall, 86400), secs = wall - days * 86400;
+	int64_t	 total;
+	int	 y, m, d, ny, nm;
+
+	sbx_civil_from_days(days, &y, &m, &d);
+	total = (int64_t)y * 12 + (m - 1) + months;
+	ny = (int)floor_div(total, 12);
+	nm = (int)(total - (int64_t)ny * 12) + 1;
+	if (d > days_in_month(ny, nm))
+		d = days_in_month(ny, nm);
+	return sbx_days_from_civil(ny, nm, d) * 86400 + secs;
+}
+
+int
+sbx_timeframe_key(const char *key, int64_t today, int64_t *start,
+    int64_t *end)
+{
+	static const struct {
+		const char	*key;
+		int		 days;
+	} last_days[] = {
+		{ "last_7_days", 7 }, { "last_30_days", 30 },
+		{ "last_90_days", 90 }, { "last_365_days", 365 },
+	};
+	int64_t	 days = floor_div(today, 86400), week, month, year;
+	int	 y, m, d;
+	size_t	 i;
+
+	today = days * 86400;
+	sbx_civil_from_days(days, &y, &m, &d);
+	week = today - (int64_t)sbx_weekday(days) * 86400;
+	month = sbx_days_from_civil(y, m, 1) * 86400;
+	year = sbx_days_from_civil(y, 1, 1) * 86400;
+	*start = *end = 0;
+	for (i = 0; i < sizeof(last_days) / sizeof(last_days[0]); i++)
+		if (strcmp(key, last_days[i].key) == 0) {
+			*start = today - (int64_t)last_days[i].days * 86400;
+			*end = today;
+			return KC_OK;
+		}
+	if (strcmp(key, "today") == 0) {
+		*start = today;
+		*end = today + 86400;
+	} else if (strcmp(key, "yesterday") == 0) {
+		*start = today - 86400;
+		*end = today;
+	} else if (strcmp(key, "last_3_months") == 0) {
+		*start = sbx_wall_add_months(today, -3);
+		*end = today;
+	} else if (strcmp(key, "last_12_months") == 0) {
+		*start = sbx_wall_add_months(today, -12);
+		*end = today;
+	} else if (strcmp(key, "this_week") == 0) {
+		*start = week;
+		*end = today + 86400;
+	} else if (strcmp(key, "last_week") == 0) {
+		*start = week - 7 * 86400;
+		*end = week;
+	} else if (strcmp(key, "this_month") == 0) {
+		*start = month;
+		*end = today + 86400;
+	} else if (strcmp(key, "last_month") == 0) {
+		*start = sbx_wall_add_months(month, -1);
+		*end = month;
+	} else if (strcmp(key, "this_year") == 0) {
+		*start = year;
+		*end = today + 86400;
+	} else if (strcmp(key, "last_year") == 0) {
+		*start = sbx_days_from_civil(y - 1, 1, 1) * 86400;
+		*end = year;
+	} else
+		return KC_ERR_BAD_INPUT;
+	return KC_OK;
+}
+
+int64_t
+sbx_bucket_floor(const struct sbx_tz *z, enum sbx_interval iv, int64_t utc)
+{
+	int64_t	 days = floor_div(sbx_tz_to_wall(z, utc), 86400);
+	int	 y, m, d;
+
+	switch (iv) {
+	case SBX_IV_HOURLY:
+		return floor_div(utc, 3600) * 3600;
+	case SBX_IV_DAILY:
+		return sbx_tz_to_utc(z, days * 86400);
+	case SBX_IV_WEEKLY:
+		days -= sbx_weekday(days);
+		return sbx_tz_to_utc(z, days * 86400);
+	case SBX_IV_MONTHLY:
+		sbx_civil_from_days(days, &y, &m, &d);
+		return sbx_tz_to_utc(z, sbx_days_from_civil(y, m, 1) * 86400);
+	case SBX_IV_NONE:
+		break;
+	}
+	return utc;
+}
+
+int64_t
+sbx_bucket_next(const struct sbx_tz *z, enum sbx_interval iv, int64_t utc)
+{
+	int64_t wall = sbx_tz_to_wall(z, utc);
+
+	switch (iv) {
+	case SBX_IV_HOURLY:
+		return utc + 3600;
+	case SBX_IV_DAILY:
+		return sbx_tz_to_utc(z, wall + 86400);
+	case SBX_IV_WEEKLY:
+		return sbx_tz_to_utc(z, wall + 7 * 86400);
+	case SBX_IV_MONTHLY:
+		return sbx_tz_to_utc(z, sbx_wall_add_months(wall, 1));
+	case SBX_IV_NONE:
+		break;
+	}
+	return utc;
 }

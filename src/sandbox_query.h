@@ -3,7 +3,10 @@
  * strict re-encoding for links, JSON:API filter expressions
  * ("equals(integration.name,'Shopify')", "any(id,['a','b'])",
  * "greater-than(updated,2024-01-01T00:00:00Z)", and(...)), sparse
- * fieldsets and opaque page cursors.
+ * fieldsets and opaque page cursors.  Also the pure time arithmetic of
+ * the reporting endpoints: account time zones (the few rules the
+ * sandbox's accounts need), civil dates, report time frames ("key" or
+ * start/end read as the account's wall clock) and series buckets.
  */
 #ifndef KC_SANDBOX_QUERY_H
 #define KC_SANDBOX_QUERY_H
@@ -37,10 +40,20 @@ enum {
 	SBX_OP_LESS_THAN	= 1u << 3,
 	SBX_OP_GREATER_OR_EQUAL	= 1u << 4,
 	SBX_OP_LESS_OR_EQUAL	= 1u << 5,
-	SBX_OP_CONTAINS		= 1u << 6
+	SBX_OP_CONTAINS		= 1u << 6,
+	SBX_OP_STARTS_WITH	= 1u << 7,
+	SBX_OP_ENDS_WITH	= 1u << 8,
+	SBX_OP_HAS		= 1u << 9,	/* has(field): no value */
+	SBX_OP_CONTAINS_ANY	= 1u << 10,	/* reporting filters */
+	SBX_OP_CONTAINS_ALL	= 1u << 11
 };
 
-enum sbx_vtype { SBX_V_STRING, SBX_V_DATETIME };
+enum sbx_vtype {
+	SBX_V_STRING,
+	SBX_V_DATETIME,		/* RFC 3339, compared as instants */
+	SBX_V_BOOL,		/* true / false */
+	SBX_V_INT		/* an integer (or a date-time: epoch s) */
+};
 
 /* A filterable field (x-klaviyo-filters): operators by value shape. */
 struct sbx_filter_field {
@@ -48,6 +61,12 @@ struct sbx_filter_field {
 	unsigned	 single_ops;	/* op(field,value) */
 	unsigned	 list_ops;	/* op(field,[values]) */
 	enum sbx_vtype	 vtype;
+	/*
+	 * Where a resource keeps the value: NULL for attributes.<field>
+	 * ("id" is the resource's id), else a dotted path from the
+	 * resource object itself ("_sbx.channel").
+	 */
+	const char	*path;
 };
 
 struct sbx_filter;
@@ -66,6 +85,21 @@ int	sbx_filter_parse(const char *, const struct sbx_filter_field *,
 	    struct sbx_filter **, char *err, size_t) KC_MUSTCHECK;
 /* 1 when a JSON:API resource object matches every condition. */
 int	sbx_filter_match(const struct sbx_filter *, struct json_object *);
+/*
+ * A field's value for sbx_filter_match_fn: *s for strings (booleans as
+ * "true"/"false"), *n for date-times and integers (epoch seconds).
+ * Returns 0 when the thing has no value for the field (null).
+ */
+typedef int	(*sbx_filter_get_fn)(void *, const struct sbx_filter_field *,
+		    const char **s, int64_t *n);
+/* 1 when whatever get describes matches every condition. */
+int	sbx_filter_match_fn(const struct sbx_filter *, sbx_filter_get_fn,
+	    void *);
+/* The conditions, in order, for checks an endpoint adds. */
+size_t	sbx_filter_nconds(const struct sbx_filter *);
+void	sbx_filter_cond(const struct sbx_filter *, size_t,
+	    const struct sbx_filter_field **, unsigned *op,
+	    char *const **values, size_t *nvalues);
 void	sbx_filter_free(struct sbx_filter *);
 
 /*
@@ -77,8 +111,68 @@ int	sbx_fields_prune(struct json_object *, const char *) KC_MUSTCHECK;
 /* Opaque page cursors that carry an offset. */
 void	sbx_cursor_make(size_t, char *, size_t);
 int	sbx_cursor_parse(const char *, size_t *) KC_MUSTCHECK;
+/* The same with a tag (a hash of the request it belongs to). */
+void	sbx_cursor_make_tagged(size_t, uint32_t, char *, size_t);
+int	sbx_cursor_parse_tagged(const char *, size_t *, uint32_t *)
+	    KC_MUSTCHECK;
 
 /* RFC 3339 date-time (or a bare YYYY-MM-DD) to epoch seconds. */
 int	sbx_parse_datetime(const char *, int64_t *) KC_MUSTCHECK;
+/*
+ * The same, but the wall-clock time it names with any offset ignored,
+ * as seconds since 1970-01-01T00:00 of that clock ("wall" seconds).
+ */
+int	sbx_parse_wallclock(const char *, int64_t *) KC_MUSTCHECK;
+
+/* Civil dates (proleptic Gregorian): days since 1970-01-01. */
+int64_t	sbx_days_from_civil(int y, int m, int d);
+void	sbx_civil_from_days(int64_t, int *y, int *m, int *d);
+/* 0 Sunday .. 6 Saturday. */
+int	sbx_weekday(int64_t days);
+
+/*
+ * Time zones: fixed rules since 2007 (US), 1996 (EU) and 2008
+ * (Australia), enough for the sandbox's accounts.  A wall time that
+ * does not exist (spring forward) is read as standard time, one that
+ * exists twice (fall back) as its first occurrence.
+ */
+enum sbx_tz_rule { SBX_TZR_NONE, SBX_TZR_US, SBX_TZR_EU, SBX_TZR_AU };
+
+struct sbx_tz {
+	const char		*name;
+	int			 std_off;	/* seconds east of UTC */
+	int			 dst_off;
+	enum sbx_tz_rule	 rule;
+};
+
+const struct sbx_tz *sbx_tz_find(const char *);
+int	sbx_tz_offset(const struct sbx_tz *, int64_t utc);
+int64_t	sbx_tz_to_utc(const struct sbx_tz *, int64_t wall);
+int64_t	sbx_tz_to_wall(const struct sbx_tz *, int64_t utc);
+/* "2025-01-05T00:00:00-05:00": utc in the zone, with its offset. */
+void	sbx_fmt_local(const struct sbx_tz *, int64_t utc, char *, size_t);
+
+/* Report time frames and series intervals. */
+enum sbx_interval {
+	SBX_IV_NONE = 0, SBX_IV_HOURLY, SBX_IV_DAILY, SBX_IV_WEEKLY,
+	SBX_IV_MONTHLY
+};
+
+int	sbx_interval_parse(const char *, enum sbx_interval *) KC_MUSTCHECK;
+/* wall + n calendar months, the day clamped to the month's last. */
+int64_t	sbx_wall_add_months(int64_t wall, int months);
+/*
+ * A timeframe key ("last_30_days", "this_month", ...) as wall times
+ * [start, end) of the account's clock, today being the wall midnight
+ * that starts the account's current day.  Weeks start on Sunday;
+ * "last_N_days" and "last_N_months" end where today begins, "this_X"
+ * at the end of today.
+ */
+int	sbx_timeframe_key(const char *, int64_t today, int64_t *start,
+	    int64_t *end) KC_MUSTCHECK;
+/* The bucket of an instant: its hour (UTC), or local day/week/month. */
+int64_t	sbx_bucket_floor(const struct sbx_tz *, enum sbx_interval, int64_t);
+/* The start of the bucket after the one starting at utc. */
+int64_t	sbx_bucket_next(const struct sbx_tz *, enum sbx_interval, int64_t);
 
 #endif

@@ -147,3 +147,14 @@ sbx_rate_take(struct sbx_rate *r, size_t acc, size_t ep,
 		info->remaining = 0;
 	return 1;
 }
+
+void
+sbx_rate_window(struct sbx_rate *r, size_t acc, size_t ep, int i,
+    uint64_t now, int *count, uint64_t *reset_us)
+{
+	struct win	*w = &r->w[(acc * r->nep + ep) * NWIN + i];
+	uint64_t	 t = now - r->origin, start = t - t % r->len[i];
+
+	*count = w->start == start ? w->count : 0;
+	*reset_us = start + r->len[i] - t;
+}

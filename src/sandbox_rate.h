@@ -34,6 +34,12 @@ int	sbx_rate_take(struct sbx_rate *, size_t acc, size_t ep,
 void	sbx_rate_peek(struct sbx_rate *, size_t acc, size_t ep,
 	    const struct sbx_limit *, uint64_t now_us, struct sbx_rate_info *);
 void	sbx_rate_reset(struct sbx_rate *);
+/*
+ * Requests counted in a window (0 burst, 1 steady, 2 daily) now and the
+ * microseconds until it rolls over.
+ */
+void	sbx_rate_window(struct sbx_rate *, size_t acc, size_t ep, int window,
+	    uint64_t now_us, int *count, uint64_t *reset_us);
 /* Length in microseconds of a window after scaling (never below 1 ms). */
 uint64_t sbx_rate_window_us(const struct sbx_rate *, int window);
 

@@ -6,7 +6,12 @@
  * 404/405/406 with the spec's errors[] shape, revision checks, rate-limit
  * headers, 429 with Retry-After, every fault, the request log, many
  * connections at once, HTTP edge cases, and a clean SIGTERM exit (under
- * AddressSanitizer a leak makes that exit non-zero).
+ * AddressSanitizer a leak makes that exit non-zero).  The store tests
+ * page through campaigns, flows, segments, forms and events, check
+ * every report endpoint's validation, series alignment, group_by by
+ * revision, the account-clock time frames, that report sums equal the
+ * Placed Order events' sums, and the daily report cap (on a second
+ * sandbox at --time-scale 14400).
  *
  * Runs without forking (CK_NOFORK): one sandbox for the whole suite, in
  * test order.  Every wait has a deadline.
@@ -341,19 +346,26 @@ die(const char *msg, const char *arg)
 	exit(EXIT_FAILURE);
 }
 
-static int	sandbox_stop(void);
+static int	stop_pid(pid_t *);
+static void	add_fault(const char *);
 
-static void
-sandbox_start(void)
+/*
+ * Starts a sandbox with --time-scale scale, logging to log; its port in
+ * *port.  0 on success, else -1 with why set (no ck_assert: this also
+ * runs outside tests).
+ */
+static int
+spawn_sandbox(const char *scale, const char *log, pid_t *pid, int *port,
+    const char **why)
 {
-	const char	*bin = getenv("KC_SANDBOX_BIN"), *bd, *tmp;
-	char		 path[1024], buf[256];
+	const char	*bin = getenv("KC_SANDBOX_BIN"), *bd;
+	static char	 path[1024];
+	char		 buf[256];
 	int		 pfd[2];
 	size_t		 got = 0;
 	ssize_t		 n;
 	double		 deadline;
 	struct pollfd	 p;
-	char		*nl;
 
 	if (bin == NULL || *bin == '\0') {
 		bd = getenv("KC_BUILDDIR");
@@ -361,71 +373,94 @@ sandbox_start(void)
 		    bd ? bd : ".");
 		bin = path;
 	}
-	tmp = getenv("TMPDIR");
-	snprintf(sbx_log, sizeof(sbx_log), "%s/kc-sandbox-test.%d.log",
-	    tmp ? tmp : "/tmp", (int)getpid());
-	if (pipe(pfd) != 0 || (sbx_pid = fork()) < 0)
-		die("cannot start the sandbox", strerror(errno));
-	if (sbx_pid == 0) {
+	*why = bin;
+	if (pipe(pfd) != 0 || (*pid = fork()) < 0)
+		return -1;
+	if (*pid == 0) {
 		/* Whatever happens to this test, the sandbox goes with it. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(pfd[1], STDOUT_FILENO);
 		close(pfd[0]);
 		close(pfd[1]);
 		execl(bin, bin, "--listen", "127.0.0.1:0", "--time-scale",
-		    "60", "--log", sbx_log, (char *)NULL);
+		    scale, "--log", log, (char *)NULL);
 		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
 	close(pfd[1]);
 	deadline = now_s() + 10.0;
 	memset(buf, 0, sizeof(buf));
-	while ((nl = strchr(buf, '\n')) == NULL) {
+	while (strchr(buf, '\n') == NULL) {
 		p.fd = pfd[0];
 		p.events = POLLIN;
 		if (now_s() >= deadline) {
-			sandbox_stop();
-			die("the sandbox did not start within 10 s", bin);
+			*why = "the sandbox did not start within 10 s";
+			goto fail;
 		}
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		n = read(pfd[0], buf + got, sizeof(buf) - 1 - got);
 		if (n <= 0) {
-			sandbox_stop();
-			die("the sandbox exited before listening", bin);
+			*why = "the sandbox exited before listening";
+			goto fail;
 		}
 		got += (size_t)n;
 	}
 	close(pfd[0]);
-	if (sscanf(buf, "listening on 127.0.0.1:%d", &sbx_port) != 1)
-		die("unexpected first line from the sandbox", buf);
+	if (sscanf(buf, "listening on 127.0.0.1:%d", port) != 1) {
+		*why = "unexpected first line from the sandbox";
+		stop_pid(pid);
+		return -1;
+	}
+	return 0;
+fail:
+	close(pfd[0]);
+	stop_pid(pid);
+	return -1;
+}
+
+static void
+sandbox_start(void)
+{
+	const char	*tmp = getenv("TMPDIR"), *why;
+
+	snprintf(sbx_log, sizeof(sbx_log), "%s/kc-sandbox-test.%d.log",
+	    tmp ? tmp : "/tmp", (int)getpid());
+	if (spawn_sandbox("60", sbx_log, &sbx_pid, &sbx_port, &why) != 0)
+		die("cannot start the sandbox", why);
 	snprintf(sbx_base, sizeof(sbx_base), "http://127.0.0.1:%d",
 	    sbx_port);
 }
 
 /* SIGTERM; the exit status, or -1 when it did not exit in time. */
 static int
-sandbox_stop(void)
+stop_pid(pid_t *pid)
 {
 	int	 st;
 	double	 deadline;
 	pid_t	 w;
 
-	if (sbx_pid <= 0)
+	if (*pid <= 0)
 		return 0;
-	kill(sbx_pid, SIGTERM);
+	kill(*pid, SIGTERM);
 	deadline = now_s() + 10.0;
-	while ((w = waitpid(sbx_pid, &st, WNOHANG)) == 0 && now_s() <
+	while ((w = waitpid(*pid, &st, WNOHANG)) == 0 && now_s() <
 	    deadline)
 		usleep(20000);
 	if (w == 0) {
-		kill(sbx_pid, SIGKILL);
-		waitpid(sbx_pid, &st, 0);
-		sbx_pid = -1;
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &st, 0);
+		*pid = -1;
 		return -1;
 	}
-	sbx_pid = -1;
+	*pid = -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int
+sandbox_stop(void)
+{
+	return stop_pid(&sbx_pid);
 }
 
 static void
@@ -732,6 +767,1265 @@ START_TEST(test_lists_pages)
 	ck_assert_ptr_nonnull(str(o, "links.next"));
 	json_object_put(o);
 	hresp_free(&r);
+}
+END_TEST
+
+/*
+ * The store: campaigns, flows, segments, forms, events and reports of
+ * Acme Outdoor, the large account (docs/SANDBOX.md has the totals).
+ */
+
+#define K_PLACED	"bWFrb5"	/* Acme's Shopify Placed Order */
+#define K_API_PLACED	"PGGbvj"	/* Acme's API Placed Order */
+#define JSONAPI_CT	"Content-Type: application/vnd.api+json"
+/* Acme's totals, the same on any day (docs/SANDBOX.md). */
+#define ACME_ORDERS		20000
+#define ACME_ORDER_CENTS	165190910LL
+#define ACME_CAMPAIGN_ORDERS	6000
+#define ACME_CAMPAIGN_CENTS	49560688LL
+#define ACME_FLOW_ORDERS	7000
+#define ACME_FLOW_CENTS		57861291LL
+
+static long long
+cents_of(struct json_object *v)
+{
+	double d;
+
+	ck_assert_ptr_nonnull(v);
+	d = json_object_get_double(v);
+	return (long long)(d * 100.0 + (d >= 0 ? 0.5 : -0.5));
+}
+
+static long long
+int_of(struct json_object *v)
+{
+	ck_assert_ptr_nonnull(v);
+	return json_object_get_int64(v);
+}
+
+static void
+post_report(const char *path, const char *key, const char *rev,
+    const char *body, struct hresp *r)
+{
+	reset_limits();
+	http("POST", path, key, rev, JSONAPI_CT, body, 30000, r);
+	ck_assert_msg(r->cc == CURLE_OK, "POST %s: %s", path,
+	    curl_easy_strerror(r->cc));
+}
+
+/* Every result of a report: the same body again with links.next. */
+static struct json_object *
+report_all(const char *path, const char *key, const char *body,
+    int *pages, struct json_object **date_times)
+{
+	struct json_object	*all = json_object_new_array(), *o, *res;
+	struct hresp		 r;
+	char			 url[4096];
+	const char		*next;
+	size_t			 i;
+
+	*pages = 0;
+	if (date_times)
+		*date_times = NULL;
+	snprintf(url, sizeof(url), "%s", path);
+	while (*pages < 20) {
+		post_report(url, key, REV, body, &r);
+		ck_assert_msg(r.status == 200, "%s: %ld %.400s", url, r.status,
+		    r.body ? r.body : "");
+		o = parse(&r);
+		(*pages)++;
+		res = member(o, "data.attributes.results");
+		ck_assert_ptr_nonnull(res);
+		for (i = 0; i < json_object_array_length(res); i++)
+			json_object_array_add(all, json_object_get(
+			    json_object_array_get_idx(res, i)));
+		if (date_times && *date_times == NULL &&
+		    member(o, "data.attributes.date_times") != NULL)
+			*date_times = json_object_get(member(o,
+			    "data.attributes.date_times"));
+		next = str(o, "links.next");
+		if (next == NULL) {
+			json_object_put(o);
+			hresp_free(&r);
+			break;
+		}
+		ck_assert(strstr(next, "page_cursor=") != NULL);
+		snprintf(url, sizeof(url), "%s", next);
+		json_object_put(o);
+		hresp_free(&r);
+	}
+	return all;
+}
+
+/* An account's store summary (/__sandbox/accounts). */
+static struct json_object *
+store_of(const char *key)
+{
+	struct hresp		 r;
+	struct json_object	*o, *accs, *a, *st = NULL;
+	size_t			 i;
+
+	http("GET", "/__sandbox/accounts", NULL, NULL, NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	accs = member(o, "accounts");
+	for (i = 0; i < json_object_array_length(accs); i++) {
+		a = json_object_array_get_idx(accs, i);
+		if (strcmp(str(a, "key"), key) == 0)
+			st = json_object_get(member(a, "store"));
+	}
+	json_object_put(o);
+	hresp_free(&r);
+	ck_assert_ptr_nonnull(st);
+	return st;
+}
+
+/* "YYYY-MM-DD" moved by days (proleptic Gregorian). */
+static void
+date_add(const char *date, int days, char *out, size_t len)
+{
+	int		 y, m, d;
+	long long	 z, era;
+	unsigned	 yoe, doy, doe, mp;
+
+	ck_assert_int_eq(sscanf(date, "%d-%d-%d", &y, &m, &d), 3);
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	z = era * 146097 + (long long)doe + days;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	y = (int)((long long)yoe + era * 400 + (m <= 2));
+	snprintf(out, len, "%04d-%02d-%02d", y, m, d);
+}
+
+/* A date one year on, Feb 29 becoming Feb 28. */
+static void
+date_next_year(const char *date, char *out, size_t len)
+{
+	int y, m, d;
+
+	ck_assert_int_eq(sscanf(date, "%d-%d-%d", &y, &m, &d), 3);
+	if (m == 2 && d == 29)
+		d = 28;
+	snprintf(out, len, "%04d-%02d-%02d", y + 1, m, d);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+assert_unique_ids_fast(struct json_object *all)
+{
+	size_t		 i, n = json_object_array_length(all);
+	const char	**ids = calloc(n + 1, sizeof(*ids));
+
+	for (i = 0; i < n; i++)
+		ids[i] = str(json_object_array_get_idx(all, i), "id");
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	for (i = 1; i < n; i++)
+		ck_assert_str_ne(ids[i - 1], ids[i]);
+	free(ids);
+}
+
+START_TEST(test_campaign_pages)
+{
+	static const struct {
+		const char	*ch;
+		int		 n, pages;
+	} chans[] = { { "email", 380, 4 }, { "sms", 110, 2 },
+	    { "mobile_push", 10, 1 } };
+	struct json_object	*all, *o, *data, *inc, *c;
+	struct hresp		 r;
+	char			 path[512], t[64], *p;
+	const char		*u;
+	size_t			 i, j, n, later = 0;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/api/campaigns?filter=equals("
+		    "messages.channel,'%s')", chans[i].ch);
+		ck_assert_int_eq(follow(path, K_SHOPIFY, &all),
+		    chans[i].pages);
+		ck_assert_int_eq(json_object_array_length(all), chans[i].n);
+		assert_unique_ids(all);
+		for (j = 0; j < json_object_array_length(all); j++) {
+			c = json_object_array_get_idx(all, j);
+			ck_assert_str_eq(str(c, "type"), "campaign");
+			ck_assert_ptr_nonnull(str(c, "attributes.status"));
+			ck_assert_ptr_null(member(c, "_sbx"));
+		}
+		json_object_put(all);
+	}
+	/* The channel filter is required, one channel at a time. */
+	get("/api/campaigns", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(r.body, "messages.channel"));
+	hresp_free(&r);
+	get("/api/campaigns?filter=equals(status,'Sent')", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	get("/api/campaigns?filter=equals(messages.channel,'fax')", K_SHOPIFY,
+	    &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	get("/api/campaigns?filter=any(messages.channel,['email','sms'])",
+	    K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	get("/api/campaigns?filter=equals(messages.channel,'email')"
+	    "&page[size]=101", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	/* include=campaign-messages: each campaign's own message. */
+	reset_limits();
+	get("/api/campaigns?filter=equals(messages.channel,'sms')"
+	    "&page[size]=5&include=campaign-messages", K_SHOPIFY, &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	data = member(o, "data");
+	inc = member(o, "included");
+	ck_assert_int_eq(json_object_array_length(data), 5);
+	ck_assert_int_eq(json_object_array_length(inc), 5);
+	for (i = 0; i < 5; i++) {
+		c = json_object_array_get_idx(data, i);
+		ck_assert_str_eq(str(json_object_array_get_idx(member(c,
+		    "relationships.campaign-messages.data"), 0), "id"),
+		    str(json_object_array_get_idx(inc, i), "id"));
+		ck_assert_str_eq(str(json_object_array_get_idx(inc, i),
+		    "attributes.definition.channel"), "sms");
+	}
+	json_object_put(o);
+	hresp_free(&r);
+	/* An incremental sync: updated_at >= t, oldest first. */
+	ck_assert_int_eq(follow("/api/campaigns?filter=equals("
+	    "messages.channel,'email')", K_SHOPIFY, &all), 4);
+	snprintf(t, sizeof(t), "%s", str(json_object_array_get_idx(all, 200),
+	    "attributes.updated_at"));
+	for (i = 0; i < json_object_array_length(all); i++)
+		later += strcmp(str(json_object_array_get_idx(all, i),
+		    "attributes.updated_at"), t) >= 0;
+	json_object_put(all);
+	if ((p = strstr(t, "+00:00")) != NULL)
+		snprintf(p, 2, "Z");
+	snprintf(path, sizeof(path), "/api/campaigns?filter=and(equals("
+	    "messages.channel,'email'),greater-or-equal(updated_at,%s))"
+	    "&sort=updated_at", t);
+	follow(path, K_SHOPIFY, &all);
+	n = json_object_array_length(all);
+	ck_assert_uint_eq(n, later);
+	for (i = 1; i < n; i++) {
+		u = str(json_object_array_get_idx(all, i), "attributes."
+		    "updated_at");
+		ck_assert(strcmp(str(json_object_array_get_idx(all, i - 1),
+		    "attributes.updated_at"), u) <= 0);
+	}
+	json_object_put(all);
+}
+END_TEST
+
+START_TEST(test_other_collections)
+{
+	static const struct {
+		const char	*path;
+		const char	*key;
+		int		 pages, n;
+	} cases[] = {
+		{ "/api/flows", K_SHOPIFY, 2, 80 },
+		{ "/api/flows?page[size]=20&sort=-name", K_SHOPIFY, 4, 80 },
+		{ "/api/segments", K_SHOPIFY, 3, 30 },
+		{ "/api/forms", K_SHOPIFY, 2, 40 },
+		{ "/api/forms?page[size]=100&sort=-updated_at", K_SHOPIFY, 1,
+		  40 },
+		{ "/api/flows", K_WOO, 1, 6 },
+		{ "/api/segments", K_LISTS, 2, 12 },
+		{ "/api/flows", K_EMPTY, 1, 0 },
+		{ "/api/segments", K_EMPTY, 1, 0 },
+		{ "/api/forms", K_EMPTY, 1, 0 },
+		{ "/api/events", K_EMPTY, 1, 0 },
+		{ "/api/campaigns?filter=equals(messages.channel,'email')",
+		  K_EMPTY, 1, 0 },
+	};
+	static const char *const noscope[] = { "/api/flows",
+	    "/api/segments", "/api/forms", "/api/events",
+	    "/api/campaigns?filter=equals(messages.channel,'email')" };
+	struct json_object	*all, *it;
+	struct hresp		 r;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(follow(cases[i].path, cases[i].key, &all) ==
+		    cases[i].pages, "%s", cases[i].path);
+		ck_assert_msg(json_object_array_length(all) ==
+		    (size_t)cases[i].n, "%s: %zu", cases[i].path,
+		    json_object_array_length(all));
+		assert_unique_ids(all);
+		json_object_put(all);
+	}
+	for (i = 0; i < sizeof(noscope) / sizeof(noscope[0]); i++) {
+		get(noscope[i], K_NOSCOPE, &r);
+		expect_error(&r, 403, "permission_denied");
+		hresp_free(&r);
+	}
+	/* Filters as the spec lists them. */
+	follow("/api/flows?filter=equals(status,'live')", K_SHOPIFY, &all);
+	ck_assert_int_gt(json_object_array_length(all), 10);
+	for (i = 0; i < json_object_array_length(all); i++)
+		ck_assert_str_eq(str(json_object_array_get_idx(all, i),
+		    "attributes.status"), "live");
+	json_object_put(all);
+	follow("/api/flows?filter=starts-with(name,'Welcome')", K_SHOPIFY,
+	    &all);
+	ck_assert_int_eq(json_object_array_length(all), 4);
+	json_object_put(all);
+	follow("/api/segments?filter=equals(is_active,false)", K_SHOPIFY,
+	    &all);
+	for (i = 0; i < json_object_array_length(all); i++) {
+		it = json_object_array_get_idx(all, i);
+		ck_assert(!json_object_get_boolean(member(it,
+		    "attributes.is_active")));
+	}
+	json_object_put(all);
+	get("/api/flows?page[size]=51", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	get("/api/forms?sort=name", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	get("/api/segments?filter=equals(name,'VIP%20Customers')", K_SHOPIFY,
+	    &r);
+	expect_error(&r, 400, "invalid");	/* a list operator: ['x'] */
+	hresp_free(&r);
+}
+END_TEST
+
+START_TEST(test_events_pages)
+{
+	struct json_object	*all, *o, *data, *inc, *e;
+	struct hresp		 r;
+	char			 path[512];
+	const char		*a, *b;
+	size_t			 i, n, in_june = 0;
+	long long		 total = 0;
+
+	ck_assert_int_eq(follow("/api/events?page[size]=1000", K_SHOPIFY,
+	    &all), 20);
+	n = json_object_array_length(all);
+	ck_assert_uint_eq(n, ACME_ORDERS);
+	assert_unique_ids_fast(all);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(all, i);
+		total += cents_of(member(e, "attributes.event_properties."
+		    "$value"));
+		a = str(e, "attributes.datetime");
+		if (i > 0)
+			ck_assert(strcmp(str(json_object_array_get_idx(all,
+			    i - 1), "attributes.datetime"), a) <= 0);
+		in_june += strncmp(a, "2025-06", 7) == 0;
+	}
+	ck_assert_int_eq(total, ACME_ORDER_CENTS);
+	/* Newest first. */
+	reset_limits();
+	get("/api/events?sort=-datetime&page[size]=3", K_SHOPIFY, &r);
+	o = parse(&r);
+	data = member(o, "data");
+	ck_assert_str_eq(str(json_object_array_get_idx(data, 0), "id"),
+	    str(json_object_array_get_idx(all, n - 1), "id"));
+	a = str(json_object_array_get_idx(data, 0), "attributes.datetime");
+	b = str(json_object_array_get_idx(data, 1), "attributes.datetime");
+	ck_assert(strcmp(a, b) >= 0);
+	json_object_put(o);
+	hresp_free(&r);
+	json_object_put(all);
+	/* Default page: 200, with a next link. */
+	reset_limits();
+	get("/api/events", K_SHOPIFY, &r);
+	o = parse(&r);
+	ck_assert_int_eq(json_object_array_length(member(o, "data")), 200);
+	ck_assert_ptr_nonnull(str(o, "links.next"));
+	json_object_put(o);
+	hresp_free(&r);
+	/* A metric and a time range. */
+	snprintf(path, sizeof(path), "/api/events?page[size]=1000&filter="
+	    "and(equals(metric_id,'%s'),greater-or-equal(datetime,"
+	    "2025-06-01T00:00:00Z),less-than(datetime,2025-07-01T00:00:00Z))",
+	    K_PLACED);
+	follow(path, K_SHOPIFY, &all);
+	ck_assert_uint_eq(json_object_array_length(all), in_june);
+	json_object_put(all);
+	follow("/api/events?filter=equals(metric_id,'" K_API_PLACED "')",
+	    K_SHOPIFY, &all);
+	ck_assert_int_eq(json_object_array_length(all), 0);
+	json_object_put(all);
+	/* Includes: the metric once, profiles, attributions. */
+	reset_limits();
+	get("/api/events?page[size]=20&include=metric,profile,attributions",
+	    K_SHOPIFY, &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	inc = member(o, "included");
+	ck_assert_ptr_nonnull(inc);
+	ck_assert_str_eq(str(json_object_array_get_idx(inc, 0), "type"),
+	    "metric");
+	ck_assert_str_eq(str(json_object_array_get_idx(inc, 0), "id"),
+	    K_PLACED);
+	for (i = 1; i < json_object_array_length(inc); i++)
+		ck_assert(strcmp(str(json_object_array_get_idx(inc, i), "type"),
+		    "metric") != 0);
+	e = json_object_array_get_idx(member(o, "data"), 0);
+	ck_assert_str_eq(str(e, "relationships.metric.data.id"), K_PLACED);
+	ck_assert_ptr_nonnull(str(e, "relationships.profile.data.id"));
+	json_object_put(o);
+	hresp_free(&r);
+	get("/api/events?page[size]=1001", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	get("/api/events?filter=equals(value,1)", K_SHOPIFY, &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+}
+END_TEST
+
+/* Report bodies. */
+#define CV(attrs) "{\"data\":{\"type\":\"campaign-values-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define FV(attrs) "{\"data\":{\"type\":\"flow-values-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define FS(attrs) "{\"data\":{\"type\":\"flow-series-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define MV(attrs) "{\"data\":{\"type\":\"form-values-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define MS(attrs) "{\"data\":{\"type\":\"form-series-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define SV(attrs) "{\"data\":{\"type\":\"segment-values-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define SS(attrs) "{\"data\":{\"type\":\"segment-series-report\"," \
+	"\"attributes\":{" attrs "}}}"
+#define STATS	"\"statistics\":[\"recipients\"]"
+#define TF30	"\"timeframe\":{\"key\":\"last_30_days\"}"
+#define CONV	"\"conversion_metric_id\":\"" K_PLACED "\""
+
+static const struct {
+	const char	*path;
+	const char	*rev;
+	const char	*body;
+	const char	*where;		/* a source pointer or parameter */
+} bad_reports[] = {
+	{ "/api/campaign-values-reports", REV, NULL, "/data" },
+	{ "/api/campaign-values-reports", REV, "[1]", "/" },
+	{ "/api/campaign-values-reports", REV, "{\"data\":[]}", "/data" },
+	{ "/api/campaign-values-reports", REV, "{\"data\":{\"type\":"
+	  "\"flow-values-report\",\"attributes\":{" STATS "," TF30 "," CONV
+	  "}}}", "/data/type" },
+	{ "/api/campaign-values-reports", REV, CV(""),
+	  "/data/attributes/statistics" },
+	{ "/api/campaign-values-reports", REV, CV("\"statistics\":[]," TF30
+	  "," CONV), "/data/attributes/statistics" },
+	{ "/api/campaign-values-reports", REV, CV("\"statistics\":["
+	  "\"opens\",\"views\"]," TF30 "," CONV),
+	  "/data/attributes/statistics/1" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," CONV),
+	  "/data/attributes/timeframe" },
+	{ "/api/campaign-values-reports", REV, CV(STATS ",\"timeframe\":"
+	  "{\"key\":\"last_2_years\"}," CONV),
+	  "/data/attributes/timeframe/key" },
+	{ "/api/campaign-values-reports", REV, CV(STATS ",\"timeframe\":"
+	  "{\"start\":\"2025-01-01T00:00:00+00:00\"}," CONV),
+	  "/data/attributes/timeframe" },
+	{ "/api/campaign-values-reports", REV, CV(STATS ",\"timeframe\":"
+	  "{\"start\":\"2025-01-01\",\"end\":\"2026-01-02\"}," CONV),
+	  "/data/attributes/timeframe" },
+	{ "/api/campaign-values-reports", REV, CV(STATS ",\"timeframe\":"
+	  "{\"start\":\"2025-02-01\",\"end\":\"2025-01-01\"}," CONV),
+	  "/data/attributes/timeframe" },
+	{ "/api/campaign-values-reports", REV, CV(STATS ",\"timeframe\":"
+	  "{\"start\":\"soon\",\"end\":\"2025-01-01\"}," CONV),
+	  "/data/attributes/timeframe/start" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30),
+	  "/data/attributes/conversion_metric_id" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30
+	  ",\"conversion_metric_id\":\"NOPE00\""),
+	  "/data/attributes/conversion_metric_id" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30 "," CONV
+	  ",\"interval\":\"daily\""), "/data/attributes/interval" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30 "," CONV
+	  ",\"group_by\":[\"send_channel\"]"), "/data/attributes/group_by" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30 "," CONV
+	  ",\"group_by\":[\"campaign_id\",\"campaign_message_id\","
+	  "\"flow_id\"]"), "/data/attributes/group_by/2" },
+	{ "/api/campaign-values-reports", "2025-07-15", CV(STATS "," TF30 ","
+	  CONV ",\"group_by\":[\"campaign_id\",\"campaign_message_id\"]"),
+	  "/data/attributes/group_by" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30 "," CONV
+	  ",\"filter\":\"contains-any(send_channel,[\\\"fax\\\"])\""),
+	  "/data/attributes/filter" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30 "," CONV
+	  ",\"filter\":\"and(equals(campaign_id,\\\"a\\\"),"
+	  "contains-any(campaign_id,[\\\"b\\\"]))\""),
+	  "/data/attributes/filter" },
+	{ "/api/campaign-values-reports", REV, CV(STATS "," TF30 "," CONV
+	  ",\"filter\":\"equals(flow_id,\\\"a\\\")\""),
+	  "/data/attributes/filter" },
+	{ "/api/campaign-values-reports?page_cursor=bogus", REV, CV(STATS ","
+	  TF30 "," CONV), "page_cursor" },
+	{ "/api/flow-values-reports", REV, FV(STATS "," TF30),
+	  "/data/attributes/conversion_metric_id" },
+	{ "/api/flow-values-reports", REV, FV(STATS "," TF30 "," CONV
+	  ",\"group_by\":[\"flow_id\"]"), "/data/attributes/group_by" },
+	{ "/api/flow-series-reports", REV, FS(STATS "," TF30 "," CONV),
+	  "/data/attributes/interval" },
+	{ "/api/flow-series-reports", REV, FS(STATS "," TF30 "," CONV
+	  ",\"interval\":\"yearly\""), "/data/attributes/interval" },
+	{ "/api/flow-series-reports", REV, FS(STATS ",\"timeframe\":{"
+	  "\"start\":\"2025-01-01\",\"end\":\"2025-01-08T00:00:01\"}," CONV
+	  ",\"interval\":\"hourly\""), "/data/attributes/timeframe" },
+	{ "/api/flow-series-reports", REV, FS(STATS ",\"timeframe\":{\"key\":"
+	  "\"last_90_days\"}," CONV ",\"interval\":\"daily\""),
+	  "/data/attributes/timeframe" },
+	{ "/api/flow-series-reports", REV, FS(STATS ",\"timeframe\":{\"key\":"
+	  "\"last_12_months\"}," CONV ",\"interval\":\"monthly\""),
+	  "/data/attributes/timeframe" },
+	{ "/api/form-values-reports", REV, MV(STATS "," TF30),
+	  "/data/attributes/statistics/0" },
+	{ "/api/form-values-reports", REV, MV("\"statistics\":[\"submits\"],"
+	  TF30 "," CONV), "/data/attributes/conversion_metric_id" },
+	{ "/api/form-values-reports", REV, MV("\"statistics\":[\"submits\"],"
+	  TF30 ",\"group_by\":[\"form_version_id\"]"),
+	  "/data/attributes/group_by" },
+	{ "/api/form-values-reports", REV, MV("\"statistics\":[\"submits\"],"
+	  TF30 ",\"filter\":\"equals(segment_id,\\\"x\\\")\""),
+	  "/data/attributes/filter" },
+	{ "/api/form-series-reports", REV, MS("\"statistics\":[\"submits\"],"
+	  TF30), "/data/attributes/interval" },
+	{ "/api/segment-values-reports", REV, SV("\"statistics\":["
+	  "\"total_members\"]," TF30 ",\"group_by\":[\"segment_id\"]"),
+	  "/data/attributes/group_by" },
+	{ "/api/segment-values-reports", REV, SV("\"statistics\":["
+	  "\"total_members\"],\"timeframe\":{\"start\":\"2023-05-31\","
+	  "\"end\":\"2023-07-01\"}"), "/data/attributes/timeframe" },
+	{ "/api/segment-series-reports", REV, SS("\"statistics\":["
+	  "\"total_members\",\"submits\"]," TF30 ",\"interval\":\"daily\""),
+	  "/data/attributes/statistics/1" },
+};
+
+START_TEST(test_report_validation)
+{
+	struct hresp		 r;
+	struct json_object	*o, *errs, *e;
+	size_t			 i;
+	int			 found = 0;
+	const char		*w = bad_reports[_i].where;
+
+	reset_limits();
+	http("POST", bad_reports[_i].path, K_SHOPIFY, bad_reports[_i].rev,
+	    JSONAPI_CT, bad_reports[_i].body, 10000, &r);
+	ck_assert_int_eq(r.cc, CURLE_OK);
+	expect_error(&r, 400, "invalid");
+	o = parse(&r);
+	errs = member(o, "errors");
+	for (i = 0; i < json_object_array_length(errs); i++) {
+		e = json_object_array_get_idx(errs, i);
+		ck_assert_int_eq(int_of(member(e, "status")), 400);
+		if ((str(e, "source.pointer") && strcmp(str(e,
+		    "source.pointer"), w) == 0) || (str(e,
+		    "source.parameter") && strcmp(str(e, "source.parameter"),
+		    w) == 0))
+			found = 1;
+	}
+	ck_assert_msg(found, "case %d: no error at %s: %.600s", _i, w,
+	    r.body);
+	json_object_put(o);
+	hresp_free(&r);
+}
+END_TEST
+
+/* Every violation of a body is reported, not just the first. */
+START_TEST(test_report_many_errors)
+{
+	struct hresp		 r;
+	struct json_object	*o;
+
+	post_report("/api/flow-series-reports", K_SHOPIFY, REV,
+	    FS("\"statistics\":[\"nope\"],\"timeframe\":{\"key\":\"never\"},"
+	    "\"extra\":1"), &r);
+	expect_error(&r, 400, "invalid");
+	o = parse(&r);
+	ck_assert_int_ge(json_object_array_length(member(o, "errors")), 5);
+	json_object_put(o);
+	hresp_free(&r);
+	/* Another account's metric is not a metric of this one. */
+	post_report("/api/campaign-values-reports", K_WOO, REV, CV(STATS ","
+	    TF30 "," CONV), &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	/* The empty account: no metric at all, but forms and segments. */
+	post_report("/api/segment-values-reports", K_EMPTY, REV,
+	    SV("\"statistics\":[\"total_members\"]," TF30), &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	ck_assert_int_eq(json_object_array_length(member(o,
+	    "data.attributes.results")), 0);
+	json_object_put(o);
+	hresp_free(&r);
+}
+END_TEST
+
+/* Daily flow series over 60 days: aligned, and the sum of the values. */
+START_TEST(test_series_60_days)
+{
+	struct json_object	*st, *series, *values, *dts, *s, *v, *arr;
+	char			 start[48], body[1024], dt[64];
+	const char		*today, *mid;
+	struct hresp		 r;
+	size_t			 i, j, k, matched = 0;
+	long long		 rsum, csum;
+	int			 pages;
+
+	st = store_of(K_SHOPIFY);
+	today = str(st, "today");
+	date_add(today, -60, start, sizeof(start));
+	snprintf(body, sizeof(body), FS("\"statistics\":[\"recipients\","
+	    "\"conversion_value\",\"conversions\"],\"timeframe\":{\"start\":"
+	    "\"%sT00:00:00\",\"end\":\"%sT00:00:00\"},\"interval\":\"daily\","
+	    CONV), start, today);
+	series = report_all("/api/flow-series-reports", K_SHOPIFY, body,
+	    &pages, &dts);
+	ck_assert_int_eq(json_object_array_length(dts), 60);
+	/* Account-local midnights, with the account's offset. */
+	snprintf(dt, sizeof(dt), "%sT00:00:00-0", start);
+	ck_assert_msg(strncmp(json_object_get_string(
+	    json_object_array_get_idx(dts, 0)), dt, strlen(dt)) == 0, "%s",
+	    json_object_get_string(json_object_array_get_idx(dts, 0)));
+	snprintf(body, sizeof(body), FV("\"statistics\":[\"recipients\","
+	    "\"conversion_value\",\"conversions\"],\"timeframe\":{\"start\":"
+	    "\"%sT00:00:00\",\"end\":\"%sT00:00:00\"}," CONV), start, today);
+	values = report_all("/api/flow-values-reports", K_SHOPIFY, body,
+	    &pages, NULL);
+	ck_assert_uint_eq(json_object_array_length(values),
+	    json_object_array_length(series));
+	for (i = 0; i < json_object_array_length(series); i++) {
+		s = json_object_array_get_idx(series, i);
+		arr = member(s, "statistics.recipients");
+		ck_assert_int_eq(json_object_array_length(arr), 60);
+		ck_assert_int_eq(json_object_array_length(member(s,
+		    "statistics.conversion_value")), 60);
+		for (j = 0; j < json_object_array_length(values); j++) {
+			v = json_object_array_get_idx(values, j);
+			if (strcmp(str(v, "groupings.flow_message_id"), str(s,
+			    "groupings.flow_message_id")) != 0)
+				continue;
+			rsum = csum = 0;
+			for (k = 0; k < 60; k++) {
+				rsum += int_of(json_object_array_get_idx(arr,
+				    k));
+				csum += cents_of(json_object_array_get_idx(
+				    member(s, "statistics.conversion_value"),
+				    k));
+			}
+			ck_assert_int_eq(rsum, int_of(member(v,
+			    "statistics.recipients")));
+			ck_assert_int_eq(csum, cents_of(member(v,
+			    "statistics.conversion_value")));
+			matched++;
+		}
+	}
+	ck_assert_uint_eq(matched, json_object_array_length(series));
+	json_object_put(series);
+	json_object_put(values);
+	json_object_put(dts);
+	/* 61 days is too long for a daily series. */
+	mid = today;
+	date_add(mid, -61, start, sizeof(start));
+	snprintf(body, sizeof(body), FS(STATS ",\"timeframe\":{\"start\":"
+	    "\"%sT00:00:00\",\"end\":\"%sT00:00:00\"},\"interval\":\"daily\","
+	    CONV), start, today);
+	post_report("/api/flow-series-reports", K_SHOPIFY, REV, body, &r);
+	expect_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(r.body, "60 days"));
+	hresp_free(&r);
+	json_object_put(st);
+}
+END_TEST
+
+static size_t
+nkeys(struct json_object *o)
+{
+	size_t n = 0;
+
+	json_object_object_foreach(o, k, v) {
+		(void)k;
+		(void)v;
+		n++;
+	}
+	return n;
+}
+
+START_TEST(test_report_group_by)
+{
+	struct hresp		 r;
+	struct json_object	*o, *res, *g;
+	size_t			 i;
+
+	/* Default: campaign_id, campaign_message_id, send_channel. */
+	post_report("/api/campaign-values-reports", K_SHOPIFY, REV,
+	    CV(STATS "," TF30 "," CONV), &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	res = member(o, "data.attributes.results");
+	ck_assert_int_gt(json_object_array_length(res), 3);
+	g = member(json_object_array_get_idx(res, 0), "groupings");
+	ck_assert_uint_eq(nkeys(g), 3);
+	ck_assert_ptr_nonnull(str(g, "campaign_id"));
+	ck_assert_ptr_nonnull(str(g, "campaign_message_id"));
+	ck_assert_ptr_nonnull(str(g, "send_channel"));
+	ck_assert_ptr_nonnull(member(o, "data.relationships.campaigns.data"));
+	json_object_put(o);
+	hresp_free(&r);
+	/* Chosen groupings, from revision 2025-10-15. */
+	post_report("/api/campaign-values-reports", K_SHOPIFY, "2025-10-15",
+	    CV(STATS "," TF30 "," CONV ",\"group_by\":[\"campaign_id\","
+	    "\"campaign_message_id\",\"campaign_message_name\",\"tag_id\"]"),
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	res = member(o, "data.attributes.results");
+	for (i = 0; i < json_object_array_length(res); i++) {
+		g = member(json_object_array_get_idx(res, i), "groupings");
+		ck_assert_uint_eq(nkeys(g), 4);
+		ck_assert_ptr_nonnull(str(g, "campaign_message_name"));
+		ck_assert(json_object_object_get_ex(g, "tag_id", NULL));
+		ck_assert_ptr_null(member(g, "tag_id"));	/* null */
+	}
+	json_object_put(o);
+	hresp_free(&r);
+	/* Before 2025-10-15 group_by does not exist; leaving it out works. */
+	post_report("/api/campaign-values-reports", K_SHOPIFY, "2025-07-15",
+	    CV(STATS "," TF30 "," CONV ",\"group_by\":[\"campaign_id\","
+	    "\"campaign_message_id\"]"), &r);
+	expect_error(&r, 400, "invalid");
+	ck_assert_ptr_nonnull(strstr(r.body, "2025-10-15"));
+	hresp_free(&r);
+	post_report("/api/flow-values-reports", K_SHOPIFY, "2024-10-15",
+	    FV(STATS "," TF30 "," CONV ",\"group_by\":[\"flow_id\","
+	    "\"flow_message_id\"]"), &r);
+	expect_error(&r, 400, "invalid");
+	hresp_free(&r);
+	post_report("/api/campaign-values-reports", K_SHOPIFY, "2025-07-15",
+	    CV(STATS "," TF30 "," CONV), &r);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	/* Flows by name; forms by version (forms had group_by earlier). */
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV,
+	    FV(STATS "," TF30 "," CONV ",\"group_by\":[\"flow_id\","
+	    "\"flow_message_id\",\"flow_name\"]"), &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	g = member(json_object_array_get_idx(member(o,
+	    "data.attributes.results"), 0), "groupings");
+	ck_assert_ptr_nonnull(str(g, "flow_name"));
+	ck_assert_ptr_null(member(g, "send_channel"));
+	json_object_put(o);
+	hresp_free(&r);
+	post_report("/api/form-values-reports", K_SHOPIFY, "2024-10-15",
+	    MV("\"statistics\":[\"viewed_form\"],\"timeframe\":{\"key\":"
+	    "\"last_365_days\"},\"group_by\":[\"form_id\","
+	    "\"form_version_id\"]"), &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	res = member(o, "data.attributes.results");
+	ck_assert_int_gt(json_object_array_length(res), 20);
+	ck_assert_ptr_nonnull(str(json_object_array_get_idx(res, 0),
+	    "groupings.form_version_id"));
+	json_object_put(o);
+	hresp_free(&r);
+	/* The filter: one campaign. */
+	post_report("/api/campaign-values-reports", K_SHOPIFY, REV,
+	    CV(STATS "," TF30 "," CONV), &r);
+	o = parse(&r);
+	{
+		char body[1024];
+		const char *id = str(json_object_array_get_idx(member(o,
+		    "data.attributes.results"), 0), "groupings.campaign_id");
+		struct hresp r2;
+		struct json_object *o2;
+
+		snprintf(body, sizeof(body), CV(STATS "," TF30 "," CONV
+		    ",\"filter\":\"equals(campaign_id,\\\"%s\\\")\""), id);
+		post_report("/api/campaign-values-reports", K_SHOPIFY, REV,
+		    body, &r2);
+		ck_assert_int_eq(r2.status, 200);
+		o2 = parse(&r2);
+		ck_assert_int_eq(json_object_array_length(member(o2,
+		    "data.attributes.results")), 1);
+		json_object_put(o2);
+		hresp_free(&r2);
+		snprintf(body, sizeof(body), CV(STATS "," TF30 "," CONV
+		    ",\"filter\":\"any(campaign_id,[\\\"%s\\\",\\\"x\\\"])\""),
+		    id);
+		post_report("/api/campaign-values-reports", K_SHOPIFY, REV,
+		    body, &r2);
+		ck_assert_int_eq(r2.status, 200);
+		hresp_free(&r2);
+	}
+	json_object_put(o);
+	hresp_free(&r);
+}
+END_TEST
+
+/*
+ * Custom time frames are the account's wall clock: the offset is
+ * ignored.  A local day of flow conversions is the flow-attributed
+ * Placed Order events between that day's local midnights.
+ */
+START_TEST(test_report_timezone)
+{
+	struct json_object	*st, *o1, *o2, *res, *evs, *e, *dts;
+	char			 day[48], next[48], body[1024], path[512];
+	char			 from[64], to[64];
+	const char		*today;
+	struct hresp		 r1, r2;
+	size_t			 i;
+	long long		 ev_n = 0, ev_c = 0, rp_n = 0, rp_c = 0;
+	int			 pages;
+
+	st = store_of(K_SHOPIFY);
+	today = str(st, "today");
+	date_add(today, -3, day, sizeof(day));
+	date_add(today, -2, next, sizeof(next));
+	snprintf(body, sizeof(body), FV("\"statistics\":[\"conversions\","
+	    "\"conversion_value\"],\"timeframe\":{\"start\":\"%sT00:00:00"
+	    "+09:00\",\"end\":\"%sT00:00:00+09:00\"}," CONV), day, next);
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV, body, &r1);
+	snprintf(body, sizeof(body), FV("\"statistics\":[\"conversions\","
+	    "\"conversion_value\"],\"timeframe\":{\"start\":\"%sT00:00:00"
+	    "-08:00\",\"end\":\"%sT00:00:00Z\"}," CONV), day, next);
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV, body, &r2);
+	ck_assert_int_eq(r1.status, 200);
+	ck_assert_int_eq(r2.status, 200);
+	o1 = parse(&r1);
+	o2 = parse(&r2);
+	ck_assert_str_eq(json_object_to_json_string(member(o1,
+	    "data.attributes")), json_object_to_json_string(member(o2,
+	    "data.attributes")));
+	json_object_put(o1);
+	json_object_put(o2);
+	hresp_free(&r1);
+	hresp_free(&r2);
+	res = report_all("/api/flow-values-reports", K_SHOPIFY, body, &pages,
+	    NULL);
+	for (i = 0; i < json_object_array_length(res); i++) {
+		e = json_object_array_get_idx(res, i);
+		rp_n += int_of(member(e, "statistics.conversions"));
+		rp_c += cents_of(member(e, "statistics.conversion_value"));
+	}
+	ck_assert_int_gt(rp_n, 0);
+	json_object_put(res);
+	/* The day's local midnights, from a daily series' date_times. */
+	snprintf(body, sizeof(body), FS(STATS ",\"timeframe\":{\"start\":"
+	    "\"%s\",\"end\":\"%s\"},\"interval\":\"daily\"," CONV), day,
+	    today);
+	o1 = report_all("/api/flow-series-reports", K_SHOPIFY, body, &pages,
+	    &dts);
+	ck_assert_int_eq(json_object_array_length(dts), 3);
+	snprintf(from, sizeof(from), "%s", json_object_get_string(
+	    json_object_array_get_idx(dts, 0)));
+	snprintf(to, sizeof(to), "%s", json_object_get_string(
+	    json_object_array_get_idx(dts, 1)));
+	json_object_put(o1);
+	json_object_put(dts);
+	ck_assert_msg(strncmp(from, day, 10) == 0 && from[19] == '-', "%s",
+	    from);
+	snprintf(path, sizeof(path), "/api/events?page[size]=1000&filter=and("
+	    "greater-or-equal(datetime,%s),less-than(datetime,%s))", from,
+	    to);
+	follow(path, K_SHOPIFY, &evs);
+	for (i = 0; i < json_object_array_length(evs); i++) {
+		e = json_object_array_get_idx(evs, i);
+		if (str(e, "attributes.event_properties.$attribution.$flow") ==
+		    NULL)
+			continue;
+		ev_n++;
+		ev_c += cents_of(member(e, "attributes.event_properties."
+		    "$value"));
+	}
+	json_object_put(evs);
+	ck_assert_int_eq(ev_n, rp_n);
+	ck_assert_int_eq(ev_c, rp_c);
+	json_object_put(st);
+}
+END_TEST
+
+/* Sums over reports, all of them, equal the sums over the events. */
+static void
+sum_report(const char *path, const char *type, const char *start,
+    const char *end, long long *n, long long *c)
+{
+	struct json_object	*res, *e;
+	char			 body[1024];
+	size_t			 i;
+	long long		 rec, del, ou, cu;
+	int			 pages;
+
+	snprintf(body, sizeof(body), "{\"data\":{\"type\":\"%s\","
+	    "\"attributes\":{\"statistics\":[\"conversions\","
+	    "\"conversion_value\",\"conversion_uniques\",\"recipients\","
+	    "\"delivered\",\"opens_unique\",\"clicks_unique\"],"
+	    "\"timeframe\":{\"start\":\"%sT00:00:00\",\"end\":"
+	    "\"%sT00:00:00\"}," CONV "}}}", type, start, end);
+	res = report_all(path, K_SHOPIFY, body, &pages, NULL);
+	/* A year of campaigns needs pages of 100. */
+	if (strcmp(type, "campaign-values-report") == 0)
+		ck_assert_int_ge(pages, 2);
+	for (i = 0; i < json_object_array_length(res); i++) {
+		e = json_object_array_get_idx(res, i);
+		*n += int_of(member(e, "statistics.conversions"));
+		*c += cents_of(member(e, "statistics.conversion_value"));
+		ck_assert_int_le(int_of(member(e,
+		    "statistics.conversion_uniques")), int_of(member(e,
+		    "statistics.conversions")));
+		rec = int_of(member(e, "statistics.recipients"));
+		del = int_of(member(e, "statistics.delivered"));
+		ou = int_of(member(e, "statistics.opens_unique"));
+		cu = int_of(member(e, "statistics.clicks_unique"));
+		ck_assert_int_le(del, rec);
+		ck_assert_int_le(ou, del);
+		if (ou > 0)
+			ck_assert_int_le(cu, ou);
+		else
+			ck_assert_int_le(cu, del);
+	}
+	json_object_put(res);
+}
+
+START_TEST(test_sums_consistency)
+{
+	struct json_object	*st, *all, *e;
+	char			 mid[48];
+	const char		*first, *today;
+	long long		 cn = 0, cc = 0, fn = 0, fc = 0, n, c;
+	size_t			 i;
+
+	ck_assert_int_eq(follow("/api/events?page[size]=1000", K_SHOPIFY,
+	    &all), 20);
+	for (i = 0; i < json_object_array_length(all); i++) {
+		e = json_object_array_get_idx(all, i);
+		c = cents_of(member(e, "attributes.event_properties.$value"));
+		if (str(e, "attributes.event_properties.$attribution."
+		    "$campaign") != NULL) {
+			cn++;
+			cc += c;
+		} else if (str(e, "attributes.event_properties.$attribution."
+		    "$flow") != NULL) {
+			fn++;
+			fc += c;
+		}
+	}
+	json_object_put(all);
+	ck_assert_int_eq(cn, ACME_CAMPAIGN_ORDERS);
+	ck_assert_int_eq(cc, ACME_CAMPAIGN_CENTS);
+	ck_assert_int_eq(fn, ACME_FLOW_ORDERS);
+	ck_assert_int_eq(fc, ACME_FLOW_CENTS);
+	/* The whole history in two windows of at most a year. */
+	st = store_of(K_SHOPIFY);
+	first = str(st, "history_start");
+	today = str(st, "today");
+	date_next_year(first, mid, sizeof(mid));
+	n = c = 0;
+	sum_report("/api/campaign-values-reports", "campaign-values-report",
+	    first, mid, &n, &c);
+	sum_report("/api/campaign-values-reports", "campaign-values-report",
+	    mid, today, &n, &c);
+	ck_assert_int_eq(n, cn);
+	ck_assert_int_eq(c, cc);
+	n = c = 0;
+	sum_report("/api/flow-values-reports", "flow-values-report", first,
+	    mid, &n, &c);
+	sum_report("/api/flow-values-reports", "flow-values-report", mid,
+	    today, &n, &c);
+	ck_assert_int_eq(n, fn);
+	ck_assert_int_eq(c, fc);
+	ck_assert_int_eq(int_of(member(st, "totals.orders")), ACME_ORDERS);
+	ck_assert_int_eq(cents_of(member(st, "totals.order_value")),
+	    ACME_ORDER_CENTS);
+	json_object_put(st);
+}
+END_TEST
+
+/* Segments: totals move by the net change; forms: series sum values. */
+START_TEST(test_segments_forms)
+{
+	struct json_object	*series, *values, *s, *v, *tot, *net, *add;
+	struct json_object	*rem;
+	size_t			 i, j, b, nb;
+	long long		 sum;
+	int			 pages;
+
+	series = report_all("/api/segment-series-reports", K_SHOPIFY,
+	    SS("\"statistics\":[\"total_members\",\"members_added\","
+	    "\"members_removed\",\"net_members_changed\"]," TF30
+	    ",\"interval\":\"daily\""), &pages, NULL);
+	values = report_all("/api/segment-values-reports", K_SHOPIFY,
+	    SV("\"statistics\":[\"total_members\",\"members_added\","
+	    "\"net_members_changed\"]," TF30), &pages, NULL);
+	ck_assert_int_eq(json_object_array_length(series), 30);
+	ck_assert_int_eq(json_object_array_length(values), 30);
+	for (i = 0; i < 30; i++) {
+		s = json_object_array_get_idx(series, i);
+		v = json_object_array_get_idx(values, i);
+		ck_assert_str_eq(str(s, "groupings.segment_id"), str(v,
+		    "groupings.segment_id"));
+		tot = member(s, "statistics.total_members");
+		net = member(s, "statistics.net_members_changed");
+		add = member(s, "statistics.members_added");
+		rem = member(s, "statistics.members_removed");
+		nb = json_object_array_length(tot);
+		ck_assert_int_eq(nb, 30);
+		for (b = 0, sum = 0; b < nb; b++) {
+			ck_assert_int_eq(int_of(json_object_array_get_idx(net,
+			    b)), int_of(json_object_array_get_idx(add, b)) -
+			    int_of(json_object_array_get_idx(rem, b)));
+			if (b > 0)
+				ck_assert_int_eq(int_of(
+				    json_object_array_get_idx(tot, b)) -
+				    int_of(json_object_array_get_idx(tot,
+				    b - 1)), int_of(json_object_array_get_idx(
+				    net, b)));
+			sum += int_of(json_object_array_get_idx(add, b));
+		}
+		ck_assert_int_eq(sum, int_of(member(v,
+		    "statistics.members_added")));
+		ck_assert_int_eq(int_of(json_object_array_get_idx(tot,
+		    nb - 1)), int_of(member(v, "statistics.total_members")));
+	}
+	json_object_put(series);
+	json_object_put(values);
+	/* Forms, hourly over a week: the hours sum to the week. */
+	series = report_all("/api/form-series-reports", K_SHOPIFY,
+	    MS("\"statistics\":[\"viewed_form\",\"viewed_form_uniques\","
+	    "\"submits\"],\"timeframe\":{\"key\":\"last_7_days\"},"
+	    "\"interval\":\"hourly\""), &pages, NULL);
+	values = report_all("/api/form-values-reports", K_SHOPIFY,
+	    MV("\"statistics\":[\"viewed_form\",\"submits\",\"submit_rate\"],"
+	    "\"timeframe\":{\"key\":\"last_7_days\"}"), &pages, NULL);
+	ck_assert_uint_eq(json_object_array_length(series),
+	    json_object_array_length(values));
+	ck_assert_int_gt(json_object_array_length(values), 10);
+	for (i = 0; i < json_object_array_length(series); i++) {
+		s = json_object_array_get_idx(series, i);
+		v = json_object_array_get_idx(values, i);
+		ck_assert_str_eq(str(s, "groupings.form_id"), str(v,
+		    "groupings.form_id"));
+		tot = member(s, "statistics.viewed_form");
+		nb = json_object_array_length(tot);
+		ck_assert_int_ge(nb, 167);
+		ck_assert_int_le(nb, 169);
+		for (j = 0, sum = 0; j < nb; j++) {
+			sum += int_of(json_object_array_get_idx(tot, j));
+			ck_assert_int_le(int_of(json_object_array_get_idx(
+			    member(s, "statistics.submits"), j)), int_of(
+			    json_object_array_get_idx(member(s,
+			    "statistics.viewed_form_uniques"), j)));
+		}
+		ck_assert_int_eq(sum, int_of(member(v, "statistics."
+		    "viewed_form")));
+	}
+	json_object_put(series);
+	json_object_put(values);
+}
+END_TEST
+
+/* Reports: 1/s, 2/m at --time-scale 60 (2 a second). */
+START_TEST(test_report_rate)
+{
+	struct hresp	 r;
+	char		 v[64];
+	int		 i, got = 0;
+	long		 left = -1;
+
+	/*
+	 * Spaced past the burst window (1/60 s); the 429 comes right after
+	 * an answer that left nothing (the window may roll over once).
+	 */
+	reset_limits();
+	for (i = 0; i < 10 && !got; i++) {
+		http("POST", "/api/segment-values-reports", K_WOO, REV,
+		    JSONAPI_CT, SV("\"statistics\":[\"total_members\"]," TF30),
+		    0, &r);
+		if (r.status == 429) {
+			got = 1;
+			ck_assert_int_eq(left, 0);
+			ck_assert_ptr_nonnull(hdr(&r, "Retry-After", v,
+			    sizeof(v)));
+			ck_assert_int_ge(strtol(v, NULL, 10), 1);
+		} else {
+			ck_assert_int_eq(r.status, 200);
+			ck_assert_str_eq(hdr(&r, "RateLimit-Limit", v,
+			    sizeof(v)), "2");
+			left = strtol(hdr(&r, "RateLimit-Remaining", v,
+			    sizeof(v)), NULL, 10);
+			ck_assert_int_le(left, 1);
+		}
+		hresp_free(&r);
+		usleep(20000);
+	}
+	ck_assert(got);
+}
+END_TEST
+
+/* A report endpoint fails N times by fault; stats count it all. */
+START_TEST(test_report_fault_stats)
+{
+	struct hresp		 r;
+	struct json_object	*o, *eps, *e, *hit = NULL;
+	size_t			 i;
+	const char		*body = FV(STATS "," TF30 "," CONV);
+
+	control("DELETE", "/__sandbox/stats", NULL);
+	add_fault("{\"key\":\"" K_SHOPIFY "\",\"method\":\"POST\",\"path\":"
+	    "\"/api/flow-values-reports\",\"fault\":\"status\",\"status\":503,"
+	    "\"count\":2}");
+	/* A GET-only fault on the same path does not touch POSTs. */
+	add_fault("{\"method\":\"GET\",\"path\":\"/api/flow-values-reports\","
+	    "\"fault\":\"status\",\"status\":500}");
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV, body, &r);
+	expect_error(&r, 503, "error");
+	hresp_free(&r);
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV, body, &r);
+	expect_error(&r, 503, "error");
+	hresp_free(&r);
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV, body, &r);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	post_report("/api/flow-values-reports", K_SHOPIFY, REV, "{}", &r);
+	ck_assert_int_eq(r.status, 400);
+	hresp_free(&r);
+	http("GET", "/__sandbox/stats?key=" K_SHOPIFY, NULL, NULL, NULL, NULL,
+	    0, &r);
+	ck_assert_int_eq(r.status, 200);
+	o = parse(&r);
+	eps = member(json_object_array_get_idx(member(o, "stats"), 0),
+	    "endpoints");
+	for (i = 0; i < json_object_array_length(eps); i++) {
+		e = json_object_array_get_idx(eps, i);
+		if (strcmp(str(e, "path"), "/api/flow-values-reports") == 0)
+			hit = e;
+	}
+	ck_assert_ptr_nonnull(hit);
+	ck_assert_str_eq(str(hit, "method"), "POST");
+	ck_assert_int_eq(int_of(member(hit, "requests")), 4);
+	ck_assert_int_eq(int_of(member(hit, "ok")), 1);
+	ck_assert_int_eq(int_of(member(hit, "server_errors")), 2);
+	ck_assert_int_eq(int_of(member(hit, "client_errors")), 1);
+	ck_assert_int_eq(int_of(member(hit, "faulted")), 2);
+	ck_assert_int_eq(int_of(member(hit, "limits.daily")), 225);
+	ck_assert_int_ge(int_of(member(hit, "daily.left")), 0);
+	json_object_put(o);
+	hresp_free(&r);
+	http("GET", "/__sandbox/stats?key=pk_nobody", NULL, NULL, NULL, NULL,
+	    0, &r);
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+}
+END_TEST
+
+/*
+ * The daily cap, 225 a day per account and report endpoint, on its own
+ * sandbox at --time-scale 14400: a day lasts 6 s, a minute 4.2 ms.
+ */
+START_TEST(test_report_daily_cap)
+{
+	const char	*tmp = getenv("TMPDIR"), *why;
+	const char	*body = SV("\"statistics\":[\"total_members\"]," TF30);
+	char		 log[256], base[64], url[256], v[64], stats[256];
+	struct hresp	 r;
+	struct json_object *o, *eps, *e;
+	pid_t		 pid = -1;
+	int		 port, used, capped = 0, i;
+	long		 retry = 0, reset_ms = 0;
+	double		 deadline;
+	size_t		 j;
+
+	snprintf(log, sizeof(log), "%s/kc-sandbox-daily.%d.log",
+	    tmp ? tmp : "/tmp", (int)getpid());
+	ck_assert_msg(spawn_sandbox("14400", log, &pid, &port, &why) == 0,
+	    "%s", why);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), "%s/api/segment-values-reports", base);
+	snprintf(stats, sizeof(stats), "%s/__sandbox/stats?key=%s", base,
+	    K_WOO);
+	deadline = now_s() + 30;
+	while (!capped && now_s() < deadline) {
+		http("POST", url, K_WOO, REV, JSONAPI_CT, body, 0, &r);
+		ck_assert_int_eq(r.cc, CURLE_OK);
+		if (r.status == 429) {
+			retry = strtol(hdr(&r, "Retry-After", v, sizeof(v)),
+			    NULL, 10);
+			hresp_free(&r);
+			/* The daily window's, or a burst/steady one? */
+			http("GET", stats, NULL, NULL, NULL, NULL, 0, &r);
+			ck_assert_int_eq(r.status, 200);
+			o = parse(&r);
+			eps = member(json_object_array_get_idx(member(o,
+			    "stats"), 0), "endpoints");
+			used = -1;
+			for (j = 0; j < json_object_array_length(eps); j++) {
+				e = json_object_array_get_idx(eps, j);
+				if (strcmp(str(e, "path"),
+				    "/api/segment-values-reports") == 0) {
+					used = (int)int_of(member(e,
+					    "daily.used"));
+					reset_ms = (long)int_of(member(e,
+					    "daily.reset_ms"));
+				}
+			}
+			json_object_put(o);
+			hresp_free(&r);
+			if (used == 225)
+				capped = 1;
+			else
+				usleep(3000);
+			continue;
+		}
+		ck_assert_int_eq(r.status, 200);
+		hresp_free(&r);
+	}
+	ck_assert_msg(capped, "never reached the daily cap");
+	ck_assert_int_ge(retry, 1);
+	ck_assert_int_le(retry, 6);
+	ck_assert_int_le(reset_ms, 6000);
+	/* Still refused within the day; another endpoint is not. */
+	for (i = 0; i < 5; i++) {
+		http("POST", url, K_WOO, REV, JSONAPI_CT, body, 0, &r);
+		if (r.status != 429) {
+			hresp_free(&r);
+			break;
+		}
+		hresp_free(&r);
+		usleep(5000);
+	}
+	ck_assert_msg(i == 5 || reset_ms < 100, "served within the day");
+	snprintf(url, sizeof(url), "%s/api/form-values-reports", base);
+	http("POST", url, K_WOO, REV, JSONAPI_CT, MV("\"statistics\":["
+	    "\"submits\"]," TF30), 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	/* After the day rolls over: served again. */
+	usleep((useconds_t)(reset_ms + 100) * 1000);
+	snprintf(url, sizeof(url), "%s/api/segment-values-reports", base);
+	http("POST", url, K_WOO, REV, JSONAPI_CT, body, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	ck_assert_int_eq(stop_pid(&pid), 0);
+	unlink(log);
 }
 END_TEST
 
@@ -1423,6 +2717,30 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_metrics_filter);
 	tcase_add_test(tc, test_custom_metrics_dedupe);
 	tcase_add_test(tc, test_lists_pages);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_campaign_pages);
+	tcase_add_test(tc, test_other_collections);
+	tcase_add_test(tc, test_events_pages);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reports");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_report_validation, 0,
+	    (int)(sizeof(bad_reports) / sizeof(bad_reports[0])));
+	tcase_add_test(tc, test_report_many_errors);
+	tcase_add_test(tc, test_series_60_days);
+	tcase_add_test(tc, test_report_group_by);
+	tcase_add_test(tc, test_report_timezone);
+	tcase_add_test(tc, test_sums_consistency);
+	tcase_add_test(tc, test_segments_forms);
+	tcase_add_test(tc, test_report_rate);
+	tcase_add_test(tc, test_report_fault_stats);
+	tcase_add_test(tc, test_report_daily_cap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -1,8 +1,9 @@
 /*
  * Unit tests of klaviyo-sandbox's pure parts, with no server: the
  * fixed-window rate limiter and --time-scale (time passed in, never
- * slept), query decoding, filters, sparse fieldsets, cursors and
- * date-times (src/sandbox_rate.c, src/sandbox_query.c).
+ * slept), query decoding, filters, sparse fieldsets, cursors,
+ * date-times, time zones, report time frames and series buckets
+ * (src/sandbox_rate.c, src/sandbox_query.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -175,11 +176,11 @@ START_TEST(test_url_encode)
 END_TEST
 
 static const struct sbx_filter_field fields[] = {
-	{ "integration.name", SBX_OP_EQUALS, 0, SBX_V_STRING },
-	{ "name", 0, SBX_OP_ANY | SBX_OP_EQUALS, SBX_V_STRING },
-	{ "id", SBX_OP_EQUALS, SBX_OP_ANY, SBX_V_STRING },
-	{ "created", SBX_OP_GREATER_THAN, 0, SBX_V_DATETIME },
-	{ NULL, 0, 0, SBX_V_STRING }
+	{ "integration.name", SBX_OP_EQUALS, 0, SBX_V_STRING, NULL },
+	{ "name", 0, SBX_OP_ANY | SBX_OP_EQUALS, SBX_V_STRING, NULL },
+	{ "id", SBX_OP_EQUALS, SBX_OP_ANY, SBX_V_STRING, NULL },
+	{ "created", SBX_OP_GREATER_THAN, 0, SBX_V_DATETIME, NULL },
+	{ NULL, 0, 0, SBX_V_STRING, NULL }
 };
 
 static const struct {
@@ -304,6 +305,294 @@ START_TEST(test_datetime)
 }
 END_TEST
 
+/* Filters beyond lists and metrics: new operators and value types. */
+
+static const struct sbx_filter_field xfields[] = {
+	{ "name", SBX_OP_STARTS_WITH | SBX_OP_ENDS_WITH | SBX_OP_CONTAINS,
+	  0, SBX_V_STRING, NULL },
+	{ "archived", SBX_OP_EQUALS, 0, SBX_V_BOOL, NULL },
+	{ "timestamp", SBX_OP_GREATER_OR_EQUAL | SBX_OP_LESS_THAN, 0,
+	  SBX_V_INT, NULL },
+	{ "messages.channel", SBX_OP_EQUALS, 0, SBX_V_STRING,
+	  "_sbx.channel" },
+	{ "send_channel", SBX_OP_EQUALS, SBX_OP_CONTAINS_ANY |
+	  SBX_OP_CONTAINS_ALL, SBX_V_STRING, NULL },
+	{ "profile", SBX_OP_HAS, 0, SBX_V_STRING, NULL },
+	{ NULL, 0, 0, SBX_V_STRING, NULL }
+};
+
+static const struct {
+	const char	*filter;
+	int		 rc;
+	int		 match;
+} xfilters[] = {
+	{ "starts-with(name,'Welcome')", KC_OK, 1 },
+	{ "ends-with(name,'Series')", KC_OK, 1 },
+	{ "ends-with(name,'Welcome')", KC_OK, 0 },
+	{ "equals(archived,false)", KC_OK, 1 },
+	{ "equals(archived,true)", KC_OK, 0 },
+	{ "equals(archived,'no')", KC_ERR_BAD_INPUT, 0 },
+	{ "greater-or-equal(timestamp,1700000000)", KC_OK, 1 },
+	{ "less-than(timestamp,2023-11-14T22:13:20+00:00)", KC_OK, 0 },
+	{ "greater-or-equal(timestamp,soon)", KC_ERR_BAD_INPUT, 0 },
+	{ "equals(messages.channel,'email')", KC_OK, 1 },
+	{ "equals(messages.channel,'sms')", KC_OK, 0 },
+	{ "contains-any(send_channel,[\"sms\",\"email\"])", KC_OK, 1 },
+	{ "contains-all(send_channel,[\"sms\",\"email\"])", KC_OK, 0 },
+	{ "contains-any(send_channel,\"email\")", KC_ERR_BAD_INPUT, 0 },
+	{ "has(profile)", KC_OK, 1 },
+	{ "has(profile,'x')", KC_ERR_BAD_INPUT, 0 },
+	{ "equals(profile)", KC_ERR_BAD_INPUT, 0 },
+};
+
+START_TEST(test_filter_more)
+{
+	struct sbx_filter	*f = NULL;
+	struct json_object	*item;
+	char			 err[256] = "";
+	int			 rc;
+
+	item = json_tokener_parse("{\"type\":\"flow\",\"id\":\"F1\","
+	    "\"attributes\":{\"name\":\"Welcome Series\",\"archived\":"
+	    "false,\"timestamp\":1700000000,\"send_channel\":\"email\","
+	    "\"profile\":\"p\"},\"_sbx\":{\"channel\":\"email\"}}");
+	ck_assert_ptr_nonnull(item);
+	rc = sbx_filter_parse(xfilters[_i].filter, xfields, &f, err,
+	    sizeof(err));
+	ck_assert_msg(rc == xfilters[_i].rc, "%s: rc %d (%s)",
+	    xfilters[_i].filter, rc, err);
+	if (rc == KC_OK) {
+		ck_assert_msg(sbx_filter_match(f, item) == xfilters[_i].match,
+		    "%s", xfilters[_i].filter);
+		sbx_filter_free(f);
+	}
+	json_object_put(item);
+}
+END_TEST
+
+START_TEST(test_filter_conds)
+{
+	const struct sbx_filter_field	*fld;
+	struct sbx_filter		*f = NULL;
+	char *const			*vals;
+	char				 err[256];
+	size_t				 n;
+	unsigned			 op;
+
+	ck_assert_int_eq(sbx_filter_parse("and(equals(archived,true),"
+	    "contains-any(send_channel,['a','b','c']))", xfields, &f, err,
+	    sizeof(err)), KC_OK);
+	ck_assert_uint_eq(sbx_filter_nconds(f), 2);
+	sbx_filter_cond(f, 1, &fld, &op, &vals, &n);
+	ck_assert_str_eq(fld->field, "send_channel");
+	ck_assert_uint_eq(op, SBX_OP_CONTAINS_ANY);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(vals[2], "c");
+	sbx_filter_free(f);
+	ck_assert_uint_eq(sbx_filter_nconds(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_cursor_tagged)
+{
+	char		 c[64];
+	size_t		 off;
+	uint32_t	 tag;
+
+	sbx_cursor_make_tagged(300, 0xdeadbeef, c, sizeof(c));
+	ck_assert_int_eq(sbx_cursor_parse_tagged(c, &off, &tag), KC_OK);
+	ck_assert_uint_eq(off, 300);
+	ck_assert_uint_eq(tag, 0xdeadbeef);
+	/* A list cursor is not a report cursor, and the other way round. */
+	ck_assert_int_eq(sbx_cursor_parse(c, &off), KC_ERR_BAD_INPUT);
+	sbx_cursor_make(5, c, sizeof(c));
+	ck_assert_int_eq(sbx_cursor_parse_tagged(c, &off, &tag),
+	    KC_ERR_BAD_INPUT);
+	ck_assert_int_eq(sbx_cursor_parse_tagged("bogus", &off, &tag),
+	    KC_ERR_BAD_INPUT);
+}
+END_TEST
+
+/* Civil dates and time zones. */
+
+static int64_t
+utc(const char *s)
+{
+	int64_t t;
+
+	ck_assert_int_eq(sbx_parse_datetime(s, &t), KC_OK);
+	return t;
+}
+
+START_TEST(test_civil)
+{
+	int y, m, d;
+
+	ck_assert_int_eq(sbx_days_from_civil(1970, 1, 1), 0);
+	ck_assert_int_eq(sbx_days_from_civil(2024, 2, 29), 19782);
+	sbx_civil_from_days(19782, &y, &m, &d);
+	ck_assert_int_eq(y, 2024);
+	ck_assert_int_eq(m, 2);
+	ck_assert_int_eq(d, 29);
+	sbx_civil_from_days(-1, &y, &m, &d);
+	ck_assert_int_eq(y, 1969);
+	ck_assert_int_eq(d, 31);
+	ck_assert_int_eq(sbx_weekday(0), 4);		/* Thursday */
+	ck_assert_int_eq(sbx_weekday(sbx_days_from_civil(2026, 11, 22)), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*zone;
+	const char	*at;
+	int		 off;	/* hours */
+} offsets[] = {
+	/* US: second Sunday of March 2:00, first Sunday of November 2:00. */
+	{ "America/New_York", "2026-03-08T06:59:59Z", -5 },
+	{ "America/New_York", "2026-03-08T07:00:00Z", -4 },
+	{ "America/New_York", "2026-11-01T05:59:59Z", -4 },
+	{ "America/New_York", "2026-11-01T06:00:00Z", -5 },
+	{ "America/Los_Angeles", "2025-07-01T00:00:00Z", -7 },
+	{ "America/Los_Angeles", "2025-12-01T00:00:00Z", -8 },
+	/* EU: last Sundays of March and October, 01:00 UTC. */
+	{ "Europe/London", "2026-03-29T00:59:59Z", 0 },
+	{ "Europe/London", "2026-03-29T01:00:00Z", 1 },
+	{ "Europe/Berlin", "2026-10-25T00:59:59Z", 2 },
+	{ "Europe/Berlin", "2026-10-25T01:00:00Z", 1 },
+	/* Australia: first Sundays of April (3:00) and October (2:00). */
+	{ "Australia/Sydney", "2026-04-04T15:59:59Z", 11 },
+	{ "Australia/Sydney", "2026-04-04T16:00:00Z", 10 },
+	{ "Australia/Sydney", "2026-10-03T15:59:59Z", 10 },
+	{ "Australia/Sydney", "2026-10-03T16:00:00Z", 11 },
+	{ "Asia/Tokyo", "2026-07-01T00:00:00Z", 9 },
+};
+
+START_TEST(test_tz_offset)
+{
+	const struct sbx_tz *z = sbx_tz_find(offsets[_i].zone);
+
+	ck_assert_ptr_nonnull(z);
+	ck_assert_msg(sbx_tz_offset(z, utc(offsets[_i].at)) ==
+	    offsets[_i].off * 3600, "%s at %s: %d", offsets[_i].zone,
+	    offsets[_i].at, sbx_tz_offset(z, utc(offsets[_i].at)));
+}
+END_TEST
+
+START_TEST(test_tz_wall)
+{
+	const struct sbx_tz	*ny = sbx_tz_find("America/New_York");
+	char			 buf[40];
+	int64_t			 w;
+
+	ck_assert_ptr_null(sbx_tz_find("Mars/Olympus_Mons"));
+	/* A plain winter and summer time. */
+	ck_assert_int_eq(sbx_parse_wallclock("2026-01-15T09:00:00+09:00", &w),
+	    KC_OK);
+	ck_assert_int_eq(sbx_tz_to_utc(ny, w), utc("2026-01-15T14:00:00Z"));
+	ck_assert_int_eq(sbx_parse_wallclock("2026-07-15T09:00:00Z", &w),
+	    KC_OK);
+	ck_assert_int_eq(sbx_tz_to_utc(ny, w), utc("2026-07-15T13:00:00Z"));
+	/* 2:30 does not exist on 2026-03-08: read as standard time. */
+	ck_assert_int_eq(sbx_parse_wallclock("2026-03-08T02:30:00", &w),
+	    KC_OK);
+	ck_assert_int_eq(sbx_tz_to_utc(ny, w), utc("2026-03-08T07:30:00Z"));
+	/* 1:30 exists twice on 2026-11-01: the first one. */
+	ck_assert_int_eq(sbx_parse_wallclock("2026-11-01T01:30:00", &w),
+	    KC_OK);
+	ck_assert_int_eq(sbx_tz_to_utc(ny, w), utc("2026-11-01T05:30:00Z"));
+	ck_assert_int_eq(sbx_tz_to_wall(ny, utc("2026-11-01T06:30:00Z")),
+	    w);
+	sbx_fmt_local(ny, utc("2026-11-01T04:00:00Z"), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2026-11-01T00:00:00-04:00");
+	sbx_fmt_local(sbx_tz_find("Asia/Tokyo"), utc("2026-11-01T04:00:00Z"),
+	    buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2026-11-01T13:00:00+09:00");
+}
+END_TEST
+
+/* Report time frames: today is Wednesday 2026-11-25. */
+static const struct {
+	const char	*key;
+	const char	*start;
+	const char	*end;
+} frames[] = {
+	{ "today", "2026-11-25", "2026-11-26" },
+	{ "yesterday", "2026-11-24", "2026-11-25" },
+	{ "last_7_days", "2026-11-18", "2026-11-25" },
+	{ "last_30_days", "2026-10-26", "2026-11-25" },
+	{ "last_90_days", "2026-08-27", "2026-11-25" },
+	{ "last_365_days", "2025-11-25", "2026-11-25" },
+	{ "last_3_months", "2026-08-25", "2026-11-25" },
+	{ "last_12_months", "2025-11-25", "2026-11-25" },
+	{ "this_week", "2026-11-22", "2026-11-26" },
+	{ "last_week", "2026-11-15", "2026-11-22" },
+	{ "this_month", "2026-11-01", "2026-11-26" },
+	{ "last_month", "2026-10-01", "2026-11-01" },
+	{ "this_year", "2026-01-01", "2026-11-26" },
+	{ "last_year", "2025-01-01", "2026-01-01" },
+};
+
+START_TEST(test_timeframe_keys)
+{
+	int64_t s, e, today = utc("2026-11-25");
+
+	ck_assert_int_eq(sbx_timeframe_key(frames[_i].key, today, &s, &e),
+	    KC_OK);
+	ck_assert_msg(s == utc(frames[_i].start) && e == utc(frames[_i].end),
+	    "%s", frames[_i].key);
+}
+END_TEST
+
+START_TEST(test_timeframe_misc)
+{
+	enum sbx_interval	 iv;
+	int64_t			 s, e;
+
+	ck_assert_int_eq(sbx_timeframe_key("last_decade", 0, &s, &e),
+	    KC_ERR_BAD_INPUT);
+	ck_assert_int_eq(sbx_wall_add_months(utc("2026-03-31T10:00:00Z"),
+	    -1), utc("2026-02-28T10:00:00Z"));
+	ck_assert_int_eq(sbx_wall_add_months(utc("2024-02-29"), 12),
+	    utc("2025-02-28"));
+	ck_assert_int_eq(sbx_wall_add_months(utc("2026-11-15"), 3),
+	    utc("2027-02-15"));
+	ck_assert_int_eq(sbx_interval_parse("weekly", &iv), KC_OK);
+	ck_assert_int_eq(iv, SBX_IV_WEEKLY);
+	ck_assert_int_eq(sbx_interval_parse("yearly", &iv), KC_ERR_BAD_INPUT);
+	/* The offset is ignored by the wall-clock reading only. */
+	ck_assert_int_eq(sbx_parse_wallclock("2026-01-01T00:00:00-08:00",
+	    &s), KC_OK);
+	ck_assert_int_eq(s, utc("2026-01-01"));
+	ck_assert_int_eq(utc("2026-01-01T00:00:00-08:00"),
+	    utc("2026-01-01T08:00:00Z"));
+}
+END_TEST
+
+START_TEST(test_buckets)
+{
+	const struct sbx_tz	*ny = sbx_tz_find("America/New_York");
+	int64_t			 t = utc("2026-11-25T15:30:00Z");
+
+	ck_assert_int_eq(sbx_bucket_floor(ny, SBX_IV_HOURLY, t),
+	    utc("2026-11-25T15:00:00Z"));
+	ck_assert_int_eq(sbx_bucket_floor(ny, SBX_IV_DAILY, t),
+	    utc("2026-11-25T05:00:00Z"));
+	ck_assert_int_eq(sbx_bucket_floor(ny, SBX_IV_WEEKLY, t),
+	    utc("2026-11-22T05:00:00Z"));		/* Sunday */
+	ck_assert_int_eq(sbx_bucket_floor(ny, SBX_IV_MONTHLY, t),
+	    utc("2026-11-01T04:00:00Z"));		/* still EDT */
+	ck_assert_int_eq(sbx_bucket_next(ny, SBX_IV_MONTHLY,
+	    utc("2026-11-01T04:00:00Z")), utc("2026-12-01T05:00:00Z"));
+	/* The day clocks fall back lasts 25 hours. */
+	ck_assert_int_eq(sbx_bucket_next(ny, SBX_IV_DAILY,
+	    utc("2026-11-01T04:00:00Z")), utc("2026-11-02T05:00:00Z"));
+	ck_assert_int_eq(sbx_bucket_next(ny, SBX_IV_HOURLY, t),
+	    t + 3600);
+	ck_assert_int_eq(sbx_bucket_next(ny, SBX_IV_WEEKLY,
+	    utc("2026-03-01T05:00:00Z")), utc("2026-03-08T05:00:00Z"));
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -325,6 +614,20 @@ unit_suite(void)
 	tcase_add_test(tc, test_cursor);
 	tcase_add_loop_test(tc, test_datetime, 0,
 	    (int)(sizeof(datetimes) / sizeof(datetimes[0])));
+	tcase_add_loop_test(tc, test_filter_more, 0,
+	    (int)(sizeof(xfilters) / sizeof(xfilters[0])));
+	tcase_add_test(tc, test_filter_conds);
+	tcase_add_test(tc, test_cursor_tagged);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("time");
+	tcase_add_test(tc, test_civil);
+	tcase_add_loop_test(tc, test_tz_offset, 0,
+	    (int)(sizeof(offsets) / sizeof(offsets[0])));
+	tcase_add_test(tc, test_tz_wall);
+	tcase_add_loop_test(tc, test_timeframe_keys, 0,
+	    (int)(sizeof(frames) / sizeof(frames[0])));
+	tcase_add_test(tc, test_timeframe_misc);
+	tcase_add_test(tc, test_buckets);
 	suite_add_tcase(s, tc);
 	return s;
 }

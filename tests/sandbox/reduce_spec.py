@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Cut the operations the sandbox serves out of Klaviyo's OpenAPI spec.
 
-Prism needs about 70 s to load the whole stable.json; the handful of
-operations below, with every component they reference, load in about a
-second.  Usage: reduce_spec.py STABLE_JSON > reduced.json
+Prism needs about 70 s to load the whole stable.json; the operations
+below (GET collections and POST reports), with every component they
+reference, load in a few seconds.  Usage: reduce_spec.py STABLE_JSON > reduced.json
 """
 import json
 import sys
@@ -14,6 +14,18 @@ OPERATIONS = {
     "/api/metrics": ["get"],
     "/api/custom-metrics": ["get"],
     "/api/lists": ["get"],
+    "/api/campaigns": ["get"],
+    "/api/flows": ["get"],
+    "/api/segments": ["get"],
+    "/api/forms": ["get"],
+    "/api/events": ["get"],
+    "/api/campaign-values-reports": ["post"],
+    "/api/flow-values-reports": ["post"],
+    "/api/flow-series-reports": ["post"],
+    "/api/form-values-reports": ["post"],
+    "/api/form-series-reports": ["post"],
+    "/api/segment-values-reports": ["post"],
+    "/api/segment-series-reports": ["post"],
 }
 
 

@@ -75,7 +75,20 @@ class Validator:
                 media, ", ".join(content))
         return content[media]["schema"], None
 
+    @staticmethod
+    def open_object(s):
+        """An object schema any object matches: no required members,
+        no enums, additional members allowed."""
+        return (s.get("type") == "object" and not s.get("required") and
+                s.get("additionalProperties") is not False and
+                not any("enum" in p for p in s.get("properties", {})
+                        .values()))
+
     def check(self, s, v, where, errs, required=True):
+        # "nullable" beside a $ref counts, as Prism and Klaviyo read it
+        # (segment "definition": {"$ref": ..., "nullable": true}).
+        if v is None and isinstance(s, dict) and s.get("nullable"):
+            return
         s = self.resolve(s)
         if len(errs) > 20:
             return
@@ -85,13 +98,21 @@ class Validator:
             return
         for key, want in (("oneOf", 1), ("anyOf", 0)):
             if key in s:
-                ok = 0
+                ok = []
                 for sub in s[key]:
                     e = []
                     self.check(sub, v, where, e, required)
-                    ok += not e
-                if (want == 1 and ok != 1) or (want == 0 and ok == 0):
-                    errs.append("%s: matches %d of %s" % (where, ok, key))
+                    if not e:
+                        ok.append(self.resolve(sub))
+                # The spec's campaign send_options and tracking_options
+                # are oneOfs of open objects no value can match exactly
+                # once; Prism lets them pass, and so do we.
+                ambiguous = len(ok) > 1 and all(self.open_object(o)
+                                                 for o in ok)
+                if (want == 1 and len(ok) != 1 and not ambiguous) or \
+                        (want == 0 and not ok):
+                    errs.append("%s: matches %d of %s" % (where, len(ok),
+                                                          key))
                 return
         for sub in s.get("allOf", []):
             self.check(sub, v, where, errs, required)
@@ -164,14 +185,21 @@ def report(ok, what, why=""):
         print("FAIL " + what + (": " + why if why else ""))
 
 
-def request(url, key=None, revision=REVISION, headers=None, method="GET"):
+def request(url, key=None, revision=REVISION, headers=None, method="GET",
+            body=None):
     h = {"Accept": "application/vnd.api+json"}
     if key is not None:
         h["Authorization"] = "Klaviyo-API-Key " + key
     if revision is not None:
         h["revision"] = revision
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else \
+            json.dumps(body).encode()
+        h["Content-Type"] = "application/vnd.api+json"
+        method = "POST"
     h.update(headers or {})
-    req = urllib.request.Request(url, headers=h, method=method)
+    req = urllib.request.Request(url, headers=h, method=method, data=data)
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
             return r.status, r.headers, r.read()
@@ -234,7 +262,8 @@ def via_prism(prism, path, key, expect, what, sparse=False, **kw):
         if why:
             report(False, what, why)
             return None
-    why = own_check(urllib.parse.urlsplit(path).path, "GET", status,
+    why = own_check(urllib.parse.urlsplit(path).path,
+                    "POST" if kw.get("body") is not None else "GET", status,
                     headers, body, required=not sparse)
     if why:
         report(False, what, "own validator: " + why)
@@ -269,6 +298,256 @@ def follow(prism, sandbox, path, key, what):
     return pages, items
 
 
+def reset(sandbox):
+    control(sandbox, "DELETE", "/__sandbox/ratelimits")
+
+
+def pages_of(n, size):
+    return max(1, (n + size - 1) // size)
+
+
+def check_lists(prism, sandbox, name, key, tot):
+    """The new collections: pages, counts, includes, filters, sorts."""
+    q = urllib.parse.quote
+    for ch, n in (("email", tot["campaigns_email"]),
+                  ("sms", tot["campaigns_sms"]),
+                  ("mobile_push", tot["campaigns_mobile_push"])):
+        path = "/api/campaigns?filter=" + q("equals(messages.channel,'%s')"
+                                            % ch)
+        pages, items = follow(prism, sandbox, path, key,
+                              "GET /api/campaigns %s (%s)" % (ch, name))
+        if pages is not None:
+            report(pages == pages_of(n, 100) and len(items) == n,
+                   "%s: %d %s campaigns in %d pages" %
+                   (name, n, ch, pages_of(n, 100)),
+                   "got %d in %d" % (len(items), pages))
+    for coll, size, n in (("flows", 50, tot["flows"]),
+                          ("segments", 10, tot["segments"]),
+                          ("forms", 20, tot["forms"])):
+        pages, items = follow(prism, sandbox, "/api/" + coll, key,
+                              "GET /api/%s (%s)" % (coll, name))
+        if pages is not None:
+            report(pages == pages_of(n, size) and len(items) == n,
+                   "%s: %d %s in %d pages" % (name, n, coll,
+                                              pages_of(n, size)),
+                   "got %d in %d" % (len(items), pages))
+    pages, items = follow(prism, sandbox, "/api/events?page%5Bsize%5D=1000",
+                          key, "GET /api/events (%s)" % name)
+    if pages is not None:
+        n = tot["orders"]
+        report(pages == pages_of(n, 1000) and len(items) == n,
+               "%s: %d events in %d pages of 1000" %
+               (name, n, pages_of(n, 1000)),
+               "got %d in %d" % (len(items), pages))
+
+
+def report_bodies(metric):
+    """One valid body per report endpoint (and a few variants)."""
+    conv = {"conversion_metric_id": metric} if metric else {}
+    msg_stats = ["recipients", "delivered", "opens_unique", "clicks_unique",
+                 "conversions", "conversion_uniques", "conversion_value",
+                 "open_rate", "click_rate", "average_order_value",
+                 "revenue_per_recipient", "text_message_spend"]
+    return [
+        ("/api/campaign-values-reports", {"data": {
+            "type": "campaign-values-report", "attributes": dict(
+                statistics=msg_stats, timeframe={"key": "last_12_months"},
+                **conv)}}),
+        ("/api/campaign-values-reports", {"data": {
+            "type": "campaign-values-report", "attributes": dict(
+                statistics=["recipients", "conversion_value"],
+                timeframe={"start": "2025-01-01T00:00:00+00:00",
+                           "end": "2025-12-31T00:00:00+00:00"},
+                group_by=["campaign_id", "campaign_message_id",
+                          "send_channel", "campaign_message_name"],
+                filter='contains-any(send_channel,["email","sms"])',
+                **conv)}}),
+        ("/api/flow-values-reports", {"data": {
+            "type": "flow-values-report", "attributes": dict(
+                statistics=msg_stats, timeframe={"key": "last_90_days"},
+                **conv)}}),
+        ("/api/flow-series-reports", {"data": {
+            "type": "flow-series-report", "attributes": dict(
+                statistics=["recipients", "conversion_value", "open_rate"],
+                timeframe={"key": "last_30_days"}, interval="daily",
+                group_by=["flow_id", "flow_message_id", "flow_name"],
+                **conv)}}),
+        ("/api/flow-series-reports", {"data": {
+            "type": "flow-series-report", "attributes": dict(
+                statistics=["recipients"], timeframe={"key": "last_week"},
+                interval="hourly", **conv)}}),
+        ("/api/form-values-reports", {"data": {
+            "type": "form-values-report", "attributes": {
+                "statistics": ["viewed_form", "viewed_form_uniques",
+                               "submits", "submit_rate"],
+                "timeframe": {"key": "last_365_days"},
+                "group_by": ["form_id", "form_version_id"]}}}),
+        ("/api/form-series-reports", {"data": {
+            "type": "form-series-report", "attributes": {
+                "statistics": ["viewed_form", "submits", "submit_rate"],
+                "timeframe": {"key": "last_12_months"},
+                "interval": "weekly"}}}),
+        ("/api/segment-values-reports", {"data": {
+            "type": "segment-values-report", "attributes": {
+                "statistics": ["total_members", "members_added",
+                               "members_removed", "net_members_changed"],
+                "timeframe": {"key": "last_30_days"}}}}),
+        ("/api/segment-series-reports", {"data": {
+            "type": "segment-series-report", "attributes": {
+                "statistics": ["total_members", "net_members_changed"],
+                "timeframe": {"key": "this_year"},
+                "interval": "monthly"}}}),
+    ]
+
+
+def check_reports(prism, sandbox, name, key, metric):
+    for path, body in report_bodies(metric):
+        if not metric and "conversion_metric_id" not in json.dumps(body) \
+                and ("campaign" in path or "flow" in path):
+            continue
+        what = "POST %s %s (%s)" % (path, json.dumps(
+            body["data"]["attributes"]["timeframe"]), name)
+        pages = 0
+        url = path
+        while url is not None and pages < 10:
+            reset(sandbox)
+            doc = via_prism(prism, url, key, 200, "%s page %d" %
+                            (what, pages + 1), body=body)
+            if doc is None:
+                break
+            pages += 1
+            at = doc["data"]["attributes"]
+            if "date_times" in at:
+                n = len(at["date_times"])
+                bad = [r for r in at["results"] for v in
+                       r["statistics"].values() if len(v) != n]
+                report(not bad, "%s: series aligned with %d date_times" %
+                       (what, n))
+            nxt = doc.get("links", {}).get("next")
+            url = prism_path(prism, nxt) if nxt else None
+
+
+def check_report_errors(prism, sandbox, key, metric):
+    """Each violation is a 400 with errors[] pointing at it (sent to the
+    sandbox directly: Prism answers invalid bodies itself with 422)."""
+    base = {"statistics": ["recipients"], "timeframe": {"key":
+            "last_30_days"}, "conversion_metric_id": metric}
+    cases = [
+        ("/api/campaign-values-reports", None, "/data"),
+        ("/api/campaign-values-reports", b"{not json", "/"),
+        ("/api/campaign-values-reports", {"data": {"type": "campaign",
+         "attributes": base}}, "/data/type"),
+        ("/api/campaign-values-reports", {"data": {
+         "type": "campaign-values-report", "attributes": dict(
+             base, statistics=["opens", "nope"])}},
+         "/data/attributes/statistics/1"),
+        ("/api/campaign-values-reports", {"data": {
+         "type": "campaign-values-report", "attributes": {
+             "statistics": ["opens"], "timeframe": {"key": "last_30_days"}}}},
+         "/data/attributes/conversion_metric_id"),
+        ("/api/campaign-values-reports", {"data": {
+         "type": "campaign-values-report", "attributes": dict(
+             base, conversion_metric_id="XXXXXX")}},
+         "/data/attributes/conversion_metric_id"),
+        ("/api/campaign-values-reports", {"data": {
+         "type": "campaign-values-report", "attributes": dict(
+             base, timeframe={"start": "2024-01-01T00:00:00+00:00",
+                              "end": "2025-06-01T00:00:00+00:00"})}},
+         "/data/attributes/timeframe"),
+        ("/api/campaign-values-reports", {"data": {
+         "type": "campaign-values-report", "attributes": dict(
+             base, group_by=["send_channel"])}},
+         "/data/attributes/group_by"),
+        ("/api/campaign-values-reports", {"data": {
+         "type": "campaign-values-report", "attributes": dict(
+             base, filter='contains-any(send_channel,["fax"])')}},
+         "/data/attributes/filter"),
+        ("/api/flow-series-reports", {"data": {
+         "type": "flow-series-report", "attributes": dict(
+             base, interval="daily", timeframe={"key": "last_90_days"})}},
+         "/data/attributes/timeframe"),
+        ("/api/flow-series-reports", {"data": {
+         "type": "flow-series-report", "attributes": base}},
+         "/data/attributes/interval"),
+        ("/api/form-values-reports", {"data": {
+         "type": "form-values-report", "attributes": base}},
+         "/data/attributes/conversion_metric_id"),
+        ("/api/form-series-reports", {"data": {
+         "type": "form-series-report", "attributes": {
+             "statistics": ["submits"], "timeframe": {"key": "this_year"},
+             "interval": "monthly", "group_by": ["form_version_id"]}}},
+         "/data/attributes/group_by"),
+        ("/api/segment-values-reports", {"data": {
+         "type": "segment-values-report", "attributes": {
+             "statistics": ["total_members"], "timeframe": {
+                 "start": "2023-05-01T00:00:00", "end":
+                 "2023-07-01T00:00:00"}}}},
+         "/data/attributes/timeframe"),
+        ("/api/segment-series-reports", {"data": {
+         "type": "segment-series-report", "attributes": {
+             "statistics": ["total_members"], "timeframe": {"key":
+                                                             "last_week"},
+             "interval": "hourly", "group_by": ["segment_id"]}}},
+         "/data/attributes/group_by"),
+    ]
+    for path, body, pointer in cases:
+        reset(sandbox)
+        if body is None:
+            status, headers, raw = request(sandbox + path, key,
+                                           method="POST")
+        else:
+            status, headers, raw = request(sandbox + path, key, body=body)
+        why = None
+        if status != 400:
+            why = "status %d: %s" % (status, raw[:300])
+        else:
+            why = check_error_shape(raw) or own_check(
+                path, "POST", status, headers, raw)
+            if why is None:
+                ptrs = [e.get("source", {}).get("pointer") for e in
+                        json.loads(raw)["errors"]]
+                if pointer not in ptrs:
+                    why = "no error at %s: %s" % (pointer, ptrs)
+        report(why is None, "direct: POST %s with an error at %s is 400" %
+               (path, pointer), why or "")
+    # group_by before revision 2025-10-15, through Prism.
+    reset(sandbox)
+    via_prism(prism, "/api/campaign-values-reports", key, 400,
+              "group_by with revision 2025-07-15 is 400", revision=
+              "2025-07-15", body={"data": {
+                  "type": "campaign-values-report", "attributes": dict(
+                      base, group_by=["campaign_id",
+                                      "campaign_message_id"])}})
+    reset(sandbox)
+    via_prism(prism, "/api/campaign-values-reports", key, 200,
+              "no group_by with revision 2025-07-15 is 200", revision=
+              "2025-07-15", body={"data": {
+                  "type": "campaign-values-report", "attributes": base}})
+    reset(sandbox)
+    via_prism(prism, "/api/campaign-values-reports?page_cursor=bogus", key,
+              400, "a bad page_cursor is 400", body={"data": {
+                  "type": "campaign-values-report", "attributes": base}})
+    # A third report within a (scaled) minute is a 429 with Retry-After.
+    reset(sandbox)
+    got = None
+    body = {"data": {"type": "segment-values-report", "attributes": {
+        "statistics": ["total_members"], "timeframe": {"key": "today"}}}}
+    for i in range(10):
+        status, headers, raw = request(prism + "/api/segment-values-reports",
+                                       key, body=body)
+        if status == 429:
+            got = (headers, raw)
+            break
+    if got is None:
+        report(False, "429 after exhausting /api/segment-values-reports")
+    else:
+        why = got[0].get("sl-violations") or check_error_shape(got[1])
+        if not why and not got[0].get("retry-after"):
+            why = "no Retry-After"
+        report(not why, "a report's 429 has Retry-After through prism",
+               why or "")
+
+
 def main():
     global validator
     prism, sandbox = sys.argv[1].rstrip("/"), sys.argv[2].rstrip("/")
@@ -280,16 +559,33 @@ def main():
         "shopify": (3, 2), "woocommerce": (1, 1), "custom": (1, 1),
         "empty": (1, 1), "manylists": (1, 14),
     }
+    stores = {a["key"]: a["store"] for a in
+              control(sandbox, "GET", "/__sandbox/accounts")["accounts"]}
     for name, key in KEYS.items():
         control(sandbox, "DELETE", "/__sandbox/ratelimits")
         via_prism(prism, "/api/accounts", key, 200,
                   "GET /api/accounts (%s)" % name)
         if name == "noscope":
-            for p in ("/api/metrics", "/api/custom-metrics", "/api/lists"):
+            for p in ("/api/metrics", "/api/custom-metrics", "/api/lists",
+                      "/api/campaigns?filter=" + urllib.parse.quote(
+                          "equals(messages.channel,'email')"),
+                      "/api/flows", "/api/segments", "/api/forms",
+                      "/api/events"):
+                reset(sandbox)
                 via_prism(prism, p, key, 403,
                           "GET %s without the scope (%s) is 403" %
                           (p, name))
+            reset(sandbox)
+            via_prism(prism, "/api/segment-values-reports", key, 403,
+                      "POST a report without the scope (%s) is 403" % name,
+                      body={"data": {"type": "segment-values-report",
+                                     "attributes": {
+                                         "statistics": ["total_members"],
+                                         "timeframe": {"key": "today"}}}})
             continue
+        check_lists(prism, sandbox, name, key, stores[key]["totals"])
+        check_reports(prism, sandbox, name, key,
+                      stores[key]["placed_order_metric"])
         mp, _ = follow(prism, sandbox, "/api/metrics", key,
                        "GET /api/metrics (%s)" % name)
         lp, _ = follow(prism, sandbox, "/api/lists", key,
@@ -353,6 +649,47 @@ def main():
     for path, expect in cases:
         control(sandbox, "DELETE", "/__sandbox/ratelimits")
         via_prism(prism, path, k, expect, "GET %s is %d" % (path, expect))
+    # The new collections: filters, sorts, includes, sparse events.
+    for path, expect in [
+            ("/api/campaigns?filter=" + q("equals(messages.channel,'email')")
+             + "&include=campaign-messages,tags&sort=-updated_at", 200),
+            ("/api/campaigns?filter=" + q(
+                "and(equals(messages.channel,'sms'),greater-or-equal("
+                "updated_at,2025-06-01T00:00:00+00:00))") +
+             "&page%5Bsize%5D=5&sort=name", 200),
+            ("/api/campaigns?filter=" + q(
+                "equals(messages.channel,'email'),equals(status,'Draft')"),
+             200),
+            ("/api/campaigns?filter=" + q(
+                "equals(messages.channel,'email'),equals(archived,true)"),
+             200),
+            ("/api/campaigns?filter=" + q("equals(status,'Sent')"), 400),
+            ("/api/campaigns?filter=" + q("equals(messages.channel,'fax')"),
+             400),
+            ("/api/campaigns?filter=" + q("equals(messages.channel,'email')")
+             + "&page%5Bsize%5D=101", 400),
+            ("/api/flows?include=flow-actions,tags&sort=-name&filter=" +
+             q("equals(status,'live')"), 200),
+            ("/api/flows?filter=" + q("contains(name,'Welcome')") +
+             "&page%5Bsize%5D=51", 400),
+            ("/api/segments?include=flow-triggers,tags&filter=" +
+             q("equals(is_active,true)"), 200),
+            ("/api/forms?page%5Bsize%5D=100&sort=-updated_at&filter=" +
+             q("equals(status,'live')"), 200),
+            ("/api/events?filter=" + q("and(equals(metric_id,'bWFrb5'),"
+             "greater-or-equal(datetime,2025-06-01T00:00:00+00:00),"
+             "less-than(datetime,2025-07-01T00:00:00+00:00))") +
+             "&sort=-datetime&include=metric,profile,attributions", 200),
+            ("/api/events?page%5Bsize%5D=1001", 400),
+    ]:
+        reset(sandbox)
+        via_prism(prism, path, k, expect, "GET %s is %d" % (path, expect))
+    reset(sandbox)
+    via_prism(prism, "/api/events?page%5Bsize%5D=3&fields%5Bevent%5D="
+              "datetime,event_properties", k, 200,
+              "GET /api/events with a sparse fieldset", sparse=True)
+    check_report_errors(prism, sandbox, k, stores[k]["placed_order_metric"])
+
     control(sandbox, "DELETE", "/__sandbox/ratelimits")
     via_prism(prism, "/api/custom-metrics?include=metrics&fields%5Bmetric%5D"
               "=name&fields%5Bcustom-metric%5D=name,definition."
@@ -398,6 +735,12 @@ def main():
             ("/api/nothing-here", k, REVISION, 404, "unknown path is 404"),
             ("/api/lists?page%5Bsize%5D=11", k, REVISION, 400,
              "page[size]=11 on /api/lists is 400"),
+            ("/api/campaigns", k, REVISION, 400,
+             "/api/campaigns without the channel filter is 400"),
+            ("/api/forms?sort=name", k, REVISION, 400,
+             "sort=name on /api/forms is 400"),
+            ("/api/events?sort=value", k, REVISION, 400,
+             "sort=value on /api/events is 400"),
     ]:
         control(sandbox, "DELETE", "/__sandbox/ratelimits")
         status, headers, body = request(sandbox + path, key, revision=rev)
@@ -409,10 +752,9 @@ def main():
             why = "content type " + headers.get("content-type", "")
         else:
             why = check_error_shape(body)
-        if why is None and path.startswith("/api/metrics"):
-            why = own_check("/api/metrics", "GET", status, headers, body)
-        if why is None and path.startswith("/api/lists"):
-            why = own_check("/api/lists", "GET", status, headers, body)
+        if why is None and path != "/api/nothing-here":
+            why = own_check(urllib.parse.urlsplit(path).path, "GET", status,
+                            headers, body)
         report(why is None, "direct: " + what, why or "")
 
     # Negative controls: Prism must notice what is wrong on purpose.
