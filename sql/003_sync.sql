@@ -127,6 +127,6 @@ CREATE INDEX orders_store_time ON orders (store_id, occurred_at);
 -- answers the first answer and starts one sync.
 CREATE TABLE report_requests (
     idempotency_key text PRIMARY KEY CHECK (length(idempotency_key) <= 200),
-    response        jsonb NOT NULL,
+    response        text NOT NULL,   -- replayed byte for byte
     created_at      timestamptz NOT NULL DEFAULT now()
 );

@@ -153,7 +153,9 @@ enqueue_trigger(struct db *db, const struct store_access *a,
 	sid_str(a->store_id, sid, sizeof(sid));
 	params[0] = sid;
 	params[1] = json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN);
-	if ((rc = db_query(db, SQL_TRIGGER, 2, params, &res)) != KC_OK)
+	/* An older trigger still waiting would deliver stale settings. */
+	if ((rc = db_query(db, SQL_CANCEL_TRIGGERS, 1, params, NULL)) !=
+	    KC_OK || (rc = db_query(db, SQL_TRIGGER, 2, params, &res)) != KC_OK)
 		goto out;
 	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 out:

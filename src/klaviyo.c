@@ -265,9 +265,9 @@ rate_block(struct kv_client *c, const char *acct, enum kv_endpoint ep,
 {
 	char		 secs[32];
 	const char	*params[3] = { acct, kv_endpoints[ep].name, secs };
-	double		 s = c->opt.window_scale > 0 ? c->opt.window_scale : 1;
 
-	snprintf(secs, sizeof(secs), "%.3f", (double)seconds / s);
+	/* Klaviyo's own seconds, on whatever clock it (or a sandbox) runs. */
+	snprintf(secs, sizeof(secs), "%ld", seconds);
 	if (db_query(c->db, SQL_BLOCK, 3, params, NULL) != KC_OK)
 		log_warnx("cannot record Klaviyo's rate-limit wait");
 }
@@ -643,7 +643,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 	struct kv_xfer	*x;
 	int64_t		 now, next, deadline;
 	size_t		 i, open;
-	int		 running, pending, finished;
+	int		 running, pending, finished, failed = 0;
 	long		 wait;
 	const struct kv_endpoint_info *e;
 
@@ -682,10 +682,28 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		now = now_ms();
 		open = 0;
 		next = now + 100;
-		for (i = 0; i < n; i++) {
+		/*
+		 * Callers need all calls or none: after a failure, start
+		 * nothing more and drop what is in flight.
+		 */
+		for (i = 0; i < n && !failed; i++)
+			failed = xs[i].state == X_DONE && xs[i].call->err;
+		for (i = 0; failed && i < n; i++)
+			if (xs[i].state != X_DONE) {
+				xfer_release(c, &xs[i]);
+				fail(&xs[i], KC_ERR_INTERNAL, "not_sent",
+				    "not sent: another Klaviyo call failed");
+			}
+		for (i = 0; i < n && !failed; i++) {
 			x = &xs[i];
-			if (x->state == X_IDLE && x->ready_at <= now)
+			if (x->state == X_IDLE && x->ready_at <= now) {
 				xfer_kick(c, x, cred, bearer, acct);
+				/* Refused before sending: send nothing else. */
+				if (x->state == X_DONE && x->call->err) {
+					failed = 1;
+					break;
+				}
+			}
 			if (x->state == X_IDLE && x->ready_at < next)
 				next = x->ready_at;
 			if (x->state != X_DONE)
@@ -756,12 +774,30 @@ kv_account_key(struct db *db, const char *cred, char *out, size_t outlen)
 	return KC_OK;
 }
 
+/*
+ * Calls made before the account was known count for it too: the key's
+ * request times join the account's windows (kept in the key's rows as
+ * well, for calls still in flight under the key).
+ */
+static const char SQL_MERGE_BUCKETS[] =
+    "INSERT INTO rate_buckets AS b (account_key, endpoint, window_ms,"
+    " limit_count, hits, blocked_until)"
+    " SELECT 'acct:' || $2, endpoint, window_ms, limit_count, hits,"
+    " blocked_until FROM rate_buckets WHERE account_key = 'key:' || $1"
+    " ON CONFLICT (account_key, endpoint, window_ms) DO UPDATE SET"
+    " hits = ARRAY(SELECT DISTINCT h FROM unnest(b.hits || EXCLUDED.hits)"
+    "  AS h ORDER BY h),"
+    " blocked_until = greatest(b.blocked_until, EXCLUDED.blocked_until)";
+
 int
 kv_remember_account(struct db *db, const char *cred, const char *account)
 {
 	char		 hash[SHA256_HEX_LEN + 1];
 	const char	*params[2] = { hash, account };
+	int		 rc;
 
 	crypto_sha256_hex(cred, strlen(cred), hash);
-	return db_query(db, SQL_REMEMBER, 2, params, NULL);
+	if ((rc = db_query(db, SQL_REMEMBER, 2, params, NULL)) != KC_OK)
+		return rc;
+	return db_query(db, SQL_MERGE_BUCKETS, 2, params, NULL);
 }

@@ -114,6 +114,8 @@ route_klaviyo_test(struct kc_ctx *ctx)
 	if (metrics_merge(calls[2].data, NULL, &merged) != KC_OK ||
 	    (o = json_object_new_object()) == NULL)
 		goto out;
+	if (json_add_bool(o, "success", 1) != KC_OK)
+		goto out;
 	/* json_add_obj owns what it is given, added or not. */
 	rc = json_add_obj(o, "account", acct);
 	acct = NULL;

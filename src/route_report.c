@@ -15,10 +15,10 @@
 #include "report.h"
 
 static const char SQL_SEEN[] =
-    "SELECT response::text FROM report_requests WHERE idempotency_key = $1";
+    "SELECT response FROM report_requests WHERE idempotency_key = $1";
 static const char SQL_REMEMBER[] =
     "INSERT INTO report_requests (idempotency_key, response)"
-    " VALUES ($1, $2::jsonb)";
+    " VALUES ($1, $2)";
 
 static int
 authorized(struct kc_ctx *ctx)

@@ -1,6 +1,7 @@
 /* Running a sync job; see sync.h. */
 #include "sync.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,8 @@ sync_commit_step(struct sync_ctx *sc)
 {
 	int rc = db_commit(sc->db);
 
+	/* Each step's pages are freed by now: keep the footprint flat. */
+	malloc_trim(0);
 	if (rc != KC_OK)
 		db_rollback(sc->db);
 	return rc;

@@ -8,14 +8,22 @@
 #include "json_util.h"
 
 /* The pending job of a type if any, else its latest one. */
+/* A trigger not yet turned into jobs: a sync is about to start. */
+static const char SQL_PENDING[] =
+    "SELECT EXISTS (SELECT 1 FROM report_triggers WHERE store_id = $1"
+    " AND delivered_at IS NULL AND cancelled_at IS NULL)";
 static const char SQL_SYNC[] =
     "SELECT t.type, j.state, coalesce((j.progress ->> 'done')::bigint, 0),"
     " coalesce((j.progress ->> 'total')::bigint, 0), j.last_error,"
     " k.last_sync, j.mode"
     " FROM unnest(ARRAY['campaigns', 'flows', 'segments', 'forms',"
     "  'orders']) WITH ORDINALITY AS t(type, n)"
+    /* Only this connection's jobs: not those before a reconnect. */
     " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode"
     "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
+    "  AND created_at >= coalesce((SELECT (klaviyo_integration"
+    "   ->> 'connected_at')::timestamptz FROM stores WHERE id = $1),"
+    "   '-infinity')"
     "  ORDER BY state IN ('queued', 'running') DESC, id DESC LIMIT 1) j"
     "  ON true"
     " LEFT JOIN LATERAL (SELECT state -> t.type ->> 'last_sync' AS last_sync"
@@ -63,6 +71,13 @@ sync_status_json(struct db *db, long long store_id, struct json_object **out,
 			rc = KC_ERR_NOMEM;
 			goto out;
 		}
+	}
+	PQclear(res);
+	res = NULL;
+	if (!running && !queued) {
+		if ((rc = db_query(db, SQL_PENDING, 1, params, &res)) != KC_OK)
+			goto out;
+		queued = PQgetvalue(res, 0, 0)[0] == 't';
 	}
 	*status = running ? "running" : queued ? "queued" : failed ?
 	    "failed" : done ? "completed" : "idle";

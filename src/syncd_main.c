@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,7 +169,8 @@ main(int argc, char *argv[])
 		worked = 0;
 		if ((rc = outbox_run(db, &oo, 20, &n)) == KC_OK)
 			worked += n;
-		if (time(NULL) - last_schedule >= cfg.sync_schedule_seconds) {
+		if (cfg.sync_schedule_seconds > 0 &&
+		    time(NULL) - last_schedule >= cfg.sync_schedule_seconds) {
 			if (ksync_schedule(db, &n) == KC_OK) {
 				last_schedule = time(NULL);
 				if (n)
@@ -194,6 +196,8 @@ main(int argc, char *argv[])
 				log_warnx("job %lld: bookkeeping failed",
 				    job.id);
 			job_clear(&job);
+			/* A big sync's pages are freed: give the memory back. */
+			malloc_trim(0);
 			worked++;
 		} else if (rc == KC_ERR_DB_DOWN)
 			log_warnx("database unavailable; retrying");

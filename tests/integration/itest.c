@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -46,52 +48,149 @@ collect(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* One transfer being prepared or run. */
+struct xfer {
+	CURL			*c;
+	struct curl_slist	*list;
+	struct sink		 b, h;
+	struct it_resp		*r;
+	char			 what[256];
+};
+
+static void
+xfer_new(struct xfer *x, const char *base, const char *method,
+    const char *path, const char *const *hdrs, const char *body,
+    size_t bodylen, struct it_resp *r)
+{
+	char	url[16384];
+	size_t	i;
+
+	memset(x, 0, sizeof(*x));
+	memset(r, 0, sizeof(*r));
+	x->r = r;
+	snprintf(x->what, sizeof(x->what), "%s %.200s", method, path);
+	if (strncmp(path, "http://", 7) == 0)
+		snprintf(url, sizeof(url), "%s", path);
+	else
+		snprintf(url, sizeof(url), "%s%s", base, path);
+	x->c = curl_easy_init();
+	ck_assert_ptr_nonnull(x->c);
+	curl_easy_setopt(x->c, CURLOPT_URL, url);
+	curl_easy_setopt(x->c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(x->c, CURLOPT_WRITEDATA, &x->b);
+	curl_easy_setopt(x->c, CURLOPT_HEADERFUNCTION, collect);
+	curl_easy_setopt(x->c, CURLOPT_HEADERDATA, &x->h);
+	curl_easy_setopt(x->c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(x->c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->c, CURLOPT_PATH_AS_IS, 1L);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(x->c, CURLOPT_NOBODY, 1L);
+	/* No automatic "Expect: 100-continue" or default content type. */
+	x->list = curl_slist_append(x->list, "Expect:");
+	for (i = 0; hdrs && hdrs[i]; i++)
+		x->list = curl_slist_append(x->list, hdrs[i]);
+	curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->list);
+	if (body) {
+		curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)bodylen);
+	}
+}
+
+static void
+xfer_finish(struct xfer *x, CURLcode cc)
+{
+	struct it_resp *r = x->r;
+
+	ck_assert_msg(cc == CURLE_OK, "%s: %s", x->what,
+	    curl_easy_strerror(cc));
+	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(x->c, CURLINFO_TOTAL_TIME, &r->secs);
+	r->body = x->b.p ? x->b.p : strdup("");
+	r->len = x->b.n;
+	r->headers = x->h.p ? x->h.p : strdup("");
+	r->json = json_tokener_parse(r->body);
+	curl_slist_free_all(x->list);
+	curl_easy_cleanup(x->c);
+	x->c = NULL;
+	x->list = NULL;
+}
+
 void
 it_request(const char *method, const char *path, const char *const *hdrs,
     const char *body, size_t bodylen, struct it_resp *r)
 {
-	CURL			*c;
-	struct curl_slist	*list = NULL;
-	struct sink		 b = { NULL, 0 }, h = { NULL, 0 };
-	char			 url[16384];
-	CURLcode		 cc;
-	size_t			 i;
+	struct xfer x;
 
-	memset(r, 0, sizeof(*r));
-	snprintf(url, sizeof(url), "%s%s", env("KC_TEST_URL"), path);
-	c = curl_easy_init();
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	/* No automatic "Expect: 100-continue" or default content type. */
-	list = curl_slist_append(list, "Expect:");
-	for (i = 0; hdrs && hdrs[i]; i++)
-		list = curl_slist_append(list, hdrs[i]);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)bodylen);
+	xfer_new(&x, env("KC_TEST_URL"), method, path, hdrs, body, bodylen,
+	    r);
+	xfer_finish(&x, curl_easy_perform(x.c));
+}
+
+void
+it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out)
+{
+	struct xfer	*xs;
+	CURLM		*m;
+	CURLMsg		*msg;
+	char		 auth[128];
+	const char	*hdrs[4];
+	size_t		 i, k;
+	int		 running, left;
+
+	ck_assert_ptr_nonnull(xs = calloc(n ? n : 1, sizeof(*xs)));
+	ck_assert_ptr_nonnull(m = curl_multi_init());
+	for (i = 0; i < n; i++) {
+		k = 0;
+		/* curl copies the header lines. */
+		if (reqs[i].token) {
+			snprintf(auth, sizeof(auth),
+			    "Authorization: Bearer %s", reqs[i].token);
+			hdrs[k++] = auth;
+		}
+		if (reqs[i].body)
+			hdrs[k++] = "Content-Type: application/json";
+		if (reqs[i].header)
+			hdrs[k++] = reqs[i].header;
+		hdrs[k] = NULL;
+		xfer_new(&xs[i], env("KC_TEST_URL"), reqs[i].method,
+		    reqs[i].path, hdrs, reqs[i].body, reqs[i].body ?
+		    strlen(reqs[i].body) : 0, &out[i]);
+		curl_easy_setopt(xs[i].c, CURLOPT_PRIVATE, &xs[i]);
+		ck_assert(curl_multi_add_handle(m, xs[i].c) == CURLM_OK);
 	}
-	cc = curl_easy_perform(c);
-	ck_assert_msg(cc == CURLE_OK, "%s %s: %s", method, path,
-	    curl_easy_strerror(cc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	r->body = b.p ? b.p : strdup("");
-	r->len = b.n;
-	r->headers = h.p ? h.p : strdup("");
-	r->json = json_tokener_parse(r->body);
-	curl_slist_free_all(list);
-	curl_easy_cleanup(c);
+	do {
+		ck_assert(curl_multi_perform(m, &running) == CURLM_OK);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			struct xfer *x;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&x);
+			curl_multi_remove_handle(m, x->c);
+			xfer_finish(x, msg->data.result);
+		}
+		if (running)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	} while (running);
+	/* Transfers that ended with the last perform. */
+	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+		struct xfer *x;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
+		curl_multi_remove_handle(m, x->c);
+		xfer_finish(x, msg->data.result);
+	}
+	for (i = 0; i < n; i++)
+		ck_assert_msg(xs[i].c == NULL, "%s did not finish",
+		    xs[i].what);
+	curl_multi_cleanup(m);
+	free(xs);
 }
 
 static void
@@ -410,4 +509,289 @@ it_system(const char *fmt, ...)
 	va_end(ap);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+it_run(char **out, const char *fmt, ...)
+{
+	char	 cmd[8192], chunk[4096], *s = NULL, *t;
+	size_t	 n = 0, got;
+	va_list	 ap;
+	FILE	*fp;
+	int	 st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ck_assert_ptr_nonnull(fp = popen(cmd, "r"));
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		ck_assert_ptr_nonnull(t = realloc(s, n + got + 1));
+		s = t;
+		memcpy(s + n, chunk, got);
+		n += got;
+	}
+	st = pclose(fp);
+	if (s == NULL)
+		ck_assert_ptr_nonnull(s = strdup(""));
+	s[n] = '\0';
+	if (out)
+		*out = s;
+	else
+		free(s);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+long long
+it_member(const char *role, const char *store, char *tok, size_t len)
+{
+	char		email[128];
+	long long	uid;
+
+	uid = it_user(role, email, sizeof(email));
+	it_grant(email, store, role);
+	it_token(uid, tok, len);
+	return uid;
+}
+
+void
+it_pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- the Klaviyo sandbox ---- */
+
+void
+it_sbx(const char *method, const char *path, const char *json,
+    struct it_resp *r)
+{
+	struct xfer	 x;
+	const char	*hdrs[2] = { "Content-Type: application/json", NULL };
+
+	xfer_new(&x, env("KC_TEST_SANDBOX_URL"), method, path,
+	    json ? hdrs : NULL, json, json ? strlen(json) : 0, r);
+	xfer_finish(&x, curl_easy_perform(x.c));
+}
+
+static void
+sbx_ok(const char *method, const char *path)
+{
+	struct it_resp r;
+
+	it_sbx(method, path, NULL, &r);
+	ck_assert_msg(r.status == 200, "%s %s: %ld %s", method, path,
+	    r.status, r.body);
+	it_resp_free(&r);
+}
+
+void
+it_sbx_reset(void)
+{
+	sbx_ok("DELETE", "/__sandbox/faults");
+	sbx_ok("DELETE", "/__sandbox/requests");
+	sbx_ok("DELETE", "/__sandbox/ratelimits");
+}
+
+void
+it_sbx_fault(const char *json)
+{
+	struct it_resp r;
+
+	it_sbx("POST", "/__sandbox/faults", json, &r);
+	ck_assert_msg(r.status == 201, "fault %s: %ld %s", json, r.status,
+	    r.body);
+	it_resp_free(&r);
+}
+
+long
+it_sbx_count(const char *path, const char *key, long status)
+{
+	struct it_resp		 r;
+	struct json_object	*arr, *e, *v;
+	const char		*s;
+	size_t			 i, n;
+	long			 c = 0;
+
+	it_sbx("GET", "/__sandbox/requests", NULL, &r);
+	ck_assert_msg(r.status == 200 && r.json != NULL &&
+	    json_object_object_get_ex(r.json, "requests", &arr),
+	    "sandbox request log: %ld %s", r.status, r.body);
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (path && (!json_object_object_get_ex(e, "path", &v) ||
+		    (s = json_object_get_string(v)) == NULL ||
+		    strcmp(s, path) != 0))
+			continue;
+		if (key && (!json_object_object_get_ex(e, "key", &v) ||
+		    (s = json_object_get_string(v)) == NULL ||
+		    strncmp(s, key, 8) != 0))
+			continue;
+		if (status >= 0 && (!json_object_object_get_ex(e, "status",
+		    &v) || json_object_get_int64(v) != status))
+			continue;
+		c++;
+	}
+	it_resp_free(&r);
+	return c;
+}
+
+void
+it_sbx_api(const char *path_or_url, const char *key, struct it_resp *r)
+{
+	struct xfer	 x;
+	char		 auth[160];
+	const char	*hdrs[4] = { auth, "revision: 2026-07-15",
+	    "Accept: application/vnd.api+json", NULL };
+
+	snprintf(auth, sizeof(auth), "Authorization: Klaviyo-API-Key %s", key);
+	xfer_new(&x, env("KC_TEST_SANDBOX_URL"), "GET", path_or_url, hdrs,
+	    NULL, 0, r);
+	xfer_finish(&x, curl_easy_perform(x.c));
+}
+
+void
+it_klaviyo_cold(void)
+{
+	it_sbx_reset();
+	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
+	PQclear(it_sql("DELETE FROM rate_buckets", 0, NULL));
+	PQclear(it_sql("DELETE FROM klaviyo_key_accounts", 0, NULL));
+}
+
+void
+it_assert_no_secret(const struct it_resp *r, const char *secret)
+{
+	ck_assert_msg(strstr(r->body, secret) == NULL,
+	    "the secret is in a response body: %s", r->body);
+	ck_assert_msg(strstr(r->headers, secret) == NULL,
+	    "the secret is in response headers: %s", r->headers);
+}
+
+void
+it_assert_logs_clean(const char *secret)
+{
+	static const char *const logs[] = { "log/fcgi.log",
+	    "log/sandbox.log", "log/postgres.log", "log/migrate.log",
+	    "nginx/access.log", "nginx/error.log" };
+	char	 path[1024], *s;
+	size_t	 i;
+	int	 st;
+
+	for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", env("KC_TEST_STATE"),
+		    logs[i]);
+		s = it_read_file(path);
+		ck_assert_msg(strstr(s, secret) == NULL, "the secret is in %s",
+		    path);
+		free(s);
+	}
+	/* And in no other file the services wrote there. */
+	st = it_system("grep -rqsF -e '%s' '%s/log' '%s/nginx' --include='*.log'",
+	    secret, env("KC_TEST_STATE"), env("KC_TEST_STATE"));
+	ck_assert_msg(st == 1, "grep for the secret in the logs: %d", st);
+}
+
+char *
+it_store_state(const char *store)
+{
+	const char *p[1] = { store };
+
+	return it_sql_value(
+	    "SELECT md5(concat_ws('#', s.klaviyo_integration::text,"
+	    " (SELECT string_agg(c::text, '|') FROM klaviyo_credentials c"
+	    "  WHERE c.store_id = s.id),"
+	    " (SELECT string_agg(t::text, '|' ORDER BY t.id)"
+	    "  FROM report_triggers t WHERE t.store_id = s.id),"
+	    " (SELECT string_agg(k::text, '|' ORDER BY k.id)"
+	    "  FROM klaviyo_syncs k WHERE k.store_id = s.id),"
+	    " (SELECT string_agg(j::text, '|' ORDER BY j.id)"
+	    "  FROM sync_jobs j WHERE j.store_id = s.id),"
+	    " (SELECT string_agg(x::text, '|' ORDER BY x.id)"
+	    "  FROM campaigns x WHERE x.store_id = s.id),"
+	    " (SELECT string_agg(o::text, '|' ORDER BY o.event_id)"
+	    "  FROM orders o WHERE o.store_id = s.id)))"
+	    " FROM stores s WHERE s.public_id = $1", 1, p);
+}
+
+const char *
+it_connect_path(const char *store)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-connect", store);
+	return path;
+}
+
+void
+it_connect(const char *store, const char *tok, const char *key,
+    const char *metric, struct it_resp *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (key)
+		json_object_object_add(o, "apiKey",
+		    json_object_new_string(key));
+	if (metric)
+		json_object_object_add(o, "conversionMetricId",
+		    json_object_new_string(metric));
+	it_post(it_connect_path(store), tok, json_object_to_json_string(o),
+	    r);
+	json_object_put(o);
+}
+
+void
+it_test_key(const char *store, const char *tok, const char *key,
+    struct it_resp *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "apiKey", json_object_new_string(key));
+	json_object_object_add(o, "action", json_object_new_string("test"));
+	it_post(it_connect_path(store), tok, json_object_to_json_string(o),
+	    r);
+	json_object_put(o);
+}
+
+struct json_object *
+it_jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	ck_assert_msg(o != NULL && json_object_object_get_ex(o, key, &v),
+	    "no '%s' in %s", key, o ? json_object_to_json_string(o) :
+	    "(null)");
+	return v;
+}
+
+const char *
+it_jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = it_jget(o, key);
+
+	ck_assert_msg(json_object_is_type(v, json_type_string),
+	    "'%s' is not a string in %s", key, json_object_to_json_string(o));
+	return json_object_get_string(v);
+}
+
+int
+it_jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v = it_jget(o, key);
+
+	ck_assert_msg(json_object_is_type(v, json_type_boolean),
+	    "'%s' is not a boolean in %s", key,
+	    json_object_to_json_string(o));
+	return json_object_get_boolean(v);
+}
+
+void
+it_assert_ok(const struct it_resp *r)
+{
+	ck_assert_msg(r->status == 200, "status %ld: %s", r->status, r->body);
+	ck_assert_msg(r->json != NULL, "not JSON: %s", r->body);
+	ck_assert_msg(it_jbool(r->json, "success"), "no success: %s",
+	    r->body);
 }

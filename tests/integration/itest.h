@@ -27,6 +27,16 @@ struct it_resp {
 	size_t			 len;
 	char			*headers;	/* raw header block */
 	struct json_object	*json;		/* NULL when not JSON */
+	double			 secs;		/* total time of the transfer */
+};
+
+/* One request of it_parallel(). */
+struct it_req {
+	const char	*method;
+	const char	*path;
+	const char	*token;		/* bearer token or NULL */
+	const char	*body;		/* JSON body or NULL */
+	const char	*header;	/* one extra header line or NULL */
 };
 
 /*
@@ -42,6 +52,8 @@ void	it_post(const char *path, const char *token, const char *json,
 	    struct it_resp *);
 void	it_delete(const char *path, const char *token, struct it_resp *);
 void	it_resp_free(struct it_resp *);
+/* Runs n requests at the same time (curl multi); out[i] answers reqs[i]. */
+void	it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out);
 /* Value of a response header (case-insensitive name) or NULL; static. */
 const char *it_header(const struct it_resp *, const char *name);
 /* Error response check: status, success false, code, non-empty error. */
@@ -75,6 +87,86 @@ const char *it_unique(void);
 char	*it_read_file(const char *path);
 /* Runs a shell command, returns its exit status. */
 int	it_system(const char *fmt, ...);
+/*
+ * Runs a shell command; its stdout (add 2>&1 for stderr) goes to a
+ * malloc'd *out.  Returns the exit status, -1 when it did not exit.
+ */
+int	it_run(char **out, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* A user with the role on the store; a bearer token for them. */
+long long it_member(const char *role, const char *store, char *tok,
+	    size_t len);
+/* Sleeps ms milliseconds. */
+void	it_pause_ms(long ms);
+
+/*
+ * The Klaviyo sandbox (docs/SANDBOX.md): its test accounts by key (its
+ * request log keeps only the first 8 characters of a key).
+ */
+#define IT_KEY_ACME	"pk_sbxshopify0000000000000000000001"	/* ms2AAo */
+#define IT_KEY_BLUEBIRD	"pk_sbxwoocommerce000000000000000002"	/* iz2zlU */
+#define IT_KEY_CEDAR	"pk_sbxcustom00000000000000000000003"	/* 3tf5XC */
+#define IT_KEY_EMPTY	"pk_sbxempty000000000000000000000004"	/* shJ962 */
+#define IT_KEY_NOSCOPE	"pk_sbxnoscope0000000000000000000005"	/* 7MKynK */
+#define IT_KEY_LISTS	"pk_sbxmanylists00000000000000000006"	/* aKa3QH */
+#define IT_KEY_UNKNOWN	"pk_unknownkey000000000000000000000099"
+#define IT_ACCT_ACME	"ms2AAo"
+#define IT_ACCT_BLUEBIRD "iz2zlU"
+#define IT_ACCT_CEDAR	"3tf5XC"
+#define IT_ACCT_EMPTY	"shJ962"
+#define IT_ACCT_LISTS	"aKa3QH"
+#define IT_METRIC_ACME_SHOPIFY_PO "bWFrb5"	/* Shopify Placed Order */
+#define IT_METRIC_ACME_API_PO	"PGGbvj"	/* API Placed Order */
+#define IT_METRIC_BLUEBIRD_PO	"NPJO48"	/* WooCommerce Placed Order */
+#define IT_METRIC_CEDAR_PO	"82aO85"	/* API Placed Order */
+
+/* A request to the sandbox's control API (KC_TEST_SANDBOX_URL). */
+void	it_sbx(const char *method, const char *path, const char *json,
+	    struct it_resp *);
+/* Clears faults, the request log and the sandbox's rate limits. */
+void	it_sbx_reset(void);
+/* Adds a fault (a JSON object as in docs/SANDBOX.md). */
+void	it_sbx_fault(const char *json);
+/*
+ * Requests in the sandbox log matching path (NULL: any) and the first
+ * 8 characters of key (NULL: any); with status >= 0 only that status.
+ */
+long	it_sbx_count(const char *path, const char *key, long status);
+/* A GET of the sandbox's Klaviyo API (path or absolute URL) with key. */
+void	it_sbx_api(const char *path_or_url, const char *key,
+	    struct it_resp *);
+/*
+ * A cold start for Klaviyo calls: sandbox reset, no probe cache, no
+ * rate-limit state, no remembered key accounts.
+ */
+void	it_klaviyo_cold(void);
+/* Fails when the secret is in the response body or its headers. */
+void	it_assert_no_secret(const struct it_resp *, const char *secret);
+/* Fails when the secret is in any service log of the test stack. */
+void	it_assert_logs_clean(const char *secret);
+/*
+ * What the connect flow may write for one store, as an md5: the
+ * integration, credential row, triggers, KlaviyoSync rows, synced
+ * rows and jobs.
+ */
+char	*it_store_state(const char *store);
+/*
+ * POST {apiKey, conversionMetricId} to the store's klaviyo-connect;
+ * a NULL one is left out ({conversionMetricId} changes the metric).
+ */
+void	it_connect(const char *store, const char *tok, const char *key,
+	    const char *metric, struct it_resp *);
+/* POST {apiKey, action:"test"}. */
+void	it_test_key(const char *store, const char *tok, const char *key,
+	    struct it_resp *);
+/* "/api/store/<store>/klaviyo-connect" */
+const char *it_connect_path(const char *store);
+/* A JSON member (fails when missing) and typed getters. */
+struct json_object *it_jget(struct json_object *, const char *key);
+const char *it_jstr(struct json_object *, const char *key);
+int	it_jbool(struct json_object *, const char *key);
+/* Asserts 200 and success:true. */
+void	it_assert_ok(const struct it_resp *);
 
 Suite	*suite_health(void);
 Suite	*suite_auth(void);
@@ -83,5 +175,10 @@ Suite	*suite_status(void);
 Suite	*suite_input(void);
 Suite	*suite_dbrestart(void);
 Suite	*suite_admin(void);
+Suite	*suite_connect(void);
+Suite	*suite_klaviyo_faults(void);
+Suite	*suite_secrets(void);
+Suite	*suite_sync(void);
+Suite	*suite_sync_full(void);
 
 #endif

@@ -17,6 +17,11 @@ main(void)
 	srunner_add_suite(sr, suite_status());
 	srunner_add_suite(sr, suite_input());
 	srunner_add_suite(sr, suite_admin());
+	srunner_add_suite(sr, suite_connect());
+	srunner_add_suite(sr, suite_klaviyo_faults());
+	srunner_add_suite(sr, suite_secrets());
+	srunner_add_suite(sr, suite_sync());
+	srunner_add_suite(sr, suite_sync_full());
 	/* Last: it stops and starts PostgreSQL. */
 	srunner_add_suite(sr, suite_dbrestart());
 	srunner_run_all(sr, CK_NORMAL);

@@ -32,6 +32,16 @@ connected_store(char *store, size_t len, char *tok, size_t toklen,
 	it_connect(store, tok, IT_KEY_ACME, metric, &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
+	/* The daemons these tests run must see this store alone. */
+	setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
+	{
+		const char *params[1] = { store };
+
+		PQclear(it_sql("UPDATE report_triggers SET cancelled_at = now()"
+		    " WHERE delivered_at IS NULL AND cancelled_at IS NULL"
+		    " AND store_id <> (SELECT id FROM stores WHERE public_id ="
+		    " $1)", 1, params));
+	}
 }
 
 static long long

@@ -1,0 +1,340 @@
+/*
+ * Full syncs against the sandbox, run by klaviyo-syncd: everything lands
+ * in the tables with no Klaviyo 429; a killed daemon's job resumes; two
+ * daemons never run one job twice; disconnect mid-sync leaves nothing;
+ * a refused credential marks the store.
+ */
+#include "itest.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Other tests' stores must not sync along: this test's store alone. */
+static void
+isolate(const char *store)
+{
+	const char *params[1] = { store };
+
+	PQclear(it_sql("UPDATE report_triggers SET cancelled_at = now()"
+	    " WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id"
+	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
+	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
+	    " WHERE state IN ('queued', 'running') AND store_id"
+	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
+}
+
+static void
+connected(char *store, size_t len, char *tok, size_t toklen,
+    const char *key, const char *metric)
+{
+	struct it_resp r;
+
+	it_store("Full Sync", store, len);
+	it_member("owner", store, tok, toklen);
+	it_klaviyo_cold();
+	it_connect(store, tok, key, metric, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	isolate(store);
+	/* 120 days of history: a few report windows per type; no
+	 * scheduler, or every connected store of other tests would sync. */
+	setenv("SYNC_HISTORY_DAYS", "120", 1);
+	setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
+}
+
+static long long
+count_for(const char *sql, const char *store)
+{
+	const char *params[1] = { store };
+
+	return it_sql_count(sql, 1, params);
+}
+
+#define JOBS_IN(state) "SELECT count(*) FROM sync_jobs j JOIN stores s" \
+    " ON s.id = j.store_id WHERE s.public_id = $1 AND j.state = '" state "'"
+
+/* Runs syncd until nothing is due (bounded by timeout). */
+static void
+syncd_once(const char *extra)
+{
+	char	*out = NULL;
+	int	 st;
+
+	st = it_run(&out, "%s timeout 170 %s --once 2>&1", extra ? extra : "",
+	    getenv("KC_TEST_SYNCD"));
+	ck_assert_msg(st == 0, "syncd exit %d: %.2000s", st, out);
+	free(out);
+}
+
+/* Delivers the store's trigger (built-in report server) and syncs. */
+static void
+full_sync(const char *store)
+{
+	int i;
+
+	/* Reschedules (rate waits) come back within seconds: loop. */
+	for (i = 0; i < 20; i++) {
+		syncd_once("REPORT_SERVER=");
+		if (count_for(JOBS_IN("queued"), store) == 0 &&
+		    count_for(JOBS_IN("running"), store) == 0)
+			return;
+		it_pause_ms(500);
+	}
+	ck_abort_msg("jobs of %s still pending", store);
+}
+
+START_TEST(full_sync_fills_tables)
+{
+	char			 store[80], tok[64];
+	struct it_resp		 r;
+	struct json_object	*k, *sync;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	full_sync(store);
+	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 5);
+	ck_assert_int_eq(count_for(JOBS_IN("failed"), store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM campaigns c JOIN "
+	    "stores s ON s.id = c.store_id WHERE s.public_id = $1", store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM campaign_stats c "
+	    "JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
+	    store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM flows f JOIN stores"
+	    " s ON s.id = f.store_id WHERE s.public_id = $1", store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM flow_series f JOIN"
+	    " stores s ON s.id = f.store_id WHERE s.public_id = $1", store),
+	    0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM segment_series f "
+	    "JOIN stores s ON s.id = f.store_id WHERE s.public_id = $1",
+	    store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM form_series f JOIN"
+	    " stores s ON s.id = f.store_id WHERE s.public_id = $1", store),
+	    0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM orders o JOIN "
+	    "stores s ON s.id = o.store_id WHERE s.public_id = $1", store), 0);
+	/* Days are the account's days, stored with its timezone. */
+	ck_assert_int_eq(count_for("SELECT count(*) FROM flow_series f JOIN"
+	    " stores s ON s.id = f.store_id WHERE s.public_id = $1"
+	    " AND f.timezone <> 'America/New_York'", store), 0);
+	/* Klaviyo never had to say 429 to us. */
+	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	k = it_jget(r.json, "klaviyo_integration");
+	ck_assert_str_eq(it_jstr(k, "sync_status"), "completed");
+	ck_assert(!it_jbool(k, "is_updating_dashboard"));
+	ck_assert_ptr_nonnull(it_jstr(k, "last_sync"));
+	ck_assert_ptr_nonnull(it_jstr(k, "campaign_values_last_update"));
+	ck_assert_ptr_nonnull(it_jstr(k, "flow_series_last_update"));
+	ck_assert_ptr_nonnull(it_jstr(k, "segment_series_last_update"));
+	ck_assert_ptr_nonnull(it_jstr(k, "form_series_last_update"));
+	sync = it_jget(r.json, "sync");
+	ck_assert_str_eq(it_jstr(it_jget(sync, "orders"), "state"), "done");
+	it_resp_free(&r);
+}
+END_TEST
+
+START_TEST(incremental_resync_is_idempotent)
+{
+	char		 store[80], tok[64], *before, *after;
+	struct it_resp	 r;
+	/*
+	 * Totals, not rows: a re-read may add all-zero days (today) that a
+	 * one-day window of the full read had no result for.
+	 */
+	const char	*sum = "SELECT concat_ws(' ',"
+	    " (SELECT sum((f.statistics ->> 'conversion_value')::numeric)"
+	    "  FROM flow_series f JOIN stores s ON s.id = f.store_id"
+	    "  WHERE s.public_id = $1),"
+	    " (SELECT sum((f.statistics ->> 'recipients')::numeric)"
+	    "  FROM flow_series f JOIN stores s ON s.id = f.store_id"
+	    "  WHERE s.public_id = $1),"
+	    " (SELECT count(*) || '/' || sum(o.value) FROM orders o"
+	    "  JOIN stores s ON s.id = o.store_id WHERE s.public_id = $1),"
+	    " (SELECT count(*) FROM campaign_stats c JOIN stores s"
+	    "  ON s.id = c.store_id WHERE s.public_id = $1))";
+	const char	*params[1];
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	full_sync(store);
+	params[0] = store;
+	before = it_sql_value(sum, 1, params);
+	{
+		char path[160];
+
+		snprintf(path, sizeof(path), "/api/store/%s/klaviyo-sync",
+		    store);
+		it_post(path, tok, "{}", &r);
+		ck_assert_int_eq(r.status, 202);
+		it_resp_free(&r);
+	}
+	full_sync(store);
+	after = it_sql_value(sum, 1, params);
+	/* The lookback re-read upserts the same days: nothing twice. */
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 10);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(killed_daemon_job_resumes)
+{
+	char		 store[80], tok[64];
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	pid_t		 pid;
+	int		 i, st, running = 0;
+	long long	 flows_full, flows_after;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_API_PO);
+	/* A slow Klaviyo so that the kill lands mid-job. */
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":150}");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		setenv("SYNC_LEASE_SECONDS", "5", 1);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && !running; i++) {
+		it_pause_ms(50);
+		running = count_for("SELECT count(*) FROM sync_jobs j JOIN stores"
+		    " s ON s.id = j.store_id WHERE s.public_id = $1"
+		    " AND j.state = 'running' AND j.cursor <> '{}'", store) > 0;
+	}
+	ck_assert_msg(running, "no job got under way");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	it_sbx_reset();
+	/* After the lease, another daemon takes the job and finishes it. */
+	it_pause_ms(5500);
+	full_sync(store);
+	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 4);
+	ck_assert_int_gt(count_for("SELECT max(attempts) FROM sync_jobs j"
+	    " JOIN stores s ON s.id = j.store_id WHERE s.public_id = $1",
+	    store), 1);
+	flows_full = count_for("SELECT count(*) FROM flows f JOIN stores s"
+	    " ON s.id = f.store_id WHERE s.public_id = $1", store);
+	/* Primary keys forbid duplicates; the totals are the sandbox's. */
+	flows_after = count_for("SELECT count(DISTINCT f.id) FROM flows f "
+	    "JOIN stores s ON s.id = f.store_id WHERE s.public_id = $1",
+	    store);
+	ck_assert_int_eq(flows_full, flows_after);
+	ck_assert_int_gt(flows_full, 0);
+}
+END_TEST
+
+START_TEST(two_daemons_never_share_a_job)
+{
+	char		 store[80], tok[64], cmd[512];
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	int		 st;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	snprintf(cmd, sizeof(cmd), "REPORT_SERVER= timeout 170 %s --once "
+	    ">/dev/null 2>&1 & REPORT_SERVER= timeout 170 %s --once "
+	    ">/dev/null 2>&1 & wait", bin, bin);
+	st = it_system("%s", cmd);
+	ck_assert_int_eq(st, 0);
+	full_sync(store);
+	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 5);
+	/* Each job was claimed once: no lease was lost or doubled. */
+	ck_assert_int_eq(count_for("SELECT count(*) FROM sync_jobs j JOIN "
+	    "stores s ON s.id = j.store_id WHERE s.public_id = $1 AND"
+	    " j.attempts > 1 AND j.last_error IS NULL", store), 0);
+	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
+}
+END_TEST
+
+START_TEST(disconnect_mid_sync_leaves_nothing)
+{
+	char		 store[80], tok[64];
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	struct it_resp	 r;
+	pid_t		 pid;
+	int		 i, st, running = 0;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && !running; i++) {
+		it_pause_ms(50);
+		running = count_for(JOBS_IN("running"), store) > 0;
+	}
+	ck_assert(running);
+	it_delete(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	/* The running job sees the cancel at its next step. */
+	it_pause_ms(1500);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	it_sbx_reset();
+	ck_assert_int_eq(count_for(JOBS_IN("running"), store), 0);
+	ck_assert_int_eq(count_for(JOBS_IN("queued"), store), 0);
+	ck_assert_int_eq(count_for("SELECT (SELECT count(*) FROM campaigns c"
+	    " JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1) +"
+	    " (SELECT count(*) FROM flows c JOIN stores s ON s.id = c.store_id"
+	    "  WHERE s.public_id = $1) +"
+	    " (SELECT count(*) FROM orders c JOIN stores s ON s.id ="
+	    "  c.store_id WHERE s.public_id = $1) +"
+	    " (SELECT count(*) FROM klaviyo_syncs c JOIN stores s ON s.id ="
+	    "  c.store_id WHERE s.public_id = $1)", store), 0);
+}
+END_TEST
+
+START_TEST(refused_credential_marks_store)
+{
+	char		 store[80], tok[64], fault[256];
+	struct it_resp	 r;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_API_PO);
+	snprintf(fault, sizeof(fault), "{\"fault\":\"status\",\"status\":401,"
+	    "\"key\":\"%s\"}", IT_KEY_ACME);
+	it_sbx_fault(fault);
+	syncd_once("REPORT_SERVER=");
+	it_sbx_reset();
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
+	    "status"), "error");
+	ck_assert_ptr_nonnull(strstr(it_jstr(it_jget(r.json,
+	    "klaviyo_integration"), "last_error"), "validate"));
+	it_resp_free(&r);
+	ck_assert_int_eq(count_for(JOBS_IN("queued"), store), 0);
+	ck_assert_int_eq(count_for(JOBS_IN("running"), store), 0);
+}
+END_TEST
+
+Suite *
+suite_sync_full(void)
+{
+	Suite	*s = suite_create("sync_full");
+	TCase	*tc = tcase_create("sync_full");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, full_sync_fills_tables);
+	tcase_add_test(tc, incremental_resync_is_idempotent);
+	tcase_add_test(tc, killed_daemon_job_resumes);
+	tcase_add_test(tc, two_daemons_never_share_a_job);
+	tcase_add_test(tc, disconnect_mid_sync_leaves_nothing);
+	tcase_add_test(tc, refused_credential_marks_store);
+	suite_add_tcase(s, tc);
+	return s;
+}
