@@ -65,7 +65,7 @@ const struct config_var config_vars[] = {
 	{ "SYNC_SCHEDULE_SECONDS", CFG_INT, "60", 0, 0, 86400,
 	  OFF(sync_schedule_seconds),
 	  "how often it enqueues due incremental syncs; 0: never" },
-	{ "SYNC_LEASE_SECONDS", CFG_INT, "60", 0, 5, 3600,
+	{ "SYNC_LEASE_SECONDS", CFG_INT, "120", 0, 5, 3600,
 	  OFF(sync_lease_seconds),
 	  "a running job's lease; a dead worker's job is retaken after it" },
 	{ "SYNC_MAX_WAIT_MS", CFG_INT, "65000", 0, 0, 600000,

@@ -112,6 +112,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		return 1;
 	}
+	/* A job waiting for a slot does not renew its lease meanwhile. */
+	if (cfg.sync_max_wait_ms >= cfg.sync_lease_seconds * 1000) {
+		fprintf(stderr, "klaviyo-syncd: SYNC_MAX_WAIT_MS must be "
+		    "shorter than SYNC_LEASE_SECONDS\n");
+		return 1;
+	}
 	if (keyring_parse(cfg.master_keys, &kr, err, sizeof(err)) != KC_OK) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		return 1;

@@ -61,6 +61,7 @@ kc_as_svc "$BUILD/src/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
 export REPORT_SERVER_KEY="test-report-key-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SYNC_POLL_MS=100
 export SYNC_LEASE_SECONDS=10
+export SYNC_MAX_WAIT_MS=8000
 kc_spawn "$ST" fcgi "$BUILD/src/klaviyo-connect-fcgi"
 kc_nginx_conf "$ST" "$PORT" "$SRC/www"
 kc_nginx_start "$ST"

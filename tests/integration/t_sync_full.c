@@ -200,6 +200,7 @@ START_TEST(killed_daemon_job_resumes)
 	if (pid == 0) {
 		setenv("REPORT_SERVER", "", 1);
 		setenv("SYNC_LEASE_SECONDS", "5", 1);
+		setenv("SYNC_MAX_WAIT_MS", "4000", 1);
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
 	}
@@ -322,6 +323,83 @@ START_TEST(refused_credential_marks_store)
 }
 END_TEST
 
+START_TEST(klaviyo_faults_mid_sync)
+{
+	char		 store[80], tok[64];
+	struct it_resp	 r;
+	const char	*err;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_API_PO);
+	/* Two 503s: retried within the request, the sync finishes. */
+	it_sbx_fault("{\"fault\":\"status\",\"status\":503,\"count\":2,"
+	    "\"path\":\"/api/flow-series-reports\"}");
+	/* Garbage for the forms report: a clear error, tried again later. */
+	it_sbx_fault("{\"fault\":\"malformed\",\"count\":1,"
+	    "\"path\":\"/api/form-series-reports\"}");
+	syncd_once("REPORT_SERVER=");
+	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	ck_assert_str_eq(it_jstr(it_jget(it_jget(r.json, "sync"), "flows"),
+	    "state"), "done");
+	ck_assert_str_eq(it_jstr(it_jget(it_jget(r.json, "sync"), "forms"),
+	    "state"), "queued");
+	err = it_jstr(it_jget(it_jget(r.json, "sync"), "forms"), "last_error");
+	ck_assert_msg(err && strstr(err, "malformed"), "forms error: %s",
+	    err ? err : "(none)");
+	/* The connection itself is fine: only that job waits. */
+	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
+	    "status"), "connected");
+	it_resp_free(&r);
+	it_sbx_reset();
+}
+END_TEST
+
+START_TEST(postgres_restart_mid_sync)
+{
+	char		 store[80], tok[64];
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	pid_t		 pid;
+	int		 i, st, running = 0;
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		setenv("SYNC_LEASE_SECONDS", "5", 1);
+		setenv("SYNC_MAX_WAIT_MS", "4000", 1);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && !running; i++) {
+		it_pause_ms(50);
+		running = count_for(JOBS_IN("running"), store) > 0;
+	}
+	ck_assert(running);
+	ck_assert_int_eq(it_system("%s stop", getenv("KC_TEST_PGCTL")), 0);
+	it_pause_ms(1000);
+	ck_assert_int_eq(it_system("%s start", getenv("KC_TEST_PGCTL")), 0);
+	PQreset(it_db());
+	it_sbx_reset();
+	/* The same daemon goes on: every job of the store ends done. */
+	for (i = 0; i < 240; i++) {
+		if (count_for(JOBS_IN("done"), store) == 5)
+			break;
+		it_pause_ms(250);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 5);
+	ck_assert_int_eq(count_for("SELECT count(*) - count(DISTINCT event_id)"
+	    " FROM orders o JOIN stores s ON s.id = o.store_id"
+	    " WHERE s.public_id = $1", store), 0);
+}
+END_TEST
+
 Suite *
 suite_sync_full(void)
 {
@@ -335,6 +413,8 @@ suite_sync_full(void)
 	tcase_add_test(tc, two_daemons_never_share_a_job);
 	tcase_add_test(tc, disconnect_mid_sync_leaves_nothing);
 	tcase_add_test(tc, refused_credential_marks_store);
+	tcase_add_test(tc, klaviyo_faults_mid_sync);
+	tcase_add_test(tc, postgres_restart_mid_sync);
 	suite_add_tcase(s, tc);
 	return s;
 }
