@@ -9,8 +9,9 @@ KC_SVC_USER_NAME=klaviyo-connect
 # Debian 12 packages the build, the tests and the stack need.
 KC_DEB_PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev
 libcurl4-openssl-dev libjson-c-dev libpq-dev libssl-dev check postgresql
-nginx-light curl ca-certificates util-linux procps python3 chromium
-fonts-liberation"
+nginx-light curl ca-certificates util-linux procps"
+# Only the test suite needs these (Prism's spec check, headless Chromium).
+KC_TEST_PACKAGES="python3 chromium fonts-liberation"
 
 kc_die() { echo "error: $*" >&2; exit 1; }
 kc_say() { echo "==> $*" >&2; }

@@ -87,6 +87,38 @@ full_sync(const char *store)
 	ck_abort_msg("jobs of %s still pending", store);
 }
 
+/*
+ * Starts klaviyo-syncd in the background (a short lease when asked) and
+ * waits until one of the store's jobs runs (and has saved a cursor, when
+ * asked).  Returns its pid.
+ */
+static pid_t
+daemon_running(const char *store, int short_lease, int with_cursor)
+{
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	pid_t		 pid;
+	int		 i, running = 0;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		if (short_lease) {
+			setenv("SYNC_LEASE_SECONDS", "5", 1);
+			setenv("SYNC_MAX_WAIT_MS", "4000", 1);
+		}
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && !running; i++) {
+		it_pause_ms(50);
+		running = count_for(with_cursor ? JOBS_IN("running")
+		    " AND j.cursor <> '{}'" : JOBS_IN("running"), store) > 0;
+	}
+	ck_assert_msg(running, "no job got under way");
+	return pid;
+}
+
 START_TEST(full_sync_fills_tables)
 {
 	char			 store[80], tok[64];
@@ -186,31 +218,15 @@ END_TEST
 START_TEST(killed_daemon_job_resumes)
 {
 	char		 store[80], tok[64];
-	const char	*bin = getenv("KC_TEST_SYNCD");
 	pid_t		 pid;
-	int		 i, st, running = 0;
+	int		 st;
 	long long	 flows_full, flows_after;
 
 	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
 	    IT_METRIC_ACME_API_PO);
 	/* A slow Klaviyo so that the kill lands mid-job. */
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":150}");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		setenv("SYNC_LEASE_SECONDS", "5", 1);
-		setenv("SYNC_MAX_WAIT_MS", "4000", 1);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && !running; i++) {
-		it_pause_ms(50);
-		running = count_for("SELECT count(*) FROM sync_jobs j JOIN stores"
-		    " s ON s.id = j.store_id WHERE s.public_id = $1"
-		    " AND j.state = 'running' AND j.cursor <> '{}'", store) > 0;
-	}
-	ck_assert_msg(running, "no job got under way");
+	pid = daemon_running(store, 1, 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	it_sbx_reset();
@@ -258,26 +274,14 @@ END_TEST
 START_TEST(disconnect_mid_sync_leaves_nothing)
 {
 	char		 store[80], tok[64];
-	const char	*bin = getenv("KC_TEST_SYNCD");
 	struct it_resp	 r;
 	pid_t		 pid;
-	int		 i, st, running = 0;
+	int		 st;
 
 	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
 	    IT_METRIC_ACME_SHOPIFY_PO);
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && !running; i++) {
-		it_pause_ms(50);
-		running = count_for(JOBS_IN("running"), store) > 0;
-	}
-	ck_assert(running);
+	pid = daemon_running(store, 0, 0);
 	it_delete(it_connect_path(store), tok, &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -359,27 +363,13 @@ END_TEST
 START_TEST(postgres_restart_mid_sync)
 {
 	char		 store[80], tok[64];
-	const char	*bin = getenv("KC_TEST_SYNCD");
 	pid_t		 pid;
-	int		 i, st, running = 0;
+	int		 i, st;
 
 	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
 	    IT_METRIC_ACME_SHOPIFY_PO);
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		setenv("SYNC_LEASE_SECONDS", "5", 1);
-		setenv("SYNC_MAX_WAIT_MS", "4000", 1);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && !running; i++) {
-		it_pause_ms(50);
-		running = count_for(JOBS_IN("running"), store) > 0;
-	}
-	ck_assert(running);
+	pid = daemon_running(store, 1, 0);
 	ck_assert_int_eq(it_system("%s stop", getenv("KC_TEST_PGCTL")), 0);
 	it_pause_ms(1000);
 	ck_assert_int_eq(it_system("%s start", getenv("KC_TEST_PGCTL")), 0);
