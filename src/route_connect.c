@@ -207,19 +207,19 @@ do_connect(struct kc_ctx *ctx, const struct store_access *a, const char *key,
 	return rc;
 }
 
+/*
+ * The connected store's metric list, fetched with its stored credential
+ * (or taken from the probe cache).  On failure the error response is set.
+ */
 static int
-do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
-    const char *metric_id)
+stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
+    struct probe *p)
 {
-	struct probe		 p;
-	struct connect_result	 r;
-	struct json_object	*m;
-	char			*key = NULL, *kind = NULL;
-	size_t			 len = 0;
-	int			 rc;
+	char	*key = NULL, *kind = NULL;
+	size_t	 len = 0;
+	int	 rc;
 
-	memset(&r, 0, sizeof(r));
-	memset(&p, 0, sizeof(p));
+	memset(p, 0, sizeof(*p));
 	rc = credential_load(ctx->db, ctx->keyring, a->store_id, a->public_id,
 	    &kind, &key, &len);
 	if (rc == KC_ERR_NOT_FOUND)
@@ -231,10 +231,27 @@ do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
 		return ctx_fail(ctx, rc, NULL);
 	}
 	rc = probe_run(ctx->db, ctx->kv, key, strcmp(kind, "oauth") == 0,
-	    PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, &p);
+	    PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, p);
 	if (rc != KC_OK)
-		rc = probe_fail(ctx, rc, &p);
-	else if ((m = metrics_find(p.metrics, metric_id)) == NULL)
+		rc = probe_fail(ctx, rc, p);
+	secretbox_free_plain(key, len);
+	free(kind);
+	return rc;
+}
+
+static int
+do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
+    const char *metric_id)
+{
+	struct probe		 p;
+	struct connect_result	 r;
+	struct json_object	*m;
+	int			 rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = stored_metrics(ctx, a, &p)) != KC_OK)
+		return rc;
+	if ((m = metrics_find(p.metrics, metric_id)) == NULL)
 		rc = unknown_metric(ctx);
 	else if ((rc = connect_change_metric(ctx, a, m, &r)) ==
 	    KC_ERR_CONFLICT)
@@ -244,8 +261,38 @@ do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
 		rc = reply_saved(ctx, &r, "Conversion metric updated");
 	connect_result_free(&r);
 	probe_free(&p);
-	secretbox_free_plain(key, len);
-	free(kind);
+	return rc;
+}
+
+/*
+ * GET /api/store/{storePublicId}/klaviyo-metrics: the connected account's
+ * metrics with the stored key, so the metric can be changed without
+ * pasting the key again.
+ */
+int
+route_metrics_get(struct kc_ctx *ctx)
+{
+	struct store_access	 a;
+	struct probe		 p;
+	struct json_object	*o = NULL;
+	int			 rc;
+
+	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
+		return rc;
+	rc = stored_metrics(ctx, &a, &p);
+	perm_access_clear(&a);
+	if (rc != KC_OK)
+		return rc;
+	rc = KC_ERR_NOMEM;
+	if ((o = json_object_new_object()) != NULL &&
+	    json_add_bool(o, "success", 1) == KC_OK &&
+	    json_add_obj(o, "metrics", json_object_get(p.metrics)) == KC_OK) {
+		ctx_reply(ctx, 200, o);
+		o = NULL;
+		rc = KC_OK;
+	}
+	json_object_put(o);
+	probe_free(&p);
 	return rc;
 }
 

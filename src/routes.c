@@ -13,6 +13,8 @@ const struct route routes[] = {
 	  RT_AUTH | RT_BODY | RT_MUTATES, route_connect_post },
 	{ "DELETE", "/api/store/{storePublicId}/klaviyo-connect",
 	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_connect_delete },
+	{ "GET", "/api/store/{storePublicId}/klaviyo-metrics", RT_AUTH,
+	  route_metrics_get },
 	{ "GET", "/api/klaviyo/test", RT_AUTH, route_klaviyo_test },
 	{ "POST", "/api/store/{storePublicId}/klaviyo-sync",
 	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_sync_post },

@@ -16,6 +16,7 @@ int	route_health(struct kc_ctx *);
 int	route_connect_get(struct kc_ctx *);
 int	route_connect_post(struct kc_ctx *);
 int	route_connect_delete(struct kc_ctx *);
+int	route_metrics_get(struct kc_ctx *);
 int	route_klaviyo_test(struct kc_ctx *);
 int	route_sync_post(struct kc_ctx *);
 int	route_report_full_sync(struct kc_ctx *);

@@ -528,6 +528,11 @@ function openPanel(mode, focus) {
 		show("methods", false);
 		S.tested = { account: cache.account, metrics: cache.metrics, fromCache: true };
 		renderMetricStep();
+	} else if (mode === "metric") {
+		// The server lists them with the stored key: no key to paste.
+		show("methods", false);
+		loadStoredMetrics(k, focus);
+		focus = false;
 	} else {
 		show("methods", true);
 	}
@@ -538,6 +543,24 @@ function openPanel(mode, focus) {
 		if (!$("methods").hidden) keyInput.focus();
 		else $("metric-h").focus();
 	}
+}
+
+// GET …/klaviyo-metrics; falls back to testing the key when it fails.
+async function loadStoredMetrics(k, focus) {
+	const r = await api("GET", base + "/klaviyo-metrics");
+	if (S.mode !== "metric") return;
+	if (r.ok && r.body && Array.isArray(r.body.metrics)) {
+		S.metricsCache = { accountId: k.public_id, account: k.account || {}, metrics: r.body.metrics };
+		S.tested = { account: S.metricsCache.account, metrics: r.body.metrics, fromCache: true };
+		renderMetricStep();
+		refreshControls();
+		if (focus) $("metric-h").focus();
+		return;
+	}
+	show("methods", true);
+	renderKeyHint(false);
+	refreshControls();
+	if (focus) keyInput.focus();
 }
 
 function closePanel() {

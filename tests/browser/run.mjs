@@ -680,15 +680,15 @@ test("connected: change the conversion metric and replace the key, without disco
 	await seeText(page, "#badge", /^Connected$/);
 	const connectedAt = await textOf(page, "#f-connected");
 
-	// Change metric: the page has no list yet, so it asks for the key.
+	// Change metric: the list comes with the stored key, nothing to paste.
+	const before = t.requests.length;
 	await page.click("#change-metric");
 	await seeText(page, "#connect-h", /^Change the conversion metric$/);
 	assert.ok(!(await visible(page, "#method-oauth")), "no OAuth when changing the metric");
-	await seeText(page, "#key-intro", /Paste your private API key to load the list; the saved key is not changed/);
-	await seeText(page, "#test-btn", /^Load metrics$/);
-	assert.equal(await focusedId(page), "api-key");
-	await testKey(page, KEY.shopify);
 	await seeVisible(page, "#metric-step");
+	assert.ok(!(await visible(page, "#methods")), "no key field: the stored key lists the metrics");
+	assert.ok(t.requests.slice(before).some((r) => r.method === "GET" && r.url.endsWith("/klaviyo-metrics")),
+	    "the list came from GET …/klaviyo-metrics");
 	assert.equal(await checkedMetric(page), "bWFrb5", "the current metric is preselected");
 	await seeText(page, '[data-metric-id="bWFrb5"]', /Current/);
 	await page.fill("#metric-search", "placed");

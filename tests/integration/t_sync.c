@@ -325,6 +325,44 @@ START_TEST(outbox_builtin_and_disconnect)
 }
 END_TEST
 
+START_TEST(metrics_with_the_stored_key)
+{
+	char		 store[80], tok[64], vtok[64], other[80], path[160];
+	struct json_object *m;
+	struct it_resp	 r;
+	size_t		 i, n;
+	int		 found = 0;
+
+	it_store("Metrics Not Connected", other, sizeof(other));
+	it_member("owner", other, tok, sizeof(tok));
+	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-metrics", other);
+	it_get(path, tok, &r);
+	it_assert_error(&r, 409, "conflict");
+	it_resp_free(&r);
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	it_member("viewer", store, vtok, sizeof(vtok));
+	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-metrics", store);
+	it_get(path, vtok, &r);
+	it_assert_error(&r, 403, "forbidden");
+	it_resp_free(&r);
+	/* A cold cache: the stored key itself goes to Klaviyo. */
+	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
+	it_get(path, tok, &r);
+	it_assert_ok(&r);
+	m = it_jget(r.json, "metrics");
+	n = json_object_array_length(m);
+	ck_assert_uint_eq(n, 512);
+	for (i = 0; i < n; i++)
+		found |= strcmp(it_jstr(json_object_array_get_idx(m, i), "id"),
+		    IT_METRIC_ACME_SHOPIFY_PO) == 0;
+	ck_assert(found);
+	it_assert_no_secret(&r, IT_KEY_ACME);
+	ck_assert_int_ge(it_sbx_count("/api/metrics", IT_KEY_ACME, 200), 3);
+	it_resp_free(&r);
+}
+END_TEST
+
 Suite *
 suite_sync(void)
 {
@@ -339,6 +377,7 @@ suite_sync(void)
 	tcase_add_test(tc, report_route_auth_and_payload);
 	tcase_add_test(tc, outbox_external_down_then_up);
 	tcase_add_test(tc, outbox_builtin_and_disconnect);
+	tcase_add_test(tc, metrics_with_the_stored_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
