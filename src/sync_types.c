@@ -367,6 +367,43 @@ for_each_result(struct kv_call *call, int (*fn)(struct sync_ctx *,
 	return KC_OK;
 }
 
+/*
+ * POSTs a report and feeds each page's results to fn as it arrives, so
+ * only one page is in memory at a time (a page is re-POSTed to its
+ * links.next, as Klaviyo wants).
+ */
+static int
+report_pages(struct sync_ctx *sc, enum kv_endpoint ep, const char *body,
+    int (*fn)(struct sync_ctx *, struct json_object *, struct json_object *,
+    void *), void *arg)
+{
+	struct kv_call	 call;
+	char		*url = NULL;
+	int		 rc;
+
+	memset(&call, 0, sizeof(call));
+	call.ep = ep;
+	call.body = body;
+	for (;;) {
+		call.url = url;
+		if ((rc = sync_fetch(sc, &call)) != KC_OK ||
+		    (rc = for_each_result(&call, fn, sc, arg)) != KC_OK)
+			break;
+		free(url);
+		url = NULL;
+		if (call.next[0] == '\0')
+			break;
+		if ((url = strdup(call.next)) == NULL) {
+			rc = KC_ERR_NOMEM;
+			break;
+		}
+		kv_call_reset(&call);
+	}
+	free(url);
+	kv_call_reset(&call);
+	return rc;
+}
+
 /* Adds src's numbers for names into dst (a JSON object). */
 static int
 add_counts(struct json_object *dst, struct json_object *src,
@@ -553,11 +590,9 @@ one_series_window(struct sync_ctx *sc, const char *start, const char *end,
 {
 	struct series_job	*sj = arg;
 	struct json_object	*stats = NULL;
-	struct kv_call		 call;
 	char			*body = NULL;
 	int			 rc;
 
-	memset(&call, 0, sizeof(call));
 	if ((rc = statistics_array(sj->sa.names, sj->sa.n, &stats)) != KC_OK)
 		return rc;
 	body = report_body(sj->type, stats, start, end, sj->interval,
@@ -565,16 +600,12 @@ one_series_window(struct sync_ctx *sc, const char *start, const char *end,
 	json_object_put(stats);
 	if (body == NULL)
 		return KC_ERR_NOMEM;
-	call.ep = sj->ep;
-	call.body = body;
-	call.all_pages = 1;
-	if ((rc = sync_fetch(sc, &call)) != KC_OK)
-		goto out;
 	if ((sj->sa.acc = json_object_new_object()) == NULL) {
 		rc = KC_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = for_each_result(&call, acc_series, sc, &sj->sa)) != KC_OK)
+	if ((rc = report_pages(sc, sj->ep, body, acc_series, &sj->sa)) !=
+	    KC_OK)
 		goto out;
 	/* The window is whole in memory: write its days in one step. */
 	if ((rc = sync_begin_step(sc, sj->cur)) != KC_OK)
@@ -587,7 +618,6 @@ out:
 	json_object_put(sj->sa.acc);
 	sj->sa.acc = NULL;
 	free(body);
-	kv_call_reset(&call);
 	return rc;
 }
 
@@ -718,7 +748,6 @@ one_values_window(struct sync_ctx *sc, const char *start, const char *end,
 {
 	struct json_object	*cur = arg, *stats = NULL;
 	struct values_arg	 va = { NULL, 0 };
-	struct kv_call		 call;
 	char			*body = NULL, sid[24], id[160], *bar;
 	const char		*params[5];
 	const char		*names[NELEM(message_counts) +
@@ -726,7 +755,6 @@ one_values_window(struct sync_ctx *sc, const char *start, const char *end,
 	size_t			 i;
 	int			 rc;
 
-	memset(&call, 0, sizeof(call));
 	for (i = 0; i < NELEM(message_counts); i++)
 		names[i] = message_counts[i];
 	for (i = 0; i < NELEM(campaign_rates); i++)
@@ -738,16 +766,12 @@ one_values_window(struct sync_ctx *sc, const char *start, const char *end,
 	json_object_put(stats);
 	if (body == NULL)
 		return KC_ERR_NOMEM;
-	call.ep = KV_CAMPAIGN_VALUES;
-	call.body = body;
-	call.all_pages = 1;
-	if ((rc = sync_fetch(sc, &call)) != KC_OK)
-		goto out;
 	if ((va.acc = json_object_new_object()) == NULL) {
 		rc = KC_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = for_each_result(&call, acc_values, sc, &va)) != KC_OK)
+	if ((rc = report_pages(sc, KV_CAMPAIGN_VALUES, body, acc_values,
+	    &va)) != KC_OK)
 		goto out;
 	if ((rc = sync_begin_step(sc, cur)) != KC_OK)
 		goto out;
@@ -772,7 +796,6 @@ one_values_window(struct sync_ctx *sc, const char *start, const char *end,
 out:
 	json_object_put(va.acc);
 	free(body);
-	kv_call_reset(&call);
 	return rc;
 }
 
