@@ -248,9 +248,14 @@ rate_take(struct kv_client *c, const char *acct, enum kv_endpoint ep,
 	else
 		snprintf(limits, sizeof(limits), "{%d,%d}", e->burst,
 		    e->steady);
+	/*
+	 * A margin of 5% + 5 ms: a slot granted here reaches Klaviyo a
+	 * little later, and two requests a window apart by our clock must
+	 * not arrive closer than that by Klaviyo's.
+	 */
 	snprintf(windows, sizeof(windows), e->daily ? "{%ld,%ld,%ld}" :
-	    "{%ld,%ld}", (long)(1000 / s) + 1, (long)(60000 / s) + 1,
-	    (long)(86400000 / s) + 1);
+	    "{%ld,%ld}", (long)(1050 / s) + 5, (long)(63000 / s) + 5,
+	    (long)(86400000 / s) + 5);
 	*wait = 0;
 	if ((rc = db_query(c->db, SQL_TAKE, 4, params, &res)) != KC_OK)
 		return rc;
