@@ -8,17 +8,24 @@
 #include "json_util.h"
 
 /* The pending job of a type if any, else its latest one. */
-/* A trigger not yet turned into jobs: a sync is about to start. */
-static const char SQL_PENDING[] =
-    "SELECT EXISTS (SELECT 1 FROM report_triggers WHERE store_id = $1"
-    " AND delivered_at IS NULL AND cancelled_at IS NULL)";
+/*
+ * One round trip: per type the pending job if any, else its latest one
+ * (of this connection: not those before a reconnect), its last sync,
+ * and in column 0 whether a trigger waits to become jobs (a sync is
+ * about to start).  Always at least one row.
+ */
 static const char SQL_SYNC[] =
-    "SELECT t.type, j.state, coalesce((j.progress ->> 'done')::bigint, 0),"
-    " coalesce((j.progress ->> 'total')::bigint, 0), j.last_error,"
-    " k.last_sync, j.mode"
+    "SELECT p.pending, x.type, x.state, x.done, x.total, x.last_error,"
+    " x.last_sync, x.mode"
+    " FROM (SELECT EXISTS (SELECT 1 FROM report_triggers WHERE store_id = $1"
+    "  AND delivered_at IS NULL AND cancelled_at IS NULL) AS pending) p"
+    " LEFT JOIN LATERAL ("
+    " SELECT t.n, t.type, j.state,"
+    "  coalesce((j.progress ->> 'done')::bigint, 0) AS done,"
+    "  coalesce((j.progress ->> 'total')::bigint, 0) AS total,"
+    "  j.last_error, k.last_sync, j.mode"
     " FROM unnest(ARRAY['campaigns', 'flows', 'segments', 'forms',"
     "  'orders']) WITH ORDINALITY AS t(type, n)"
-    /* Only this connection's jobs: not those before a reconnect. */
     " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode"
     "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
     "  AND created_at >= coalesce((SELECT (klaviyo_integration"
@@ -29,7 +36,8 @@ static const char SQL_SYNC[] =
     " LEFT JOIN LATERAL (SELECT state -> t.type ->> 'last_sync' AS last_sync"
     "  FROM klaviyo_syncs WHERE store_id = $1 ORDER BY id DESC LIMIT 1) k"
     "  ON true"
-    " WHERE j.state IS NOT NULL OR k.last_sync IS NOT NULL ORDER BY t.n";
+    " WHERE j.state IS NOT NULL OR k.last_sync IS NOT NULL) x ON true"
+    " ORDER BY x.n";
 
 int
 sync_status_json(struct db *db, long long store_id, struct json_object **out,
@@ -52,33 +60,31 @@ sync_status_json(struct db *db, long long store_id, struct json_object **out,
 		return KC_ERR_NOMEM;
 	}
 	for (r = 0; r < PQntuples(res); r++) {
-		st = db_val(res, r, 1) ? db_val(res, r, 1) : "done";
+		if (PQgetisnull(res, r, 1))
+			continue;	/* no type has anything yet */
+		st = db_val(res, r, 2) ? db_val(res, r, 2) : "done";
 		running |= strcmp(st, "running") == 0;
 		queued |= strcmp(st, "queued") == 0;
 		failed |= strcmp(st, "failed") == 0;
 		done |= strcmp(st, "done") == 0;
 		if ((t = json_object_new_object()) == NULL ||
 		    json_add_str(t, "state", st) != KC_OK ||
-		    json_add_int(t, "done", strtoll(PQgetvalue(res, r, 2),
+		    json_add_int(t, "done", strtoll(PQgetvalue(res, r, 3),
 		    NULL, 10)) != KC_OK ||
-		    json_add_int(t, "total", strtoll(PQgetvalue(res, r, 3),
+		    json_add_int(t, "total", strtoll(PQgetvalue(res, r, 4),
 		    NULL, 10)) != KC_OK ||
-		    json_add_str(t, "mode", db_val(res, r, 6)) != KC_OK ||
-		    json_add_str(t, "last_sync", db_val(res, r, 5)) != KC_OK ||
-		    json_add_str(t, "last_error", db_val(res, r, 4)) != KC_OK ||
-		    json_add_obj(o, PQgetvalue(res, r, 0), t) != KC_OK) {
+		    json_add_str(t, "mode", db_val(res, r, 7)) != KC_OK ||
+		    json_add_str(t, "last_sync", db_val(res, r, 6)) != KC_OK ||
+		    json_add_str(t, "last_error", db_val(res, r, 5)) != KC_OK ||
+		    json_add_obj(o, PQgetvalue(res, r, 1), t) != KC_OK) {
 			json_object_put(t);
 			rc = KC_ERR_NOMEM;
 			goto out;
 		}
 	}
-	PQclear(res);
-	res = NULL;
-	if (!running && !queued) {
-		if ((rc = db_query(db, SQL_PENDING, 1, params, &res)) != KC_OK)
-			goto out;
+	/* A trigger not yet turned into jobs: a sync is about to start. */
+	if (!running && !queued && PQntuples(res) > 0)
 		queued = PQgetvalue(res, 0, 0)[0] == 't';
-	}
 	*status = running ? "running" : queued ? "queued" : failed ?
 	    "failed" : done ? "completed" : "idle";
 	*out = o;
