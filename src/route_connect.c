@@ -139,20 +139,6 @@ out:
 }
 
 static int
-metric_id_ok(const char *id)
-{
-	size_t i;
-
-	for (i = 0; id[i]; i++)
-		if (!((id[i] >= 'A' && id[i] <= 'Z') ||
-		    (id[i] >= 'a' && id[i] <= 'z') ||
-		    (id[i] >= '0' && id[i] <= '9') || id[i] == '-' ||
-		    id[i] == '_'))
-			return 0;
-	return i >= 1 && i <= 64;
-}
-
-static int
 unknown_metric(struct kc_ctx *ctx)
 {
 	http_resp_error_code(ctx->resp, KC_ERR_UNPROCESSABLE,
@@ -319,7 +305,8 @@ route_connect_post(struct kc_ctx *ctx)
 		    "\"test\" (or absent to connect)");
 		goto out;
 	}
-	if (metric && !action && !metric_id_ok(metric)) {
+	/* Metric ids have the shape of store ids: 1-64 of [A-Za-z0-9_-]. */
+	if (metric && !action && !perm_public_id_valid(metric)) {
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field "
 		    "'conversionMetricId' must be a Klaviyo metric id");
 		goto out;

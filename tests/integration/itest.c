@@ -795,3 +795,16 @@ it_assert_ok(const struct it_resp *r)
 	ck_assert_msg(it_jbool(r->json, "success"), "no success: %s",
 	    r->body);
 }
+
+void
+it_isolate(const char *store)
+{
+	const char *params[1] = { store };
+
+	PQclear(it_sql("UPDATE report_triggers SET cancelled_at = now()"
+	    " WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id"
+	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
+	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
+	    " WHERE state IN ('queued', 'running') AND store_id"
+	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
+}

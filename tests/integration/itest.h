@@ -167,6 +167,11 @@ const char *it_jstr(struct json_object *, const char *key);
 int	it_jbool(struct json_object *, const char *key);
 /* Asserts 200 and success:true. */
 void	it_assert_ok(const struct it_resp *);
+/*
+ * Cancels every other store's pending triggers and jobs, so a daemon a
+ * test runs syncs this store alone.
+ */
+void	it_isolate(const char *store);
 
 Suite	*suite_health(void);
 Suite	*suite_auth(void);

@@ -34,14 +34,7 @@ connected_store(char *store, size_t len, char *tok, size_t toklen,
 	it_resp_free(&r);
 	/* The daemons these tests run must see this store alone. */
 	setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
-	{
-		const char *params[1] = { store };
-
-		PQclear(it_sql("UPDATE report_triggers SET cancelled_at = now()"
-		    " WHERE delivered_at IS NULL AND cancelled_at IS NULL"
-		    " AND store_id <> (SELECT id FROM stores WHERE public_id ="
-		    " $1)", 1, params));
-	}
+	it_isolate(store);
 }
 
 static long long

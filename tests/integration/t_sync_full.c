@@ -13,20 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Other tests' stores must not sync along: this test's store alone. */
-static void
-isolate(const char *store)
-{
-	const char *params[1] = { store };
-
-	PQclear(it_sql("UPDATE report_triggers SET cancelled_at = now()"
-	    " WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id"
-	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
-	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
-	    " WHERE state IN ('queued', 'running') AND store_id"
-	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
-}
-
 static void
 connected(char *store, size_t len, char *tok, size_t toklen,
     const char *key, const char *metric)
@@ -39,7 +25,7 @@ connected(char *store, size_t len, char *tok, size_t toklen,
 	it_connect(store, tok, key, metric, &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
-	isolate(store);
+	it_isolate(store);
 	/* 120 days of history: a few report windows per type; no
 	 * scheduler, or every connected store of other tests would sync. */
 	setenv("SYNC_HISTORY_DAYS", "120", 1);
