@@ -34,6 +34,10 @@ struct kc_config {
 	long		 klaviyo_probe_cache_seconds;
 	const char	*klaviyo_client_id;
 	const char	*klaviyo_client_secret;
+	const char	*klaviyo_oauth_authorize_url;
+	const char	*klaviyo_oauth_token_url;
+	const char	*klaviyo_oauth_revoke_url;
+	long		 klaviyo_oauth_refresh_margin;
 	long		 sync_poll_ms;
 	long		 sync_schedule_seconds;
 	long		 sync_lease_seconds;

@@ -11,6 +11,7 @@
 #include "credential.h"
 #include "json_util.h"
 #include "log.h"
+#include "oauth_flow.h"
 #include "store.h"
 
 static const char SQL_LOCK[] =
@@ -169,14 +170,19 @@ audit(struct kc_ctx *ctx, const struct store_access *a, const char *action,
     const char *account_id, struct json_object *metric, const char *hint)
 {
 	struct json_object	*d = json_object_new_object();
-	int			 rc = KC_ERR_NOMEM;
+	int			 rc = KC_ERR_NOMEM, oauth;
+
+	/* A key is named by its hint; no hint on a connect means OAuth. */
+	oauth = hint == NULL && (strcmp(action, "connect") == 0 ||
+	    strcmp(action, "rotate_key") == 0);
 
 	if (d == NULL ||
 	    (account_id && json_add_str(d, "account_id", account_id) !=
 	    KC_OK) ||
 	    (metric && json_add_str(d, "conversion_metric_id",
 	    json_get_str(metric, "id")) != KC_OK) ||
-	    (hint && json_add_str(d, "api_key_hint", hint) != KC_OK))
+	    (hint && json_add_str(d, "api_key_hint", hint) != KC_OK) ||
+	    (oauth && json_add_str(d, "auth_method", "oauth") != KC_OK))
 		goto out;
 	rc = audit_log(ctx->db, ctx->user.id, a->store_id, action, "success",
 	    ctx->req->remote_addr, d);
@@ -235,19 +241,18 @@ result_view(struct json_object *integ, struct connect_result *r)
 
 int
 connect_save(struct kc_ctx *ctx, const struct store_access *a,
-    const char *key, struct json_object *account, struct json_object *metric,
-    struct connect_result *r)
+    const struct connect_cred *cred, struct json_object *account,
+    struct json_object *metric, struct connect_result *r)
 {
 	struct json_object	*old = NULL, *integ = NULL, *v;
 	const char		*acct = json_get_str(account, "id");
-	const char		*old_acct, *old_status;
-	char			 hint[APIKEY_HINT_MAX], now[32], sid[24];
+	const char		*old_acct, *old_status, *hint = cred->hint;
+	char			 now[32], sid[24];
 	const char		*params[2];
 	int			 rc, same, old_no_orders, no_orders;
 	size_t			 i;
 
 	memset(r, 0, sizeof(*r));
-	apikey_hint(key, hint, sizeof(hint));
 	iso_now(now, sizeof(now));
 	no_orders = !json_get_bool(metric, "isShopifyPlacedOrder");
 	if ((rc = db_begin(ctx->db)) != KC_OK)
@@ -263,10 +268,11 @@ connect_save(struct kc_ctx *ctx, const struct store_access *a,
 	rc = KC_ERR_NOMEM;
 	if ((integ = json_object_new_object()) == NULL ||
 	    json_add_str(integ, "status", "connected") != KC_OK ||
-	    json_add_str(integ, "auth_method", "api_key") != KC_OK ||
+	    json_add_str(integ, "auth_method", cred->kind) != KC_OK ||
 	    json_add_str(integ, "public_id", acct) != KC_OK ||
 	    json_add_obj(integ, "account", json_object_get(account)) !=
-	    KC_OK || json_add_str(integ, "api_key_hint", hint) != KC_OK ||
+	    KC_OK || (hint && json_add_str(integ, "api_key_hint", hint) !=
+	    KC_OK) ||
 	    json_add_str(integ, "last_error", NULL) != KC_OK ||
 	    set_metric(integ, metric) != KC_OK)
 		goto fail;
@@ -288,8 +294,11 @@ connect_save(struct kc_ctx *ctx, const struct store_access *a,
 	if (!same && (rc = store_clear_klaviyo_data(ctx->db, a->store_id)) !=
 	    KC_OK)
 		goto fail;
+	if (cred->oauth_flow &&
+	    (rc = oauth_flow_consume(ctx->db, cred->oauth_flow)) != KC_OK)
+		goto fail;
 	if ((rc = credential_save(ctx->db, ctx->keyring, a->store_id,
-	    a->public_id, "api_key", key)) != KC_OK ||
+	    a->public_id, cred->kind, cred->secret)) != KC_OK ||
 	    (rc = set_integration(ctx->db, a->store_id, integ)) != KC_OK)
 		goto fail;
 	sid_str(a->store_id, sid, sizeof(sid));
@@ -302,7 +311,8 @@ connect_save(struct kc_ctx *ctx, const struct store_access *a,
 	    &r->trigger_id)) != KC_OK)
 		goto fail;
 	if ((rc = audit(ctx, a, same ? "rotate_key" : "connect", acct, metric,
-	    hint)) != KC_OK || (rc = db_commit(ctx->db)) != KC_OK)
+	    hint)) != KC_OK ||
+	    (rc = db_commit(ctx->db)) != KC_OK)
 		goto fail;
 	r->rotated = same;
 	rc = result_view(integ, r);

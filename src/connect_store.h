@@ -17,13 +17,23 @@ struct connect_result {
 	long long		 trigger_id;	/* 0: none enqueued */
 };
 
+/* What is saved as the store's credential. */
+struct connect_cred {
+	const char	*kind;		/* "api_key" or "oauth" */
+	const char	*secret;	/* the key, or the encoded tokens */
+	const char	*hint;		/* "pk_abcd..." shown for a key */
+	long long	 oauth_flow;	/* the OAuth grant consumed, or 0 */
+};
+
 /*
- * Encrypts the key and saves credential, klaviyo_integration, the
- * KlaviyoSync row, a report trigger (unless only the key was rotated) and
- * an audit row.  account and metric are the probe's objects.
+ * Encrypts the credential and saves it, klaviyo_integration, the
+ * KlaviyoSync row, a report trigger (unless only the credential was
+ * replaced on the same account) and an audit row, and consumes the
+ * OAuth grant, all in one transaction.  account and metric are the
+ * probe's objects.  KC_ERR_CONFLICT: the OAuth grant was used meanwhile.
  */
 int	connect_save(struct kc_ctx *, const struct store_access *,
-	    const char *key, struct json_object *account,
+	    const struct connect_cred *, struct json_object *account,
 	    struct json_object *metric, struct connect_result *)
 	    KC_MUSTCHECK;
 /* Changes the conversion metric of a connected store. */

@@ -40,36 +40,80 @@ unhex(const char *h, unsigned char *out, size_t outlen, size_t *n)
 }
 
 int
-credential_save(struct db *db, const struct keyring *kr, long long store_id,
-    const char *pub, const char *kind, const char *secret)
+sealed_text_seal(const struct keyring *kr, const char *pub,
+    const char *secret, struct sealed_text *t)
 {
-	struct sealed	 s;
-	char		 sid[24], ver[16], nonce[2 * SECRETBOX_NONCE + 1];
-	char		 tag[2 * SECRETBOX_TAG + 1], *ct = NULL;
-	const char	*params[6];
-	int		 rc;
+	struct sealed	s;
+	int		rc;
 
+	memset(t, 0, sizeof(*t));
 	if ((rc = secretbox_seal(kr, pub, secret, strlen(secret), &s)) !=
 	    KC_OK)
 		return rc;
-	if ((ct = malloc(2 * s.ctlen + 1)) == NULL) {
+	if ((t->ct = malloc(2 * s.ctlen + 1)) == NULL) {
 		sealed_free(&s);
 		return KC_ERR_NOMEM;
 	}
-	crypto_hex(s.ct, s.ctlen, ct);
-	crypto_hex(s.nonce, sizeof(s.nonce), nonce);
-	crypto_hex(s.tag, sizeof(s.tag), tag);
+	crypto_hex(s.ct, s.ctlen, t->ct);
+	crypto_hex(s.nonce, sizeof(s.nonce), t->nonce);
+	crypto_hex(s.tag, sizeof(s.tag), t->tag);
+	snprintf(t->version, sizeof(t->version), "%d", s.version);
+	sealed_free(&s);
+	return KC_OK;
+}
+
+void
+sealed_text_free(struct sealed_text *t)
+{
+	free(t->ct);
+	t->ct = NULL;
+}
+
+int
+sealed_text_open(const struct keyring *kr, const char *pub,
+    const char *version, const char *nonce, const char *ct, const char *tag,
+    char **secret, size_t *len)
+{
+	struct sealed	s;
+	size_t		n;
+	int		rc;
+
+	memset(&s, 0, sizeof(s));
+	s.version = (int)strtol(version, NULL, 10);
+	if (unhex(nonce, s.nonce, sizeof(s.nonce), &n) != KC_OK ||
+	    n != sizeof(s.nonce) ||
+	    unhex(tag, s.tag, sizeof(s.tag), &n) != KC_OK ||
+	    n != sizeof(s.tag))
+		return KC_ERR_CRYPTO;
+	n = strlen(ct) / 2;
+	if ((s.ct = malloc(n ? n : 1)) == NULL)
+		return KC_ERR_NOMEM;
+	if ((rc = unhex(ct, s.ct, n, &s.ctlen)) == KC_OK)
+		rc = secretbox_open(kr, pub, &s, secret, len);
+	sealed_free(&s);
+	return rc;
+}
+
+int
+credential_save(struct db *db, const struct keyring *kr, long long store_id,
+    const char *pub, const char *kind, const char *secret)
+{
+	struct sealed_text	 t;
+	char			 sid[24];
+	const char		*params[6];
+	int			 rc;
+
+	if ((rc = sealed_text_seal(kr, pub, secret, &t)) != KC_OK)
+		return rc;
 	snprintf(sid, sizeof(sid), "%lld", store_id);
-	snprintf(ver, sizeof(ver), "%d", s.version);
 	params[0] = sid;
 	params[1] = kind;
-	params[2] = ver;
-	params[3] = nonce;
-	params[4] = ct;
-	params[5] = tag;
+	params[2] = t.version;
+	params[3] = t.nonce;
+	params[4] = t.ct;
+	params[5] = t.tag;
 	rc = db_query(db, SQL_SAVE, 6, params, NULL);
-	free(ct);
-	sealed_free(&s);
+	sealed_text_free(&t);
 	return rc;
 }
 
@@ -78,24 +122,9 @@ static int
 open_row(const struct keyring *kr, const char *pub, const PGresult *res,
     int r, char **secret, size_t *len)
 {
-	struct sealed	s;
-	size_t		n;
-	int		rc;
-
-	memset(&s, 0, sizeof(s));
-	s.version = (int)strtol(PQgetvalue(res, r, 1), NULL, 10);
-	if (unhex(PQgetvalue(res, r, 2), s.nonce, sizeof(s.nonce), &n) !=
-	    KC_OK || n != sizeof(s.nonce) ||
-	    unhex(PQgetvalue(res, r, 4), s.tag, sizeof(s.tag), &n) != KC_OK ||
-	    n != sizeof(s.tag))
-		return KC_ERR_CRYPTO;
-	n = strlen(PQgetvalue(res, r, 3)) / 2;
-	if ((s.ct = malloc(n ? n : 1)) == NULL)
-		return KC_ERR_NOMEM;
-	if ((rc = unhex(PQgetvalue(res, r, 3), s.ct, n, &s.ctlen)) == KC_OK)
-		rc = secretbox_open(kr, pub, &s, secret, len);
-	sealed_free(&s);
-	return rc;
+	return sealed_text_open(kr, pub, PQgetvalue(res, r, 1),
+	    PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+	    secret, len);
 }
 
 int

@@ -12,6 +12,25 @@
 #include "kc_err.h"
 #include "secretbox.h"
 
+/*
+ * A sealed secret as SQL text parameters (decimal version, hex nonce,
+ * ciphertext and tag), for any table that keeps one.
+ */
+struct sealed_text {
+	char	 version[16];
+	char	 nonce[2 * SECRETBOX_NONCE + 1];
+	char	 tag[2 * SECRETBOX_TAG + 1];
+	char	*ct;
+};
+
+int	sealed_text_seal(const struct keyring *, const char *store_public_id,
+	    const char *secret, struct sealed_text *) KC_MUSTCHECK;
+void	sealed_text_free(struct sealed_text *);
+/* The caller frees *secret with secretbox_free_plain(*secret, *len). */
+int	sealed_text_open(const struct keyring *, const char *store_public_id,
+	    const char *version, const char *nonce, const char *ct,
+	    const char *tag, char **secret, size_t *len) KC_MUSTCHECK;
+
 /* Encrypts and upserts (inside the caller's transaction). */
 int	credential_save(struct db *, const struct keyring *, long long store_id,
 	    const char *store_public_id, const char *kind, const char *secret)

@@ -18,6 +18,7 @@
 
 struct keyring;
 struct kv_client;
+struct oauth_client;
 
 struct kc_ctx {
 	const struct kc_config	*cfg;
@@ -25,6 +26,7 @@ struct kc_ctx {
 	struct db		*db;
 	const struct keyring	*keyring;	/* KC_MASTER_KEYS */
 	struct kv_client	*kv;		/* the Klaviyo client */
+	const struct oauth_client *oauth;	/* NULL: OAuth is off */
 	struct http_req		*req;
 	struct http_resp	*resp;
 	struct route_params	 params;

@@ -15,6 +15,13 @@ ctx_fail(struct kc_ctx *ctx, int rc, const char *msg)
 	return rc;
 }
 
+int
+ctx_fail_code(struct kc_ctx *ctx, int rc, const char *code, const char *msg)
+{
+	http_resp_error_code(ctx->resp, rc, code, msg);
+	return rc;
+}
+
 void
 ctx_reply(struct kc_ctx *ctx, int status, struct json_object *o)
 {
@@ -63,9 +70,27 @@ ctx_store_access(struct kc_ctx *ctx, int need, struct store_access *a)
 	return KC_OK;
 }
 
+int
+ctx_redirect(struct kc_ctx *ctx, const char *location)
+{
+	struct json_object *o;
+
+	if (strpbrk(location, "\r\n") != NULL)
+		return ctx_fail(ctx, KC_ERR_INTERNAL, NULL);
+	if (http_resp_header(ctx->resp, "Location", "%s", location) != KC_OK)
+		return ctx_fail(ctx, KC_ERR_NOMEM, NULL);
+	if ((o = json_object_new_object()) == NULL ||
+	    json_add_bool(o, "success", 1) != KC_OK) {
+		json_object_put(o);
+		return ctx_fail(ctx, KC_ERR_NOMEM, NULL);
+	}
+	http_resp_json(ctx->resp, 302, o);
+	return KC_OK;
+}
+
 /* Bearer first (scripts), then the session cookie (browsers). */
-static int
-authenticate(struct kc_ctx *ctx)
+int
+ctx_authenticate(struct kc_ctx *ctx)
 {
 	const char	*authz = http_req_param(ctx->req, "HTTP_AUTHORIZATION");
 	const char	*cookie = http_req_param(ctx->req, "HTTP_COOKIE");
@@ -168,7 +193,7 @@ dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 	if ((rt->flags & (RT_BODY | RT_BODY_OPT)) &&
 	    read_json_body(ctx, rt->flags) != KC_OK)
 		return;
-	if ((rt->flags & RT_AUTH) && authenticate(ctx) != KC_OK)
+	if ((rt->flags & RT_AUTH) && ctx_authenticate(ctx) != KC_OK)
 		return;
 	if (check_csrf(ctx, rt->flags) != KC_OK)
 		return;

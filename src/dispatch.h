@@ -24,7 +24,20 @@ int	ctx_store_access(struct kc_ctx *, int need, struct store_access *)
 	    KC_MUSTCHECK;
 /* Sets a 200 (or status) JSON response; an error response on failure. */
 void	ctx_reply(struct kc_ctx *, int status, struct json_object *);
+/* 302 to location (a path or URL without CR/LF). */
+int	ctx_redirect(struct kc_ctx *, const char *location);
+/*
+ * Reads the session (Bearer or cookie); on failure the 401 is set.
+ * Routes flagged RT_AUTH have it done before the handler runs.
+ */
+int	ctx_authenticate(struct kc_ctx *) KC_MUSTCHECK;
 /* Sets the error response for rc; returns rc. */
 int	ctx_fail(struct kc_ctx *, int rc, const char *msg);
+/* The same with a machine code of its own. */
+int	ctx_fail_code(struct kc_ctx *, int rc, const char *code,
+	    const char *msg);
+/* The answer of OAuth routes when KLAVIYO_CLIENT_ID is not set. */
+#define OAUTH_OFF_MSG "Connecting with Klaviyo OAuth is not set up on " \
+	"this server (KLAVIYO_CLIENT_ID); use a private API key"
 
 #endif

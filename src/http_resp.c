@@ -19,6 +19,16 @@ http_resp_init(struct http_resp *r)
 }
 
 void
+http_resp_reset(struct http_resp *r)
+{
+	json_object_put(r->json);
+	r->json = NULL;
+	r->status = 500;
+	r->err = KC_OK;
+	buf_reset(&r->headers);
+}
+
+void
 http_resp_free(struct http_resp *r)
 {
 	json_object_put(r->json);

@@ -20,6 +20,8 @@ struct http_resp {
 
 void	http_resp_init(struct http_resp *);
 void	http_resp_free(struct http_resp *);
+/* Forgets status, headers and body (an error about to be replaced). */
+void	http_resp_reset(struct http_resp *);
 /* Adds "Name: value\r\n"; value must not contain CR or LF. */
 int	http_resp_header(struct http_resp *, const char *name,
 	    const char *fmt, ...) KC_PRINTF(3, 4) KC_MUSTCHECK;

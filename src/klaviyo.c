@@ -71,6 +71,7 @@ struct kv_xfer {
 	char			 rl_remaining[32];
 	char			 rl_reset[32];
 	int			 attempts;
+	int			 bearer;	/* OAuth access token */
 	int64_t			 ready_at;
 	int64_t			 started;
 	enum xstate		 state;
@@ -360,14 +361,17 @@ static int
 xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
     int bearer)
 {
-	char		 line[1024];
+	char		 line[8192];
 	const char	*scheme = bearer ? "Bearer" : "Klaviyo-API-Key";
 
 	buf_init(&x->body, KV_PAGE_MAX);
 	x->ctype[0] = x->retry_after[0] = x->rl_limit[0] = '\0';
 	x->rl_remaining[0] = x->rl_reset[0] = '\0';
+	x->bearer = bearer;
 	if ((x->easy = curl_easy_init()) == NULL)
 		return KC_ERR_NOMEM;
+	if (strlen(cred) > sizeof(line) - 64)
+		return KC_ERR_BAD_INPUT;
 	snprintf(line, sizeof(line), "Authorization: %s %s", scheme, cred);
 	x->hdrs = curl_slist_append(NULL, line);
 	crypto_wipe(line, sizeof(line));
@@ -588,10 +592,21 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 		retry_or_fail(c, x, KC_ERR_UPSTREAM, "klaviyo_error", what);
 		return;
 	}
+	if (status == 401 && x->bearer) {
+		fail(x, KC_ERR_UNPROCESSABLE, "klaviyo_token_rejected",
+		    "Klaviyo does not accept this store's OAuth access token");
+		return;
+	}
 	if (status == 401) {
 		fail(x, KC_ERR_UNPROCESSABLE, "klaviyo_key_rejected",
 		    "Failed to validate API key: Klaviyo does not accept it "
 		    "(check that it is complete and not revoked)");
+		return;
+	}
+	if (status == 403 && is_json(x->ctype) && x->bearer) {
+		fail(x, KC_ERR_UNPROCESSABLE, "klaviyo_scope_missing",
+		    "The Klaviyo authorization lacks the %s scope; connect "
+		    "with OAuth again and allow it", kv_endpoints[ep].scope);
 		return;
 	}
 	if (status == 403 && is_json(x->ctype)) {

@@ -129,6 +129,14 @@ int
 probe_run(struct db *db, struct kv_client *kv, const char *key, int bearer,
     enum probe_mode mode, long cache_secs, struct probe *p)
 {
+	return probe_run_as(db, kv, key, bearer, NULL, mode, cache_secs, p);
+}
+
+int
+probe_run_as(struct db *db, struct kv_client *kv, const char *key,
+    int bearer, const char *account_key, enum probe_mode mode,
+    long cache_secs, struct probe *p)
+{
 	struct kv_call	 calls[3];
 	struct probe	 cached;
 	char		 hash[SHA256_HEX_LEN + 1], acct[80];
@@ -159,7 +167,9 @@ probe_run(struct db *db, struct kv_client *kv, const char *key, int bearer,
 		calls[n].ep = KV_CUSTOM_METRICS;
 		calls[n++].all_pages = 1;
 	}
-	if ((rc = kv_account_key(db, key, acct, sizeof(acct))) != KC_OK) {
+	if (account_key)
+		snprintf(acct, sizeof(acct), "%s", account_key);
+	else if ((rc = kv_account_key(db, key, acct, sizeof(acct))) != KC_OK) {
 		probe_free(&cached);
 		return fail(p, rc, "database_unavailable", kc_strerror(rc));
 	}

@@ -34,6 +34,14 @@ struct probe {
 
 int	probe_run(struct db *, struct kv_client *, const char *key, int bearer,
 	    enum probe_mode, long cache_seconds, struct probe *) KC_MUSTCHECK;
+/*
+ * The same with the rate-limit account key given ("acct:<id>"), for a
+ * stored credential whose account is known (an OAuth token changes
+ * hourly; its hash would not name the account).
+ */
+int	probe_run_as(struct db *, struct kv_client *, const char *key,
+	    int bearer, const char *account_key, enum probe_mode,
+	    long cache_seconds, struct probe *) KC_MUSTCHECK;
 void	probe_free(struct probe *);
 /* The account object from a GET /api/accounts data item. */
 struct json_object *probe_account_from(struct json_object *item);

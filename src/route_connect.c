@@ -17,11 +17,12 @@
 #include "apikey.h"
 #include "audit.h"
 #include "connect_store.h"
-#include "credential.h"
 #include "dispatch.h"
 #include "json_util.h"
 #include "log.h"
 #include "metrics.h"
+#include "oauth_cred.h"
+#include "oauth_flow.h"
 #include "probe.h"
 #include "secretbox.h"
 #include "store.h"
@@ -31,7 +32,11 @@ static const struct jfield post_fields[] = {
 	{ "apiKey", JF_STRING, 0, 512 },
 	{ "action", JF_STRING, 0, 32 },
 	{ "conversionMetricId", JF_STRING, 0, 128 },
+	{ "method", JF_STRING, 0, 16 },
 };
+
+#define NOT_AUTHORIZED_MSG "Authorize with Klaviyo first (an " \
+	"authorization is kept for 30 minutes; start again if it expired)"
 
 int
 route_connect_get(struct kc_ctx *ctx)
@@ -69,15 +74,15 @@ probe_fail(struct kc_ctx *ctx, int rc, const struct probe *p)
 	return rc;
 }
 
+/* hint: the key's "pk_abcd..." or NULL for an OAuth grant. */
 static void
 audit_probe(struct kc_ctx *ctx, const struct store_access *a,
-    const char *action, const char *key, const struct probe *p, int rc)
+    const char *action, const char *hint, const struct probe *p, int rc)
 {
 	struct json_object	*d = json_object_new_object();
-	char			 hint[APIKEY_HINT_MAX];
 
-	apikey_hint(key, hint, sizeof(hint));
-	if (d == NULL || json_add_str(d, "api_key_hint", hint) != KC_OK ||
+	if (d == NULL || json_add_str(d, hint ? "api_key_hint" :
+	    "auth_method", hint ? hint : "oauth") != KC_OK ||
 	    (rc != KC_OK && json_add_str(d, "error", p->code) != KC_OK) ||
 	    (p->account && json_add_str(d, "account_id",
 	    json_get_str(p->account, "id")) != KC_OK) ||
@@ -101,17 +106,22 @@ check_key(struct kc_ctx *ctx, const char *in, char *key, size_t len)
 	return KC_OK;
 }
 
+/* Test: the account and its metrics, for a key or an OAuth token. */
 static int
-do_test(struct kc_ctx *ctx, const struct store_access *a, const char *key)
+do_test(struct kc_ctx *ctx, const struct store_access *a, const char *cred,
+    int bearer)
 {
 	struct probe		 p;
 	struct json_object	*o = NULL;
+	char			 hint[APIKEY_HINT_MAX];
 	int			 rc, shop = 0;
 	size_t			 i, n;
 
-	rc = probe_run(ctx->db, ctx->kv, key, 0, PROBE_TEST,
+	if (!bearer)
+		apikey_hint(cred, hint, sizeof(hint));
+	rc = probe_run(ctx->db, ctx->kv, cred, bearer, PROBE_TEST,
 	    ctx->cfg->klaviyo_probe_cache_seconds, &p);
-	audit_probe(ctx, a, "test", key, &p, rc);
+	audit_probe(ctx, a, "test", bearer ? NULL : hint, &p, rc);
 	if (rc != KC_OK)
 		return probe_fail(ctx, rc, &p);
 	n = json_object_array_length(p.metrics);
@@ -122,6 +132,7 @@ do_test(struct kc_ctx *ctx, const struct store_access *a, const char *key)
 	if ((o = json_object_new_object()) == NULL ||
 	    json_add_bool(o, "success", 1) != KC_OK ||
 	    json_add_str(o, "action", "test") != KC_OK ||
+	    json_add_str(o, "method", bearer ? "oauth" : "api_key") != KC_OK ||
 	    json_add_obj(o, "account", json_object_get(p.account)) != KC_OK ||
 	    json_add_obj(o, "metrics", json_object_get(p.metrics)) != KC_OK ||
 	    json_add_bool(o, "hasShopifyPlacedOrder", shop) != KC_OK ||
@@ -167,29 +178,129 @@ reply_saved(struct kc_ctx *ctx, struct connect_result *r, const char *msg)
 	return KC_OK;
 }
 
+/*
+ * Probes the credential (a key, or an OAuth access token), checks the
+ * metric and saves the connection; an OAuth grant it replaces is then
+ * revoked at Klaviyo.  new_refresh: the new grant's refresh token.
+ */
+static int
+connect_with(struct kc_ctx *ctx, const struct store_access *a,
+    const struct connect_cred *cred, const char *probe_cred,
+    const char *new_refresh, const char *metric_id)
+{
+	struct probe		 p;
+	struct connect_result	 r;
+	struct kc_cred		 old;
+	struct json_object	*m;
+	int			 rc, bearer = strcmp(cred->kind, "oauth") == 0;
+	int			 had_old;
+
+	memset(&r, 0, sizeof(r));
+	rc = probe_run(ctx->db, ctx->kv, probe_cred, bearer, PROBE_CONNECT,
+	    ctx->cfg->klaviyo_probe_cache_seconds, &p);
+	if (rc != KC_OK) {
+		audit_probe(ctx, a, "connect", cred->hint, &p, rc);
+		return probe_fail(ctx, rc, &p);
+	}
+	if ((m = metrics_find(p.metrics, metric_id)) == NULL) {
+		probe_free(&p);
+		return unknown_metric(ctx);
+	}
+	had_old = cred_peek(ctx->db, ctx->keyring, a->store_id, a->public_id,
+	    &old) == KC_OK;
+	rc = connect_save(ctx, a, cred, p.account, m, &r);
+	if (rc == KC_ERR_CONFLICT && cred->oauth_flow)
+		rc = ctx_fail_code(ctx, rc, "oauth_not_authorized",
+		    "This Klaviyo authorization was already used; "
+		    NOT_AUTHORIZED_MSG);
+	else if (rc == KC_OK)
+		rc = reply_saved(ctx, &r, !r.rotated ? "Klaviyo connected "
+		    "successfully" : bearer ? "Klaviyo authorization updated" :
+		    "Klaviyo API key updated");
+	if (rc == KC_OK && had_old && old.bearer && (new_refresh == NULL ||
+	    old.tok.refresh == NULL ||
+	    strcmp(old.tok.refresh, new_refresh) != 0))
+		cred_revoke(&old, ctx->oauth);
+	if (had_old)
+		cred_close(&old);
+	connect_result_free(&r);
+	probe_free(&p);
+	return rc;
+}
+
 static int
 do_connect(struct kc_ctx *ctx, const struct store_access *a, const char *key,
     const char *metric_id)
 {
-	struct probe		 p;
-	struct connect_result	 r;
-	struct json_object	*m;
-	int			 rc;
+	struct connect_cred	cred;
+	char			hint[APIKEY_HINT_MAX];
 
-	memset(&r, 0, sizeof(r));
-	rc = probe_run(ctx->db, ctx->kv, key, 0, PROBE_CONNECT,
-	    ctx->cfg->klaviyo_probe_cache_seconds, &p);
-	if (rc != KC_OK) {
-		audit_probe(ctx, a, "connect", key, &p, rc);
-		return probe_fail(ctx, rc, &p);
+	apikey_hint(key, hint, sizeof(hint));
+	memset(&cred, 0, sizeof(cred));
+	cred.kind = "api_key";
+	cred.secret = key;
+	cred.hint = hint;
+	return connect_with(ctx, a, &cred, key, NULL, metric_id);
+}
+
+/* The user's OAuth grant waiting for a metric; 409 when there is none. */
+static int
+pending_grant(struct kc_ctx *ctx, const struct store_access *a,
+    struct oauth_flow *f, struct oauth_tokens *tok)
+{
+	int rc;
+
+	rc = oauth_flow_pending(ctx->db, ctx->keyring, a->store_id,
+	    a->public_id, ctx->user.id, f, tok);
+	if (rc == KC_ERR_CRYPTO)
+		log_warnx("the OAuth grant waiting for store %s does not "
+		    "decrypt (master key removed?)", a->public_id);
+	if (rc == KC_ERR_NOT_FOUND || rc == KC_ERR_CRYPTO)
+		return ctx_fail_code(ctx, KC_ERR_CONFLICT,
+		    "oauth_not_authorized", NOT_AUTHORIZED_MSG);
+	if (rc != KC_OK)
+		return ctx_fail(ctx, rc, NULL);
+	return KC_OK;
+}
+
+static int
+do_oauth_test(struct kc_ctx *ctx, const struct store_access *a)
+{
+	struct oauth_flow	f;
+	struct oauth_tokens	tok;
+	int			rc;
+
+	if ((rc = pending_grant(ctx, a, &f, &tok)) != KC_OK)
+		return rc;
+	rc = do_test(ctx, a, tok.access, 1);
+	oauth_tokens_free(&tok);
+	oauth_flow_free(&f);
+	return rc;
+}
+
+static int
+do_oauth_connect(struct kc_ctx *ctx, const struct store_access *a,
+    const char *metric_id)
+{
+	struct oauth_flow	f;
+	struct oauth_tokens	tok;
+	struct connect_cred	cred;
+	char			*blob = NULL;
+	int			rc;
+
+	if ((rc = pending_grant(ctx, a, &f, &tok)) != KC_OK)
+		return rc;
+	if ((rc = oauth_tokens_encode(&tok, &blob)) == KC_OK) {
+		memset(&cred, 0, sizeof(cred));
+		cred.kind = "oauth";
+		cred.secret = blob;
+		cred.oauth_flow = f.id;
+		rc = connect_with(ctx, a, &cred, tok.access, tok.refresh,
+		    metric_id);
 	}
-	if ((m = metrics_find(p.metrics, metric_id)) == NULL)
-		rc = unknown_metric(ctx);
-	else if ((rc = connect_save(ctx, a, key, p.account, m, &r)) == KC_OK)
-		rc = reply_saved(ctx, &r, r.rotated ? "Klaviyo API key "
-		    "updated" : "Klaviyo connected successfully");
-	connect_result_free(&r);
-	probe_free(&p);
+	oauth_wipe_free(blob);
+	oauth_tokens_free(&tok);
+	oauth_flow_free(&f);
 	return rc;
 }
 
@@ -201,27 +312,51 @@ static int
 stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
     struct probe *p)
 {
-	char	*key = NULL, *kind = NULL;
-	size_t	 len = 0;
-	int	 rc;
+	struct kc_cred		c;
+	struct oauth_error	e;
+	struct json_object	*integ = NULL;
+	char			acct[96], err[64];
+	const char		*id = NULL;
+	int			rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = credential_load(ctx->db, ctx->keyring, a->store_id, a->public_id,
-	    &kind, &key, &len);
+	/* The connected account's limits, whatever the credential. */
+	if (a->integration && json_parse_object(a->integration,
+	    strlen(a->integration), &integ, err, sizeof(err)) == KC_OK)
+		id = json_get_str(integ, "public_id");
+	snprintf(acct, sizeof(acct), "acct:%.80s", id ? id : "");
+	json_object_put(integ);
+	id = acct[5] ? acct : NULL;
+	rc = cred_open(ctx->db, ctx->keyring, ctx->oauth, a->store_id,
+	    a->public_id, &c, &e);
 	if (rc == KC_ERR_NOT_FOUND)
 		return ctx_fail(ctx, KC_ERR_CONFLICT, "Klaviyo is not "
 		    "connected for this store; send apiKey as well");
-	if (rc != KC_OK) {
+	if (rc == KC_ERR_CRYPTO) {
 		log_error("credential of store %s does not decrypt",
 		    a->public_id);
 		return ctx_fail(ctx, rc, NULL);
 	}
-	rc = probe_run(ctx->db, ctx->kv, key, strcmp(kind, "oauth") == 0,
-	    PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, p);
+	if (rc != KC_OK)
+		return ctx_fail_code(ctx, rc, e.code[0] ? e.code : NULL,
+		    e.msg[0] ? e.msg : NULL);
+	rc = probe_run_as(ctx->db, ctx->kv, c.secret, c.bearer,
+	    id, PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, p);
+	if (rc != KC_OK && c.bearer &&
+	    strcmp(p->code, "klaviyo_token_rejected") == 0) {
+		/* Revoked or expired early: refresh once, then again. */
+		probe_free(p);
+		if ((rc = cred_refresh(&c, 1, &e)) != KC_OK) {
+			rc = ctx_fail_code(ctx, rc, e.code, e.msg);
+			goto out;
+		}
+		rc = probe_run_as(ctx->db, ctx->kv, c.secret, c.bearer,
+		    id, PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, p);
+	}
 	if (rc != KC_OK)
 		rc = probe_fail(ctx, rc, p);
-	secretbox_free_plain(key, len);
-	free(kind);
+out:
+	cred_close(&c);
 	return rc;
 }
 
@@ -287,12 +422,12 @@ route_connect_post(struct kc_ctx *ctx)
 {
 	struct store_access	 a;
 	char			 err[256], key[APIKEY_MAX + 1];
-	const char		*action, *in_key, *metric;
+	const char		*action, *in_key, *metric, *method;
 	int			 rc;
 
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
-	if ((rc = json_check_fields(ctx->body, post_fields, 3, err,
+	if ((rc = json_check_fields(ctx->body, post_fields, 4, err,
 	    sizeof(err))) != KC_OK) {
 		rc = ctx_fail(ctx, rc, err);
 		goto out;
@@ -300,9 +435,16 @@ route_connect_post(struct kc_ctx *ctx)
 	action = json_get_str(ctx->body, "action");
 	in_key = json_get_str(ctx->body, "apiKey");
 	metric = json_get_str(ctx->body, "conversionMetricId");
+	method = json_get_str(ctx->body, "method");
 	if (action && strcmp(action, "test") != 0) {
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field 'action' must be "
 		    "\"test\" (or absent to connect)");
+		goto out;
+	}
+	if (method && strcmp(method, "api_key") != 0 &&
+	    strcmp(method, "oauth") != 0) {
+		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field 'method' must be "
+		    "\"api_key\" or \"oauth\"");
 		goto out;
 	}
 	/* Metric ids have the shape of store ids: 1-64 of [A-Za-z0-9_-]. */
@@ -311,7 +453,22 @@ route_connect_post(struct kc_ctx *ctx)
 		    "'conversionMetricId' must be a Klaviyo metric id");
 		goto out;
 	}
-	if (action || in_key) {
+	if (method && strcmp(method, "oauth") == 0) {
+		if (in_key)
+			rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field 'apiKey' "
+			    "is not used with method \"oauth\"");
+		else if (ctx->oauth == NULL)
+			rc = ctx_fail_code(ctx, KC_ERR_NOT_FOUND,
+			    "oauth_not_configured", OAUTH_OFF_MSG);
+		else if (action)
+			rc = do_oauth_test(ctx, &a);
+		else if (metric)
+			rc = do_oauth_connect(ctx, &a, metric);
+		else
+			rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field "
+			    "'conversionMetricId' is required to connect "
+			    "(or send action \"test\" to list metrics)");
+	} else if (action || in_key) {
 		if (in_key == NULL) {
 			rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field 'apiKey' "
 			    "is required");
@@ -320,7 +477,7 @@ route_connect_post(struct kc_ctx *ctx)
 		if ((rc = check_key(ctx, in_key, key, sizeof(key))) != KC_OK)
 			goto out;
 		if (action)
-			rc = do_test(ctx, &a, key);
+			rc = do_test(ctx, &a, key, 0);
 		else if (metric)
 			rc = do_connect(ctx, &a, key, metric);
 		else
@@ -332,7 +489,8 @@ route_connect_post(struct kc_ctx *ctx)
 	else
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Send {apiKey, action: "
 		    "\"test\"} to test a key, {apiKey, conversionMetricId} to "
-		    "connect, or {conversionMetricId} to change the metric");
+		    "connect, {method: \"oauth\", ...} after authorizing with "
+		    "Klaviyo, or {conversionMetricId} to change the metric");
 out:
 	memset(key, 0, sizeof(key));
 	perm_access_clear(&a);
@@ -343,11 +501,18 @@ int
 route_connect_delete(struct kc_ctx *ctx)
 {
 	struct store_access	 a;
+	struct kc_cred		 old;
 	struct json_object	*o;
 	int			 rc, was;
 
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
+	/* An OAuth grant is revoked at Klaviyo before it is deleted. */
+	if (cred_peek(ctx->db, ctx->keyring, a.store_id, a.public_id, &old) ==
+	    KC_OK) {
+		cred_revoke(&old, ctx->oauth);
+		cred_close(&old);
+	}
 	rc = connect_remove(ctx, &a, &was);
 	perm_access_clear(&a);
 	if (rc != KC_OK)

@@ -70,7 +70,8 @@ route_me(struct kc_ctx *ctx)
 	}
 	if (json_add_int(u, "id", ctx->user.id) != KC_OK ||
 	    json_add_str(u, "email", ctx->user.email) != KC_OK ||
-	    json_add_bool(o, "success", 1) != KC_OK)
+	    json_add_bool(o, "success", 1) != KC_OK ||
+	    json_add_bool(o, "oauth_enabled", ctx->oauth != NULL) != KC_OK)
 		goto out;
 	rc = json_add_obj(o, "user", u);
 	u = NULL;

@@ -16,6 +16,10 @@ const struct route routes[] = {
 	{ "GET", "/api/store/{storePublicId}/klaviyo-metrics", RT_AUTH,
 	  route_metrics_get },
 	{ "GET", "/api/klaviyo/test", RT_AUTH, route_klaviyo_test },
+	{ "GET", "/api/store/{storePublicId}/klaviyo-oauth/start", RT_AUTH,
+	  route_oauth_start },
+	/* Authenticates itself: every outcome is a redirect to a page. */
+	{ "GET", "/api/klaviyo/oauth/callback", 0, route_oauth_callback },
 	{ "POST", "/api/store/{storePublicId}/klaviyo-sync",
 	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_sync_post },
 	{ "POST", "/api/v1/reports/full_sync", RT_BODY | RT_MUTATES,

@@ -18,6 +18,8 @@ int	route_connect_post(struct kc_ctx *);
 int	route_connect_delete(struct kc_ctx *);
 int	route_metrics_get(struct kc_ctx *);
 int	route_klaviyo_test(struct kc_ctx *);
+int	route_oauth_start(struct kc_ctx *);
+int	route_oauth_callback(struct kc_ctx *);
 int	route_sync_post(struct kc_ctx *);
 int	route_report_full_sync(struct kc_ctx *);
 

@@ -6,7 +6,8 @@
  * (sandbox_endpoints.c), the request pipeline (sandbox_api.c), rate
  * limits (sandbox_rate.c), faults, stats and the request log
  * (sandbox_ctl.c), query parsing and report time arithmetic
- * (sandbox_query.c) and the HTTP server (sandbox_http.c).
+ * (sandbox_query.c), OAuth (sandbox_oauth.c) and the HTTP server
+ * (sandbox_http.c).
  */
 #ifndef KC_SANDBOX_H
 #define KC_SANDBOX_H
@@ -35,8 +36,10 @@ enum {
 	SBX_SC_SEGMENTS		= 1u << 5,	/* segments:read */
 	SBX_SC_FORMS		= 1u << 6,	/* forms:read */
 	SBX_SC_EVENTS		= 1u << 7,	/* events:read */
-	SBX_SC_ALL_READ		= 0xffu
+	SBX_SC_PROFILES		= 1u << 8,	/* profiles:read (OAuth only) */
+	SBX_SC_ALL_READ		= 0x1ffu
 };
+#define SBX_SC_NBITS	9u
 
 /* What kind of store an account is; the generators read it. */
 enum sbx_profile {
@@ -290,11 +293,13 @@ extern const size_t			sbx_nendpoints;
 
 struct sbx_rate;
 struct sbx_ctl;
+struct sbx_oauth;
 
 struct sbx_app {
 	struct sbx_data	*data;
 	struct sbx_rate	*rate;
 	struct sbx_ctl	*ctl;
+	struct sbx_oauth *oauth;	/* sandbox_oauth.c */
 	double		 scale;
 	uint64_t	 err_seq;
 };
@@ -310,6 +315,8 @@ struct sbx_ctx {
 	size_t				 ep_idx;
 	const struct sbx_account	*acc;
 	size_t				 acc_idx;
+	unsigned			 scopes;	/* key or token */
+	int				 bearer;	/* an OAuth token */
 	struct sbx_query		 q;
 	char				 base[320];	/* http://host */
 };

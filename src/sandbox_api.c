@@ -7,6 +7,11 @@
  *   scope (403) -> rate limits (429) -> query parameters (400) ->
  *   the endpoint's handler (200)
  *
+ * A key or a live OAuth access token (Bearer, sandbox_oauth.c) selects
+ * the account; a token brings its grant's scopes.  /oauth/ requests are
+ * logged and faulted the same way, then answered by sandbox_oauth.c;
+ * /__sandbox/oauth is its control API.
+ *
  * Answers have Klaviyo's shapes: JSON:API documents and
  * {"errors":[{id,status,code,title,detail,source}]}, with
  * RateLimit-Limit/-Remaining/-Reset on every answer that counted against
@@ -26,6 +31,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "sandbox_ctl.h"
+#include "sandbox_oauth.h"
 #include "sandbox_rate.h"
 
 #define JSONAPI_TYPE	"application/vnd.api+json"
@@ -787,13 +793,11 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 		    "Authentication credentials were not provided.",
 		    "Missing or invalid authorization scheme. Please use "
 		    "Klaviyo-API-Key.", NULL, NULL);
-	if (strcmp(scheme, "Bearer") == 0)
-		return sbx_reply_error(app, resp, 401, "authentication_failed",
-		    "Incorrect authentication credentials.",
-		    "The access token is invalid or has expired.", NULL,
-		    NULL);
-	if ((ctx->acc = sbx_data_by_key(app->data, cred, &ctx->acc_idx)) ==
-	    NULL)
+	/* A Bearer token was looked up by the caller (sandbox_oauth.c). */
+	if (!ctx->bearer && (ctx->acc = sbx_data_by_key(app->data, cred,
+	    &ctx->acc_idx)) != NULL)
+		ctx->scopes = ctx->acc->def->scopes;
+	if (ctx->acc == NULL)
 		return sbx_reply_error(app, resp, 401, "authentication_failed",
 		    "Incorrect authentication credentials.",
 		    "Incorrect authentication credentials.", NULL, NULL);
@@ -831,9 +835,10 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 		    "application/vnd.api+json.", "parameter", "Content-Type");
 		goto out;
 	}
-	if (!(ctx->acc->def->scopes & ctx->ep->scope)) {
-		snprintf(detail, sizeof(detail), "This API key is missing "
-		    "required scopes: %s.", ctx->ep->scope_name);
+	if (!(ctx->scopes & ctx->ep->scope)) {
+		snprintf(detail, sizeof(detail), "This %s is missing "
+		    "required scopes: %s.", ctx->bearer ? "access token" :
+		    "API key", ctx->ep->scope_name);
 		rc = sbx_reply_error(app, resp, 403, "permission_denied",
 		    "You do not have permission to perform this action.",
 		    detail, NULL, NULL);
@@ -958,6 +963,39 @@ fault_answer(struct sbx_app *app, const struct sbx_fault *f,
 	}
 }
 
+/* /oauth/...: the OAuth endpoints (sandbox_oauth.c). */
+static int
+is_oauth_path(const char *p)
+{
+	return strncmp(p, "/oauth/", 7) == 0 || strcmp(p, "/oauth") == 0;
+}
+
+/*
+ * Who a request is: an API key's or a live access token's account
+ * (NULL when neither).  A Bearer request's faults are those of its
+ * account's key.
+ */
+static void
+resolve_cred(struct sbx_ctx *ctx, const char *scheme, const char *cred,
+    const char **fault_key)
+{
+	struct sbx_app *app = ctx->app;
+
+	*fault_key = cred;
+	if (cred == NULL || *cred == '\0')
+		return;
+	if (strcasecmp(scheme, "Bearer") != 0) {
+		ctx->acc = sbx_data_by_key(app->data, cred, &ctx->acc_idx);
+		return;
+	}
+	ctx->bearer = 1;
+	if (sbx_oauth_bearer(app->oauth, cred, sbx_now_us(), &ctx->acc_idx,
+	    &ctx->scopes)) {
+		ctx->acc = &app->data->acc[ctx->acc_idx];
+		*fault_key = ctx->acc->def->key;
+	}
+}
+
 static void
 klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
     struct sbx_resp *resp)
@@ -965,10 +1003,11 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	struct sbx_ctx		 ctx;
 	struct sbx_log_entry	*e;
 	struct sbx_fault	 lat, oth, hf;
-	const char		*cred, *h;
+	const char		*cred, *h, *fkey = NULL;
 	char			 scheme[24], npath[256], qerr[256], kesc[16];
-	size_t			 n, ai, ei;
-	int			 rc = KC_OK;
+	char			 gt[32] = "";
+	size_t			 n, ei;
+	int			 rc = KC_OK, oauth;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.app = app;
@@ -976,16 +1015,21 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	base_url(req, ctx.base, sizeof(ctx.base));
 	split_auth(sbx_req_header(req, "Authorization"), scheme,
 	    sizeof(scheme), &cred);
+	/* Client credentials and tokens are never logged, not in part. */
+	if ((oauth = is_oauth_path(req->path)) == 0)
+		resolve_cred(&ctx, scheme, cred, &fkey);
 
 	e = sbx_ctl_log_new(app->ctl);
 	now_rfc3339(e->time, sizeof(e->time));
 	copy_field(e->method, sizeof(e->method), req->method);
 	copy_field(e->path, sizeof(e->path), req->path);
-	copy_field(e->query, sizeof(e->query), req->query);
+	if (!oauth || strncmp(req->path, "/oauth/authorize", 16) == 0)
+		copy_field(e->query, sizeof(e->query), req->query);
 	copy_field(e->auth, sizeof(e->auth), scheme);
-	if (cred) {
+	if (cred && !oauth && !ctx.bearer)
 		snprintf(e->key, sizeof(e->key), "%.8s", cred);
-	}
+	if (ctx.acc != NULL)
+		copy_field(e->account, sizeof(e->account), ctx.acc->id);
 	copy_field(e->revision, sizeof(e->revision),
 	    sbx_req_header(req, "revision"));
 	copy_field(e->accept, sizeof(e->accept),
@@ -999,7 +1043,7 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	if (n > 1 && npath[n - 1] == '/')
 		npath[n - 1] = '\0';
 
-	sbx_ctl_faults(app->ctl, cred, req->method, npath, &lat, &oth);
+	sbx_ctl_faults(app->ctl, fkey, req->method, npath, &lat, &oth);
 	if ((h = sbx_req_header(req, "X-Sandbox-Fault")) != NULL) {
 		if (sbx_fault_parse_header(h, &hf) != KC_OK)
 			log_warnx("ignoring a bad X-Sandbox-Fault header");
@@ -1011,6 +1055,9 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	if (oth.type == SBX_F_STATUS || oth.type == SBX_F_HANG ||
 	    oth.type == SBX_F_RESET || oth.type == SBX_F_HTML) {
 		rc = fault_answer(app, &oth, resp);
+	} else if (oauth) {
+		rc = sbx_oauth_answer(app, req, resp, gt, sizeof(gt));
+		copy_field(e->grant_type, sizeof(e->grant_type), gt);
 	} else {
 		rc = sbx_query_parse(req->query, &ctx.q, qerr, sizeof(qerr));
 		if (rc == KC_ERR_BAD_INPUT)
@@ -1019,6 +1066,8 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 		else if (rc == KC_OK)
 			rc = klaviyo_answer(&ctx, npath, scheme[0] ? scheme :
 			    NULL, cred, resp);
+	}
+	if (oth.type == SBX_F_MALFORMED || oth.type == SBX_F_CONTENT_TYPE) {
 		if (rc == KC_OK && oth.type == SBX_F_MALFORMED &&
 		    resp->body.len > 1) {
 			resp->body.len /= 2;
@@ -1037,9 +1086,8 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	if (lat.type == SBX_F_LATENCY)
 		resp->delay_ms = lat.ms;
 	e->status = resp->action == SBX_ACT_SEND ? resp->status : 0;
-	if (cred != NULL && sbx_data_by_key(app->data, cred, &ai) != NULL &&
-	    sbx_endpoint_find(npath, &ei) != NULL)
-		sbx_ctl_count(app->ctl, ai, ei, e->status, oth.type !=
+	if (ctx.acc != NULL && sbx_endpoint_find(npath, &ei) != NULL)
+		sbx_ctl_count(app->ctl, ctx.acc_idx, ei, e->status, oth.type !=
 		    SBX_F_NONE || lat.type != SBX_F_NONE);
 	if (oth.type != SBX_F_NONE)
 		copy_field(e->fault, sizeof(e->fault),
@@ -1051,9 +1099,19 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 
 		log_escape(e->key, kesc, sizeof(kesc));
 		log_escape(req->path, pesc, sizeof(pesc));
-		log_info("%s %s %d key=%s... %s%s", req->method, pesc,
-		    e->status, kesc[0] ? kesc : "-", e->fault[0] ? "fault=" :
-		    "", e->fault);
+		if (oauth)
+			log_info("%s %s %d%s%s %s%s", req->method, pesc,
+			    e->status, gt[0] ? " grant_type=" : "", gt,
+			    e->fault[0] ? "fault=" : "", e->fault);
+		else if (ctx.bearer)
+			log_info("%s %s %d bearer account=%s %s%s",
+			    req->method, pesc, e->status, ctx.acc ?
+			    ctx.acc->id : "-", e->fault[0] ? "fault=" : "",
+			    e->fault);
+		else
+			log_info("%s %s %d key=%s... %s%s", req->method, pesc,
+			    e->status, kesc[0] ? kesc : "-", e->fault[0] ?
+			    "fault=" : "", e->fault);
 	}
 	sbx_query_free(&ctx.q);
 }
@@ -1063,6 +1121,11 @@ sbx_app_handle(void *arg, const struct sbx_req *req, struct sbx_resp *resp)
 {
 	struct sbx_app *app = arg;
 
+	if (strncmp(req->path, "/__sandbox/oauth", 16) == 0 &&
+	    (req->path[16] == '\0' || req->path[16] == '/')) {
+		sbx_oauth_ctl(app, req, resp);
+		return;
+	}
 	if (strncmp(req->path, "/__sandbox/", 11) == 0) {
 		sbx_ctl_handle(app, req, resp);
 		return;

@@ -438,6 +438,10 @@ log_json(const struct sbx_log_entry *e)
 	    e->content_type : NULL) != KC_OK ||
 	    json_add_str(o, "fault", e->fault[0] ? e->fault : NULL) !=
 	    KC_OK ||
+	    json_add_str(o, "account", e->account[0] ? e->account : NULL) !=
+	    KC_OK ||
+	    json_add_str(o, "grant_type", e->grant_type[0] ? e->grant_type :
+	    NULL) != KC_OK ||
 	    json_add_int(o, "status", e->status) != KC_OK) {
 		json_object_put(o);
 		return NULL;
@@ -687,7 +691,7 @@ accounts_list(struct sbx_app *app, struct sbx_resp *resp)
 		if ((a = json_object_new_object()) == NULL ||
 		    (sc = json_object_new_array()) == NULL)
 			goto fail;
-		for (b = 0; b < 8; b++)
+		for (b = 0; b < SBX_SC_NBITS; b++)
 			if ((acc->def->scopes & (1u << b)) &&
 			    json_object_array_add(sc, json_object_new_string(
 			    sbx_scope_name(1u << b))) != 0) {

@@ -50,6 +50,8 @@ struct sbx_log_entry {
 	char		accept[96];
 	char		content_type[96];
 	char		fault[16];
+	char		account[8];	/* of the key or OAuth token */
+	char		grant_type[32];	/* of an /oauth/token request */
 	int		status;		/* 0: none sent (hang, reset) */
 };
 

@@ -81,6 +81,7 @@ const size_t sbx_naccount_defs =
 static const char *const scope_names[] = {
 	"accounts:read", "metrics:read", "lists:read", "campaigns:read",
 	"flows:read", "segments:read", "forms:read", "events:read",
+	"profiles:read",
 };
 
 const char *

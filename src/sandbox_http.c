@@ -57,7 +57,7 @@ static const struct {
 	const char	*text;
 } status_texts[] = {
 	{ 100, "Continue" }, { 200, "OK" }, { 201, "Created" },
-	{ 202, "Accepted" }, { 204, "No Content" },
+	{ 202, "Accepted" }, { 204, "No Content" }, { 302, "Found" },
 	{ 400, "Bad Request" }, { 401, "Unauthorized" },
 	{ 403, "Forbidden" }, { 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 406, "Not Acceptable" },

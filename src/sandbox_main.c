@@ -4,7 +4,8 @@
  * time-scale semantics).  Never used in production.
  *
  *   klaviyo-sandbox --listen 127.0.0.1:PORT [--time-scale N] [--log FILE]
- *       [--today YYYY-MM-DD]
+ *       [--today YYYY-MM-DD] [--oauth-client ID:SECRET]
+ *       [--oauth-access-ttl SECONDS]
  *
  * Prints "listening on HOST:PORT" on stdout once it accepts connections
  * (port 0 picks a free port and prints the real one); SIGTERM or SIGINT
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "sandbox_ctl.h"
+#include "sandbox_oauth.h"
 #include "sandbox_rate.h"
 
 static volatile sig_atomic_t stop;
@@ -38,7 +40,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: klaviyo-sandbox --listen HOST:PORT "
 	    "[--time-scale N] [--log FILE] [--log-level LEVEL]\n"
-	    "       [--today YYYY-MM-DD]\n"
+	    "       [--today YYYY-MM-DD] [--oauth-client ID:SECRET] "
+	    "[--oauth-access-ttl S]\n"
 	    "  --time-scale N  divide every rate-limit window by N "
 	    "(1 to 86400; 60:\n"
 	    "                  a minute lasts 1 s); default 1\n"
@@ -46,7 +49,30 @@ usage(void)
 	    "stderr\n"
 	    "  --today DATE    the accounts' today (their history ends the "
 	    "day before);\n"
-	    "                  default: each account's current date\n");
+	    "                  default: each account's current date\n"
+	    "  --oauth-client ID:SECRET\n"
+	    "                  register the OAuth client (/oauth/authorize, "
+	    "/oauth/token,\n"
+	    "                  /oauth/revoke); without it /oauth/ is 404\n"
+	    "  --oauth-access-ttl S\n"
+	    "                  access-token lifetime in real seconds "
+	    "(1 to 31622400,\n"
+	    "                  not scaled by --time-scale); default 3600\n");
+}
+
+static int
+parse_ttl(const char *s, long *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 ||
+	    v > SBX_OAUTH_TTL_MAX)
+		return KC_ERR_CONFIG;
+	*out = (long)v;
+	return KC_OK;
 }
 
 /* YYYY-MM-DD as days since 1970. */
@@ -85,10 +111,11 @@ main(int argc, char **argv)
 	struct sbx_app		 app;
 	struct sbx_server	*srv = NULL;
 	const char		*listen_addr = NULL, *logfile = NULL;
-	const char		*level = "info";
+	const char		*level = "info", *oauth_client = NULL;
 	enum log_level		 lvl;
 	char			 bound[128];
 	int64_t			 today = -1;
+	long			 ttl = SBX_OAUTH_TTL_DEFAULT;
 	int			 i, fd, rc = 1;
 
 	memset(&app, 0, sizeof(app));
@@ -108,6 +135,24 @@ main(int argc, char **argv)
 			if (parse_today(argv[++i], &today) != KC_OK) {
 				fprintf(stderr, "klaviyo-sandbox: --today "
 				    "wants a date YYYY-MM-DD\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--oauth-client") == 0 &&
+		    i + 1 < argc) {
+			oauth_client = argv[++i];
+			if (!sbx_oauth_client_ok(oauth_client)) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--oauth-client wants ID:SECRET (ID of "
+				    "A-Z a-z 0-9 - . _ ~, at most 128; SECRET "
+				    "printable, no spaces, at most 256)\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--oauth-access-ttl") == 0 &&
+		    i + 1 < argc) {
+			if (parse_ttl(argv[++i], &ttl) != KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--oauth-access-ttl wants seconds from 1 "
+				    "to 31622400\n");
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
@@ -164,7 +209,8 @@ main(int argc, char **argv)
 	    sbx_ctl_stats_init(app.ctl, app.data->nacc, sbx_nendpoints) !=
 	    KC_OK ||
 	    sbx_rate_new(app.data->nacc, sbx_nendpoints, app.scale,
-	    sbx_now_us(), &app.rate) != KC_OK) {
+	    sbx_now_us(), &app.rate) != KC_OK ||
+	    sbx_oauth_new(oauth_client, ttl, &app.oauth) != KC_OK) {
 		log_error("cannot set up the sandbox: out of memory");
 		goto out;
 	}
@@ -172,6 +218,9 @@ main(int argc, char **argv)
 		goto out;
 	log_info("klaviyo-sandbox on %s, time scale %g, %zu accounts",
 	    bound, app.scale, app.data->nacc);
+	if (oauth_client != NULL)
+		log_info("OAuth client %.*s, access tokens last %ld s",
+		    (int)strcspn(oauth_client, ":"), oauth_client, ttl);
 	printf("listening on %s\n", bound);
 	fflush(stdout);
 	if (sbx_server_run(srv, sbx_app_handle, &app, &stop) != KC_OK)
@@ -180,6 +229,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	sbx_server_free(srv);
+	sbx_oauth_free(app.oauth);
 	sbx_rate_free(app.rate);
 	sbx_ctl_free(app.ctl);
 	sbx_data_free(app.data);

@@ -16,6 +16,7 @@
 #include "jobq.h"
 #include "kc_err.h"
 #include "klaviyo.h"
+#include "oauth_cred.h"
 #include "secretbox.h"
 
 struct sync_opts {
@@ -32,9 +33,8 @@ struct sync_ctx {
 	const char		*owner;
 	volatile sig_atomic_t	*stopping;
 	struct job		*job;
-	char			*cred;		/* decrypted, wiped after */
-	size_t			 credlen;
-	int			 bearer;
+	const struct oauth_client *oauth;	/* NULL: OAuth is off */
+	struct kc_cred		 cred;		/* decrypted, wiped after */
 	char			 acct[80];	/* rate-limit account key */
 	const char		*kid;		/* Klaviyo account id */
 	const char		*tz;		/* account timezone */

@@ -92,7 +92,7 @@ sync_fetch(struct sync_ctx *sc, struct kv_call *call)
 {
 	int rc;
 
-	rc = kv_run(sc->kv, sc->cred, sc->bearer, sc->acct, call, 1);
+	rc = cred_run(&sc->cred, sc->kv, sc->acct, call, 1);
 	if (call->body)
 		sc->report_requests += call->requests;
 	if (rc != KC_OK) {
@@ -238,8 +238,8 @@ sync_run_job(struct sync_ctx *sc)
 {
 	struct job		*j = sc->job;
 	struct json_object	*acct, *cm;
+	struct oauth_error	 oe;
 	const char		*status;
-	char			*kind = NULL;
 	int			 rc;
 
 	status = json_get_str(j->integration, "status");
@@ -261,21 +261,22 @@ sync_run_job(struct sync_ctx *sc)
 	    &cm) && json_get_bool(cm, "isShopifyPlacedOrder")))
 		return jobq_finish(sc->db, j, sc->owner, "cancelled",
 		    "orders are synced only with Shopify's Placed Order");
-	rc = credential_load(sc->db, sc->keyring, j->store_id,
-	    j->store_public_id, &kind, &sc->cred, &sc->credlen);
+	rc = cred_open(sc->db, sc->keyring, sc->oauth, j->store_id,
+	    j->store_public_id, &sc->cred, &oe);
 	if (rc != KC_OK) {
-		snprintf(sc->error, sizeof(sc->error), "the stored credential "
-		    "cannot be read (%s)", kc_strerror(rc));
-		return finish(sc, rc == KC_ERR_NOT_FOUND ? KC_ERR_CONFLICT :
-		    rc == KC_ERR_DB_DOWN ? rc : KC_ERR_CRYPTO);
+		snprintf(sc->error, sizeof(sc->error), "%s", oe.msg[0] ?
+		    oe.msg : "the stored credential cannot be read");
+		if (rc == KC_ERR_NOT_FOUND)
+			rc = KC_ERR_CONFLICT;
+		else if (rc != KC_ERR_DB_DOWN && rc != KC_ERR_UNPROCESSABLE &&
+		    rc != KC_ERR_UPSTREAM && rc != KC_ERR_TIMEOUT)
+			rc = KC_ERR_CRYPTO;
+		return finish(sc, rc);
 	}
-	sc->bearer = strcmp(kind, "oauth") == 0;
-	free(kind);
 	snprintf(sc->acct, sizeof(sc->acct), "acct:%s", sc->kid);
 	if ((rc = ksync_start(sc->db, j->store_id, j->type)) == KC_OK)
 		rc = run_type(sc);
 	rc = finish(sc, rc);
-	secretbox_free_plain(sc->cred, sc->credlen);
-	sc->cred = NULL;
+	cred_close(&sc->cred);
 	return rc;
 }

@@ -25,6 +25,8 @@
 #include "klaviyo.h"
 #include "ksync.h"
 #include "log.h"
+#include "oauth.h"
+#include "oauth_flow.h"
 #include "outbox.h"
 #include "secretbox.h"
 #include "sync.h"
@@ -81,11 +83,12 @@ main(int argc, char *argv[])
 	struct outbox_opts	 oo;
 	struct sync_opts	 so;
 	struct sync_ctx		 sc;
+	struct oauth_client	 oc, *oauth = NULL;
 	struct job		 job;
 	struct sigaction	 sa;
 	enum log_level		 lvl;
 	char			 err[256], owner[128], host[64];
-	time_t			 last_schedule = 0;
+	time_t			 last_schedule = 0, last_reap = 0;
 	int			 ch, once = 0, no_jobs = 0, n, rc, worked;
 	int			 status = 0;
 
@@ -168,6 +171,8 @@ main(int argc, char *argv[])
 	so.lease_seconds = (int)cfg.sync_lease_seconds;
 	so.lookback_days = (int)cfg.sync_lookback_days;
 	so.history_days = (int)cfg.sync_history_days;
+	if (oauth_client_init(&cfg, &oc) == KC_OK)
+		oauth = &oc;
 	log_info("started as %s (%s report server)", owner,
 	    *cfg.report_server ? "external" : "built-in");
 
@@ -183,6 +188,16 @@ main(int argc, char *argv[])
 					log_info("scheduled %d incremental "
 					    "syncs", n);
 			}
+
+		}
+		/* Abandoned OAuth attempts: revoke and forget. */
+		if (time(NULL) - last_reap >= OAUTH_REAP_SECONDS) {
+			if (oauth_flow_reap(db, &kr, oauth, &n) == KC_OK) {
+				last_reap = time(NULL);
+				if (n)
+					log_info("removed %d unfinished OAuth "
+					    "connections", n);
+			}
 		}
 		rc = no_jobs ? KC_ERR_NOT_FOUND : jobq_claim(db, owner,
 		    so.lease_seconds, &job);
@@ -191,6 +206,7 @@ main(int argc, char *argv[])
 			sc.db = db;
 			sc.kv = kv;
 			sc.keyring = &kr;
+			sc.oauth = oauth;
 			sc.opt = &so;
 			sc.owner = owner;
 			sc.stopping = &stopping;

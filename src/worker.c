@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "klaviyo.h"
 #include "log.h"
+#include "oauth.h"
 #include "routes.h"
 
 static volatile sig_atomic_t stopping;
@@ -57,6 +58,7 @@ struct worker {
 	const struct keyring	*keyring;
 	struct db		*db;
 	struct kv_client	*kv;
+	const struct oauth_client *oauth;	/* NULL: OAuth is off */
 };
 
 static void
@@ -81,6 +83,7 @@ handle(FCGX_Request *fr, const struct worker *w)
 	ctx.db = w->db;
 	ctx.keyring = w->keyring;
 	ctx.kv = w->kv;
+	ctx.oauth = w->oauth;
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.read_body = read_body;
@@ -135,6 +138,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 {
 	FCGX_Request		 fr;
 	struct worker		 w;
+	struct oauth_client	 oc;
 	struct kv_options	 kvo;
 	struct db		*db = NULL;
 	struct sigaction	 sa;
@@ -164,6 +168,8 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	w.app_origin = app_origin;
 	w.keyring = keyring;
 	w.db = db;
+	if (oauth_client_init(cfg, &oc) == KC_OK)
+		w.oauth = &oc;
 	kv_options_from(cfg, &kvo);
 	if (kv_client_new(&kvo, db, &w.kv) != KC_OK) {
 		log_error("cannot create the Klaviyo client");

@@ -10,6 +10,8 @@
  *   KC_TEST_PGCTL         script: "stop" or "start" the PostgreSQL
  *   KC_TEST_STATE         the throwaway state folder (logs in log/)
  *   KC_TEST_FCGI_PIDFILE  pid file of the FastCGI master
+ *   KC_TEST_FCGICTL       script: "restart [NAME=VALUE...]" the FastCGI
+ *                         service with changed settings
  */
 #ifndef KC_ITEST_H
 #define KC_ITEST_H
@@ -185,5 +187,6 @@ Suite	*suite_klaviyo_faults(void);
 Suite	*suite_secrets(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
+Suite	*suite_oauth(void);
 
 #endif

@@ -22,6 +22,7 @@ main(void)
 	srunner_add_suite(sr, suite_secrets());
 	srunner_add_suite(sr, suite_sync());
 	srunner_add_suite(sr, suite_sync_full());
+	srunner_add_suite(sr, suite_oauth());
 	/* Last: it stops and starts PostgreSQL. */
 	srunner_add_suite(sr, suite_dbrestart());
 	srunner_run_all(sr, CK_NORMAL);

@@ -48,13 +48,20 @@ export LOGIN_LOCKOUT_SECONDS=60
 
 # The Klaviyo sandbox with every rate window 60 times shorter, and our
 # client told the same, so limits are exercised in seconds.
-SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/src/klaviyo-sandbox" --time-scale 60)
+# The OAuth client is the sandbox's test client, not a secret.
+export KLAVIYO_CLIENT_ID=kc-test-client
+export KLAVIYO_CLIENT_SECRET="kc-test-secret-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/src/klaviyo-sandbox" --time-scale 60 \
+    --oauth-client "$KLAVIYO_CLIENT_ID:$KLAVIYO_CLIENT_SECRET")
 export KLAVIYO_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
 export KLAVIYO_RATE_SCALE=60
 export KLAVIYO_TIMEOUT_MS=2000
 export KLAVIYO_CONNECT_TIMEOUT_MS=1000
 export KLAVIYO_MAX_WAIT_MS=1500
 export KLAVIYO_MAX_RETRIES=2
+export KLAVIYO_OAUTH_AUTHORIZE_URL="$KLAVIYO_BASE_URL/oauth/authorize"
+export KLAVIYO_OAUTH_TOKEN_URL="$KLAVIYO_BASE_URL/oauth/token"
+export KLAVIYO_OAUTH_REVOKE_URL="$KLAVIYO_BASE_URL/oauth/revoke"
 
 kc_as_svc "$BUILD/src/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
     { cat "$ST/log/migrate.log"; exit 1; }
@@ -78,10 +85,26 @@ esac
 SH
 chmod 755 "$ST/pgctl"
 
+# And one to restart the FastCGI service with changed settings
+# (fcgictl restart [NAME=VALUE...]), e.g. without an OAuth client.
+cat >"$ST/fcgictl" <<SH
+#!/usr/bin/env bash
+. "$SRC/scripts/common.sh"
+[ "\$1" = restart ] || exit 2
+shift
+kc_kill_pidfile "$ST/run/fcgi.pid"
+for kv in "\$@"; do export "\$kv"; done
+# A session of its own: Check kills a test's process group when it ends.
+kc_spawn "$ST" fcgi setsid "$BUILD/src/klaviyo-connect-fcgi"
+kc_wait_http "$APP_URL/api/health" 30
+SH
+chmod 755 "$ST/fcgictl"
+
 export KC_TEST_URL=$APP_URL
 export KC_TEST_DATABASE_URL=$DATABASE_URL
 export KC_TEST_ADMIN="$BUILD/src/klaviyo-admin"
 export KC_TEST_PGCTL="$ST/pgctl"
+export KC_TEST_FCGICTL="$ST/fcgictl"
 export KC_TEST_STATE=$ST
 export KC_TEST_FCGI_PIDFILE="$ST/run/fcgi.pid"
 export KC_TEST_SANDBOX_URL=$KLAVIYO_BASE_URL

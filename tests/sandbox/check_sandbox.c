@@ -11,7 +11,8 @@
  * every report endpoint's validation, series alignment, group_by by
  * revision, the account-clock time frames, that report sums equal the
  * Placed Order events' sums, and the daily report cap (on a second
- * sandbox at --time-scale 14400).
+ * sandbox at --time-scale 14400).  OAuth (the sandbox runs with
+ * --oauth-client) is tested in check_sandbox_oauth.c.
  *
  * Runs without forking (CK_NOFORK): one sandbox for the whole suite, in
  * test order.  Every wait has a deadline.
@@ -37,31 +38,14 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#define REV		"2026-07-15"
-#define K_SHOPIFY	"pk_sbxshopify0000000000000000000001"
-#define K_WOO		"pk_sbxwoocommerce000000000000000002"
-#define K_CUSTOM	"pk_sbxcustom00000000000000000000003"
-#define K_EMPTY		"pk_sbxempty000000000000000000000004"
-#define K_NOSCOPE	"pk_sbxnoscope0000000000000000000005"
-#define K_LISTS		"pk_sbxmanylists00000000000000000006"
-#define BODY_MAX	(16 * 1024 * 1024)
+#include "check_sandbox.h"
 
 static pid_t	sbx_pid = -1;
-static int	sbx_port;
-static char	sbx_base[64];
-static char	sbx_log[256];
+int		sbx_port;
+char		sbx_base[64];
+char		sbx_log[256];
 
-struct hresp {
-	long		 status;
-	CURLcode	 cc;
-	char		*body;
-	size_t		 len;
-	char		 headers[16384];
-	size_t		 hlen;
-	double		 secs;
-};
-
-static double
+double
 now_s(void)
 {
 	struct timespec ts;
@@ -70,7 +54,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t
+size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
 	struct hresp	*r = arg;
@@ -96,7 +80,7 @@ discard(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
-static size_t
+size_t
 on_header(char *p, size_t sz, size_t n, void *arg)
 {
 	struct hresp	*r = arg;
@@ -113,7 +97,7 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 	return len;
 }
 
-static void
+void
 hresp_free(struct hresp *r)
 {
 	free(r->body);
@@ -121,7 +105,7 @@ hresp_free(struct hresp *r)
 }
 
 /* Copies a response header's value; NULL when absent. */
-static const char *
+const char *
 hdr(const struct hresp *r, const char *name, char *out, size_t outlen)
 {
 	const char	*p = r->headers, *eol;
@@ -148,7 +132,7 @@ hdr(const struct hresp *r, const char *name, char *out, size_t outlen)
  * One request.  url: absolute, or a path on the sandbox.  key NULL: no
  * Authorization; a key starting with "Bearer " is sent as is.
  */
-static void
+void
 http(const char *method, const char *url, const char *key, const char *rev,
     const char *extra, const char *body, long timeout_ms, struct hresp *r)
 {
@@ -200,7 +184,7 @@ http(const char *method, const char *url, const char *key, const char *rev,
 	curl_easy_cleanup(c);
 }
 
-static void
+void
 get(const char *path, const char *key, struct hresp *r)
 {
 	http("GET", path, key, REV, NULL, NULL, 0, r);
@@ -208,7 +192,7 @@ get(const char *path, const char *key, struct hresp *r)
 	    curl_easy_strerror(r->cc));
 }
 
-static void
+void
 control(const char *method, const char *path, const char *body)
 {
 	struct hresp r;
@@ -221,13 +205,13 @@ control(const char *method, const char *path, const char *body)
 	hresp_free(&r);
 }
 
-static void
+void
 reset_limits(void)
 {
 	control("DELETE", "/__sandbox/ratelimits", NULL);
 }
 
-static struct json_object *
+struct json_object *
 parse(const struct hresp *r)
 {
 	struct json_object *o;
@@ -238,7 +222,7 @@ parse(const struct hresp *r)
 	return o;
 }
 
-static struct json_object *
+struct json_object *
 member(struct json_object *o, const char *path)
 {
 	struct json_object	*v = o;
@@ -259,7 +243,7 @@ member(struct json_object *o, const char *path)
 	return NULL;
 }
 
-static const char *
+const char *
 str(struct json_object *o, const char *path)
 {
 	struct json_object *v = member(o, path);
@@ -269,7 +253,7 @@ str(struct json_object *o, const char *path)
 }
 
 /* The answer is a Klaviyo error: status, errors[0].code, the shape. */
-static void
+void
 expect_error(const struct hresp *r, long status, const char *code)
 {
 	struct json_object	*o, *errs, *e;
@@ -346,17 +330,17 @@ die(const char *msg, const char *arg)
 	exit(EXIT_FAILURE);
 }
 
-static int	stop_pid(pid_t *);
 static void	add_fault(const char *);
 
 /*
- * Starts a sandbox with --time-scale scale, logging to log; its port in
- * *port.  0 on success, else -1 with why set (no ck_assert: this also
- * runs outside tests).
+ * Starts a sandbox with --time-scale scale, logging to log, with
+ * --oauth-client oauth unless it is NULL; its port in *port.  0 on
+ * success, else -1 with why set (no ck_assert: this also runs outside
+ * tests).
  */
-static int
-spawn_sandbox(const char *scale, const char *log, pid_t *pid, int *port,
-    const char **why)
+int
+spawn_sandbox(const char *scale, const char *log, const char *oauth,
+    pid_t *pid, int *port, const char **why)
 {
 	const char	*bin = getenv("KC_SANDBOX_BIN"), *bd;
 	static char	 path[1024];
@@ -382,8 +366,13 @@ spawn_sandbox(const char *scale, const char *log, pid_t *pid, int *port,
 		dup2(pfd[1], STDOUT_FILENO);
 		close(pfd[0]);
 		close(pfd[1]);
-		execl(bin, bin, "--listen", "127.0.0.1:0", "--time-scale",
-		    scale, "--log", log, (char *)NULL);
+		if (oauth != NULL)
+			execl(bin, bin, "--listen", "127.0.0.1:0",
+			    "--time-scale", scale, "--log", log,
+			    "--oauth-client", oauth, (char *)NULL);
+		else
+			execl(bin, bin, "--listen", "127.0.0.1:0",
+			    "--time-scale", scale, "--log", log, (char *)NULL);
 		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
@@ -426,14 +415,15 @@ sandbox_start(void)
 
 	snprintf(sbx_log, sizeof(sbx_log), "%s/kc-sandbox-test.%d.log",
 	    tmp ? tmp : "/tmp", (int)getpid());
-	if (spawn_sandbox("60", sbx_log, &sbx_pid, &sbx_port, &why) != 0)
+	if (spawn_sandbox("60", sbx_log, OAUTH_CLIENT, &sbx_pid, &sbx_port,
+	    &why) != 0)
 		die("cannot start the sandbox", why);
 	snprintf(sbx_base, sizeof(sbx_base), "http://127.0.0.1:%d",
 	    sbx_port);
 }
 
 /* SIGTERM; the exit status, or -1 when it did not exit in time. */
-static int
+int
 stop_pid(pid_t *pid)
 {
 	int	 st;
@@ -1956,8 +1946,8 @@ START_TEST(test_report_daily_cap)
 
 	snprintf(log, sizeof(log), "%s/kc-sandbox-daily.%d.log",
 	    tmp ? tmp : "/tmp", (int)getpid());
-	ck_assert_msg(spawn_sandbox("14400", log, &pid, &port, &why) == 0,
-	    "%s", why);
+	ck_assert_msg(spawn_sandbox("14400", log, NULL, &pid, &port,
+	    &why) == 0, "%s", why);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
 	snprintf(url, sizeof(url), "%s/api/segment-values-reports", base);
 	snprintf(stats, sizeof(stats), "%s/__sandbox/stats?key=%s", base,
@@ -2778,6 +2768,8 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_many_connections);
 	tcase_add_test(tc, test_http_edges);
 	suite_add_tcase(s, tc);
+
+	suite_add_tcase(s, oauth_tcase());
 
 	tc = tcase_create("stop");
 	tcase_add_test(tc, test_shutdown);
