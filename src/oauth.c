@@ -186,6 +186,22 @@ oauth_authorize_url(const struct oauth_client *c, const char *state,
 	return query_add(b, "code_challenge", challenge, 0);
 }
 
+/* Frees a parsed token object, wiping the tokens json-c holds. */
+static void
+put_wiped(struct json_object *o)
+{
+	static const char *const keys[] = { "access_token", "refresh_token" };
+	struct json_object	*v;
+	size_t			 i;
+
+	for (i = 0; o && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_object_get_ex(o, keys[i], &v) &&
+		    json_object_is_type(v, json_type_string))
+			crypto_wipe((char *)json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v));
+	json_object_put(o);
+}
+
 static char *
 dup_str(struct json_object *o, const char *key)
 {
@@ -232,14 +248,7 @@ oauth_parse_token_response(const char *body, size_t len, long long now,
 	rc = KC_OK;
 out:
 	/* The parsed tree held the tokens too. */
-	if (o && json_object_object_get_ex(o, "access_token", &v))
-		crypto_wipe((char *)json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	if (o && json_object_object_get_ex(o, "refresh_token", &v) &&
-	    json_object_is_type(v, json_type_string))
-		crypto_wipe((char *)json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	json_object_put(o);
+	put_wiped(o);
 	if (rc != KC_OK)
 		oauth_tokens_free(t);
 	return rc;
@@ -296,15 +305,7 @@ oauth_tokens_decode(const char *json, struct oauth_tokens *t)
 		goto out;
 	rc = KC_OK;
 out:
-	if (json_object_object_get_ex(o, "access_token", &v) &&
-	    json_object_is_type(v, json_type_string))
-		crypto_wipe((char *)json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	if (json_object_object_get_ex(o, "refresh_token", &v) &&
-	    json_object_is_type(v, json_type_string))
-		crypto_wipe((char *)json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	json_object_put(o);
+	put_wiped(o);
 	if (rc != KC_OK)
 		oauth_tokens_free(t);
 	return rc;

@@ -123,6 +123,26 @@ callback(const char *path, const char *tok)
 	return l;
 }
 
+/*
+ * The callback sends the browser to the store's page with the query
+ * (store not NULL), or to the query on the home page.
+ */
+static void
+expect_back(const char *cb, const char *tok, const char *store,
+    const char *query)
+{
+	char	 w[256], *back;
+
+	if (store)
+		snprintf(w, sizeof(w), "/store/%s/klaviyo-connect%s", store,
+		    query);
+	else
+		snprintf(w, sizeof(w), "/%s", query);
+	back = callback(cb, tok);
+	ck_assert_str_eq(back, w);
+	free(back);
+}
+
 static void
 post_oauth(const char *store, const char *tok, const char *json,
     struct it_resp *r)
@@ -373,8 +393,7 @@ END_TEST
 
 START_TEST(deny_returns_with_a_message)
 {
-	char		 store[80], tok[64], want[200], *cb, *back, *before;
-	char		*after;
+	char		 store[80], tok[64], *cb, *before, *after;
 	struct it_resp	 r;
 
 	it_store("OAuth Deny", store, sizeof(store));
@@ -382,10 +401,7 @@ START_TEST(deny_returns_with_a_message)
 	before = it_store_state(store);
 	cb = consent(store, tok, IT_ACCT_ACME, "deny");
 	ck_assert_ptr_nonnull(strstr(cb, "error=access_denied"));
-	back = callback(cb, tok);
-	snprintf(want, sizeof(want), "/store/%s/klaviyo-connect"
-	    "?oauth_error=access_denied", store);
-	ck_assert_str_eq(back, want);
+	expect_back(cb, tok, store, "?oauth_error=access_denied");
 	after = it_store_state(store);
 	ck_assert_str_eq(before, after);
 	post_oauth(store, tok, "{\"method\":\"oauth\",\"action\":\"test\"}",
@@ -394,15 +410,13 @@ START_TEST(deny_returns_with_a_message)
 	it_resp_free(&r);
 	free(before);
 	free(after);
-	free(back);
 	free(cb);
 }
 END_TEST
 
 START_TEST(bad_states_save_nothing)
 {
-	char		 store[80], tok[64], other[64], want[200];
-	char		*cb, *back, *before, *after;
+	char		 store[80], tok[64], other[64], *cb, *before, *after;
 	const char	*p[1];
 
 	it_store("OAuth States", store, sizeof(store));
@@ -411,32 +425,19 @@ START_TEST(bad_states_save_nothing)
 	before = it_store_state(store);
 
 	/* Forged and malformed states. */
-	back = callback("/api/klaviyo/oauth/callback?code=x&state="
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", tok);
-	ck_assert_str_eq(back, "/?oauth_error=oauth_state_unknown");
-	free(back);
-	back = callback("/api/klaviyo/oauth/callback?code=x&state=%27%20OR"
-	    "%201%3D1--", tok);
-	ck_assert_str_eq(back, "/?oauth_error=oauth_state_unknown");
-	free(back);
-	back = callback("/api/klaviyo/oauth/callback", tok);
-	ck_assert_str_eq(back, "/?oauth_error=oauth_state_unknown");
-	free(back);
+	expect_back("/api/klaviyo/oauth/callback?code=x&state="
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", tok, NULL,
+	    "?oauth_error=oauth_state_unknown");
+	expect_back("/api/klaviyo/oauth/callback?code=x&state=%27%20OR"
+	    "%201%3D1--", tok, NULL, "?oauth_error=oauth_state_unknown");
+	expect_back("/api/klaviyo/oauth/callback", tok, NULL,
+	    "?oauth_error=oauth_state_unknown");
 
-	/* No session when coming back. */
+	/* No session when coming back; another user's state: burnt. */
 	cb = consent(store, tok, IT_ACCT_ACME, "allow");
-	back = callback(cb, NULL);
-	ck_assert_str_eq(back, "/?oauth_error=signed_out");
-	free(back);
-	/* Another user's state: refused and burnt. */
-	back = callback(cb, other);
-	ck_assert_str_eq(back, "/?oauth_error=oauth_state_user");
-	free(back);
-	back = callback(cb, tok);
-	snprintf(want, sizeof(want), "/store/%s/klaviyo-connect"
-	    "?oauth_error=oauth_state_used", store);
-	ck_assert_str_eq(back, want);
-	free(back);
+	expect_back(cb, NULL, NULL, "?oauth_error=signed_out");
+	expect_back(cb, other, NULL, "?oauth_error=oauth_state_user");
+	expect_back(cb, tok, store, "?oauth_error=oauth_state_used");
 	free(cb);
 
 	/* Expired while at Klaviyo. */
@@ -445,20 +446,13 @@ START_TEST(bad_states_save_nothing)
 	PQclear(it_sql("UPDATE oauth_flows f SET expires_at = now() -"
 	    " interval '1 minute' FROM stores s WHERE s.id = f.store_id"
 	    " AND s.public_id = $1 AND f.used_at IS NULL", 1, p));
-	back = callback(cb, tok);
-	snprintf(want, sizeof(want), "/store/%s/klaviyo-connect"
-	    "?oauth_error=oauth_state_expired", store);
-	ck_assert_str_eq(back, want);
-	free(back);
-	/* Replayed after a success. */
+	expect_back(cb, tok, store, "?oauth_error=oauth_state_expired");
 	free(cb);
+
+	/* Replayed after a success. */
 	cb = consent(store, tok, IT_ACCT_ACME, "allow");
-	back = callback(cb, tok);
-	ck_assert_ptr_nonnull(strstr(back, "?oauth=ready"));
-	free(back);
-	back = callback(cb, tok);
-	ck_assert_ptr_nonnull(strstr(back, "?oauth_error=oauth_state_used"));
-	free(back);
+	expect_back(cb, tok, store, "?oauth=ready");
+	expect_back(cb, tok, store, "?oauth_error=oauth_state_used");
 	free(cb);
 	ck_assert_int_eq(count_store(FLOWS_OF " AND f.granted_at IS NOT NULL",
 	    store), 1);
@@ -476,8 +470,7 @@ END_TEST
 
 START_TEST(wrong_verifier_is_refused)
 {
-	char		 store[80], tok[64], want[200], *cb, *back, *before;
-	char		*after, *first;
+	char		 store[80], tok[64], *cb, *before, *after, *first;
 	struct it_resp	 r;
 	const char	*p[1];
 
@@ -498,10 +491,7 @@ START_TEST(wrong_verifier_is_refused)
 	    " nonce = g.nonce, ciphertext = g.ciphertext, tag = g.tag"
 	    " FROM oauth_flows g WHERE f.id = $1::bigint AND g.store_id ="
 	    " f.store_id AND g.id > f.id", 1, p));
-	back = callback(cb, tok);
-	snprintf(want, sizeof(want), "/store/%s/klaviyo-connect"
-	    "?oauth_error=oauth_grant_refused", store);
-	ck_assert_str_eq(back, want);
+	expect_back(cb, tok, store, "?oauth_error=oauth_grant_refused");
 	ck_assert_int_eq(sbx_log_count("/oauth/token", NULL,
 	    "authorization_code", 400), 1);
 	after = it_store_state(store);
@@ -511,7 +501,6 @@ START_TEST(wrong_verifier_is_refused)
 	free(first);
 	free(before);
 	free(after);
-	free(back);
 	free(cb);
 }
 END_TEST
