@@ -18,6 +18,11 @@ static const char SQL_MARK_ERROR[] =
     " || jsonb_build_object('status', 'error', 'last_error', $2::text,"
     " 'is_updating_dashboard', false)"
     " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
+/* Nothing can run until the user connects again. */
+static const char SQL_CANCEL_QUEUED[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " last_error = 'Klaviyo refused the OAuth authorization'"
+    " WHERE store_id = $1 AND state = 'queued'";
 
 #define RECONNECT_MSG "Klaviyo no longer accepts this store's OAuth " \
 	"authorization (it was revoked or has expired); connect with " \
@@ -115,7 +120,8 @@ refresh_locked(struct kc_cred *c, struct oauth_error *e)
 		    "the integration needs reconnecting", c->store_public_id);
 		set_error(e, "oauth_reconnect_required", RECONNECT_MSG);
 		if (db_query(c->db, SQL_MARK_ERROR, 2, params, NULL) != KC_OK ||
-		    db_commit(c->db) != KC_OK)
+		    db_query(c->db, SQL_CANCEL_QUEUED, 1, params, NULL) !=
+		    KC_OK || db_commit(c->db) != KC_OK)
 			db_rollback(c->db);
 		return KC_ERR_UNPROCESSABLE;
 	}
@@ -176,7 +182,7 @@ cred_refresh(struct kc_cred *c, int forced, struct oauth_error *e)
 	    (rc = load(c)) != KC_OK) {
 		db_rollback(c->db);
 		if (rc == KC_ERR_NOT_FOUND) {
-			set_error(e, "not_connected", "Klaviyo is no longer "
+			set_error(e, "conflict", "Klaviyo is no longer "
 			    "connected for this store");
 			rc = KC_ERR_CONFLICT;
 		}
@@ -193,8 +199,7 @@ cred_refresh(struct kc_cred *c, int forced, struct oauth_error *e)
 out:
 	oauth_wipe_free(seen);
 	if (rc != KC_OK && e->code[0] == '\0')
-		set_error(e, rc == KC_ERR_DB_DOWN ? "db_unavailable" :
-		    "internal_error", kc_strerror(rc));
+		set_error(e, kc_err_code(rc), kc_strerror(rc));
 	return rc;
 }
 

@@ -337,6 +337,9 @@ stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
 		    a->public_id);
 		return ctx_fail(ctx, rc, NULL);
 	}
+	/* An OAuth store on a server whose OAuth was switched off. */
+	if (rc == KC_ERR_CONFIG)
+		rc = KC_ERR_CONFLICT;
 	if (rc != KC_OK)
 		return ctx_fail_code(ctx, rc, e.code[0] ? e.code : NULL,
 		    e.msg[0] ? e.msg : NULL);
@@ -347,7 +350,8 @@ stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
 		/* Revoked or expired early: refresh once, then again. */
 		probe_free(p);
 		if ((rc = cred_refresh(&c, 1, &e)) != KC_OK) {
-			rc = ctx_fail_code(ctx, rc, e.code, e.msg);
+			rc = ctx_fail_code(ctx, rc == KC_ERR_CONFIG ?
+			    KC_ERR_CONFLICT : rc, e.code, e.msg);
 			goto out;
 		}
 		rc = probe_run_as(ctx->db, ctx->kv, c.secret, c.bearer,

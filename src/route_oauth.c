@@ -192,7 +192,7 @@ route_oauth_callback(struct kc_ctx *ctx)
 		return back(ctx, NULL, "oauth_error", "oauth_failed");
 	}
 	if (rc != KC_OK)
-		return ctx_fail(ctx, rc, NULL);
+		return back(ctx, NULL, "oauth_error", kc_err_code(rc));
 	switch (check) {
 	case OAUTH_STATE_UNKNOWN:
 		return back(ctx, NULL, "oauth_error", "oauth_state_unknown");
@@ -224,7 +224,7 @@ route_oauth_callback(struct kc_ctx *ctx)
 	else if (rc == KC_ERR_FORBIDDEN || rc == KC_ERR_NOT_FOUND)
 		rc = back(ctx, NULL, "oauth_error", "forbidden");
 	else
-		rc = ctx_fail(ctx, rc, NULL);
+		rc = back(ctx, NULL, "oauth_error", kc_err_code(rc));
 	perm_access_clear(&a);
 	oauth_wipe_free(verifier);
 	oauth_flow_free(&f);

@@ -57,12 +57,67 @@ const NOTHING_CHANGED = "Nothing was changed.";
 // A failed request as sentences a person understands: {title, text,
 // wait}. ctx says what was being done: "login", "load", "test",
 // "connect", "metric", "sync", "disconnect".
+// "oauth" is coming back from Klaviyo's consent page (?oauth_error=) or
+// finishing that connection. Besides {title, text}: signin (offer to sign
+// in again), oauthAgain (offer to start the Klaviyo sign-in again),
+// reconnect (the stored authorization needs a new approval).
 export function describeError(r, ctx) {
 	const d = describe(r, ctx);
 	const transient = ["klaviyo_rate_limited", "rate_limited", "klaviyo_timeout", "klaviyo_unreachable",
-		"klaviyo_error", "database_unavailable", "service_unavailable"];
-	d.tone = r.network || transient.includes(r.code) || r.status === 429 || r.status === 503 || r.status === 504 ? "warn" : "err";
+		"klaviyo_error", "database_unavailable", "db_unavailable", "service_unavailable"];
+	d.tone = r.network || transient.includes(r.code) || r.code === "access_denied" || r.status === 429 || r.status === 503 || r.status === 504 ? "warn" : "err";
+	d.transient = d.tone === "warn" && r.code !== "access_denied";
+	// Klaviyo's trouble while coming back: the way on is to start again.
+	if (ctx === "oauth" && d.oauthAgain === undefined && (/^klaviyo_/.test(r.code || "") || r.code === "internal_error")) d.oauthAgain = true;
 	return d;
+}
+
+const START_AGAIN = "Press \u201cConnect with Klaviyo\u201d to start again.";
+
+// The codes of the Klaviyo sign-in (OAuth): the callback's ?oauth_error=
+// and the answers of {method: "oauth"}.
+function describeOauth(r, ctx) {
+	switch (r.code) {
+	case "access_denied":
+		return { title: "Access was not approved", text: "You pressed Deny in Klaviyo, so nothing was connected. To connect, press \u201cConnect with Klaviyo\u201d again and choose Allow, or use a private API key.", oauthAgain: true };
+	case "oauth_failed":
+		return { title: "Klaviyo did not complete the sign-in", text: "Klaviyo sent you back without an approval, so nothing was connected. " + START_AGAIN + " If it keeps failing, use a private API key instead.", oauthAgain: true };
+	case "oauth_state_unknown":
+		return { title: "This link from Klaviyo is not valid", text: "The link that brought you back from Klaviyo is not one we issued (it may be incomplete or copied from elsewhere), so it was ignored and nothing was connected. Open your store\u2019s Klaviyo page and press \u201cConnect with Klaviyo\u201d to start again.", oauthAgain: true };
+	case "oauth_state_used":
+		return { title: "This link from Klaviyo was already used", text: "Each link back from Klaviyo works only once, and this one was used before (for example by the back button or a reload), so it was ignored and nothing else was changed. If the store is not connected yet, press \u201cConnect with Klaviyo\u201d to start again.", oauthAgain: true };
+	case "oauth_state_expired":
+		return { title: "That took too long", text: "More than 10 minutes passed between leaving for Klaviyo and coming back, so for your security the approval was not used and nothing was connected. " + START_AGAIN, oauthAgain: true };
+	case "oauth_state_user":
+		return { title: "This link was not meant for you", text: "The link back from Klaviyo belongs to a sign-in someone else started, so it was ignored and nothing was connected. To connect a store, open it and press \u201cConnect with Klaviyo\u201d yourself." };
+	case "signed_out":
+		return { title: "You were signed out", text: "Your session ended while you were at Klaviyo, so nothing was connected. Sign in, open your store and press \u201cConnect with Klaviyo\u201d again.", signin: true };
+	case "oauth_grant_refused":
+		return { title: "Klaviyo withdrew the approval", text: "Klaviyo did not accept the approval when we went to use it (it may have expired or been revoked meanwhile), so nothing was connected. " + START_AGAIN, oauthAgain: true };
+	case "oauth_client_refused":
+		return { title: "Connecting with Klaviyo is misconfigured", text: "Klaviyo did not accept this service\u2019s app credentials. This is a setup problem on our side, not in your Klaviyo account, and nothing was connected. Use a private API key for now, and tell our support." };
+	case "oauth_not_configured":
+		return { title: "Connecting with Klaviyo is not set up", text: "Sign-in with Klaviyo (OAuth) is not set up on this server, so nothing was connected. Use a private API key instead." };
+	case "oauth_not_authorized":
+		return { title: "No Klaviyo approval is waiting", text: "There is no approval from Klaviyo waiting for this store: it was already used, or it is more than 30 minutes old. Nothing was connected. " + START_AGAIN, oauthAgain: true };
+	case "oauth_reconnect_required":
+		return { title: "Reconnect with Klaviyo", text: "Klaviyo no longer accepts this store\u2019s authorization: it was revoked in Klaviyo (for example when the app was removed there) or it has expired. Reports are not synced until you press \u201cReconnect with Klaviyo\u201d and approve access again; with the same Klaviyo account your synced data is kept.", reconnect: true };
+	case "klaviyo_token_rejected":
+		if (ctx === "oauth") {
+			return { title: "Klaviyo withdrew the approval", text: "Klaviyo no longer accepts the access it approved a moment ago (it may have been revoked in Klaviyo), so nothing was connected. " + START_AGAIN, oauthAgain: true };
+		}
+		return describeOauth({ ...r, code: "oauth_reconnect_required" }, ctx);
+	case "klaviyo_scope_missing":
+		if (ctx !== "oauth") return null;
+		return { title: "A permission was not granted", text: "The approval in Klaviyo does not include every read permission we need, so nothing was connected. Press \u201cConnect with Klaviyo\u201d again and approve all the access it asks for; if your Klaviyo user cannot grant it, ask an owner or admin of the Klaviyo account, or use a private API key.", oauthAgain: true };
+	case "forbidden":
+		if (ctx !== "oauth" || /origin/i.test(r.error || "")) return null;
+		return { title: "Not allowed", text: "You may no longer change this store\u2019s Klaviyo connection (your role may have changed while you were at Klaviyo), so nothing was connected. Ask an owner or admin of the store." };
+	case "unknown_metric":
+		if (ctx !== "oauth") return null;
+		return { title: "That metric is not in this account", text: "The chosen metric does not belong to the Klaviyo account you approved (it may have been deleted meanwhile). Reload the page to get the current list, then pick a metric again." };
+	}
+	return null;
 }
 
 function describe(r, ctx) {
@@ -71,6 +126,8 @@ function describe(r, ctx) {
 	if (r.network) {
 		return { title: "No connection", text: "We could not reach the service. Check your internet connection, then try again." };
 	}
+	const o = describeOauth(r, ctx);
+	if (o) return o;
 	switch (r.code) {
 	case "invalid_api_key_format":
 		return { title: "That is not a private API key", text: sentence(server || "A Klaviyo private API key starts with pk_") + " Copy the key again from Klaviyo (Settings \u2192 API keys)." };
@@ -107,6 +164,7 @@ function describe(r, ctx) {
 	case "unknown_metric":
 		return { title: "That metric is not in this account", text: "The chosen metric does not belong to this Klaviyo account (it may have been deleted). Test the key again and pick a metric from the new list." };
 	case "conflict":
+	case "not_connected":
 		if (ctx === "sync") return { title: "Not connected", text: "Klaviyo is not connected for this store, so there is nothing to sync. Connect it first." };
 		return { title: "Klaviyo is no longer connected", text: "Klaviyo is no longer connected for this store; someone may have just disconnected it. The page now shows the current state." };
 	case "forbidden":
@@ -127,12 +185,17 @@ function describe(r, ctx) {
 	case "method_not_allowed":
 		return { title: "Not available", text: "This action is not available on this server yet." };
 	case "database_unavailable":
+	case "db_unavailable":
 	case "service_unavailable":
 		return { title: "Briefly unavailable", text: "The service is briefly unavailable. " + NOTHING_CHANGED + " Try again in a few seconds." };
 	case "bad_request":
 		return { title: "Request not accepted", text: "The server did not accept the request: " + sentence(server || "it is malformed") + " Reload the page and try again." };
 	case "internal_error":
 		return { title: "Something went wrong", text: "Something went wrong on our side. " + NOTHING_CHANGED + " Try again; if it keeps happening, contact our support." };
+	}
+	if (ctx === "oauth" && !r.status) {
+		// A code of the callback this page does not know (newer server).
+		return { title: "Connecting with Klaviyo did not work", text: "Something went wrong while coming back from Klaviyo, so nothing was connected. " + START_AGAIN + " If it keeps failing, use a private API key instead.", oauthAgain: true };
 	}
 	if (r.status === 401) return { title: "Signed out", text: "Your session has ended. Sign in again to continue.", signin: true };
 	if (r.status === 429) return describe({ ...r, code: "rate_limited" }, ctx);
@@ -230,7 +293,16 @@ export const KNOWN_CODES = new Set([
 	"klaviyo_error", "klaviyo_bad_response", "unknown_metric", "conflict", "forbidden",
 	"not_found", "unauthorized", "invalid_credentials", "payload_too_large",
 	"unsupported_media_type", "method_not_allowed", "database_unavailable",
-	"service_unavailable", "bad_request", "internal_error",
+	"service_unavailable", "bad_request", "internal_error", "not_connected", "db_unavailable",
+	"access_denied", "oauth_failed", "oauth_state_unknown", "oauth_state_used", "oauth_state_expired",
+	"oauth_state_user", "signed_out", "oauth_grant_refused", "oauth_client_refused",
+	"oauth_not_configured", "oauth_not_authorized", "oauth_reconnect_required", "klaviyo_token_rejected",
 ]);
+
+// A ?oauth_error= value worth looking up (the server sends [a-z_] only).
+export function oauthErrorParam() {
+	const v = new URLSearchParams(location.search).get("oauth_error");
+	return v && /^[a-z_]{1,64}$/.test(v) ? v : "";
+}
 
 export { sentence };

@@ -4,15 +4,24 @@
 //   POST   … {apiKey, action:"test"}         test a key, list its metrics
 //   POST   … {apiKey, conversionMetricId}    connect, or replace the key
 //   POST   … {conversionMetricId}            change the conversion metric
-//   DELETE …                                 disconnect
-//   POST   /api/store/{id}/klaviyo-sync      sync now (404 until it exists)
+//   POST   … {method:"oauth", action:"test"} after Klaviyo's consent page: its metrics
+//   POST   … {method:"oauth", conversionMetricId}  connect with that approval
+//   DELETE …                                 disconnect (an OAuth grant is revoked)
+//   GET    /api/store/{id}/klaviyo-metrics   metrics with the stored credential
+//   POST   /api/store/{id}/klaviyo-sync      sync now
+//   GET    /api/store/{id}/klaviyo-oauth/start  (a navigation) to Klaviyo's consent page
+//
+// Klaviyo sends the browser back through our callback to this page with
+// ?oauth=ready (an approval waits server-side, 30 minutes, for this user and
+// store: the page lists the metrics and connects with it) or
+// ?oauth_error=<code> (said in words; the query is then removed).
 //
 // The API key lives only in the input field and in the body of the request
 // that sends it: never in a URL, web storage, the console or page state.
 // The field is emptied after a successful save and when the page is left.
 import {
 	$, api, describeError, duration, el, initTopbar, KNOWN_CODES, loginUrl,
-	ROLE_NAMES, sentence, statusInfo, timeNode,
+	oauthErrorParam, ROLE_NAMES, sentence, statusInfo, timeNode,
 } from "/common.js";
 
 const POLL_MS = 2000;			// status refresh while a sync runs
@@ -42,7 +51,7 @@ const S = {
 	status: null,		// last GET …/klaviyo-connect body
 	canManage: false,
 	oauth: false,
-	mode: null,		// "connect" | "rotate" | "metric": the open panel
+	mode: null,		// "connect" | "rotate" | "metric" | "oauth": the open panel
 	tested: null,		// {account, metrics, hasShopifyPlacedOrder} of the key in the field
 	selected: null,		// chosen metric id
 	metricsCache: null,	// {accountId, account, metrics} of the last key saved here
@@ -58,6 +67,21 @@ const keyInput = $("api-key");
 
 function integ() {
 	return (S.status && S.status.klaviyo_integration) || { status: "not_configured" };
+}
+
+function isOauthStore() {
+	return integ().auth_method === "oauth";
+}
+
+// Connected now (also in error): a new connection replaces this one.
+function wasConnected() {
+	const s = integ().status;
+	return s === "connected" || s === "error";
+}
+
+// Drops ?oauth=… so a reload does not finish (or report) it again.
+function clearOauthQuery() {
+	if (location.search) history.replaceState(null, "", location.pathname);
 }
 
 function storeName() {
@@ -80,7 +104,31 @@ function fillNotice(node, d, extra) {
 	}
 	node.replaceChildren(el("strong", { text: d.title }), el("span", { text: d.text + (extra ? " " + extra : "") }));
 	if (d.signin) node.append(el("a", { href: loginUrl(), text: "Sign in again" }));
+	if ((d.oauthAgain || d.reconnect) && S.oauth && S.canManage) {
+		const again = d.reconnect || (isOauthStore() && wasConnected()) ? "Reconnect with Klaviyo" : "Connect with Klaviyo again";
+		const b = el("button", { type: "button", class: "btn btn-sm btn-primary", text: again });
+		b.addEventListener("click", () => startOauth(b));
+		node.append(el("div", { class: "actions" }, b));
+	}
 	node.hidden = false;
+}
+
+// The outcome of a trip to Klaviyo, above everything, focused. retry:
+// the approval still waits, so finishing can be tried again.
+function showOauthMsg(d, retry) {
+	const n = $("oauth-msg");
+	fillNotice(n, retry ? { ...d, oauthAgain: false } : d);
+	if (retry) {
+		const b = el("button", { type: "button", class: "btn btn-sm", text: "Try again" });
+		b.addEventListener("click", () => {
+			show("oauth-msg", false);
+			finishOauth();
+		});
+		let row = n.querySelector(".actions");
+		if (!row) n.append(row = el("div", { class: "actions" }));
+		row.prepend(b);
+	}
+	n.focus();
 }
 
 function flash(text) {
@@ -90,8 +138,11 @@ function flash(text) {
 	f.focus({ preventScroll: false });
 }
 
+// Results of the last action (and of the last trip to Klaviyo) go when
+// another action starts.
 function clearFlash() {
 	$("flash").hidden = true;
+	$("oauth-msg").hidden = true;
 }
 
 // ------------------------------------------------- API key validation --
@@ -138,7 +189,7 @@ function renderKeyHint(final) {
 // -------------------------------------------------------- busy state --
 
 const ACTION_IDS = ["test-btn", "connect-btn", "restart-btn", "sync-now", "change-metric",
-	"rotate-key", "disconnect", "panel-close", "dlg-confirm", "dlg-cancel"];
+	"rotate-key", "reconnect-oauth", "disconnect", "panel-close", "dlg-confirm", "dlg-cancel"];
 
 // Enables what may be used now; everything is off while a request runs.
 function refreshControls() {
@@ -214,6 +265,8 @@ function cooldown(btn, secs) {
 function lastErrorText(le) {
 	if (!le) return "";
 	if (typeof le === "string") {
+		// The server's words when a revoked or expired grant was refused.
+		if (/OAuth authorization/i.test(le) && /connect with Klaviyo again/i.test(le)) return describeError({ code: "oauth_reconnect_required" }, "status").text;
 		return /^[a-z_]+$/.test(le) && KNOWN_CODES.has(le) ? describeError({ code: le }, "status").text : sentence(le);
 	}
 	if (typeof le === "object") {
@@ -257,8 +310,9 @@ function renderStatus() {
 	if (s === "connected") {
 		text.append("Connected to the Klaviyo account ", el("strong", { text: acctName }), ". Reports are synced automatically.");
 	} else if (s === "error") {
-		text.append("The connection to Klaviyo has a problem, so reports are not being synced.",
-			S.canManage ? " Replace the API key, or disconnect and connect again." : "");
+		let next = " Replace the API key, or disconnect and connect again.";
+		if (k.auth_method === "oauth") next = S.oauth ? " Reconnect with Klaviyo to approve access again, or use an API key instead." : " Use an API key instead, or disconnect.";
+		text.append("The connection to Klaviyo has a problem, so reports are not being synced.", S.canManage ? next : "");
 	} else if (s === "disconnected") {
 		text.append("Klaviyo was disconnected from this store, so reports are not synced.",
 			S.canManage ? " Connect it again below." : "");
@@ -277,8 +331,10 @@ function renderStatus() {
 		$("f-connected").replaceChildren(timeNode(k.connected_at) || "\u2013");
 		$("f-lastsync").replaceChildren(timeNode(k.last_sync) || "Not synced yet");
 		const key = $("f-key");
+		setText("f-key-label", k.auth_method === "oauth" ? "Access" : "API key");
 		if (k.auth_method === "oauth") {
-			key.replaceChildren("Connected with Klaviyo sign-in (OAuth), no API key");
+			key.replaceChildren(el("span", { text: "Klaviyo sign-in (OAuth)" }),
+				el("span", { class: "sub", text: "Approved in Klaviyo and renewed automatically; no API key is stored." }));
 		} else {
 			key.replaceChildren(el("span", { class: "mono", text: k.api_key_hint || "\u2013" }),
 				el("span", { class: "sub", text: "Stored encrypted; never shown in full." }));
@@ -294,6 +350,10 @@ function renderStatus() {
 	show("sync-now", s === "connected");
 	show("change-metric", s === "connected" || s === "error");
 	show("rotate-key", s === "connected" || s === "error");
+	setText("rotate-key", k.auth_method === "oauth" ? "Use an API key instead" : "Replace API key");
+	const reauth = $("reconnect-oauth");
+	reauth.hidden = !(k.auth_method === "oauth" && S.oauth && (s === "connected" || s === "error"));
+	reauth.classList.toggle("btn-primary", s === "error");
 	show("disconnect", configured);
 	if (!S.canManage) {
 		const role = S.store ? (ROLE_NAMES[S.store.role] || S.store.role) : "";
@@ -303,9 +363,10 @@ function renderStatus() {
 	show("viewer-note", !S.canManage);
 	if (!configured || s === "disconnected") show("sync-msg", false);
 
-	// The connect panel opens by itself when there is nothing connected.
+	// The connect panel opens by itself when there is nothing connected
+	// (unless it is finishing a Klaviyo sign-in).
 	if (S.canManage && (s === "not_configured" || s === "disconnected")) {
-		if (S.mode !== "connect") openPanel("connect", false);
+		if (S.mode !== "connect" && S.mode !== "oauth") openPanel("connect", false);
 	} else if (S.mode === "connect" || !S.canManage) {
 		closePanel();
 	}
@@ -403,15 +464,17 @@ function renderProgress() {
 		list.append(li);
 	}
 	const st = active ? (ACTIVE.has(k.sync_status) ? k.sync_status : "running") : (k.sync_status || "idle");
-	const pill = PILL[st] || PILL.idle;
+	// In error, waiting jobs cannot run until the connection works again.
+	const stalled = active && s === "error";
+	const pill = stalled ? ["Waiting", "pill-failed"] : PILL[st] || PILL.idle;
 	const p = $("sync-pill");
 	p.textContent = pill[0];
 	p.className = "pill " + pill[1];
-	setText("progress-note", active
-		? "A sync is running. This list refreshes on its own until it ends."
-		: anything
-			? "Reports refresh automatically: campaigns and segments every day, flows and forms every two days."
-			: "Nothing has been synced yet. The first full sync starts shortly after connecting.");
+	let note = "Nothing has been synced yet. The first full sync starts shortly after connecting.";
+	if (stalled) note = "Syncing is on hold: it continues once the connection to Klaviyo works again.";
+	else if (active) note = "A sync is running. This list refreshes on its own until it ends.";
+	else if (anything) note = "Reports refresh automatically: campaigns and segments every day, flows and forms every two days.";
+	setText("progress-note", note);
 }
 
 // ------------------------------------------------------------ polling --
@@ -505,18 +568,49 @@ const MODE_TEXT = {
 		keyIntro: "Klaviyo lists metrics only for a key, and your saved key never comes back to the browser. Paste your private API key to load the list; the saved key is not changed.",
 		test: "Load metrics", save: "Save metric",
 	},
+	// Back from Klaviyo's consent page with an approval.
+	oauth: {
+		title: "Finish connecting with Klaviyo",
+		intro: "Klaviyo approved read-only access. Choose the conversion metric to finish; nothing is saved before you press Connect.",
+		keyIntro: "", test: "Test key", save: "Connect Klaviyo", restart: "Use an API key instead",
+	},
 };
+// The same panels for a store connected with Klaviyo sign-in (OAuth).
+const MODE_TEXT_OAUTH_STORE = {
+	rotate: {
+		title: "Use an API key instead",
+		intro: "Paste a private API key. With a key of the same Klaviyo account your synced data is kept; the Klaviyo sign-in (OAuth) is then revoked.",
+		keyIntro: "The key is tested before it replaces the Klaviyo sign-in.",
+		test: "Test key", save: "Save key",
+	},
+	metric: {
+		title: "Change the conversion metric",
+		intro: "Pick another metric; the connection stays as it is.",
+		keyIntro: "", test: "Load metrics", save: "Save metric",
+	},
+	oauth: {
+		title: "Reconnect with Klaviyo",
+		intro: "Klaviyo approved read-only access again. Check the conversion metric and save; nothing changes before you do.",
+		keyIntro: "", test: "Test key", save: "Save", restart: "Use an API key instead",
+	},
+};
+
+function modeText(mode) {
+	return (isOauthStore() && wasConnected() && MODE_TEXT_OAUTH_STORE[mode]) || MODE_TEXT[mode];
+}
 
 function openPanel(mode, focus) {
 	S.mode = mode;
-	const t = MODE_TEXT[mode];
+	const t = modeText(mode);
 	setText("connect-h", t.title);
 	setText("connect-intro", t.intro);
 	setText("key-intro", t.keyIntro);
 	$("test-btn").textContent = t.test;
 	$("connect-btn").textContent = t.save;
+	$("restart-btn").textContent = t.restart || "Use another key";
 	show("method-oauth", mode === "connect");
-	show("panel-close", mode !== "connect");
+	show("panel-close", mode !== "connect" && (mode !== "oauth" || wasConnected()));
+	show("oauth-wait", false);
 	$("methods").classList.toggle("single", mode !== "connect");
 	show("form-error", false);
 	show("connect-error", false);
@@ -533,6 +627,8 @@ function openPanel(mode, focus) {
 		show("methods", false);
 		loadStoredMetrics(k, focus);
 		focus = false;
+	} else if (mode === "oauth") {
+		show("methods", false);		// finishOauth() lists the metrics
 	} else {
 		show("methods", true);
 	}
@@ -557,6 +653,19 @@ async function loadStoredMetrics(k, focus) {
 		if (focus) $("metric-h").focus();
 		return;
 	}
+	if (k.auth_method === "oauth" || r.code === "oauth_reconnect_required") {
+		// No key to fall back to: say why, and how to go on.
+		const d = describeError(r, "metric");
+		fillNotice($("form-error"), d);
+		if (d.transient) {
+			const again = el("button", { type: "button", class: "btn btn-sm", text: "Try again" });
+			again.addEventListener("click", () => openPanel("metric", true));
+			$("form-error").append(el("div", { class: "actions" }, again));
+		}
+		$("form-error").focus();
+		if (r.code === "oauth_reconnect_required" || r.status === 409) reloadStatus();
+		return;
+	}
 	show("methods", true);
 	renderKeyHint(false);
 	refreshControls();
@@ -577,7 +686,7 @@ function closePanel() {
 function resetTest(keepHint) {
 	S.tested = null;
 	S.selected = null;
-	if (S.mode && !$("connect-btn").dataset.label) $("connect-btn").textContent = MODE_TEXT[S.mode].save;
+	if (S.mode && !$("connect-btn").dataset.label) $("connect-btn").textContent = modeText(S.mode).save;
 	show("metric-step", false);
 	$("metric-list").replaceChildren();
 	$("metric-search").value = "";
@@ -606,7 +715,7 @@ function renderMetricStep() {
 	const box = $("account-box");
 	box.replaceChildren(el("div", {},
 		el("div", {},
-			el("span", { text: t.fromCache ? "Klaviyo account " : "Key works. Klaviyo account " }),
+			el("span", { text: t.oauth ? "Approved in Klaviyo: account " : t.fromCache ? "Klaviyo account " : "Key works. Klaviyo account " }),
 			el("span", { class: "acct-name", text: acct.name || acct.id || "" }),
 			el("span", { text: acct.id ? " (" + acct.id + ")" : "" })),
 		el("div", { class: "small", text: [acct.timezone, acct.currency, metrics.length + (metrics.length === 1 ? " metric" : " metrics")].filter(Boolean).join(" \u00b7 ") })));
@@ -617,8 +726,13 @@ function renderMetricStep() {
 	t.mismatch = false;
 	const connectedId = k.public_id || (k.account && k.account.id);
 	const connectedName = (k.account && k.account.name) || connectedId;
-	if ((S.mode === "rotate" || S.mode === "metric") && connectedId && acct.id && acct.id !== connectedId) {
-		if (S.mode === "metric") {
+	const replacing = S.mode === "rotate" || S.mode === "metric" || (S.mode === "oauth" && wasConnected());
+	if (replacing && connectedId && acct.id && acct.id !== connectedId) {
+		if (S.mode === "oauth") {
+			warn.replaceChildren(el("strong", { text: "You approved a different Klaviyo account." }),
+				el("span", { text: "Klaviyo approved " + (acct.name || acct.id) + " (" + acct.id + "); this store is connected to " + connectedName + " (" + connectedId + "). Saving replaces the connection: the data synced from " + connectedName + " is deleted and everything is synced again from " + (acct.name || acct.id) + ". To keep " + connectedName + ", cancel and reconnect choosing that account in Klaviyo." }));
+			$("connect-btn").textContent = "Switch to " + (acct.name || acct.id);
+		} else if (S.mode === "metric") {
 			t.mismatch = true;
 			warn.replaceChildren(el("strong", { text: "This key belongs to another Klaviyo account." }),
 				el("span", { text: "It opens " + (acct.name || acct.id) + " (" + acct.id + "), but this store is connected to " + connectedName + " (" + connectedId + "). Paste a key of " + connectedName + ", or use \u201cReplace API key\u201d to switch accounts." }));
@@ -640,7 +754,7 @@ function renderMetricStep() {
 	// Preselection: the current metric when changing, else Shopify's Placed Order.
 	const current = k.conversion_metric_id;
 	let pre = null;
-	if ((S.mode === "rotate" || S.mode === "metric") && current && metrics.some((m) => m.id === current)) pre = current;
+	if (replacing && current && metrics.some((m) => m.id === current)) pre = current;
 	else if (hasPO) pre = metrics.find((m) => m.isShopifyPlacedOrder).id;
 	S.selected = pre;
 
@@ -660,7 +774,7 @@ function renderMetricStep() {
 			const tags = el("span", { class: "m-tags" });
 			if (m.isShopifyPlacedOrder) tags.append(el("span", { class: "tag tag-rec", text: "Recommended" }));
 			else if (!hasPO && m.name === "Placed Order") tags.append(el("span", { class: "tag tag-rec", text: "Suggested" }));
-			if (m.id === current && S.mode !== "connect" && !t.mismatch) tags.append(el("span", { class: "tag tag-current", text: "Current" }));
+			if (m.id === current && replacing && !t.mismatch) tags.append(el("span", { class: "tag tag-current", text: "Current" }));
 			if (m.category === "CUSTOM") tags.append(el("span", { class: "tag tag-custom", text: "Custom" }));
 			else if (g.key !== "shopify") tags.append(el("span", { class: "tag", text: m.integration || "API" }));
 			const row = el("label", { class: "metric", "data-metric-id": m.id, "data-search": (m.name + " " + (m.integration || "")).toLowerCase() },
@@ -750,7 +864,7 @@ $("metric-search").addEventListener("keydown", (ev) => {
 // -------------------------------------------------------------- test --
 
 keyInput.addEventListener("input", () => {
-	if (S.tested && !S.tested.fromCache) {
+	if (S.tested && !S.tested.fromCache && !S.tested.oauth) {
 		resetTest(true);
 		show("form-error", false);
 	}
@@ -818,6 +932,12 @@ function failTest(r, btn) {
 
 $("restart-btn").addEventListener("click", () => {
 	if (S.busy) return;
+	if (S.mode === "oauth") {
+		// The approval is left to expire server-side; the key goes instead.
+		clearOauthQuery();
+		openPanel(wasConnected() ? "rotate" : "connect", true);
+		return;
+	}
 	keyInput.value = "";
 	resetTest(false);
 	show("form-error", false);
@@ -839,7 +959,9 @@ $("connect-btn").addEventListener("click", () => {
 	}
 	const mode = S.mode;
 	const body = { conversionMetricId: m.id };
-	if (mode !== "metric") {
+	if (mode === "oauth") {
+		body.method = "oauth";
+	} else if (mode !== "metric") {
 		const c = checkKey(keyInput.value, true);
 		if (c.state !== "ok") {
 			fillNotice($("connect-error"), { title: "Key missing", text: "Enter the API key again and test it." });
@@ -857,7 +979,14 @@ $("connect-btn").addEventListener("click", () => {
 		const r = await api("POST", statusPath, body);
 		delete body.apiKey;
 		if (!r.ok) {
-			const d = describeError(r, mode === "metric" ? "metric" : "connect");
+			const d = describeError(r, mode === "metric" ? "metric" : mode === "oauth" ? "oauth" : "connect");
+			if (mode === "oauth" && APPROVAL_GONE.has(r.code)) {
+				// The approval is gone: back to the start.
+				leaveOauth();
+				showOauthMsg(d, false);
+				if (r.status === 409) reloadStatus();
+				return;
+			}
 			fillNotice($("connect-error"), d);
 			if (r.status === 429) cooldown(btn, d.wait);
 			if (r.status === 409) reloadStatus();
@@ -866,6 +995,8 @@ $("connect-btn").addEventListener("click", () => {
 		const saved = (r.body.store && r.body.store.klaviyo_integration) || {};
 		const acct = saved.account || tested.account || {};
 		const before = integ();
+		const replaced = before.status === "connected" || before.status === "error";
+		if (mode === "oauth") clearOauthQuery();
 		S.metricsCache = { accountId: saved.public_id || acct.id, account: acct, metrics: tested.metrics };
 		keyInput.value = "";
 		S.mode = null;
@@ -877,8 +1008,14 @@ $("connect-btn").addEventListener("click", () => {
 		if (mode === "metric") {
 			msg = "The conversion metric is now \u201c" + m.name + "\u201d" + (m.integration ? " (" + m.integration + ")" : "") + "." + orders;
 		} else if (mode === "rotate" && r.body.message === "Klaviyo API key updated") {
-			msg = "The API key was replaced. The connection to " + name + " and its synced data are kept.";
-		} else if (mode === "rotate" && before.public_id && before.public_id !== acct.id) {
+			msg = before.auth_method === "oauth"
+				? "The store now uses the API key, and the Klaviyo sign-in (OAuth) was revoked. The connection to " + name + " and its synced data are kept."
+				: "The API key was replaced. The connection to " + name + " and its synced data are kept.";
+		} else if (mode === "oauth" && replaced && r.body.message === "Klaviyo authorization updated") {
+			msg = before.auth_method === "oauth"
+				? "Klaviyo access was approved again. The connection to " + name + " and its synced data are kept."
+				: "The store now connects with Klaviyo sign-in (OAuth); the API key was deleted. The connection to " + name + " and its synced data are kept.";
+		} else if ((mode === "rotate" || (mode === "oauth" && replaced)) && before.public_id && before.public_id !== acct.id) {
 			msg = "Klaviyo is now connected to " + name + ". The previous account\u2019s data was deleted and a full sync starts in a moment.";
 		} else {
 			msg = "Klaviyo is connected to " + name + ". The first sync starts in a moment; its progress shows below." + orders;
@@ -892,7 +1029,8 @@ $("connect-btn").addEventListener("click", () => {
 
 $("panel-close").addEventListener("click", () => {
 	if (S.busy) return;
-	const back = S.mode === "rotate" ? $("rotate-key") : $("change-metric");
+	const back = S.mode === "rotate" ? $("rotate-key") : S.mode === "oauth" ? $("reconnect-oauth") : $("change-metric");
+	if (S.mode === "oauth") clearOauthQuery();
 	closePanel();
 	renderStatus();
 	back.focus();
@@ -914,6 +1052,9 @@ $("change-metric").addEventListener("click", () => {
 
 function renderOauth() {
 	const b = $("oauth-btn");
+	$("method-oauth").classList.toggle("method-main", S.oauth);
+	$("method-key").classList.toggle("method-main", !S.oauth);
+	show("help-oauth", S.oauth);
 	if (S.oauth) {
 		b.removeAttribute("aria-disabled");
 		b.classList.add("btn-primary");
@@ -921,6 +1062,7 @@ function renderOauth() {
 		show("oauth-note", false);
 	} else {
 		b.setAttribute("aria-disabled", "true");
+		b.classList.remove("btn-primary");
 		setText("oauth-tag", "Not set up");
 		show("oauth-note", true);
 		// The method that works comes first.
@@ -928,10 +1070,100 @@ function renderOauth() {
 	}
 }
 
+// To Klaviyo's consent page, through our start route (a navigation: it
+// answers a redirect). A session that ended is said here first, rather
+// than by the route's JSON answer in the browser window.
+function startOauth(btn) {
+	if (S.busy || !S.oauth) return;
+	clearFlash();
+	withBusy(btn, "Opening Klaviyo\u2026", async () => {
+		const me = await api("GET", "/api/me");
+		if (!me.ok) {
+			showOauthMsg(describeError(me, "load"), false);
+			return;
+		}
+		if (me.body.oauth_enabled !== true) {
+			S.oauth = false;
+			renderOauth();
+			showOauthMsg(describeError({ code: "oauth_not_configured" }, "oauth"), false);
+			return;
+		}
+		location.assign(base + "/klaviyo-oauth/start");
+		await new Promise(() => {});	// busy until the page is left
+	});
+}
+
+// Coming back with ?oauth=ready: the approval's account and metrics.
+async function finishOauth() {
+	show("oauth-msg", false);
+	openPanel("oauth", false);
+	const wait = $("oauth-wait");
+	wait.textContent = "Klaviyo approved access. Loading the metrics of your Klaviyo account\u2026";
+	wait.hidden = false;
+	S.busy = true;
+	$("main").setAttribute("aria-busy", "true");
+	refreshControls();
+	const slow = setTimeout(() => { wait.textContent = "Still waiting for Klaviyo\u2026"; }, 4000);
+	let r;
+	try {
+		r = await api("POST", statusPath, { method: "oauth", action: "test" });
+	} finally {
+		clearTimeout(slow);
+		S.busy = false;
+		$("main").removeAttribute("aria-busy");
+		wait.hidden = true;
+		refreshControls();
+	}
+	if (S.mode !== "oauth") return;
+	if (r.ok) {
+		S.tested = {
+			account: r.body.account || {},
+			metrics: Array.isArray(r.body.metrics) ? r.body.metrics : [],
+			hasShopifyPlacedOrder: !!r.body.hasShopifyPlacedOrder,
+			oauth: true,
+		};
+		renderMetricStep();
+		$("metric-h").focus();
+		return;
+	}
+	const d = describeError(r, "oauth");
+	if (d.signin) {
+		// Signing in comes back here, with ?oauth=ready: the approval waits.
+		leaveOauth(true);
+		showOauthMsg(d, false);
+		return;
+	}
+	// Otherwise the approval still waits (Klaviyo or we had a problem):
+	// it can be tried again, here or with a reload.
+	const retry = !(APPROVAL_GONE.has(r.code) || r.status === 403 || r.status === 404);
+	leaveOauth(retry);
+	showOauthMsg(d, retry);
+	if (r.status === 429) cooldown($("oauth-msg").querySelector("button"), d.wait);
+	if (r.status === 403 || r.status === 409) reloadStatus();
+}
+
+// Answers after which the approval cannot be used: start again.
+const APPROVAL_GONE = new Set(["oauth_not_authorized", "oauth_not_configured", "klaviyo_token_rejected", "klaviyo_scope_missing"]);
+
+// Out of the OAuth panel; keepQuery: a reload may still finish it.
+function leaveOauth(keepQuery) {
+	if (!keepQuery) clearOauthQuery();
+	if (S.mode !== "oauth") return;
+	closePanel();
+	renderStatus();
+}
+
+$("reconnect-oauth").addEventListener("click", (ev) => startOauth(ev.currentTarget));
+
+// Back from Klaviyo with the browser's back button: the page is stale.
+window.addEventListener("pageshow", (ev) => {
+	if (ev.persisted) location.reload();
+});
+
 $("oauth-btn").addEventListener("click", () => {
 	if (S.busy) return;
 	if (S.oauth) {
-		location.assign(base + "/klaviyo-oauth/start");
+		startOauth($("oauth-btn"));
 		return;
 	}
 	// Not configured: say so, and go to the key.
@@ -990,6 +1222,7 @@ $("disconnect").addEventListener("click", () => {
 	const acct = (k.account && k.account.name) || k.public_id || "Klaviyo";
 	setText("dlg-h", "Disconnect Klaviyo from " + storeName() + "?");
 	setText("dlg-lead", "This disconnects the Klaviyo account " + acct + " from " + storeName() + " and deletes:");
+	setText("dlg-cred", k.auth_method === "oauth" ? "the Klaviyo sign-in (OAuth): it is revoked in Klaviyo too," : "the saved API key,");
 	show("dlg-error", false);
 	dlg.showModal();
 	$("dlg-cancel").focus();
@@ -1010,13 +1243,16 @@ $("dlg-confirm").addEventListener("click", () => {
 			fillNotice($("dlg-error"), describeError(r, "disconnect"));
 			return;
 		}
+		const oauth = isOauthStore();
 		S.metricsCache = null;
 		S.expectSyncUntil = 0;
 		stopPolling();
 		dlg.close();
 		show("sync-msg", false);
 		await reloadStatus();
-		flash("Klaviyo is disconnected from " + storeName() + ". The API key and the data synced from Klaviyo were deleted.");
+		flash("Klaviyo is disconnected from " + storeName() + (oauth
+			? ". The Klaviyo sign-in (OAuth) was revoked in Klaviyo and the data synced from Klaviyo was deleted."
+			: ". The API key and the data synced from Klaviyo were deleted."));
 	});
 });
 
@@ -1027,6 +1263,8 @@ window.addEventListener("pagehide", () => {
 });
 
 async function init() {
+	const oauthError = oauthErrorParam();
+	const oauthReady = new URLSearchParams(location.search).get("oauth") === "ready";
 	initTopbar(null);
 	renderKeyHint(false);
 	if (!/^[A-Za-z0-9_-]{1,64}$/.test(storeId)) {
@@ -1072,6 +1310,14 @@ async function init() {
 	renderStatus();
 	if (syncActive()) S.wasActive = true;
 	schedulePoll();
+	if (oauthError) {
+		clearOauthQuery();
+		showOauthMsg(describeError({ code: oauthError }, "oauth"), false);
+	} else if (oauthReady && S.canManage) {
+		finishOauth();
+	} else if (oauthReady) {
+		clearOauthQuery();
+	}
 }
 
 init();

@@ -1,5 +1,9 @@
 // Store list: GET /api/me; each store links to its Klaviyo connect page.
-import { $, api, describeError, el, initTopbar, loginUrl, ROLE_NAMES, statusInfo } from "/common.js";
+// Also where the Klaviyo sign-in (OAuth) callback sends the browser when it
+// cannot name the store: /?oauth_error=<code>, said in words.
+import { $, api, describeError, el, initTopbar, loginUrl, oauthErrorParam, ROLE_NAMES, statusInfo } from "/common.js";
+
+const oauthError = oauthErrorParam();
 
 function storeCard(s) {
 	const st = statusInfo(s.klaviyo_status);
@@ -22,9 +26,11 @@ async function load() {
 	const r = await api("GET", "/api/me");
 	$("loading").hidden = true;
 	if (r.status === 401) {
-		location.assign(loginUrl());
+		// Signed out: the sign-in page says what happened at Klaviyo.
+		location.assign(oauthError ? "/login?oauth_error=" + oauthError : loginUrl());
 		return;
 	}
+	if (oauthError) showOauthError();
 	if (!r.ok) {
 		error.textContent = "We could not load your stores. " + describeError(r, "load").text;
 		error.hidden = false;
@@ -40,6 +46,17 @@ async function load() {
 		return;
 	}
 	for (const s of stores) list.append(storeCard(s));
+}
+
+function showOauthError() {
+	const d = describeError({ code: oauthError }, "oauth");
+	const n = $("oauth-msg");
+	n.className = "notice page-notice " + (d.tone === "warn" ? "notice-warn" : "notice-err");
+	n.replaceChildren(el("strong", { text: d.title }), el("span", { text: d.text }));
+	n.hidden = false;
+	// Shown once: a reload shows the plain list.
+	history.replaceState(null, "", location.pathname);
+	n.focus();
 }
 
 initTopbar(null);

@@ -1,6 +1,6 @@
 // Sign-in page: POST /api/auth/login, then back to where the user came
 // from (?next=, same origin only).
-import { $, api, describeError, duration } from "/common.js";
+import { $, api, describeError, duration, el, oauthErrorParam } from "/common.js";
 
 const form = $("login");
 const email = $("email");
@@ -118,7 +118,14 @@ $("pw-toggle").setAttribute("aria-label", "Show password");
 
 const params = new URLSearchParams(location.search);
 const info = $("info");
-if (params.get("signedout")) {
+const oauthError = oauthErrorParam();
+if (oauthError) {
+	// Sent here from the store list: the Klaviyo sign-in ended signed out.
+	const d = describeError({ code: oauthError }, "oauth");
+	const n = $("oauth-msg");
+	n.replaceChildren(el("strong", { text: d.title }), el("span", { text: d.text }));
+	n.hidden = false;
+} else if (params.get("signedout")) {
 	info.textContent = "You are signed out.";
 	info.hidden = false;
 } else if (params.get("next") && nextPath() !== "/") {

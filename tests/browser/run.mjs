@@ -4,11 +4,13 @@
 // environment. Every test asserts what a person sees (texts, enabled and
 // disabled controls, the selected metric); after every test the runner
 // also checks that no request carried an API key in its URL, that nothing
-// went to another origin, that web storage and the console hold no key,
-// and that the page raised no error and no CSP violation.
+// went to another origin (but the sandbox's OAuth consent page), that web
+// storage and the console hold no key and no OAuth token, and that the
+// page raised no error and no CSP violation.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -39,6 +41,18 @@ const KEY = {
 	unknown: "pk_browsertestunknownkey000000000001",	// well-formed, not a Klaviyo key
 };
 const ALL_KEYS = Object.values(KEY);
+
+// Klaviyo sign-in (OAuth) against the sandbox: its consent page lives on
+// the sandbox's origin; its tokens are "kat_" (access) and "krt_"
+// (refresh) + 43 base64url characters, and must never reach the browser
+// or a log. The codes and states the browser carried back are collected
+// here for the logs test.
+const SBX_ORIGIN = SBX ? new URL(SBX).origin : "";
+const TOKEN_RE = /(?:kat|krt)_[A-Za-z0-9_-]{16,}/;
+const OAUTH_RANDOM_PARAMS = new Set(["code", "state", "code_challenge"]);
+const oauthSecrets = new Set();
+const FCGICTL = env.KC_TEST_FCGICTL || "";
+const SYNCD = env.KC_TEST_SYNCD || "";
 
 // ------------------------------------------------------------ fixtures --
 
@@ -101,6 +115,12 @@ async function klaviyoReset() {
 	sqlTry("DELETE FROM rate_buckets");
 }
 // Connects a store through the API (Bearer token: a script, not a browser).
+async function apiStatus(id, email) {
+	const res = await fetch(BASE + "/api/store/" + id + "/klaviyo-connect", {
+		signal: AbortSignal.timeout(10000), headers: { Authorization: "Bearer " + token(email) },
+	});
+	return res.json();
+}
 async function apiConnect(id, email, key, metricId) {
 	const res = await fetch(BASE + "/api/store/" + id + "/klaviyo-connect", {
 		method: "POST", signal: AbortSignal.timeout(20000),
@@ -238,23 +258,82 @@ async function waitIdle(page) {
 	await until(async () => (await page.locator("#main[aria-busy]").count()) === 0, "the request to end", 20000);
 }
 
+// ---- Klaviyo sign-in (OAuth) with the sandbox's consent page
+
+function isConsent(u) {
+	return u.origin === SBX_ORIGIN && u.pathname === "/oauth/authorize";
+}
+// Press sel (Connect with Klaviyo, Reconnect…), land on the consent page.
+async function toConsent(page, sel = "#oauth-btn") {
+	await page.click(sel);
+	await page.waitForURL(isConsent, { waitUntil: "domcontentloaded" });
+	await page.waitForSelector("#allow");
+}
+// Allow or Deny there (Allow for account), back on one of our pages.
+async function decide(page, decision, account) {
+	if (account) await page.selectOption("#account", account);
+	await page.click("#" + decision);
+	await page.waitForURL((u) => u.origin === ORIGIN && !u.pathname.startsWith("/api/"), { waitUntil: "domcontentloaded" });
+}
+// The callback URLs the browser went through (code and state in them).
+function callbacks(t) {
+	return t.requests.filter((r) => r.url.startsWith(BASE + "/api/klaviyo/oauth/callback"));
+}
+// Which page the callback sent the browser to, before the page cleaned its URL.
+function landedWith(t, re) {
+	return t.requests.some((r) => r.method === "GET" && r.url.startsWith(BASE) && re.test(r.url));
+}
+async function oauthGrants() {
+	return (await sbx("GET", "/__sandbox/oauth")).grants || [];
+}
+// The whole connection in the page: consent, Allow, metric, Connect.
+async function oauthConnect(page, account = "ms2AAo", sel = "#oauth-btn") {
+	await toConsent(page, sel);
+	await decide(page, "allow", account);
+	await seeVisible(page, "#metric-step", true, 20000);
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /Klaviyo is connected to|approved again|now connects with Klaviyo/, 20000);
+}
+function oauthFlows(id) {
+	return sql("SELECT count(*) FROM oauth_flows f JOIN stores s ON s.id = f.store_id WHERE s.public_id = " + lit(id));
+}
+function fcgiRestart(...settings) {
+	execFileSync(FCGICTL, ["restart", ...settings], { encoding: "utf8", timeout: 60000, stdio: ["ignore", "pipe", "pipe"] });
+}
+
 // After each test: what must hold on every page, whatever the test did.
 async function invariants(t) {
 	for (const r of t.requests) {
 		const u = new URL(r.url);
-		if (!/^(data|blob|about):/.test(r.url)) assert.equal(u.origin, ORIGIN, "request to another origin: " + r.url);
-		assert.ok(!/pk_/i.test(decodeURIComponent(r.url)), "a request URL carries an API key: " + r.method + " " + r.url);
+		// The sandbox's consent page (and its form) is the one other origin.
+		const consent = SBX_ORIGIN && u.origin === SBX_ORIGIN && (u.pathname === "/oauth/authorize" || u.pathname === "/favicon.ico");
+		if (!/^(data|blob|about):/.test(r.url) && !consent) assert.equal(u.origin, ORIGIN, "request to another origin: " + r.url);
+		// Without the random OAuth values: a 43-character state may hold "pk_" by chance.
+		const plain = [u.pathname, ...[...u.searchParams].map(([k, v]) => OAUTH_RANDOM_PARAMS.has(k) ? k : k + "=" + v)].join("&");
+		assert.ok(!/pk_/i.test(plain), "a request URL carries an API key: " + r.method + " " + r.url);
 		for (const k of ALL_KEYS.concat(t.keys)) assert.ok(!r.url.includes(k), "key in URL " + r.url);
+		assert.ok(!TOKEN_RE.test(decodeURIComponent(r.url)), "a request URL carries an OAuth token: " + r.url);
+		assert.ok(!TOKEN_RE.test(r.body), "a request body carries an OAuth token: " + r.method + " " + r.url);
+		if (u.origin === ORIGIN && u.pathname === "/api/klaviyo/oauth/callback") {
+			for (const k of ["code", "state"]) {
+				const v = u.searchParams.get(k);
+				if (v && v.length >= 20) oauthSecrets.add(v);
+			}
+		}
 	}
 	for (const line of t.console) {
 		assert.ok(!/Content.Security.Policy|Refused to/i.test(line), "CSP violation: " + line);
 		assert.ok(!/pk_[A-Za-z0-9]{8}/.test(line), "the console shows a key: " + line);
+		assert.ok(!TOKEN_RE.test(line), "the console shows an OAuth token: " + line);
 	}
 	assert.deepEqual(t.errors, [], "uncaught errors in the page");
 	for (const ctx of t.contexts) {
 		for (const p of ctx.pages()) {
 			const store = await p.evaluate(() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie])).catch(() => "[]");
 			assert.ok(!/pk_/.test(store), "web storage or cookies hold a key: " + store);
+			assert.ok(!TOKEN_RE.test(store), "web storage or cookies hold an OAuth token: " + store);
+			const html = await p.content().catch(() => "");
+			assert.ok(!TOKEN_RE.test(html), "the page shows an OAuth token: " + p.url());
 		}
 	}
 }
@@ -363,15 +442,11 @@ test("connect: Shopify account, from key to connected, then Sync now", async (t)
 	assert.ok(!(await visible(page, "#manage-actions")), "no manage buttons before connecting");
 	await seeText(page, "#connect-h", /^Connect Klaviyo$/);
 
-	// OAuth is not configured here: the button says so and leads to the key.
-	assert.equal(await page.getAttribute("#oauth-btn", "aria-disabled"), "true");
-	await seeText(page, "#oauth-note", /OAuth is not set up on this server\. Use the private API key method instead/);
-	await seeText(page, "#oauth-tag", /Not set up/);
-	// aria-disabled, not disabled: it stays focusable and explains itself.
-	await page.focus("#oauth-btn");
-	await page.keyboard.press("Enter");
-	assert.equal(await focusedId(page), "api-key", "the OAuth button moves to the key field");
-	assert.equal(t.requests.filter((r) => /oauth/.test(r.url)).length, 0, "no OAuth request");
+	// OAuth is set up by the harness: the other method, offered first.
+	assert.equal(await page.getAttribute("#oauth-btn", "aria-disabled"), null);
+	await seeText(page, "#oauth-tag", /^Recommended$/);
+	assert.ok(!(await visible(page, "#oauth-note")));
+	assert.equal(t.requests.filter((r) => /oauth/.test(r.url)).length, 0, "no OAuth request before the button is pressed");
 
 	// Live format validation, before any request.
 	assert.ok(!(await enabled(page, "#test-btn")), "Test is disabled while the field is empty");
@@ -928,25 +1003,465 @@ test("session ends while on the page: the action says so and offers to sign in",
 	await page.waitForURL(/\/login\?next=%2Fstore%2F/);
 });
 
-test("OAuth configured (hint in /api/me): the button is live and starts at our OAuth route", async (t) => {
+// ---- Connect with Klaviyo (OAuth), against the sandbox's consent page
+
+test("OAuth: the button is live, first, and goes through our start route to Klaviyo's consent page", async (t) => {
 	const owner = user("owner");
-	const id = store("OAuth Shop", { owner: "owner" });
-	const page = await open(t, { as: owner });
-	await page.route("**/api/me", async (route) => {
-		const res = await route.fetch();
-		const body = await res.json();
-		body.oauth_enabled = true;
-		await route.fulfill({ response: res, body: JSON.stringify(body) });
-	});
-	await page.route("**/api/store/*/klaviyo-oauth/start", (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "OAuth would start here" }));
-	await goto(page, "/store/" + id + "/klaviyo-connect");
-	await seeVisible(page, "#layout");
+	const id = store("OAuth Start Shop", { owner: "owner" });
+	const page = await openConnect(t, owner, id);
 	assert.equal(await page.getAttribute("#oauth-btn", "aria-disabled"), null);
 	assert.ok(!(await visible(page, "#oauth-note")));
-	await seeText(page, "#oauth-tag", /Recommended/);
-	await page.click("#oauth-btn");
-	await page.waitForURL(BASE + "/api/store/" + id + "/klaviyo-oauth/start");
+	await seeText(page, "#oauth-tag", /^Recommended$/);
+	assert.ok(await visible(page, "#help-oauth"), "the help explains the sign-in");
+	const [o, k] = await Promise.all([page.locator("#method-oauth").boundingBox(), page.locator("#method-key").boundingBox()]);
+	assert.ok(o.x + o.width <= k.x + 1, "Connect with Klaviyo comes first");
+	await shot(page, "oauth-connect-choice");
+	await toConsent(page);
+	const start = t.requests.find((r) => r.url === BASE + "/api/store/" + id + "/klaviyo-oauth/start");
+	assert.ok(start, "the button went to our start route");
+	const u = new URL(page.url());
+	assert.equal(u.searchParams.get("response_type"), "code");
+	assert.equal(u.searchParams.get("redirect_uri"), BASE + "/api/klaviyo/oauth/callback");
+	assert.equal(u.searchParams.get("code_challenge_method"), "S256");
+	assert.match(u.searchParams.get("state") || "", /^[A-Za-z0-9_-]{43}$/);
+	assert.deepEqual(await page.locator("#account option").evaluateAll((os) => os.slice(0, 2).map((x) => x.value)), ["ms2AAo", "iz2zlU"]);
+	await shot(page, "oauth-consent-page");
+	assert.equal(oauthFlows(id), "1", "one flow waits for the answer");
+	// Back (the browser's button) before deciding: our page works as before.
+	await page.goBack({ waitUntil: "domcontentloaded" });
+	await seeVisible(page, "#layout");
+	assert.ok(await enabled(page, "#oauth-btn"), "Connect with Klaviyo can be pressed again");
+	await seeText(page, "#oauth-btn", /^Connect with Klaviyo$/);
+	await seeText(page, "#badge", /^Not connected$/);
+}, { sandbox: true });
+
+test("OAuth: connect with Klaviyo, sync with the approval, disconnect revokes it", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("OAuth Shop", { owner: "owner" });
+	const grantsBefore = (await oauthGrants()).length;
+	const page = await openConnect(t, owner, id);
+	await toConsent(page);
+	await decide(page, "allow", "ms2AAo");
+	assert.match(page.url(), new RegExp("/store/" + id + "/klaviyo-connect\\?oauth=ready$"));
+	await seeVisible(page, "#metric-step", true, 20000);
+	await waitIdle(page);
+	assert.equal(await focusedId(page), "metric-h", "the focus moves to the metric step");
+	await seeText(page, "#connect-h", /^Finish connecting with Klaviyo$/);
+	await seeText(page, "#connect-intro", /Klaviyo approved read-only access\. Choose the conversion metric/);
+	assert.ok(!(await visible(page, "#methods")), "no API key form after Klaviyo's approval");
+	assert.ok(!(await visible(page, "#api-key")));
+	await seeText(page, "#account-box", /Approved in Klaviyo: account Acme Outdoor \(ms2AAo\).*America\/New_York · USD · 512 metrics/);
+	assert.equal(await checkedMetric(page), "bWFrb5", "Shopify Placed Order is preselected");
+	await seeText(page, '[data-metric-id="bWFrb5"]', /Placed Order.*Recommended/);
+	const legends = await page.locator("#metric-list legend").allInnerTexts();
+	assert.deepEqual(legends.map((x) => x.replace(/\s*\(\d+\)/, "").trim().toLowerCase()), ["shopify", "other integrations"]);
+	await seeText(page, "#restart-btn", /^Use an API key instead$/);
+	const test1 = posts(t, /\/klaviyo-connect$/);
+	assert.equal(test1.length, 1);
+	assert.deepEqual(JSON.parse(test1[0].body), { method: "oauth", action: "test" });
+	await assertLabelled(page);
+	await shot(page, "oauth-metric-step");
+	// A reload while choosing: the approval still waits server-side.
+	await page.reload({ waitUntil: "domcontentloaded" });
+	await seeVisible(page, "#metric-step", true, 20000);
+	assert.equal(await checkedMetric(page), "bWFrb5");
+	// Connect.
+	const n = t.requests.length;
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /Klaviyo is connected to Acme Outdoor\. The first sync starts in a moment.*Orders and revenue are synced too\./, 20000);
+	const save = t.requests.slice(n).find((r) => r.method === "POST");
+	assert.deepEqual(JSON.parse(save.body), { conversionMetricId: "bWFrb5", method: "oauth" });
+	assert.equal(new URL(page.url()).search, "", "?oauth=ready is gone from the address");
+	await seeText(page, "#badge", /^Connected$/);
+	await seeText(page, "#f-key-label", /^Access$/);
+	await seeText(page, "#f-key", /^Klaviyo sign-in \(OAuth\) Approved in Klaviyo and renewed automatically; no API key is stored\.$/);
+	await seeText(page, "#f-account", /Acme Outdoor.*Account ID ms2AAo/);
+	await seeText(page, "#reconnect-oauth", /^Reconnect with Klaviyo$/);
+	await seeText(page, "#rotate-key", /^Use an API key instead$/);
+	const k = await apiStatus(id, owner);
+	assert.equal(k.klaviyo_integration.auth_method, "oauth");
+	assert.equal(k.klaviyo_integration.api_key_hint, undefined, "no key hint for OAuth");
+	assert.equal(oauthFlows(id), "0", "the approval was used up");
+	await shot(page, "oauth-connected");
+	// A reload finishes nothing again.
+	const sent = posts(t, /\/klaviyo-connect$/).length;
+	assert.equal(sent, 3, "test, test again after the reload, connect");
+	await page.reload({ waitUntil: "domcontentloaded" });
+	await seeText(page, "#badge", /^Connected$/);
+	await waitIdle(page);
+	assert.equal(posts(t, /\/klaviyo-connect$/).length, sent, "nothing is sent after a reload");
+
+	// Sync now, and klaviyo-syncd reads Acme with the OAuth token.
+	await page.click("#sync-now");
+	await seeText(page, "#sync-msg", /^Sync started\./);
+	if (SYNCD) {
+		const last = (await sbx("GET", "/__sandbox/requests")).requests.reduce((a, r) => Math.max(a, r.seq), 0);
+		// Only this store's jobs (earlier tests left some of theirs).
+		sql("UPDATE report_triggers SET cancelled_at = now() WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
+		sql("UPDATE sync_jobs SET state = 'cancelled' WHERE state IN ('queued', 'running') AND store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
+		const log = fs.openSync(path.join(env.KC_TEST_STATE || OUT, env.KC_TEST_STATE ? "log/browser-syncd.log" : "browser-syncd.log"), "a");
+		const syncd = spawn(SYNCD, [], { env: { ...env, REPORT_SERVER: "" }, stdio: ["ignore", log, log] });
+		try {
+			const data = await until(async () => {
+				const reqs = (await sbx("GET", "/__sandbox/requests")).requests.filter((r) => r.seq > last &&
+					r.account === "ms2AAo" && !/^\/(oauth\/|api\/accounts|api\/metrics|api\/custom-metrics)/.test(r.path));
+				return reqs.length >= 2 && reqs;
+			}, "klaviyo-syncd's requests for Acme", 25000);
+			for (const r of data) assert.equal(r.auth, "Bearer", "sync request with " + r.auth + ": " + r.method + " " + r.path);
+			assert.ok(data.some((r) => r.status === 200), "Klaviyo answered the sync: " + JSON.stringify(data.slice(0, 3)));
+		} finally {
+			const gone = new Promise((r) => syncd.once("exit", r));
+			syncd.kill("SIGTERM");
+			const hard = setTimeout(() => syncd.kill("SIGKILL"), 5000);
+			await gone;
+			clearTimeout(hard);
+			fs.closeSync(log);
+		}
+	}
+
+	// Disconnect: said plainly, and the grant is revoked at Klaviyo.
+	await page.click("#disconnect");
+	await seeVisible(page, "#disconnect-dialog");
+	await seeText(page, "#dlg-desc", /Acme Outdoor.*deletes: the Klaviyo sign-in \(OAuth\): it is revoked in Klaviyo too, all data synced from Klaviyo/);
+	await shot(page, "oauth-disconnect-confirm", { full: false });
+	await page.click("#dlg-confirm");
+	await seeText(page, "#flash", new RegExp("Klaviyo is disconnected from " + storeName(id) + "\\. The Klaviyo sign-in \\(OAuth\\) was revoked in Klaviyo and the data synced from Klaviyo was deleted\\."), 20000);
+	await seeText(page, "#badge", /^Not connected$/);
+	const mine = (await oauthGrants()).slice(grantsBefore).filter((g) => g.account === "ms2AAo");
+	assert.ok(mine.length >= 1, "a grant was made");
+	assert.ok(mine.every((g) => g.revoked), "every grant of this connection is revoked: " + JSON.stringify(mine));
+}, { sandbox: true });
+
+test("OAuth: Deny on Klaviyo's page comes back with what happened, nothing connected (phone)", async (t) => {
+	const owner = user("owner");
+	const id = store("OAuth Deny Shop", { owner: "owner" });
+	const page = await openConnect(t, owner, id, { viewport: { width: 375, height: 812 }, mobile: true });
+	await toConsent(page);
+	await shot(page, "phone-oauth-consent-page");
+	await decide(page, "deny");
+	assert.ok(landedWith(t, new RegExp("/store/" + id + "/klaviyo-connect\\?oauth_error=access_denied$")), "the callback named the store and the reason");
+	await seeText(page, "#oauth-msg", /^Access was not approved You pressed Deny in Klaviyo, so nothing was connected\. To connect, press “Connect with Klaviyo” again and choose Allow, or use a private API key\. Connect with Klaviyo again$/);
+	assert.match(await page.getAttribute("#oauth-msg", "class"), /notice-warn/, "amber: the user chose it");
+	assert.equal(await focusedId(page), "oauth-msg", "the message has the focus");
+	assert.equal(new URL(page.url()).search, "", "a reload does not show it again");
+	await seeText(page, "#badge", /^Not connected$/);
+	await seeVisible(page, "#connect-card");
+	assert.equal((await apiStatus(id, owner)).klaviyo_integration.status, "not_configured");
+	await assertNoHorizontalScroll(page, 375);
+	await assertLabelled(page);
+	await shot(page, "phone-oauth-denied");
+	// The button in the message starts again.
+	await toConsent(page, "#oauth-msg button");
+}, { sandbox: true });
+
+test("OAuth: the callback URL replayed says it was used, and changes nothing (phone)", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("OAuth Replay Shop", { owner: "owner" });
+	const page = await openConnect(t, owner, id, { viewport: { width: 375, height: 812 }, mobile: true });
+	await toConsent(page);
+	await decide(page, "allow", "iz2zlU");
+	await seeVisible(page, "#metric-step", true, 20000);
+	await waitIdle(page);
+	await seeText(page, "#account-box", /Bluebird Books \(iz2zlU\)/);
+	await seeText(page, "#no-po-warning", /No Shopify “Placed Order” metric/);
+	assert.equal(await checkedMetric(page), null);
+	await assertNoHorizontalScroll(page, 375);
+	await shot(page, "phone-oauth-metric-step");
+	const cb = callbacks(t);
+	assert.equal(cb.length, 1);
+	const grants = await oauthGrants();
+	// Again: the back button, a reload, a bookmark.
+	await page.goto(cb[0].url, { waitUntil: "domcontentloaded" });
+	assert.ok(landedWith(t, new RegExp("/store/" + id + "/klaviyo-connect\\?oauth_error=oauth_state_used$")));
+	await seeText(page, "#oauth-msg", /^This link from Klaviyo was already used Each link back from Klaviyo works only once, and this one was used before \(for example by the back button or a reload\), so it was ignored and nothing else was changed\./);
+	assert.equal(await focusedId(page), "oauth-msg");
+	await assertNoHorizontalScroll(page, 375);
+	await shot(page, "phone-oauth-link-used");
+	await seeText(page, "#badge", /^Not connected$/);
+	assert.equal((await apiStatus(id, owner)).klaviyo_integration.status, "not_configured");
+	assert.deepEqual(await oauthGrants(), grants, "Klaviyo's grants are as they were");
+	// The approval given a moment ago still waits: it can be finished.
+	await goto(page, "/store/" + id + "/klaviyo-connect?oauth=ready");
+	await seeVisible(page, "#metric-step", true, 20000);
+	await page.click('[data-metric-id="NPJO48"]');
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /Klaviyo is connected to Bluebird Books/, 20000);
+	// Finished: the same address now has nothing waiting.
+	await goto(page, "/store/" + id + "/klaviyo-connect?oauth=ready");
+	await seeText(page, "#oauth-msg", /^No Klaviyo approval is waiting There is no approval from Klaviyo waiting for this store: it was already used, or it is more than 30 minutes old\. Nothing was connected\. Press “Connect with Klaviyo” to start again\. Reconnect with Klaviyo$/, 20000);
+	assert.equal(new URL(page.url()).search, "");
+	await seeText(page, "#badge", /^Connected$/);
+	assert.ok(!(await visible(page, "#connect-card")), "no panel left open");
+}, { sandbox: true });
+
+test("OAuth: a forged callback says the link is unknown on the store list; signed out, on the sign-in page", async (t) => {
+	const owner = user("owner");
+	store("OAuth Forged Shop", { owner: "owner" });
+	const forged = "/api/klaviyo/oauth/callback?state=" + crypto.randomBytes(32).toString("base64url") + "&code=x";
+	const page = await open(t, { as: owner });
+	await goto(page, forged);
+	await page.waitForURL(BASE + "/");
+	assert.ok(landedWith(t, /\/\?oauth_error=oauth_state_unknown$/));
+	await seeText(page, "#oauth-msg", /^This link from Klaviyo is not valid The link that brought you back from Klaviyo is not one we issued .*nothing was connected\. Open your store’s Klaviyo page and press “Connect with Klaviyo” to start again\.$/);
+	assert.equal(await focusedId(page), "oauth-msg");
+	await seeVisible(page, "#stores .store");
+	await assertLabelled(page);
+	await shot(page, "oauth-forged-store-list");
+	// Without a session: the sign-in page keeps the message.
+	const anon = await open(t);
+	await goto(anon, forged);
+	await anon.waitForURL(/\/login\?oauth_error=signed_out$/);
+	await seeText(anon, "#oauth-msg", /^You were signed out Your session ended while you were at Klaviyo, so nothing was connected\. Sign in, open your store and press “Connect with Klaviyo” again\.$/);
+	await shot(anon, "oauth-signed-out-login");
+	await anon.fill("#email", owner);
+	await anon.fill("#password", PASSWORD);
+	await anon.click("#submit");
+	await anon.waitForURL(BASE + "/");
+	await seeVisible(anon, "#stores .store");
+	assert.ok(!(await visible(anon, "#oauth-msg")), "said once");
+}, { sandbox: true });
+
+test("OAuth: more than 10 minutes at Klaviyo says it took too long, and starts again", async (t) => {
+	const owner = user("owner");
+	const id = store("OAuth Slow Shop", { owner: "owner" });
+	const page = await openConnect(t, owner, id);
+	await toConsent(page);
+	sql("UPDATE oauth_flows SET expires_at = now() - interval '1 minute' WHERE store_id = (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
+	await decide(page, "allow", "ms2AAo");
+	assert.ok(landedWith(t, new RegExp("/store/" + id + "/klaviyo-connect\\?oauth_error=oauth_state_expired$")));
+	await seeText(page, "#oauth-msg", /^That took too long More than 10 minutes passed between leaving for Klaviyo and coming back, so for your security the approval was not used and nothing was connected\. Press “Connect with Klaviyo” to start again\. Connect with Klaviyo again$/);
+	assert.match(await page.getAttribute("#oauth-msg", "class"), /notice-err/);
+	assert.equal(await focusedId(page), "oauth-msg");
+	await seeText(page, "#badge", /^Not connected$/);
+	assert.ok(!(await visible(page, "#metric-step")));
+	await shot(page, "oauth-expired");
+	await page.keyboard.press("Tab");
+	assert.equal(await page.evaluate(() => document.activeElement.textContent), "Connect with Klaviyo again", "the way on is the next stop");
+	await page.keyboard.press("Enter");
+	await page.waitForURL(isConsent, { waitUntil: "domcontentloaded" });
+}, { sandbox: true });
+
+test("OAuth: another user's callback is refused with a general sentence; the starter's store stays unconnected", async (t) => {
+	const owner = user("owner");
+	const other = user("admin");
+	const id = store("OAuth Shared Shop", { owner: "owner", admin: "admin" });
+	const a = await openConnect(t, owner, id);
+	await toConsent(a);
+	// A allows; the way back is held, not followed.
+	let held = null;
+	await a.route((u) => isConsent(u), async (route) => {
+		if (route.request().method() !== "POST") return route.continue();
+		const res = await route.fetch({ maxRedirects: 0 });
+		held = res.headers()["location"] || null;
+		await route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><title>held</title><p>held</p>" });
+	});
+	await a.selectOption("#account", "ms2AAo");
+	await a.click("#allow");
+	await until(() => held, "the redirect to our callback");
+	assert.ok(held.startsWith(BASE + "/api/klaviyo/oauth/callback?"), held);
+	const b = await open(t, { as: other });
+	await b.goto(held, { waitUntil: "domcontentloaded" });
+	await b.waitForURL(BASE + "/");
+	assert.ok(landedWith(t, /\/\?oauth_error=oauth_state_user$/), "the store is not named");
+	await seeText(b, "#oauth-msg", /^This link was not meant for you The link back from Klaviyo belongs to a sign-in someone else started, so it was ignored and nothing was connected\./);
+	assert.ok(!(await textOf(b, "#oauth-msg")).includes(storeName(id)), "the message does not name the store");
+	await shot(b, "oauth-other-user");
+	assert.equal((await apiStatus(id, owner)).klaviyo_integration.status, "not_configured");
+}, { sandbox: true });
+
+test("OAuth: every outcome of the way back is a sentence with what to do (codes and answers replayed)", async (t) => {
+	const owner = user("owner");
+	const id = store("OAuth Codes Shop", { owner: "owner" });
+	const page = await open(t, { as: owner });
+	const AGAIN = " Connect with Klaviyo again";
+	const cases = [
+		["access_denied", /^Access was not approved You pressed Deny in Klaviyo, so nothing was connected\./, true, "warn"],
+		["oauth_failed", /^Klaviyo did not complete the sign-in Klaviyo sent you back without an approval, so nothing was connected\. Press “Connect with Klaviyo” to start again\. If it keeps failing, use a private API key instead\./, true],
+		["oauth_state_unknown", /^This link from Klaviyo is not valid The link that brought you back from Klaviyo is not one we issued/, true],
+		["oauth_state_used", /^This link from Klaviyo was already used Each link back from Klaviyo works only once/, true],
+		["oauth_state_expired", /^That took too long More than 10 minutes passed/, true],
+		["oauth_state_user", /^This link was not meant for you The link back from Klaviyo belongs to a sign-in someone else started/, false],
+		["forbidden", /^Not allowed You may no longer change this store’s Klaviyo connection \(your role may have changed while you were at Klaviyo\), so nothing was connected\. Ask an owner or admin of the store\.$/, false],
+		["signed_out", /^You were signed out Your session ended while you were at Klaviyo, so nothing was connected\. Sign in, open your store and press “Connect with Klaviyo” again\. Sign in again$/, false],
+		["oauth_grant_refused", /^Klaviyo withdrew the approval Klaviyo did not accept the approval when we went to use it/, true],
+		["oauth_client_refused", /^Connecting with Klaviyo is misconfigured Klaviyo did not accept this service’s app credentials\. This is a setup problem on our side.*Use a private API key for now, and tell our support\.$/, false],
+		["klaviyo_timeout", /^Klaviyo is slow to answer Klaviyo took too long to answer\. This is usually temporary/, true, "warn"],
+		["klaviyo_unreachable", /^Klaviyo cannot be reached We could not reach Klaviyo just now/, true, "warn"],
+		["klaviyo_error", /^Klaviyo had a problem Klaviyo answered with an error on its side/, true, "warn"],
+		["klaviyo_bad_response", /^Klaviyo sent an unreadable answer/, true],
+		["klaviyo_scope_missing", /^A permission was not granted The approval in Klaviyo does not include every read permission we need, so nothing was connected\./, true],
+		["klaviyo_rate_limited", /^Klaviyo asks us to slow down Klaviyo is limiting how many requests we can make for this account right now\. Wait 5 seconds, then try again\./, true, "warn"],
+		["internal_error", /^Something went wrong Something went wrong on our side\. Nothing was changed\./, true],
+		["a_code_from_a_newer_server", /^Connecting with Klaviyo did not work Something went wrong while coming back from Klaviyo, so nothing was connected\./, true],
+	];
+	for (const [code, re, again, tone] of cases) {
+		await goto(page, "/store/" + id + "/klaviyo-connect?oauth_error=" + code);
+		const seen = await seeText(page, "#oauth-msg", re);
+		assert.ok(!seen.includes(code), "no machine code shown: " + seen);
+		assert.equal(seen.endsWith(AGAIN), again, code + ": the button to start again");
+		assert.match(await page.getAttribute("#oauth-msg", "class"), tone === "warn" ? /notice-warn/ : /notice-err/, code);
+		assert.equal(await focusedId(page), "oauth-msg", code + ": focused");
+		assert.equal(new URL(page.url()).search, "", code + ": the address is cleaned");
+		if (code === "klaviyo_scope_missing") await shot(page, "oauth-error-scope-missing");
+		if (code === "oauth_client_refused") await shot(page, "oauth-error-client-refused");
+	}
+	// The store list has the same words, without buttons.
+	for (const [code, re] of cases.filter((c) => ["forbidden", "klaviyo_error", "oauth_state_user"].includes(c[0]))) {
+		await goto(page, "/?oauth_error=" + code);
+		const seen = await seeText(page, "#oauth-msg", re);
+		assert.ok(!seen.includes(code) && !/Connect with Klaviyo again$/.test(seen), seen);
+		assert.equal(await focusedId(page), "oauth-msg");
+	}
+	// Finishing fails on the way: the approval still waits, so "Try again".
+	let reply = null;
+	await page.route("**/api/store/*/klaviyo-connect", async (route) => {
+		if (route.request().method() !== "POST" || !reply) return route.continue();
+		if (reply.ok) return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(reply.ok) });
+		await route.fulfill({ status: reply[0], contentType: "application/json", body: JSON.stringify({ success: false, error: reply[2], code: reply[1] }) });
+	});
+	reply = [504, "klaviyo_timeout", "Klaviyo did not answer in time"];
+	await goto(page, "/store/" + id + "/klaviyo-connect?oauth=ready");
+	await seeText(page, "#oauth-msg", /^Klaviyo is slow to answer Klaviyo took too long to answer\..* Try again$/);
+	assert.equal(await focusedId(page), "oauth-msg");
+	assert.match(page.url(), /\?oauth=ready$/, "a reload may still finish it");
+	await shot(page, "oauth-finish-timeout");
+	reply = { ok: {
+		success: true, action: "test", method: "oauth", hasShopifyPlacedOrder: true,
+		account: { id: "ms2AAo", name: "Acme Outdoor", timezone: "America/New_York", currency: "USD" },
+		metrics: [
+			{ id: "bWFrb5", name: "Placed Order", integration: "Shopify", integration_key: "shopify", isShopifyPlacedOrder: true },
+			{ id: "PGGbvj", name: "Placed Order", integration: "API", integration_key: "api", isShopifyPlacedOrder: false },
+		],
+	} };
+	await page.click("#oauth-msg button");
+	await seeVisible(page, "#metric-step");
+	assert.ok(!(await visible(page, "#oauth-msg")));
+	assert.equal(await checkedMetric(page), "bWFrb5");
+	assert.equal(await focusedId(page), "metric-h");
+	// The approval was used meanwhile (another tab): start again.
+	reply = [409, "oauth_not_authorized", "Authorize with Klaviyo first"];
+	await page.click("#connect-btn");
+	await seeText(page, "#oauth-msg", /^No Klaviyo approval is waiting There is no approval from Klaviyo waiting for this store: it was already used, or it is more than 30 minutes old\. Nothing was connected\. Press “Connect with Klaviyo” to start again\. Connect with Klaviyo again$/);
+	assert.equal(await focusedId(page), "oauth-msg");
+	assert.equal(new URL(page.url()).search, "");
+	assert.ok(!(await visible(page, "#metric-step")));
+	await seeVisible(page, "#methods");
+	await seeText(page, "#connect-h", /^Connect Klaviyo$/);
+	await shot(page, "oauth-not-authorized");
+	// Signed out meanwhile: signing in comes back to finish.
+	reply = [401, "unauthorized", "Your session has expired or is invalid; sign in again"];
+	await goto(page, "/store/" + id + "/klaviyo-connect?oauth=ready");
+	await seeText(page, "#oauth-msg", /^Signed out Your session has ended\. Sign in again to continue\. Sign in again$/);
+	assert.match(await page.getAttribute("#oauth-msg a", "href"), /^\/login\?next=%2Fstore%2F[^%]+%2Fklaviyo-connect%3Foauth%3Dready$/);
+	await assertLabelled(page);
 });
+
+test("OAuth off (no KLAVIYO_CLIENT_ID): the page says it is not set up and puts the key first", async (t) => {
+	const owner = user("owner");
+	const id = store("No OAuth Shop", { owner: "owner" });
+	try {
+		fcgiRestart("KLAVIYO_CLIENT_ID=");
+		const page = await openConnect(t, owner, id);
+		assert.equal(await page.getAttribute("#oauth-btn", "aria-disabled"), "true");
+		await seeText(page, "#oauth-note", /OAuth is not set up on this server\. Use the private API key method instead/);
+		await seeText(page, "#oauth-tag", /^Not set up$/);
+		assert.ok(!(await visible(page, "#help-oauth")));
+		const [o, k] = await Promise.all([page.locator("#method-oauth").boundingBox(), page.locator("#method-key").boundingBox()]);
+		assert.ok(k.x + k.width <= o.x + 1, "the key method comes first");
+		// aria-disabled, not disabled: it stays focusable and explains itself.
+		await page.focus("#oauth-btn");
+		await page.keyboard.press("Enter");
+		assert.equal(await focusedId(page), "api-key", "the OAuth button moves to the key field");
+		assert.equal(t.requests.filter((r) => /oauth/.test(r.url)).length, 0, "no OAuth request");
+		await shot(page, "oauth-off");
+		// The routes say so too.
+		const auth = { Authorization: "Bearer " + token(owner) };
+		let res = await fetch(BASE + "/api/store/" + id + "/klaviyo-oauth/start", { headers: auth, redirect: "manual" });
+		assert.equal(res.status, 404);
+		assert.equal((await res.json()).code, "oauth_not_configured");
+		res = await fetch(BASE + "/api/store/" + id + "/klaviyo-connect", {
+			method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ method: "oauth", action: "test" }),
+		});
+		assert.equal(res.status, 404);
+		assert.equal((await res.json()).code, "oauth_not_configured");
+		// An old ?oauth=ready (OAuth was switched off meanwhile).
+		await goto(page, "/store/" + id + "/klaviyo-connect?oauth=ready");
+		await seeText(page, "#oauth-msg", /^Connecting with Klaviyo is not set up Sign-in with Klaviyo \(OAuth\) is not set up on this server, so nothing was connected\. Use a private API key instead\.$/, 15000);
+		await seeVisible(page, "#api-key");
+	} finally {
+		fcgiRestart();
+	}
+	const me = await fetch(BASE + "/api/me", { headers: { Authorization: "Bearer " + token(owner) } }).then((r) => r.json());
+	assert.equal(me.oauth_enabled, true, "OAuth is back");
+}, { fcgictl: true });
+
+test("OAuth: revoked in Klaviyo, the page asks to reconnect; reconnecting keeps the data; then a key instead", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("OAuth Revoked Shop", { owner: "owner" });
+	let page = await openConnect(t, owner, id);
+	await oauthConnect(page, "ms2AAo");
+	await seeText(page, "#badge", /^Connected$/);
+	const connectedAt = await textOf(page, "#f-connected");
+	// The user removed the app in Klaviyo; the access token ran out.
+	await sbx("POST", "/__sandbox/oauth/revoke", { account: "ms2AAo" });
+	await sbx("POST", "/__sandbox/oauth/expire");
+	await klaviyoReset();
+	await page.reload({ waitUntil: "domcontentloaded" });
+	await seeText(page, "#badge", /^Connected$/);
+	await page.click("#change-metric");
+	await seeText(page, "#form-error", /^Reconnect with Klaviyo Klaviyo no longer accepts this store’s authorization: it was revoked in Klaviyo \(for example when the app was removed there\) or it has expired\. Reports are not synced until you press “Reconnect with Klaviyo” and approve access again; with the same Klaviyo account your synced data is kept\. Reconnect with Klaviyo$/, 20000);
+	assert.equal(await focusedId(page), "form-error");
+	assert.ok(!(await visible(page, "#api-key")), "no key field for an OAuth store");
+	await seeText(page, "#badge", /^Error$/);
+	assert.ok(await visible(page, "#reconnect-oauth"));
+	await shot(page, "oauth-reconnect-needed");
+	// After a reload: the status says so, the button leads.
+	await page.reload({ waitUntil: "domcontentloaded" });
+	await seeText(page, "#badge", /^Error$/);
+	await seeText(page, "#status-text", /has a problem, so reports are not being synced\. Reconnect with Klaviyo to approve access again, or use an API key instead\./);
+	await seeText(page, "#f-error", /Klaviyo no longer accepts this store’s authorization.*Reconnect with Klaviyo/);
+	assert.match(await page.getAttribute("#reconnect-oauth", "class"), /btn-primary/);
+	assert.ok(!(await visible(page, "#sync-now")));
+	await seeText(page, "#progress-note", /^Syncing is on hold: it continues once the connection to Klaviyo works again\.$/);
+	await shot(page, "oauth-status-error");
+	// Reconnect: same account, current metric kept, data kept.
+	await toConsent(page, "#reconnect-oauth");
+	await decide(page, "allow", "ms2AAo");
+	await seeVisible(page, "#metric-step", true, 20000);
+	await seeText(page, "#connect-h", /^Reconnect with Klaviyo$/);
+	assert.equal(await checkedMetric(page), "bWFrb5");
+	await seeText(page, '[data-metric-id="bWFrb5"]', /Current/);
+	assert.ok(!(await visible(page, "#account-warn")));
+	await shot(page, "oauth-reconnect-metric");
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /^Klaviyo access was approved again\. The connection to Acme Outdoor and its synced data are kept\.$/, 20000);
+	await seeText(page, "#badge", /^Connected$/);
+	assert.equal(await textOf(page, "#f-connected"), connectedAt, "the connection time is kept");
+	assert.ok(!(await visible(page, "#f-error-row")));
+	// Change the metric with the new approval (no key).
+	await page.reload({ waitUntil: "domcontentloaded" });
+	await page.click("#change-metric");
+	await seeVisible(page, "#metric-step", true, 20000);
+	assert.ok(!(await visible(page, "#methods")));
+	assert.equal(await checkedMetric(page), "bWFrb5");
+	// And to an API key instead: the sign-in is revoked at Klaviyo.
+	const grants = (await oauthGrants()).filter((g) => g.account === "ms2AAo" && !g.revoked);
+	assert.equal(grants.length, 1, "one live grant");
+	await page.click("#panel-close");
+	await page.click("#rotate-key");
+	await seeText(page, "#connect-h", /^Use an API key instead$/);
+	await testKey(page, KEY.shopify);
+	await seeVisible(page, "#metric-step", true, 20000);
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /^The store now uses the API key, and the Klaviyo sign-in \(OAuth\) was revoked\. The connection to Acme Outdoor and its synced data are kept\.$/, 20000);
+	await seeText(page, "#f-key-label", /^API key$/);
+	await seeText(page, "#f-key", /pk_sbxs…/);
+	assert.ok(!(await visible(page, "#reconnect-oauth")));
+	assert.ok((await oauthGrants()).find((g) => g.id === grants[0].id).revoked, "the replaced grant is revoked");
+}, { sandbox: true });
 
 // ---- keyboard and phone
 
@@ -1015,8 +1530,8 @@ test("phone (375 px): login, store list and the connect page fit and work", asyn
 	await seeVisible(page, "#layout");
 	await assertNoHorizontalScroll(page, 375);
 	const [o, k] = await Promise.all([page.locator("#method-oauth").boundingBox(), page.locator("#method-key").boundingBox()]);
-	assert.ok(k.y + k.height <= o.y + 1, "the two methods are stacked on a phone, the working one first");
-	assert.ok(k.width <= 375 && k.x >= 0);
+	assert.ok(o.y + o.height <= k.y + 1, "the two methods are stacked on a phone, Connect with Klaviyo first");
+	assert.ok(k.width <= 375 && k.x >= 0 && o.width <= 375 && o.x >= 0);
 	await shot(page, "phone-connect");
 	await testKey(page, KEY.many);
 	await seeVisible(page, "#metric-step", true, 20000);
@@ -1037,7 +1552,7 @@ test("phone (375 px): login, store list and the connect page fit and work", asyn
 
 // ---- last: what the services wrote down
 
-test("logs: no service log or access log holds a full API key", async () => {
+test("logs: no service log or access log holds a full API key, an OAuth token, code or state", async () => {
 	const st = env.KC_TEST_STATE;
 	const files = [];
 	const walk = (d, depth) => {
@@ -1049,10 +1564,20 @@ test("logs: no service log or access log holds a full API key", async () => {
 	};
 	walk(st, 0);
 	assert.ok(files.length > 0, "log files found in " + st);
+	let callbackLines = 0;
 	for (const f of files) {
 		const text = fs.readFileSync(f, "latin1");
 		for (const k of ALL_KEYS) assert.ok(!text.includes(k), f + " holds the key " + k.slice(0, 7) + "…");
+		const tok = TOKEN_RE.exec(text);
+		assert.ok(!tok, f + " holds an OAuth token " + (tok ? tok[0].slice(0, 8) + "…" : ""));
+		for (const v of oauthSecrets) assert.ok(!text.includes(v), f + " holds an OAuth code or state " + v.slice(0, 4) + "…");
+		// nginx logs the path without the query: no code= or state=.
+		for (const line of text.split("\n").filter((l) => l.includes("/api/klaviyo/oauth/callback"))) {
+			callbackLines++;
+			assert.ok(!/code=|state=/.test(line), f + ": the callback is logged with its query: " + line.slice(0, 120));
+		}
 	}
+	if (oauthSecrets.size > 0) assert.ok(callbackLines > 0, "the access log has the callback lines");
 }, { state: true });
 
 // -------------------------------------------------------------- runner --
@@ -1075,9 +1600,11 @@ async function main() {
 	const started = Date.now();
 	for (const tc of tests) {
 		if (ONLY && !tc.name.includes(ONLY)) continue;
-		if ((tc.sandbox && !SBX) || (tc.state && !env.KC_TEST_STATE)) {
+		const missing = tc.sandbox && !SBX ? "KC_TEST_SANDBOX_URL" : tc.state && !env.KC_TEST_STATE ? "KC_TEST_STATE"
+			: tc.fcgictl && !FCGICTL ? "KC_TEST_FCGICTL" : "";
+		if (missing) {
 			skipped++;
-			console.log("skip - " + tc.name + " (" + (tc.sandbox ? "KC_TEST_SANDBOX_URL" : "KC_TEST_STATE") + " not set)");
+			console.log("skip - " + tc.name + " (" + missing + " not set)");
 			continue;
 		}
 		const t = { contexts: [], requests: [], console: [], errors: [], keys: [], page: null };

@@ -11,7 +11,11 @@
 #   KC_TEST_ADMIN          path of klaviyo-admin (users, stores, grants, sessions)
 #   KC_TEST_SANDBOX_URL    the Klaviyo sandbox origin (control API /__sandbox/);
 #                          without it, the tests that need Klaviyo are skipped
-#   KC_TEST_STATE          the harness's state folder (unused; see KC_BROWSER_OUT)
+#   KC_TEST_STATE          the harness's state folder: its logs are checked for
+#                          keys, OAuth tokens, codes and states
+#   KC_TEST_FCGICTL        "$KC_TEST_FCGICTL restart [NAME=VALUE...]" restarts the
+#                          FastCGI service (the "OAuth off" test; skipped without)
+#   KC_TEST_SYNCD          klaviyo-syncd, run briefly by the OAuth sync test
 # Optional:
 #   KC_CHROMIUM            browser binary (default /usr/bin/chromium)
 #   KC_BROWSER_OUT         output folder (default tests/browser/out): screenshots/

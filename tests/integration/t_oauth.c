@@ -258,6 +258,8 @@ count_store(const char *sql, const char *store)
 	return it_sql_count(sql, 1, p);
 }
 
+#define JOBS_IN(state) "SELECT count(*) FROM sync_jobs j JOIN stores s" \
+    " ON s.id = j.store_id WHERE s.public_id = $1 AND j.state = '" state "'"
 #define FLOWS_OF "SELECT count(*) FROM oauth_flows f JOIN stores s" \
 	" ON s.id = f.store_id WHERE s.public_id = $1"
 
@@ -561,8 +563,6 @@ syncd_start(void)
 	return pid;
 }
 
-#define JOBS_IN(state) "SELECT count(*) FROM sync_jobs j JOIN stores s" \
-    " ON s.id = j.store_id WHERE s.public_id = $1 AND j.state = '" state "'"
 
 START_TEST(token_expiry_mid_sync_refreshes_once)
 {
@@ -684,10 +684,16 @@ START_TEST(revoked_grant_asks_to_reconnect)
 	/* The user removed the app in Klaviyo. */
 	sbx_post("/__sandbox/oauth/revoke", "{\"account\":\"" IT_ACCT_ACME
 	    "\"}");
+	it_isolate(store);
 	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
+	PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode)"
+	    " SELECT id, 'flows', 'incremental' FROM stores"
+	    " WHERE public_id = $1", 1, (const char *[]){ store }));
 	it_get(metrics_path(store), tok, &r);
 	it_assert_error(&r, 422, "oauth_reconnect_required");
 	it_resp_free(&r);
+	/* Nothing waits to run with an authorization that is gone. */
+	ck_assert_int_eq(count_store(JOBS_IN("queued"), store), 0);
 	it_get(it_connect_path(store), tok, &r);
 	it_assert_ok(&r);
 	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
@@ -701,7 +707,6 @@ START_TEST(revoked_grant_asks_to_reconnect)
 		char *out = NULL;
 		int st;
 
-		it_isolate(store);
 		PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode)"
 		    " SELECT id, 'campaigns', 'incremental' FROM stores"
 		    " WHERE public_id = $1", 1, (const char *[]){ store }));
@@ -789,6 +794,9 @@ START_TEST(tokens_never_in_clear)
 	it_assert_logs_clean("kat_");
 	it_assert_logs_clean("krt_");
 	it_assert_logs_clean("code_verifier");
+	/* Authorization codes travel in the callback's query string. */
+	it_assert_logs_clean("code=");
+	it_assert_logs_clean("state=");
 }
 END_TEST
 
