@@ -210,6 +210,19 @@ dup_str(struct json_object *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
+/* The three strings of a token object (refresh and scope optional). */
+static int
+copy_tokens(struct json_object *o, struct oauth_tokens *t)
+{
+	if ((t->access = dup_str(o, "access_token")) == NULL ||
+	    (json_get_str(o, "refresh_token") &&
+	    (t->refresh = dup_str(o, "refresh_token")) == NULL) ||
+	    (json_get_str(o, "scope") &&
+	    (t->scope = dup_str(o, "scope")) == NULL))
+		return KC_ERR_NOMEM;
+	return KC_OK;
+}
+
 int
 oauth_parse_token_response(const char *body, size_t len, long long now,
     struct oauth_tokens *t)
@@ -237,11 +250,7 @@ oauth_parse_token_response(const char *body, size_t len, long long now,
 			goto out;
 	}
 	rc = KC_ERR_NOMEM;
-	if ((t->access = dup_str(o, "access_token")) == NULL ||
-	    (json_get_str(o, "refresh_token") &&
-	    (t->refresh = dup_str(o, "refresh_token")) == NULL) ||
-	    (json_get_str(o, "scope") &&
-	    (t->scope = dup_str(o, "scope")) == NULL))
+	if (copy_tokens(o, t) != KC_OK)
 		goto out;
 	t->lifetime = (long)in;
 	t->expires_at = now + in;
@@ -297,11 +306,7 @@ oauth_tokens_decode(const char *json, struct oauth_tokens *t)
 	if (json_object_object_get_ex(o, "lifetime", &v))
 		t->lifetime = (long)json_object_get_int64(v);
 	rc = KC_ERR_NOMEM;
-	if ((t->access = dup_str(o, "access_token")) == NULL ||
-	    (json_get_str(o, "refresh_token") &&
-	    (t->refresh = dup_str(o, "refresh_token")) == NULL) ||
-	    (json_get_str(o, "scope") &&
-	    (t->scope = dup_str(o, "scope")) == NULL))
+	if (copy_tokens(o, t) != KC_OK)
 		goto out;
 	rc = KC_OK;
 out:

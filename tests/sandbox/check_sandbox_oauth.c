@@ -343,6 +343,19 @@ oauth_setup(void)
 	reset_limits();
 }
 
+/* A JSON POST to the control API that must answer status. */
+static void
+ctl_post(const char *path, const char *json, long status)
+{
+	struct hresp r;
+
+	http("POST", path, NULL, NULL, "Content-Type: application/json",
+	    json, 0, &r);
+	ck_assert_msg(r.status == status, "%s %s: %ld %s", path, json,
+	    r.status, r.body);
+	hresp_free(&r);
+}
+
 START_TEST(test_oauth_off)
 {
 	struct hresp	 r;
@@ -833,14 +846,8 @@ START_TEST(test_ttl)
 	char		 acme[16];
 
 	account_id(K_SHOPIFY, acme, sizeof(acme));
-	http("POST", "/__sandbox/oauth", NULL, NULL, "Content-Type: "
-	    "application/json", "{\"access_token_ttl\":0}", 0, &r);
-	ck_assert_int_eq(r.status, 400);
-	hresp_free(&r);
-	http("POST", "/__sandbox/oauth", NULL, NULL, "Content-Type: "
-	    "application/json", "{\"ttl\":5}", 0, &r);
-	ck_assert_int_eq(r.status, 400);
-	hresp_free(&r);
+	ctl_post("/__sandbox/oauth", "{\"access_token_ttl\":0}", 400);
+	ctl_post("/__sandbox/oauth", "{\"ttl\":5}", 400);
 	http("POST", "/__sandbox/oauth", NULL, NULL, "Content-Type: "
 	    "application/json", "{\"access_token_ttl\":1}", 0, &r);
 	ck_assert_int_eq(r.status, 200);
@@ -977,14 +984,8 @@ START_TEST(test_sandbox_revoke)
 	g = grant("g3");
 	ck_assert(!json_object_get_boolean(member(g, "revoked")));
 	json_object_put(g);
-	http("POST", "/__sandbox/oauth/revoke", NULL, NULL, "Content-Type: "
-	    "application/json", "{\"account\":\"zzzzzz\"}", 0, &r);
-	ck_assert_int_eq(r.status, 404);
-	hresp_free(&r);
-	http("POST", "/__sandbox/oauth/revoke", NULL, NULL, "Content-Type: "
-	    "application/json", "{}", 0, &r);
-	ck_assert_int_eq(r.status, 400);
-	hresp_free(&r);
+	ctl_post("/__sandbox/oauth/revoke", "{\"account\":\"zzzzzz\"}", 404);
+	ctl_post("/__sandbox/oauth/revoke", "{}", 400);
 	http("GET", "/__sandbox/oauth/nothing", NULL, NULL, NULL, NULL, 0,
 	    &r);
 	ck_assert_int_eq(r.status, 404);
