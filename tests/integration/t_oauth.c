@@ -507,6 +507,60 @@ START_TEST(wrong_verifier_is_refused)
 }
 END_TEST
 
+START_TEST(token_endpoint_failures)
+{
+	char		 store[80], tok[64], *cb, *before, *after;
+	struct it_resp	 r;
+
+	it_klaviyo_cold();
+	it_store("OAuth Token Down", store, sizeof(store));
+	it_member("owner", store, tok, sizeof(tok));
+	before = it_store_state(store);
+	/* Klaviyo's token endpoint fails, answers garbage, or hangs. */
+	it_sbx_fault("{\"fault\":\"status\",\"status\":503,"
+	    "\"path\":\"/oauth/token\",\"count\":1}");
+	cb = consent(store, tok, IT_ACCT_ACME, "allow");
+	expect_back(cb, tok, store, "?oauth_error=klaviyo_error");
+	free(cb);
+	it_sbx_fault("{\"fault\":\"malformed\",\"path\":\"/oauth/token\","
+	    "\"count\":1}");
+	cb = consent(store, tok, IT_ACCT_ACME, "allow");
+	expect_back(cb, tok, store, "?oauth_error=klaviyo_bad_response");
+	free(cb);
+	it_sbx_fault("{\"fault\":\"hang\",\"path\":\"/oauth/token\","
+	    "\"count\":1}");
+	cb = consent(store, tok, IT_ACCT_ACME, "allow");
+	expect_back(cb, tok, store, "?oauth_error=klaviyo_timeout");
+	free(cb);
+	after = it_store_state(store);
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(count_store(FLOWS_OF " AND f.granted_at IS NOT NULL",
+	    store), 0);
+	free(before);
+	free(after);
+
+	/* Refresh while the token endpoint is down: a 502, not "reconnect". */
+	oauth_connect(store, tok, IT_METRIC_ACME_API_PO);
+	sbx_post("/__sandbox/oauth/expire", NULL);
+	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
+	it_sbx_fault("{\"fault\":\"status\",\"status\":503,"
+	    "\"path\":\"/oauth/token\",\"count\":1}");
+	it_get(metrics_path(store), tok, &r);
+	it_assert_error(&r, 502, "klaviyo_error");
+	it_resp_free(&r);
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
+	    "status"), "connected");
+	it_resp_free(&r);
+	/* Klaviyo is back: the next request refreshes and works. */
+	it_get(metrics_path(store), tok, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	it_sbx_reset();
+}
+END_TEST
+
 START_TEST(post_oauth_input_errors)
 {
 	char		 store[80], tok[64], vtok[64];
@@ -845,6 +899,7 @@ suite_oauth(void)
 	tcase_add_test(tc, deny_returns_with_a_message);
 	tcase_add_test(tc, bad_states_save_nothing);
 	tcase_add_test(tc, wrong_verifier_is_refused);
+	tcase_add_test(tc, token_endpoint_failures);
 	tcase_add_test(tc, post_oauth_input_errors);
 	tcase_add_test(tc, refresh_shortly_before_expiry);
 	tcase_add_test(tc, concurrent_refresh_happens_once);
