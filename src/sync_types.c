@@ -15,6 +15,7 @@
 #include "json_util.h"
 #include "ksync.h"
 #include "log.h"
+#include "series_acc.h"
 
 #define VALUES_WINDOW_DAYS 365
 #define SERIES_WINDOW_DAYS 60
@@ -407,7 +408,7 @@ report_pages(struct sync_ctx *sc, enum kv_endpoint ep, const char *body,
 /* Adds src's numbers for names into dst (a JSON object). */
 static int
 add_counts(struct json_object *dst, struct json_object *src,
-    const char *const *names, size_t n, int idx)
+    const char *const *names, size_t n)
 {
 	struct json_object	*v, *cur;
 	double			 x, have;
@@ -416,12 +417,6 @@ add_counts(struct json_object *dst, struct json_object *src,
 	for (i = 0; i < n; i++) {
 		if (!json_object_object_get_ex(src, names[i], &v))
 			continue;
-		if (idx >= 0) {
-			if (!json_object_is_type(v, json_type_array) ||
-			    (size_t)idx >= json_object_array_length(v))
-				continue;
-			v = json_object_array_get_idx(v, (size_t)idx);
-		}
 		if (v == NULL || !(json_object_is_type(v, json_type_int) ||
 		    json_object_is_type(v, json_type_double)))
 			continue;
@@ -435,26 +430,11 @@ add_counts(struct json_object *dst, struct json_object *src,
 	return KC_OK;
 }
 
-static struct json_object *
-child(struct json_object *o, const char *k)
-{
-	struct json_object *c;
-
-	if (json_object_object_get_ex(o, k, &c))
-		return c;
-	if ((c = json_object_new_object()) == NULL ||
-	    json_object_object_add(o, k, c) != 0) {
-		json_object_put(c);
-		return NULL;
-	}
-	return c;
-}
-
 struct series_arg {
 	const char		*group_key;	/* flow_id, form_id, ... */
 	const char *const	*names;
 	size_t			 n;
-	struct json_object	*acc;	/* id -> day -> stats */
+	struct series_acc	 acc;	/* (id, day) -> stats */
 };
 
 /* Sums one result's series into acc[group][day]. */
@@ -463,10 +443,10 @@ acc_series(struct sync_ctx *sc, struct json_object *res,
     struct json_object *dates, void *arg)
 {
 	struct series_arg	*sa = arg;
-	struct json_object	*g, *stats, *byid, *day;
+	struct json_object	*g, *stats, *v;
 	const char		*id, *dt;
 	char			 d[16];
-	size_t			 i, n;
+	size_t			 i, k, n;
 	int			 rc;
 
 	if (!json_object_object_get_ex(res, "groupings", &g) ||
@@ -481,39 +461,55 @@ acc_series(struct sync_ctx *sc, struct json_object *res,
 			continue;
 		/* The account's day: the date as Klaviyo writes it. */
 		snprintf(d, sizeof(d), "%.10s", dt);
-		if ((byid = child(sa->acc, id)) == NULL ||
-		    (day = child(byid, d)) == NULL)
-			return KC_ERR_NOMEM;
-		if ((rc = add_counts(day, stats, sa->names, sa->n, (int)i)) !=
-		    KC_OK)
-			return rc;
+		for (k = 0; k < sa->n; k++) {
+			if (!json_object_object_get_ex(stats, sa->names[k],
+			    &v) || !json_object_is_type(v, json_type_array) ||
+			    i >= json_object_array_length(v))
+				continue;
+			v = json_object_array_get_idx(v, i);
+			if (v == NULL || !(json_object_is_type(v,
+			    json_type_int) || json_object_is_type(v,
+			    json_type_double)))
+				continue;
+			if ((rc = series_acc_add(&sa->acc, id, d, k,
+			    json_object_get_double(v))) != KC_OK)
+				return rc == KC_ERR_BAD_INPUT ? KC_OK : rc;
+		}
 	}
 	(void)sc;
 	return KC_OK;
 }
 
-/* Writes acc[group][day] rows with sql (store, id, day, tz, stats). */
+/* Writes acc's rows with sql (store, id, day, tz, stats). */
 static int
-write_series(struct sync_ctx *sc, struct json_object *acc, const char *sql)
+write_series(struct sync_ctx *sc, const struct series_arg *sa,
+    const char *sql)
 {
-	char		 sid[24];
-	const char	*params[5];
-	int		 rc;
+	struct json_object	*stats;
+	char			 sid[24];
+	const char		*params[5];
+	size_t			 r, k;
+	int			 rc = KC_OK;
 
 	store_param(sc, sid, sizeof(sid));
 	params[0] = sid;
 	params[3] = sc->tz;
-	json_object_object_foreach(acc, id, days) {
-		json_object_object_foreach(days, day, stats) {
-			params[1] = id;
-			params[2] = day;
-			params[4] = plain(stats);
-			if ((rc = db_query(sc->db, sql, 5, params, NULL)) !=
-			    KC_OK)
-				return rc;
-		}
+	for (r = 0; r < sa->acc.nrows && rc == KC_OK; r++) {
+		if ((stats = json_object_new_object()) == NULL)
+			return KC_ERR_NOMEM;
+		for (k = 0; k < sa->n && rc == KC_OK; k++)
+			if (sa->acc.rows[r].have & ((uint32_t)1 << k))
+				rc = json_add_obj(stats, sa->names[k],
+				    json_object_new_double(series_acc_value(
+				    &sa->acc, r, k)));
+		params[1] = sa->acc.rows[r].id;
+		params[2] = sa->acc.rows[r].day;
+		params[4] = plain(stats);
+		if (rc == KC_OK)
+			rc = db_query(sc->db, sql, 5, params, NULL);
+		json_object_put(stats);
 	}
-	return KC_OK;
+	return rc;
 }
 
 /* The first day to read: since (incremental) or the history's start. */
@@ -600,23 +596,20 @@ one_series_window(struct sync_ctx *sc, const char *start, const char *end,
 	json_object_put(stats);
 	if (body == NULL)
 		return KC_ERR_NOMEM;
-	if ((sj->sa.acc = json_object_new_object()) == NULL) {
-		rc = KC_ERR_NOMEM;
+	if ((rc = series_acc_init(&sj->sa.acc, sj->sa.n)) != KC_OK)
 		goto out;
-	}
 	if ((rc = report_pages(sc, sj->ep, body, acc_series, &sj->sa)) !=
 	    KC_OK)
 		goto out;
 	/* The window is whole in memory: write its days in one step. */
 	if ((rc = sync_begin_step(sc, sj->cur)) != KC_OK)
 		goto out;
-	if ((rc = write_series(sc, sj->sa.acc, sj->sql)) != KC_OK)
+	if ((rc = write_series(sc, &sj->sa, sj->sql)) != KC_OK)
 		db_rollback(sc->db);
 	else
 		rc = sync_commit_step(sc);
 out:
-	json_object_put(sj->sa.acc);
-	sj->sa.acc = NULL;
+	series_acc_free(&sj->sa.acc);
 	free(body);
 	return rc;
 }
@@ -652,7 +645,7 @@ sync_flows(struct sync_ctx *sc)
 {
 	struct series_job sj = { KV_FLOW_SERIES, "flow-series-report", "daily",
 	    NULL, NULL, SQL_UP_FLOW_DAY, { "flow_id", message_counts,
-	    NELEM(message_counts), NULL }, sc->job->cursor };
+	    NELEM(message_counts), { 0 } }, sc->job->cursor };
 	int rc;
 
 	sj.metric = sc->metric_id;
@@ -668,7 +661,7 @@ sync_forms(struct sync_ctx *sc)
 {
 	struct series_job sj = { KV_FORM_SERIES, "form-series-report", "daily",
 	    NULL, "form_id", SQL_UP_FORM_DAY, { "form_id", form_counts,
-	    NELEM(form_counts), NULL }, sc->job->cursor };
+	    NELEM(form_counts), { 0 } }, sc->job->cursor };
 	int rc;
 
 	if (!done_phase(sj.cur, "list") &&
@@ -683,7 +676,7 @@ sync_segments(struct sync_ctx *sc)
 {
 	struct series_job sj = { KV_SEGMENT_SERIES, "segment-series-report",
 	    "daily", NULL, NULL, SQL_UP_SEGMENT_DAY, { "segment_id",
-	    segment_counts, NELEM(segment_counts), NULL }, sc->job->cursor };
+	    segment_counts, NELEM(segment_counts), { 0 } }, sc->job->cursor };
 	int rc;
 
 	if (!done_phase(sj.cur, "list") &&
@@ -724,7 +717,7 @@ acc_values(struct sync_ctx *sc, struct json_object *res,
 		for (i = 0; i < NELEM(campaign_rates); i++)
 			json_object_object_del(dst, campaign_rates[i]);
 		return add_counts(dst, stats, message_counts,
-		    NELEM(message_counts), -1);
+		    NELEM(message_counts));
 	}
 	if ((dst = json_object_new_object()) == NULL ||
 	    json_object_object_add(va->acc, key, dst) != 0) {
@@ -732,7 +725,7 @@ acc_values(struct sync_ctx *sc, struct json_object *res,
 		return KC_ERR_NOMEM;
 	}
 	if ((rc = add_counts(dst, stats, message_counts,
-	    NELEM(message_counts), -1)) != KC_OK)
+	    NELEM(message_counts))) != KC_OK)
 		return rc;
 	for (i = 0; i < NELEM(campaign_rates); i++)
 		if (json_object_object_get_ex(stats, campaign_rates[i], &v) &&
@@ -885,8 +878,10 @@ sync_orders(struct sync_ctx *sc)
 
 	if ((rc = first_day(sc, since, today, sizeof(since))) != KC_OK)
 		return rc;
+	/* Only what an order row keeps: a page is then a third smaller. */
 	snprintf(query, sizeof(query), "filter=equals(metric_id,%%22%s%%22),"
-	    "greater-or-equal(datetime,%sT00:00:00Z)&sort=datetime",
+	    "greater-or-equal(datetime,%sT00:00:00Z)&sort=datetime"
+	    "&fields%%5Bevent%%5D=datetime,event_properties",
 	    sc->metric_id, since);
 	return list_phase(sc, sc->job->cursor, "events", KV_EVENTS, query,
 	    up_order, NULL);
