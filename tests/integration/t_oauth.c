@@ -698,12 +698,19 @@ START_TEST(concurrent_refresh_happens_once)
 	char		 store[80], tok[64];
 	struct it_req	 reqs[6];
 	struct it_resp	 out[6];
+	const char	*bin = getenv("KC_TEST_SYNCD");
 	size_t		 i;
+	pid_t		 pid;
+	int		 st;
 
 	it_klaviyo_cold();
 	it_store("OAuth Race", store, sizeof(store));
 	it_member("owner", store, tok, sizeof(tok));
 	oauth_connect(store, tok, IT_METRIC_ACME_API_PO);
+	it_isolate(store);
+	PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode)"
+	    " SELECT id, 'segments', 'incremental' FROM stores"
+	    " WHERE public_id = $1", 1, (const char *[]){ store }));
 	sbx_post("/__sandbox/oauth/expire", NULL);
 	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
 	for (i = 0; i < 6; i++) {
@@ -712,13 +719,29 @@ START_TEST(concurrent_refresh_happens_once)
 		reqs[i].path = metrics_path(store);
 		reqs[i].token = tok;
 	}
-	/* Three worker processes get a 401 at about the same time. */
+	/*
+	 * The sync daemon and three worker processes all get a 401 at
+	 * about the same time: one of them refreshes.
+	 */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
+		execl(bin, bin, "--once", (char *)NULL);
+		_exit(127);
+	}
 	it_parallel(6, reqs, out);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "syncd %d", st);
 	for (i = 0; i < 6; i++) {
 		ck_assert_msg(out[i].status == 200, "%zu: %ld %s", i,
 		    out[i].status, out[i].body);
 		it_resp_free(&out[i]);
 	}
+	/* The daemon synced (its trigger's jobs too) with the new token. */
+	ck_assert_int_ge(count_store(JOBS_IN("done"), store), 1);
+	ck_assert_int_eq(count_store(JOBS_IN("failed"), store), 0);
 	ck_assert_int_eq(grant_num(IT_ACCT_ACME, "refreshes"), 1);
 	ck_assert_int_eq(sbx_log_count("/oauth/token", NULL, "refresh_token",
 	    -1), 1);
