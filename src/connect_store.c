@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "apikey.h"
 #include "audit.h"
 #include "credential.h"
+#include "jobq.h"
 #include "json_util.h"
 #include "log.h"
 #include "oauth_flow.h"
@@ -30,11 +30,15 @@ static const char SQL_CANCEL_TRIGGERS[] =
     " WHERE store_id = $1 AND delivered_at IS NULL AND cancelled_at IS NULL";
 static const char SQL_CLEAR_SYNCS[] =
     "DELETE FROM klaviyo_syncs WHERE store_id = $1";
-/* Running jobs see the cancel at their next heartbeat and stop. */
-static const char SQL_CANCEL_JOBS[] =
+/* Only a connected store: a disconnect meanwhile stays one. */
+static const char SQL_MARK_REFUSED[] =
+    "UPDATE stores SET klaviyo_integration = klaviyo_integration"
+    " || jsonb_build_object('status', 'error', 'last_error', $2::text,"
+    " 'is_updating_dashboard', false)"
+    " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
+static const char SQL_CANCEL_QUEUED[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
-    " lease_owner = NULL, lease_until = NULL"
-    " WHERE store_id = $1 AND state IN ('queued', 'running')";
+    " last_error = $2 WHERE store_id = $1 AND state = 'queued'";
 static const char *const SQL_CLEAR_DATA[] = {
 	"DELETE FROM campaign_stats WHERE store_id = $1",
 	"DELETE FROM campaigns WHERE store_id = $1",
@@ -88,7 +92,7 @@ store_clear_klaviyo_data(struct db *db, long long store_id)
 
 	sid_str(store_id, sid, sizeof(sid));
 	/* Jobs first: their row locks order us after a job's last write. */
-	if ((rc = db_query(db, SQL_CANCEL_JOBS, 1, params, NULL)) != KC_OK ||
+	if ((rc = jobq_cancel_store(db, store_id)) != KC_OK ||
 	    (rc = db_query(db, SQL_CLEAR_SYNCS, 1, params, NULL)) != KC_OK ||
 	    (rc = db_query(db, SQL_CANCEL_TRIGGERS, 1, params, NULL)) != KC_OK)
 		return rc;
@@ -98,6 +102,20 @@ store_clear_klaviyo_data(struct db *db, long long store_id)
 		    KC_OK)
 			return rc;
 	return KC_OK;
+}
+
+int
+store_mark_refused(struct db *db, long long store_id, const char *why,
+    const char *job_why)
+{
+	char		 sid[24];
+	const char	*mark[2] = { sid, why }, *cancel[2] = { sid, job_why };
+	int		 rc;
+
+	sid_str(store_id, sid, sizeof(sid));
+	if ((rc = db_query(db, SQL_MARK_REFUSED, 2, mark, NULL)) != KC_OK)
+		return rc;
+	return db_query(db, SQL_CANCEL_QUEUED, 2, cancel, NULL);
 }
 
 /* Locks the store row and parses its integration. */

@@ -44,6 +44,13 @@ int	connect_change_metric(struct kc_ctx *, const struct store_access *,
 int	connect_remove(struct kc_ctx *, const struct store_access *, int *was)
 	    KC_MUSTCHECK;
 void	connect_result_free(struct connect_result *);
+/*
+ * Klaviyo refused the store's credential: a connected integration
+ * becomes "error" with why, and its queued jobs are cancelled with
+ * job_why (nothing can run until the user connects again).
+ */
+int	store_mark_refused(struct db *, long long store_id, const char *why,
+	    const char *job_why) KC_MUSTCHECK;
 /* Deletes everything synced for the store (inside a transaction). */
 int	store_clear_klaviyo_data(struct db *, long long store_id)
 	    KC_MUSTCHECK;

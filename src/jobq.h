@@ -52,7 +52,10 @@ int	jobq_finish(struct db *, const struct job *, const char *owner,
 /* Back to queued, to run at now + seconds (a daily cap, a long wait). */
 int	jobq_reschedule(struct db *, const struct job *, const char *owner,
 	    long seconds, const char *why) KC_MUSTCHECK;
-/* Cancels a store's queued and running jobs. */
+/*
+ * Cancels a store's queued and running jobs (a running one sees it at
+ * its next heartbeat and stops).
+ */
 int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
 void	job_clear(struct job *);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "connect_store.h"
 #include "credential.h"
 #include "log.h"
 
@@ -13,16 +14,6 @@
 static const char SQL_LOCK[] =
     "SELECT pg_advisory_xact_lock(hashtextextended("
     "'klaviyo-connect oauth refresh', $1::bigint))";
-static const char SQL_MARK_ERROR[] =
-    "UPDATE stores SET klaviyo_integration = klaviyo_integration"
-    " || jsonb_build_object('status', 'error', 'last_error', $2::text,"
-    " 'is_updating_dashboard', false)"
-    " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
-/* Nothing can run until the user connects again. */
-static const char SQL_CANCEL_QUEUED[] =
-    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
-    " last_error = 'Klaviyo refused the OAuth authorization'"
-    " WHERE store_id = $1 AND state = 'queued'";
 
 #define RECONNECT_MSG "Klaviyo no longer accepts this store's OAuth " \
 	"authorization (it was revoked or has expired); connect with " \
@@ -105,8 +96,7 @@ static int
 refresh_locked(struct kc_cred *c, struct oauth_error *e)
 {
 	struct oauth_tokens	 fresh;
-	char			*blob = NULL, sid[24];
-	const char		*params[2] = { sid, RECONNECT_MSG };
+	char			*blob = NULL;
 	int			 rc;
 
 	if (c->tok.refresh == NULL) {
@@ -114,14 +104,13 @@ refresh_locked(struct kc_cred *c, struct oauth_error *e)
 		rc = KC_ERR_UNPROCESSABLE;
 	} else
 		rc = oauth_refresh(c->client, c->tok.refresh, &fresh, e);
-	snprintf(sid, sizeof(sid), "%lld", c->store_id);
 	if (rc == KC_ERR_UNPROCESSABLE) {
 		log_warnx("store %s: Klaviyo refused the OAuth refresh token; "
 		    "the integration needs reconnecting", c->store_public_id);
 		set_error(e, "oauth_reconnect_required", RECONNECT_MSG);
-		if (db_query(c->db, SQL_MARK_ERROR, 2, params, NULL) != KC_OK ||
-		    db_query(c->db, SQL_CANCEL_QUEUED, 1, params, NULL) !=
-		    KC_OK || db_commit(c->db) != KC_OK)
+		if (store_mark_refused(c->db, c->store_id, RECONNECT_MSG,
+		    "Klaviyo refused the OAuth authorization") != KC_OK ||
+		    db_commit(c->db) != KC_OK)
 			db_rollback(c->db);
 		return KC_ERR_UNPROCESSABLE;
 	}
@@ -203,16 +192,10 @@ out:
 	return rc;
 }
 
-/* The call Klaviyo answered 401 for a token, or NULL. */
-static struct kv_call *
-rejected(struct kv_call *calls, size_t n)
+static int
+token_rejected(const struct kv_call *call)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(calls[i].code, "klaviyo_token_rejected") == 0)
-			return &calls[i];
-	return NULL;
+	return strcmp(call->code, "klaviyo_token_rejected") == 0;
 }
 
 static int
@@ -229,8 +212,8 @@ cred_run(struct kc_cred *c, struct kv_client *kv, const char *acct,
     struct kv_call *calls, size_t n)
 {
 	struct oauth_error	 e;
-	struct kv_call		*bad;
-	int			 rc;
+	size_t			 i;
+	int			 rc, refused = 0;
 
 	if (c->bearer && c->client && oauth_needs_refresh(&c->tok,
 	    c->client->refresh_margin, (long long)time(NULL)) &&
@@ -241,14 +224,20 @@ cred_run(struct kc_cred *c, struct kv_client *kv, const char *acct,
 		return fail_call(&calls[0], rc, &e);
 	}
 	rc = kv_run(kv, c->secret, c->bearer, acct, calls, n);
-	if (!c->bearer || (bad = rejected(calls, n)) == NULL)
+	for (i = 0; c->bearer && i < n; i++)
+		refused |= token_rejected(&calls[i]);
+	if (!refused)
 		return rc;
 	/* Expired early or revoked: refresh once and try again. */
 	log_info("store %s: Klaviyo refused the access token; refreshing",
 	    c->store_public_id);
-	if ((rc = cred_refresh(c, 1, &e)) != KC_OK)
-		return fail_call(bad, rc, &e);
-	return kv_run(kv, c->secret, c->bearer, acct, calls, n);
+	if ((rc = cred_refresh(c, 1, &e)) == KC_OK)
+		return kv_run(kv, c->secret, c->bearer, acct, calls, n);
+	/* Every refused call answers with why the refresh failed. */
+	for (i = 0; i < n; i++)
+		if (token_rejected(&calls[i]))
+			fail_call(&calls[i], rc, &e);
+	return rc;
 }
 
 void

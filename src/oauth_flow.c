@@ -179,15 +179,36 @@ out:
 	return rc;
 }
 
+/*
+ * The tokens sealed in row r's key_version, nonce, ciphertext and tag,
+ * four columns from col.
+ */
+static int
+open_tokens(const struct keyring *kr, const char *pub, const PGresult *res,
+    int r, int col, struct oauth_tokens *tok)
+{
+	char	*blob = NULL;
+	size_t	 len;
+	int	 rc;
+
+	memset(tok, 0, sizeof(*tok));
+	if ((rc = sealed_text_open(kr, pub, PQgetvalue(res, r, col),
+	    PQgetvalue(res, r, col + 1), PQgetvalue(res, r, col + 2),
+	    PQgetvalue(res, r, col + 3), &blob, &len)) != KC_OK)
+		return rc;
+	rc = oauth_tokens_decode(blob, tok);
+	secretbox_free_plain(blob, len);
+	return rc;
+}
+
 int
 oauth_flow_pending(struct db *db, const struct keyring *kr,
     long long store_id, const char *pub, long long user_id,
     struct oauth_flow *f, struct oauth_tokens *tok)
 {
-	char		 sid[24], uid[24], err[64], *blob = NULL;
+	char		 sid[24], uid[24], err[64];
 	const char	*params[2] = { sid, uid }, *text;
 	PGresult	*res = NULL;
-	size_t		 len;
 	int		 rc;
 
 	memset(f, 0, sizeof(*f));
@@ -208,12 +229,8 @@ oauth_flow_pending(struct db *db, const struct keyring *kr,
 	if (json_parse_object(text, strlen(text), &f->account, err,
 	    sizeof(err)) != KC_OK)
 		rc = KC_ERR_INTERNAL;
-	else if ((rc = sealed_text_open(kr, pub, PQgetvalue(res, 0, 1),
-	    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-	    PQgetvalue(res, 0, 4), &blob, &len)) == KC_OK) {
-		rc = oauth_tokens_decode(blob, tok);
-		secretbox_free_plain(blob, len);
-	}
+	else
+		rc = open_tokens(kr, pub, res, 0, 1, tok);
 	PQclear(res);
 	if (rc != KC_OK)
 		oauth_flow_free(f);
@@ -243,19 +260,16 @@ revoke_row(const struct keyring *kr, const struct oauth_client *c,
 {
 	struct oauth_tokens	tok;
 	struct oauth_error	e;
-	char			*blob = NULL;
-	size_t			 len;
 
 	if (c == NULL || strcmp(PQgetvalue(res, r, 2), "t") != 0)
 		return;
-	if (sealed_text_open(kr, PQgetvalue(res, r, 1), PQgetvalue(res, r, 3),
-	    PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
-	    PQgetvalue(res, r, 6), &blob, &len) != KC_OK) {
+	if (open_tokens(kr, PQgetvalue(res, r, 1), res, r, 3, &tok) !=
+	    KC_OK) {
 		log_warnx("an unused OAuth grant of store %s does not decrypt",
 		    PQgetvalue(res, r, 1));
 		return;
 	}
-	if (oauth_tokens_decode(blob, &tok) == KC_OK && tok.refresh) {
+	if (tok.refresh) {
 		if (oauth_revoke(c, tok.refresh, &e) != KC_OK)
 			log_warnx("cannot revoke an unused OAuth grant of "
 			    "store %s: %s", PQgetvalue(res, r, 1), e.msg);
@@ -264,7 +278,6 @@ revoke_row(const struct keyring *kr, const struct oauth_client *c,
 			    PQgetvalue(res, r, 1));
 	}
 	oauth_tokens_free(&tok);
-	secretbox_free_plain(blob, len);
 }
 
 int

@@ -10,6 +10,7 @@
 #include "klaviyo.h"
 #include "log.h"
 #include "metrics.h"
+#include "oauth_cred.h"
 
 static const char SQL_CACHE_GET[] =
     "SELECT account::text, metrics::text FROM klaviyo_probe_cache"
@@ -125,16 +126,13 @@ cache_put(struct db *db, const char *hash, struct probe *p)
 		log_warnx("cannot cache the key probe");
 }
 
-int
-probe_run(struct db *db, struct kv_client *kv, const char *key, int bearer,
-    enum probe_mode mode, long cache_secs, struct probe *p)
-{
-	return probe_run_as(db, kv, key, bearer, NULL, mode, cache_secs, p);
-}
-
-int
-probe_run_as(struct db *db, struct kv_client *kv, const char *key,
-    int bearer, const char *account_key, enum probe_mode mode,
+/*
+ * The probe; with a stored credential c its calls go through cred_run,
+ * which refreshes an OAuth token (so key may change: see the end).
+ */
+static int
+probe_exec(struct db *db, struct kv_client *kv, const char *key, int bearer,
+    struct kc_cred *c, const char *account_key, enum probe_mode mode,
     long cache_secs, struct probe *p)
 {
 	struct kv_call	 calls[3];
@@ -173,7 +171,13 @@ probe_run_as(struct db *db, struct kv_client *kv, const char *key,
 		probe_free(&cached);
 		return fail(p, rc, "database_unavailable", kc_strerror(rc));
 	}
-	rc = kv_run(kv, key, bearer, acct, calls, n);
+	rc = c ? cred_run(c, kv, acct, calls, n) :
+	    kv_run(kv, key, bearer, acct, calls, n);
+	if (c && c->secret && c->secret != key) {
+		/* Refreshed: what is learnt belongs to the new token. */
+		key = c->secret;
+		crypto_sha256_hex(key, strlen(key), hash);
+	}
 	for (i = 0; i < n; i++)
 		p->requests += calls[i].requests;
 	if (rc != KC_OK) {
@@ -216,4 +220,21 @@ out:
 	for (i = 0; i < n; i++)
 		kv_call_reset(&calls[i]);
 	return rc;
+}
+
+int
+probe_run(struct db *db, struct kv_client *kv, const char *key, int bearer,
+    enum probe_mode mode, long cache_secs, struct probe *p)
+{
+	return probe_exec(db, kv, key, bearer, NULL, NULL, mode, cache_secs,
+	    p);
+}
+
+int
+probe_run_cred(struct db *db, struct kv_client *kv, struct kc_cred *c,
+    const char *account_key, enum probe_mode mode, long cache_secs,
+    struct probe *p)
+{
+	return probe_exec(db, kv, c->secret, c->bearer, c, account_key, mode,
+	    cache_secs, p);
 }

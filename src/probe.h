@@ -14,6 +14,7 @@
 #include "kc_err.h"
 
 struct kv_client;
+struct kc_cred;
 
 enum probe_mode {
 	PROBE_TEST,	/* anything fresh will do */
@@ -35,13 +36,13 @@ struct probe {
 int	probe_run(struct db *, struct kv_client *, const char *key, int bearer,
 	    enum probe_mode, long cache_seconds, struct probe *) KC_MUSTCHECK;
 /*
- * The same with the rate-limit account key given ("acct:<id>"), for a
- * stored credential whose account is known (an OAuth token changes
- * hourly; its hash would not name the account).
+ * The same with a store's stored credential, through cred_run (an OAuth
+ * token is refreshed before it expires and after a 401), and the
+ * connected account's rate-limit key ("acct:<id>"; NULL: from the key).
  */
-int	probe_run_as(struct db *, struct kv_client *, const char *key,
-	    int bearer, const char *account_key, enum probe_mode,
-	    long cache_seconds, struct probe *) KC_MUSTCHECK;
+int	probe_run_cred(struct db *, struct kv_client *, struct kc_cred *,
+	    const char *account_key, enum probe_mode, long cache_seconds,
+	    struct probe *) KC_MUSTCHECK;
 void	probe_free(struct probe *);
 /* The account object from a GET /api/accounts data item. */
 struct json_object *probe_account_from(struct json_object *item);

@@ -343,23 +343,12 @@ stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
 	if (rc != KC_OK)
 		return ctx_fail_code(ctx, rc, e.code[0] ? e.code : NULL,
 		    e.msg[0] ? e.msg : NULL);
-	rc = probe_run_as(ctx->db, ctx->kv, c.secret, c.bearer,
-	    id, PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, p);
-	if (rc != KC_OK && c.bearer &&
-	    strcmp(p->code, "klaviyo_token_rejected") == 0) {
-		/* Revoked or expired early: refresh once, then again. */
-		probe_free(p);
-		if ((rc = cred_refresh(&c, 1, &e)) != KC_OK) {
-			rc = ctx_fail_code(ctx, rc == KC_ERR_CONFIG ?
-			    KC_ERR_CONFLICT : rc, e.code, e.msg);
-			goto out;
-		}
-		rc = probe_run_as(ctx->db, ctx->kv, c.secret, c.bearer,
-		    id, PROBE_METRICS, ctx->cfg->klaviyo_probe_cache_seconds, p);
-	}
+	rc = probe_run_cred(ctx->db, ctx->kv, &c, id, PROBE_METRICS,
+	    ctx->cfg->klaviyo_probe_cache_seconds, p);
+	if (rc == KC_ERR_CONFIG)
+		rc = KC_ERR_CONFLICT;
 	if (rc != KC_OK)
 		rc = probe_fail(ctx, rc, p);
-out:
 	cred_close(&c);
 	return rc;
 }

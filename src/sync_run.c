@@ -7,27 +7,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "credential.h"
+#include "connect_store.h"
 #include "json_util.h"
 #include "ksync.h"
 #include "log.h"
 
 #define SYNC_MAX_ATTEMPTS 5
 
-static const char SQL_MARK_ERROR[] =
-    "UPDATE stores SET klaviyo_integration = klaviyo_integration"
-    " || jsonb_build_object('status', 'error', 'last_error', $2::text,"
-    " 'is_updating_dashboard', false)"
-    " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
 static const char SQL_NOT_UPDATING[] =
     "UPDATE stores SET klaviyo_integration = klaviyo_integration"
     " || jsonb_build_object('is_updating_dashboard', EXISTS (SELECT 1"
     " FROM sync_jobs j WHERE j.store_id = $1 AND j.state = 'running'))"
     " WHERE id = $1 AND klaviyo_integration ->> 'status' <> 'not_configured'";
-static const char SQL_CANCEL_OTHERS[] =
-    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
-    " last_error = 'the credential was refused'"
-    " WHERE store_id = $1 AND state = 'queued'";
 
 int
 sync_day_add(const char *day, int n, char *out, size_t len)
@@ -161,12 +152,8 @@ run_type(struct sync_ctx *sc)
 static void
 credential_refused(struct sync_ctx *sc)
 {
-	char		 sid[24];
-	const char	*params[2] = { sid, sc->error };
-
-	snprintf(sid, sizeof(sid), "%lld", sc->job->store_id);
-	if (db_query(sc->db, SQL_MARK_ERROR, 2, params, NULL) != KC_OK ||
-	    db_query(sc->db, SQL_CANCEL_OTHERS, 1, params, NULL) != KC_OK)
+	if (store_mark_refused(sc->db, sc->job->store_id, sc->error,
+	    "the credential was refused") != KC_OK)
 		log_warnx("cannot mark store %s as refused",
 		    sc->job->store_public_id);
 }
