@@ -142,27 +142,19 @@ oauth_scopes(char *out, size_t outlen)
 	return KC_OK;
 }
 
-/* Appends "name=value&" with value percent-encoded (RFC 3986). */
+/* Appends "&name=value" with value percent-encoded (RFC 3986). */
 static int
 query_add(struct buf *b, const char *name, const char *value, int first)
 {
-	static const char	hex[] = "0123456789ABCDEF";
-	const unsigned char	*p;
-	int			 rc;
+	char	*esc;
+	int	 rc;
 
-	if ((rc = buf_printf(b, "%s%s=", first ? "" : "&", name)) != KC_OK)
-		return rc;
-	for (p = (const unsigned char *)value; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
-			rc = buf_append(b, p, 1);
-		else
-			rc = buf_printf(b, "%%%c%c", hex[*p >> 4],
-			    hex[*p & 15]);
-		if (rc != KC_OK)
-			return rc;
-	}
-	return KC_OK;
+	/* curl escapes all but the unreserved characters, as form_add. */
+	if ((esc = curl_easy_escape(NULL, value, 0)) == NULL)
+		return KC_ERR_NOMEM;
+	rc = buf_printf(b, "%s%s=%s", first ? "" : "&", name, esc);
+	curl_free(esc);
+	return rc;
 }
 
 int
