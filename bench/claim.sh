@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Job claiming throughput: N queued jobs claimed by 4 concurrent clients
-# with the exact claim statement of src/jobq.c (FOR UPDATE SKIP LOCKED,
+# with the exact claim statement of src/core/jobq.c (FOR UPDATE SKIP LOCKED,
 # lease, one running job per store and type), via pgbench on the local
 # stack's PostgreSQL.  Target >= 1,000 jobs/s.   bench/claim.sh [JOBS]
 set -euo pipefail
@@ -24,8 +24,8 @@ CROSS JOIN (VALUES ('campaigns'), ('flows'), ('segments'), ('forms'),
                    ('orders')) t(type);
 SQL
 n=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM sync_jobs WHERE last_error = 'bench' AND state = 'queued'")
-# The claim statement of src/jobq.c, verbatim apart from the parameters.
-sed -n '/^static const char SQL_CLAIM\[\] =/,/;$/p' src/jobq.c |
+# The claim statement of src/core/jobq.c, verbatim apart from the parameters.
+sed -n '/^static const char SQL_CLAIM\[\] =/,/;$/p' src/core/jobq.c |
     grep -v '^ */\*' | sed -e '1d' -e 's/^ *"//' -e 's/"[;]*$//' -e 's/\\"/"/g' |
     tr -d '\n' | sed -e "s/\$1/'bench'/" -e 's/\$2/60/' >"$tmp/claim.sql"
 echo ";" >>"$tmp/claim.sql"

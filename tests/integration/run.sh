@@ -51,7 +51,7 @@ export LOGIN_LOCKOUT_SECONDS=60
 # The OAuth client is the sandbox's test client, not a secret.
 export KLAVIYO_CLIENT_ID=kc-test-client
 export KLAVIYO_CLIENT_SECRET="kc-test-secret-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/src/klaviyo-sandbox" --time-scale 60 \
+SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/sandbox/klaviyo-sandbox" --time-scale 60 \
     --oauth-client "$KLAVIYO_CLIENT_ID:$KLAVIYO_CLIENT_SECRET")
 export KLAVIYO_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
 export KLAVIYO_RATE_SCALE=60
@@ -63,13 +63,13 @@ export KLAVIYO_OAUTH_AUTHORIZE_URL="$KLAVIYO_BASE_URL/oauth/authorize"
 export KLAVIYO_OAUTH_TOKEN_URL="$KLAVIYO_BASE_URL/oauth/token"
 export KLAVIYO_OAUTH_REVOKE_URL="$KLAVIYO_BASE_URL/oauth/revoke"
 
-kc_as_svc "$BUILD/src/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
+kc_as_svc "$BUILD/src/admin/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
     { cat "$ST/log/migrate.log"; exit 1; }
 export REPORT_SERVER_KEY="test-report-key-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SYNC_POLL_MS=100
 export SYNC_LEASE_SECONDS=10
 export SYNC_MAX_WAIT_MS=8000
-kc_spawn "$ST" fcgi "$BUILD/src/klaviyo-connect-fcgi"
+kc_spawn "$ST" fcgi "$BUILD/src/fcgi/klaviyo-connect-fcgi"
 kc_nginx_conf "$ST" "$PORT" "$SRC/www"
 kc_nginx_start "$ST"
 kc_wait_http "$APP_URL/api/health" 30 || { cat "$ST/log/fcgi.log"; exit 1; }
@@ -95,20 +95,20 @@ shift
 kc_kill_pidfile "$ST/run/fcgi.pid"
 for kv in "\$@"; do export "\$kv"; done
 # A session of its own: Check kills a test's process group when it ends.
-kc_spawn "$ST" fcgi setsid "$BUILD/src/klaviyo-connect-fcgi"
+kc_spawn "$ST" fcgi setsid "$BUILD/src/fcgi/klaviyo-connect-fcgi"
 kc_wait_http "$APP_URL/api/health" 30
 SH
 chmod 755 "$ST/fcgictl"
 
 export KC_TEST_URL=$APP_URL
 export KC_TEST_DATABASE_URL=$DATABASE_URL
-export KC_TEST_ADMIN="$BUILD/src/klaviyo-admin"
+export KC_TEST_ADMIN="$BUILD/src/admin/klaviyo-admin"
 export KC_TEST_PGCTL="$ST/pgctl"
 export KC_TEST_FCGICTL="$ST/fcgictl"
 export KC_TEST_STATE=$ST
 export KC_TEST_FCGI_PIDFILE="$ST/run/fcgi.pid"
 export KC_TEST_SANDBOX_URL=$KLAVIYO_BASE_URL
-export KC_TEST_SYNCD="$BUILD/src/klaviyo-syncd"
+export KC_TEST_SYNCD="$BUILD/src/syncd/klaviyo-syncd"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 status=0

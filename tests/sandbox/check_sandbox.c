@@ -1,6 +1,6 @@
 /*
  * Black-box tests of klaviyo-sandbox over HTTP with libcurl: starts the
- * binary named by KC_SANDBOX_BIN (or $KC_BUILDDIR/src/klaviyo-sandbox) on
+ * binary named by KC_SANDBOX_BIN (or $KC_BUILDDIR/sandbox/klaviyo-sandbox) on
  * 127.0.0.1 port 0 with --time-scale 60, reads the port from its stdout,
  * and checks each account's answers, pagination to the end, 401/403/400/
  * 404/405/406 with the spec's errors[] shape, revision checks, rate-limit
@@ -353,7 +353,7 @@ spawn_sandbox(const char *scale, const char *log, const char *oauth,
 
 	if (bin == NULL || *bin == '\0') {
 		bd = getenv("KC_BUILDDIR");
-		snprintf(path, sizeof(path), "%s/src/klaviyo-sandbox",
+		snprintf(path, sizeof(path), "%s/sandbox/klaviyo-sandbox",
 		    bd ? bd : ".");
 		bin = path;
 	}

@@ -19,7 +19,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 spec=${KC_KLAVIYO_SPEC:-$top/../shared/klaviyo-openapi/stable.json}
-bin=${KC_SANDBOX_BIN:-$top/src/klaviyo-sandbox}
+bin=${KC_SANDBOX_BIN:-$top/sandbox/klaviyo-sandbox}
 mode=${1:-check}
 
 say() { printf 'spec_check: %s\n' "$*" >&2; }

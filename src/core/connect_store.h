@@ -8,8 +8,18 @@
 
 #include <json-c/json.h>
 
-#include "ctx.h"
+#include "db.h"
 #include "perm.h"
+
+struct keyring;
+
+/* Who acts, and with what: the caller's database and keyring. */
+struct connect_actor {
+	struct db		*db;
+	const struct keyring	*keyring;
+	long long		 user_id;	/* the audit row's actor */
+	const char		*ip;		/* the audit row's address */
+};
 
 struct connect_result {
 	struct json_object	*integration;	/* the public view */
@@ -32,16 +42,16 @@ struct connect_cred {
  * OAuth grant, all in one transaction.  account and metric are the
  * probe's objects.  KC_ERR_CONFLICT: the OAuth grant was used meanwhile.
  */
-int	connect_save(struct kc_ctx *, const struct store_access *,
+int	connect_save(const struct connect_actor *, const struct store_access *,
 	    const struct connect_cred *, struct json_object *account,
 	    struct json_object *metric, struct connect_result *)
 	    KC_MUSTCHECK;
 /* Changes the conversion metric of a connected store. */
-int	connect_change_metric(struct kc_ctx *, const struct store_access *,
+int	connect_change_metric(const struct connect_actor *, const struct store_access *,
 	    struct json_object *metric, struct connect_result *)
 	    KC_MUSTCHECK;
 /* Disconnects; *was gets 1 when something was connected. */
-int	connect_remove(struct kc_ctx *, const struct store_access *, int *was)
+int	connect_remove(const struct connect_actor *, const struct store_access *, int *was)
 	    KC_MUSTCHECK;
 void	connect_result_free(struct connect_result *);
 /*

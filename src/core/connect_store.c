@@ -184,7 +184,7 @@ out:
 }
 
 static int
-audit(struct kc_ctx *ctx, const struct store_access *a, const char *action,
+audit(const struct connect_actor *ctx, const struct store_access *a, const char *action,
     const char *account_id, struct json_object *metric, const char *hint)
 {
 	struct json_object	*d = json_object_new_object();
@@ -202,8 +202,8 @@ audit(struct kc_ctx *ctx, const struct store_access *a, const char *action,
 	    (hint && json_add_str(d, "api_key_hint", hint) != KC_OK) ||
 	    (oauth && json_add_str(d, "auth_method", "oauth") != KC_OK))
 		goto out;
-	rc = audit_log(ctx->db, ctx->user.id, a->store_id, action, "success",
-	    ctx->req->remote_addr, d);
+	rc = audit_log(ctx->db, ctx->user_id, a->store_id, action, "success",
+	    ctx->ip, d);
 out:
 	json_object_put(d);
 	return rc;
@@ -258,7 +258,7 @@ result_view(struct json_object *integ, struct connect_result *r)
 }
 
 int
-connect_save(struct kc_ctx *ctx, const struct store_access *a,
+connect_save(const struct connect_actor *ctx, const struct store_access *a,
     const struct connect_cred *cred, struct json_object *account,
     struct json_object *metric, struct connect_result *r)
 {
@@ -345,7 +345,7 @@ fail:
 }
 
 int
-connect_change_metric(struct kc_ctx *ctx, const struct store_access *a,
+connect_change_metric(const struct connect_actor *ctx, const struct store_access *a,
     struct json_object *metric, struct connect_result *r)
 {
 	struct json_object	*integ = NULL, *v;
@@ -388,7 +388,7 @@ fail:
 }
 
 int
-connect_remove(struct kc_ctx *ctx, const struct store_access *a, int *was)
+connect_remove(const struct connect_actor *ctx, const struct store_access *a, int *was)
 {
 	struct json_object	*integ = NULL, *reset = NULL;
 	const char		*status, *acct;

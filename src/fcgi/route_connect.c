@@ -28,6 +28,17 @@
 #include "store.h"
 #include "sync_status.h"
 
+
+/* The request's user, address, database and keyring, for core calls. */
+static struct connect_actor
+actor_of(const struct kc_ctx *ctx)
+{
+	struct connect_actor act = { ctx->db, ctx->keyring, ctx->user.id,
+	    ctx->req->remote_addr };
+
+	return act;
+}
+
 static const struct jfield post_fields[] = {
 	{ "apiKey", JF_STRING, 0, 512 },
 	{ "action", JF_STRING, 0, 32 },
@@ -188,6 +199,7 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
     const struct connect_cred *cred, const char *probe_cred,
     const char *new_refresh, const char *metric_id)
 {
+	struct connect_actor	 act = actor_of(ctx);
 	struct probe		 p;
 	struct connect_result	 r;
 	struct kc_cred		 old;
@@ -208,7 +220,7 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	}
 	had_old = cred_peek(ctx->db, ctx->keyring, a->store_id, a->public_id,
 	    &old) == KC_OK;
-	rc = connect_save(ctx, a, cred, p.account, m, &r);
+	rc = connect_save(&act, a, cred, p.account, m, &r);
 	if (rc == KC_ERR_CONFLICT && cred->oauth_flow)
 		rc = ctx_fail_code(ctx, rc, "oauth_not_authorized",
 		    "This Klaviyo authorization was already used; "
@@ -357,6 +369,7 @@ static int
 do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
     const char *metric_id)
 {
+	struct connect_actor	 act = actor_of(ctx);
 	struct probe		 p;
 	struct connect_result	 r;
 	struct json_object	*m;
@@ -367,7 +380,7 @@ do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
 		return rc;
 	if ((m = metrics_find(p.metrics, metric_id)) == NULL)
 		rc = unknown_metric(ctx);
-	else if ((rc = connect_change_metric(ctx, a, m, &r)) ==
+	else if ((rc = connect_change_metric(&act, a, m, &r)) ==
 	    KC_ERR_CONFLICT)
 		rc = ctx_fail(ctx, rc, "Klaviyo is not connected for this "
 		    "store; send apiKey as well");
@@ -493,6 +506,7 @@ out:
 int
 route_connect_delete(struct kc_ctx *ctx)
 {
+	struct connect_actor	 act = actor_of(ctx);
 	struct store_access	 a;
 	struct kc_cred		 old;
 	struct json_object	*o;
@@ -506,7 +520,7 @@ route_connect_delete(struct kc_ctx *ctx)
 		cred_revoke(&old, ctx->oauth);
 		cred_close(&old);
 	}
-	rc = connect_remove(ctx, &a, &was);
+	rc = connect_remove(&act, &a, &was);
 	perm_access_clear(&a);
 	if (rc != KC_OK)
 		return rc;
