@@ -6,14 +6,15 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "integration.h"
 #include "perm.h"
 
 static const char SQL_ADD[] =
     "INSERT INTO stores (public_id, name) VALUES ($1, $2)";
 static const char SQL_LIST[] =
-    "SELECT public_id, name, klaviyo_integration ->> 'status',"
-    " coalesce(klaviyo_integration -> 'account' ->> 'name', '-')"
-    " FROM stores ORDER BY lower(name), public_id";
+    "SELECT s.public_id, s.name, " INTEG_SQL_STATUS("s") ","
+    " coalesce(" INTEG_SQL_ACCOUNT_NAME("s") ", '-')"
+    " FROM stores s ORDER BY lower(s.name), s.public_id";
 static const char SQL_STORE_ID[] =
     "SELECT id FROM stores WHERE public_id = $1";
 static const char SQL_ROLE_ID[] = "SELECT id FROM roles WHERE name = $1";

@@ -43,7 +43,7 @@ const struct admin_cmd admin_cmds[] = {
 	  "runs).  Keep the old version listed until it has finished.",
 	  admin_rotate_keys },
 };
-const size_t admin_ncmds = sizeof(admin_cmds) / sizeof(admin_cmds[0]);
+const size_t admin_ncmds = nitems(admin_cmds);
 
 static void
 usage(FILE *fp)

@@ -103,7 +103,7 @@ const struct config_var config_vars[] = {
 	{ "KC_MASTER_KEYS", CFG_STRING, "", 1, 0, 0, OFF(master_keys),
 	  "versioned AES-256 keys, e.g. 2:base64,1:base64" },
 };
-const size_t config_nvars = sizeof(config_vars) / sizeof(config_vars[0]);
+const size_t config_nvars = nitems(config_vars);
 
 static int
 parse_long(const char *s, int base, long *out)

@@ -8,17 +8,13 @@
 
 #include "audit.h"
 #include "credential.h"
+#include "integration.h"
 #include "jobq.h"
 #include "json_util.h"
 #include "log.h"
 #include "oauth_flow.h"
-#include "store.h"
+#include "sync_type.h"
 
-static const char SQL_LOCK[] =
-    "SELECT klaviyo_integration::text FROM stores WHERE id = $1 FOR UPDATE";
-static const char SQL_SET[] =
-    "UPDATE stores SET klaviyo_integration = $2::jsonb, updated_at = now()"
-    " WHERE id = $1";
 static const char SQL_SYNC_ROW[] =
     "INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id)"
     " VALUES ($1, $2) ON CONFLICT (klaviyo_public_id, store_id) DO NOTHING";
@@ -30,34 +26,11 @@ static const char SQL_CANCEL_TRIGGERS[] =
     " WHERE store_id = $1 AND delivered_at IS NULL AND cancelled_at IS NULL";
 static const char SQL_CLEAR_SYNCS[] =
     "DELETE FROM klaviyo_syncs WHERE store_id = $1";
-/* Only a connected store: a disconnect meanwhile stays one. */
-static const char SQL_MARK_REFUSED[] =
-    "UPDATE stores SET klaviyo_integration = klaviyo_integration"
-    " || jsonb_build_object('status', 'error', 'last_error', $2::text,"
-    " 'is_updating_dashboard', false)"
-    " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
+/* A synced table of a type (sync_type.h), named by the table. */
+static const char SQL_CLEAR_TABLE[] = "DELETE FROM %s WHERE store_id = $1";
 static const char SQL_CANCEL_QUEUED[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
     " last_error = $2 WHERE store_id = $1 AND state = 'queued'";
-static const char *const SQL_CLEAR_DATA[] = {
-	"DELETE FROM campaign_stats WHERE store_id = $1",
-	"DELETE FROM campaigns WHERE store_id = $1",
-	"DELETE FROM flow_series WHERE store_id = $1",
-	"DELETE FROM flows WHERE store_id = $1",
-	"DELETE FROM segment_series WHERE store_id = $1",
-	"DELETE FROM segments WHERE store_id = $1",
-	"DELETE FROM form_series WHERE store_id = $1",
-	"DELETE FROM forms WHERE store_id = $1",
-	"DELETE FROM orders WHERE store_id = $1",
-};
-
-/* Fields that belong to one Klaviyo account's data, kept on rotation. */
-static const char *const kept_on_rotation[] = {
-	"connected_at", "last_sync", "is_updating_dashboard",
-	"campaign_values_last_update", "segment_series_last_update",
-	"flow_series_last_update", "form_series_last_update",
-};
-
 void
 connect_result_free(struct connect_result *r)
 {
@@ -84,11 +57,11 @@ sid_str(long long id, char *out, size_t len)
 int
 store_clear_klaviyo_data(struct db *db, long long store_id)
 {
-	char		 sid[24];
+	char		 sid[24], sql[128];
 	const char	*params[1] = { sid };
-	int		 rc;
-
+	const char	*const *t;
 	size_t		 i;
+	int		 rc;
 
 	sid_str(store_id, sid, sizeof(sid));
 	/* Jobs first: their row locks order us after a job's last write. */
@@ -96,11 +69,12 @@ store_clear_klaviyo_data(struct db *db, long long store_id)
 	    (rc = db_query(db, SQL_CLEAR_SYNCS, 1, params, NULL)) != KC_OK ||
 	    (rc = db_query(db, SQL_CANCEL_TRIGGERS, 1, params, NULL)) != KC_OK)
 		return rc;
-	for (i = 0; i < sizeof(SQL_CLEAR_DATA) / sizeof(SQL_CLEAR_DATA[0]);
-	    i++)
-		if ((rc = db_query(db, SQL_CLEAR_DATA[i], 1, params, NULL)) !=
-		    KC_OK)
-			return rc;
+	for (i = 0; i < SYNC_TYPE_COUNT; i++)
+		for (t = sync_types[i].tables; *t != NULL; t++) {
+			snprintf(sql, sizeof(sql), SQL_CLEAR_TABLE, *t);
+			if ((rc = db_query(db, sql, 1, params, NULL)) != KC_OK)
+				return rc;
+		}
 	return KC_OK;
 }
 
@@ -109,48 +83,13 @@ store_mark_refused(struct db *db, long long store_id, const char *why,
     const char *job_why)
 {
 	char		 sid[24];
-	const char	*mark[2] = { sid, why }, *cancel[2] = { sid, job_why };
+	const char	*cancel[2] = { sid, job_why };
 	int		 rc;
 
-	sid_str(store_id, sid, sizeof(sid));
-	if ((rc = db_query(db, SQL_MARK_REFUSED, 2, mark, NULL)) != KC_OK)
+	if ((rc = integ_mark_refused(db, store_id, why)) != KC_OK)
 		return rc;
+	sid_str(store_id, sid, sizeof(sid));
 	return db_query(db, SQL_CANCEL_QUEUED, 2, cancel, NULL);
-}
-
-/* Locks the store row and parses its integration. */
-static int
-lock_store(struct db *db, long long store_id, struct json_object **out)
-{
-	char		 sid[24], err[128];
-	const char	*params[1] = { sid };
-	PGresult	*res = NULL;
-	const char	*text;
-	int		 rc;
-
-	*out = NULL;
-	sid_str(store_id, sid, sizeof(sid));
-	if ((rc = db_query(db, SQL_LOCK, 1, params, &res)) != KC_OK)
-		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return KC_ERR_NOT_FOUND;
-	}
-	text = PQgetvalue(res, 0, 0);
-	rc = json_parse_object(text, strlen(text), out, err, sizeof(err));
-	PQclear(res);
-	return rc == KC_OK ? KC_OK : KC_ERR_INTERNAL;
-}
-
-static int
-set_integration(struct db *db, long long store_id, struct json_object *i)
-{
-	char		 sid[24];
-	const char	*params[2] = { sid, json_object_to_json_string_ext(i,
-	    JSON_C_TO_STRING_PLAIN) };
-
-	sid_str(store_id, sid, sizeof(sid));
-	return db_query(db, SQL_SET, 2, params, NULL);
 }
 
 static int
@@ -184,8 +123,9 @@ out:
 }
 
 static int
-audit(const struct connect_actor *ctx, const struct store_access *a, const char *action,
-    const char *account_id, struct json_object *metric, const char *hint)
+audit(const struct connect_actor *act, const struct store_access *a,
+    const char *action, const char *account_id, const char *metric_id,
+    const char *hint)
 {
 	struct json_object	*d = json_object_new_object();
 	int			 rc = KC_ERR_NOMEM, oauth;
@@ -197,227 +137,197 @@ audit(const struct connect_actor *ctx, const struct store_access *a, const char 
 	if (d == NULL ||
 	    (account_id && json_add_str(d, "account_id", account_id) !=
 	    KC_OK) ||
-	    (metric && json_add_str(d, "conversion_metric_id",
-	    json_get_str(metric, "id")) != KC_OK) ||
+	    (metric_id && json_add_str(d, "conversion_metric_id",
+	    metric_id) != KC_OK) ||
 	    (hint && json_add_str(d, "api_key_hint", hint) != KC_OK) ||
 	    (oauth && json_add_str(d, "auth_method", "oauth") != KC_OK))
 		goto out;
-	rc = audit_log(ctx->db, ctx->user_id, a->store_id, action, "success",
-	    ctx->ip, d);
+	rc = audit_log(act->db, act->user_id, a->store_id, action, "success",
+	    act->ip, d);
 out:
 	json_object_put(d);
 	return rc;
 }
 
-/* {id, name, integration, isShopifyPlacedOrder} of a merged metric. */
-static struct json_object *
-metric_summary(struct json_object *m)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (o == NULL || json_add_str(o, "id", json_get_str(m, "id")) != KC_OK ||
-	    json_add_str(o, "name", json_get_str(m, "name")) != KC_OK ||
-	    json_add_str(o, "integration", json_get_str(m, "integration")) !=
-	    KC_OK || json_add_bool(o, "isShopifyPlacedOrder",
-	    json_get_bool(m, "isShopifyPlacedOrder")) != KC_OK) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-static int
-set_metric(struct json_object *integ, struct json_object *metric)
-{
-	struct json_object *sum = metric_summary(metric);
-
-	if (sum == NULL)
-		return KC_ERR_NOMEM;
-	if (json_add_str(integ, "conversion_metric_id",
-	    json_get_str(metric, "id")) != KC_OK ||
-	    json_add_str(integ, "conversion_type", "value") != KC_OK) {
-		json_object_put(sum);
-		return KC_ERR_NOMEM;
-	}
-	return json_add_obj(integ, "conversion_metric", sum);
-}
-
 /* The public view of what was saved, plus the masked key ("apiKey"). */
 static int
-result_view(struct json_object *integ, struct connect_result *r)
+result_view(const struct integration *in, struct connect_result *r)
 {
-	const char	*text = json_object_to_json_string_ext(integ,
-	    JSON_C_TO_STRING_PLAIN);
-	const char	*hint;
-	int		 rc;
+	int rc;
 
-	if ((rc = store_integration_public(text, &r->integration)) != KC_OK)
+	if ((rc = integ_to_json(in, &r->integration)) != KC_OK)
 		return rc;
-	hint = json_get_str(r->integration, "api_key_hint");
-	return hint ? json_add_str(r->integration, "apiKey", hint) : KC_OK;
+	return in->api_key_hint ? json_add_str(r->integration, "apiKey",
+	    in->api_key_hint) : KC_OK;
+}
+
+/* Same account: the key is replaced, its sync history stays. */
+static int
+keep_history(struct integration *in, const struct integration *old)
+{
+	size_t	i;
+	int	rc;
+
+	if ((rc = integ_set(&in->connected_at, old->connected_at)) != KC_OK ||
+	    (rc = integ_set(&in->last_sync, old->last_sync)) != KC_OK)
+		return rc;
+	in->is_updating_dashboard = old->is_updating_dashboard;
+	for (i = 0; i < SYNC_TYPE_COUNT; i++)
+		if ((rc = integ_set(&in->last_update[i],
+		    old->last_update[i])) != KC_OK)
+			return rc;
+	return KC_OK;
+}
+
+/* The integration a connect saves, before the history is decided. */
+static int
+new_integration(struct integration *in, const struct connect_cred *cred,
+    struct json_object *account, struct json_object *metric)
+{
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->status = INTEG_CONNECTED;
+	in->auth = strcmp(cred->kind, "oauth") == 0 ? INTEG_AUTH_OAUTH :
+	    INTEG_AUTH_API_KEY;
+	if ((rc = integ_set(&in->account_id, json_get_str(account, "id"))) !=
+	    KC_OK || (rc = integ_set_account(in, account)) != KC_OK ||
+	    (rc = integ_set(&in->api_key_hint, cred->hint)) != KC_OK)
+		return rc;
+	return integ_set_metric(in, metric);
 }
 
 int
-connect_save(const struct connect_actor *ctx, const struct store_access *a,
+connect_save(const struct connect_actor *act, const struct store_access *a,
     const struct connect_cred *cred, struct json_object *account,
     struct json_object *metric, struct connect_result *r)
 {
-	struct json_object	*old = NULL, *integ = NULL, *v;
+	struct integration	 old, in;
 	const char		*acct = json_get_str(account, "id");
-	const char		*old_acct, *old_status, *hint = cred->hint;
 	char			 now[32], sid[24];
 	const char		*params[2];
 	int			 rc, same, old_no_orders, no_orders;
-	size_t			 i;
 
 	memset(r, 0, sizeof(*r));
+	memset(&old, 0, sizeof(old));
 	iso_now(now, sizeof(now));
 	no_orders = !json_get_bool(metric, "isShopifyPlacedOrder");
-	if ((rc = db_begin(ctx->db)) != KC_OK)
-		return rc;
-	if ((rc = lock_store(ctx->db, a->store_id, &old)) != KC_OK)
+	if ((rc = new_integration(&in, cred, account, metric)) != KC_OK)
+		goto out;
+	if ((rc = db_begin(act->db)) != KC_OK)
+		goto out;
+	if ((rc = integ_lock(act->db, a->store_id, &old)) != KC_OK)
 		goto fail;
-	old_status = json_get_str(old, "status");
-	old_acct = json_get_str(old, "public_id");
-	same = old_status && strcmp(old_status, "not_configured") != 0 &&
-	    old_acct && strcmp(old_acct, acct) == 0;
-	old_no_orders = json_object_object_get_ex(old, "conversion_metric",
-	    &v) ? !json_get_bool(v, "isShopifyPlacedOrder") : -1;
-	rc = KC_ERR_NOMEM;
-	if ((integ = json_object_new_object()) == NULL ||
-	    json_add_str(integ, "status", "connected") != KC_OK ||
-	    json_add_str(integ, "auth_method", cred->kind) != KC_OK ||
-	    json_add_str(integ, "public_id", acct) != KC_OK ||
-	    json_add_obj(integ, "account", json_object_get(account)) !=
-	    KC_OK || (hint && json_add_str(integ, "api_key_hint", hint) !=
-	    KC_OK) ||
-	    json_add_str(integ, "last_error", NULL) != KC_OK ||
-	    set_metric(integ, metric) != KC_OK)
-		goto fail;
-	if (same) {
-		/* Same account: the key is replaced, its data stays. */
-		for (i = 0; i < sizeof(kept_on_rotation) /
-		    sizeof(kept_on_rotation[0]); i++)
-			if (json_object_object_get_ex(old, kept_on_rotation[i],
-			    &v) && json_add_obj(integ, kept_on_rotation[i],
-			    json_object_get(v)) != KC_OK)
-				goto fail;
-	} else if (json_add_str(integ, "connected_at", now) != KC_OK ||
-	    json_add_bool(integ, "is_updating_dashboard", 0) != KC_OK)
-		goto fail;
-	if (!json_object_object_get_ex(integ, "connected_at", NULL) &&
-	    json_add_str(integ, "connected_at", now) != KC_OK)
+	same = integ_configured(&old) && old.account_id &&
+	    strcmp(old.account_id, acct) == 0;
+	old_no_orders = old.metric.id ? !old.metric.shopify_placed_order : -1;
+	if (same)
+		rc = keep_history(&in, &old);
+	if (rc == KC_OK && in.connected_at == NULL)
+		rc = integ_set(&in.connected_at, now);
+	if (rc != KC_OK)
 		goto fail;
 	/* Another account's data must not mix with this one's. */
-	if (!same && (rc = store_clear_klaviyo_data(ctx->db, a->store_id)) !=
+	if (!same && (rc = store_clear_klaviyo_data(act->db, a->store_id)) !=
 	    KC_OK)
 		goto fail;
 	if (cred->oauth_flow &&
-	    (rc = oauth_flow_consume(ctx->db, cred->oauth_flow)) != KC_OK)
+	    (rc = oauth_flow_consume(act->db, cred->oauth_flow)) != KC_OK)
 		goto fail;
-	if ((rc = credential_save(ctx->db, ctx->keyring, a->store_id,
+	if ((rc = credential_save(act->db, act->keyring, a->store_id,
 	    a->public_id, cred->kind, cred->secret)) != KC_OK ||
-	    (rc = set_integration(ctx->db, a->store_id, integ)) != KC_OK)
+	    (rc = integ_save(act->db, a->store_id, &in)) != KC_OK)
 		goto fail;
 	sid_str(a->store_id, sid, sizeof(sid));
 	params[0] = acct;
 	params[1] = sid;
-	if ((rc = db_query(ctx->db, SQL_SYNC_ROW, 2, params, NULL)) != KC_OK)
+	if ((rc = db_query(act->db, SQL_SYNC_ROW, 2, params, NULL)) != KC_OK)
 		goto fail;
 	if ((!same || old_no_orders != no_orders) &&
-	    (rc = enqueue_trigger(ctx->db, a, acct, no_orders,
+	    (rc = enqueue_trigger(act->db, a, acct, no_orders,
 	    &r->trigger_id)) != KC_OK)
 		goto fail;
-	if ((rc = audit(ctx, a, same ? "rotate_key" : "connect", acct, metric,
-	    hint)) != KC_OK ||
-	    (rc = db_commit(ctx->db)) != KC_OK)
+	if ((rc = audit(act, a, same ? "rotate_key" : "connect", acct,
+	    in.metric.id, cred->hint)) != KC_OK ||
+	    (rc = db_commit(act->db)) != KC_OK)
 		goto fail;
 	r->rotated = same;
-	rc = result_view(integ, r);
-	json_object_put(old);
-	json_object_put(integ);
-	return rc;
+	rc = result_view(&in, r);
+	goto out;
 fail:
-	db_rollback(ctx->db);
-	json_object_put(old);
-	json_object_put(integ);
+	db_rollback(act->db);
+out:
+	integ_clear(&old);
+	integ_clear(&in);
 	return rc;
 }
 
 int
-connect_change_metric(const struct connect_actor *ctx, const struct store_access *a,
-    struct json_object *metric, struct connect_result *r)
+connect_change_metric(const struct connect_actor *act,
+    const struct store_access *a, struct json_object *metric,
+    struct connect_result *r)
 {
-	struct json_object	*integ = NULL, *v;
-	const char		*status, *acct;
+	struct integration	 in;
 	int			 rc, old_no_orders, no_orders;
 
 	memset(r, 0, sizeof(*r));
+	memset(&in, 0, sizeof(in));
 	no_orders = !json_get_bool(metric, "isShopifyPlacedOrder");
-	if ((rc = db_begin(ctx->db)) != KC_OK)
+	if ((rc = db_begin(act->db)) != KC_OK)
 		return rc;
-	if ((rc = lock_store(ctx->db, a->store_id, &integ)) != KC_OK)
+	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK)
 		goto fail;
-	status = json_get_str(integ, "status");
-	acct = json_get_str(integ, "public_id");
-	if (status == NULL || strcmp(status, "not_configured") == 0 ||
-	    acct == NULL) {
+	if (!integ_configured(&in) || in.account_id == NULL) {
 		rc = KC_ERR_CONFLICT;
 		goto fail;
 	}
-	old_no_orders = json_object_object_get_ex(integ, "conversion_metric",
-	    &v) ? !json_get_bool(v, "isShopifyPlacedOrder") : -1;
-	if ((rc = set_metric(integ, metric)) != KC_OK ||
-	    (rc = set_integration(ctx->db, a->store_id, integ)) != KC_OK)
+	old_no_orders = in.metric.id ? !in.metric.shopify_placed_order : -1;
+	if ((rc = integ_set_metric(&in, metric)) != KC_OK ||
+	    (rc = integ_save(act->db, a->store_id, &in)) != KC_OK)
 		goto fail;
 	/* Orders are synced only for Shopify's Placed Order: re-trigger. */
 	if (old_no_orders != no_orders &&
-	    (rc = enqueue_trigger(ctx->db, a, acct, no_orders,
+	    (rc = enqueue_trigger(act->db, a, in.account_id, no_orders,
 	    &r->trigger_id)) != KC_OK)
 		goto fail;
-	if ((rc = audit(ctx, a, "change_metric", acct, metric, NULL)) !=
-	    KC_OK || (rc = db_commit(ctx->db)) != KC_OK)
+	if ((rc = audit(act, a, "change_metric", in.account_id, in.metric.id,
+	    NULL)) != KC_OK || (rc = db_commit(act->db)) != KC_OK)
 		goto fail;
-	rc = result_view(integ, r);
-	json_object_put(integ);
+	rc = result_view(&in, r);
+	integ_clear(&in);
 	return rc;
 fail:
-	db_rollback(ctx->db);
-	json_object_put(integ);
+	db_rollback(act->db);
+	integ_clear(&in);
 	return rc;
 }
 
 int
-connect_remove(const struct connect_actor *ctx, const struct store_access *a, int *was)
+connect_remove(const struct connect_actor *act, const struct store_access *a,
+    int *was)
 {
-	struct json_object	*integ = NULL, *reset = NULL;
-	const char		*status, *acct;
+	struct integration	 in, reset;
 	int			 rc;
 
 	*was = 0;
-	if ((rc = db_begin(ctx->db)) != KC_OK)
+	memset(&in, 0, sizeof(in));
+	memset(&reset, 0, sizeof(reset));	/* not_configured */
+	if ((rc = db_begin(act->db)) != KC_OK)
 		return rc;
-	if ((rc = lock_store(ctx->db, a->store_id, &integ)) != KC_OK)
+	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK)
 		goto out;
-	status = json_get_str(integ, "status");
-	acct = json_get_str(integ, "public_id");
-	*was = status && strcmp(status, "not_configured") != 0;
-	rc = KC_ERR_NOMEM;
-	if ((reset = json_object_new_object()) == NULL ||
-	    json_add_str(reset, "status", "not_configured") != KC_OK)
+	*was = integ_configured(&in);
+	if ((rc = credential_delete(act->db, a->store_id)) != KC_OK ||
+	    (rc = store_clear_klaviyo_data(act->db, a->store_id)) != KC_OK ||
+	    (rc = integ_save(act->db, a->store_id, &reset)) != KC_OK)
 		goto out;
-	if ((rc = credential_delete(ctx->db, a->store_id)) != KC_OK ||
-	    (rc = store_clear_klaviyo_data(ctx->db, a->store_id)) != KC_OK ||
-	    (rc = set_integration(ctx->db, a->store_id, reset)) != KC_OK)
+	if (*was && (rc = audit(act, a, "disconnect", in.account_id, NULL,
+	    NULL)) != KC_OK)
 		goto out;
-	if (*was && (rc = audit(ctx, a, "disconnect", acct, NULL, NULL)) !=
-	    KC_OK)
-		goto out;
-	rc = db_commit(ctx->db);
+	rc = db_commit(act->db);
 out:
 	if (rc != KC_OK)
-		db_rollback(ctx->db);
-	json_object_put(integ);
-	json_object_put(reset);
+		db_rollback(act->db);
+	integ_clear(&in);
 	return rc;
 }

@@ -22,23 +22,6 @@ static const char SQL_LOAD[] =
 static const char SQL_DELETE[] =
     "DELETE FROM klaviyo_credentials WHERE store_id = $1";
 
-static int
-unhex(const char *h, unsigned char *out, size_t outlen, size_t *n)
-{
-	size_t	len = strlen(h), i;
-	int	hi, lo;
-
-	if (len % 2 || len / 2 > outlen)
-		return KC_ERR_CRYPTO;
-	for (i = 0; i < len / 2; i++) {
-		if (sscanf(h + 2 * i, "%1x%1x", &hi, &lo) != 2)
-			return KC_ERR_CRYPTO;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	*n = len / 2;
-	return KC_OK;
-}
-
 int
 sealed_text_seal(const struct keyring *kr, const char *pub,
     const char *secret, struct sealed_text *t)
@@ -80,15 +63,18 @@ sealed_text_open(const struct keyring *kr, const char *pub,
 
 	memset(&s, 0, sizeof(s));
 	s.version = (int)strtol(version, NULL, 10);
-	if (unhex(nonce, s.nonce, sizeof(s.nonce), &n) != KC_OK ||
+	if (crypto_unhex(nonce, s.nonce, sizeof(s.nonce), &n) != KC_OK ||
 	    n != sizeof(s.nonce) ||
-	    unhex(tag, s.tag, sizeof(s.tag), &n) != KC_OK ||
+	    crypto_unhex(tag, s.tag, sizeof(s.tag), &n) != KC_OK ||
 	    n != sizeof(s.tag))
 		return KC_ERR_CRYPTO;
 	n = strlen(ct) / 2;
 	if ((s.ct = malloc(n ? n : 1)) == NULL)
 		return KC_ERR_NOMEM;
-	if ((rc = unhex(ct, s.ct, n, &s.ctlen)) == KC_OK)
+	/* Malformed hex is a credential we cannot open, like a bad tag. */
+	if ((rc = crypto_unhex(ct, s.ct, n, &s.ctlen)) != KC_OK)
+		rc = KC_ERR_CRYPTO;
+	else
 		rc = secretbox_open(kr, pub, &s, secret, len);
 	sealed_free(&s);
 	return rc;

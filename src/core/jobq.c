@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const job_types[JOB_TYPES_MAX] = {
-	"campaigns", "flows", "segments", "forms", "orders",
-};
+#include "integration.h"
 
 static const char SQL_ENQUEUE[] =
     "WITH ins AS (INSERT INTO sync_jobs (store_id, type, mode, trigger_id)"
@@ -40,7 +38,7 @@ static const char SQL_CLAIM[] =
     "   WHERE c.state = 'running' AND c.lease_until < now()"
     "   ORDER BY c.lease_until FOR UPDATE SKIP LOCKED LIMIT 1))"
     " RETURNING j.id, j.store_id, s.public_id, j.type, j.mode, j.attempts,"
-    " j.cursor::text, s.klaviyo_integration::text,"
+    " j.cursor::text, " INTEG_SQL_DOC("s") ","
     " coalesce(j.trigger_id, 0)";
 static const char SQL_BEAT[] =
     "UPDATE sync_jobs SET lease_until = now() + make_interval(secs => $3),"
@@ -68,22 +66,11 @@ static const char SQL_CANCEL[] =
     " lease_owner = NULL, lease_until = NULL"
     " WHERE store_id = $1 AND state IN ('queued', 'running')";
 
-int
-job_type_valid(const char *t)
-{
-	int i;
-
-	for (i = 0; i < JOB_TYPES_MAX; i++)
-		if (strcmp(t, job_types[i]) == 0)
-			return 1;
-	return 0;
-}
-
 void
 job_clear(struct job *j)
 {
 	json_object_put(j->cursor);
-	json_object_put(j->integration);
+	integ_clear(&j->integ);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -143,10 +130,10 @@ jobq_claim(struct db *db, const char *owner, int lease, struct job *j)
 	snprintf(j->mode, sizeof(j->mode), "%s", PQgetvalue(res, 0, 4));
 	j->attempts = (int)strtol(PQgetvalue(res, 0, 5), NULL, 10);
 	j->cursor = json_tokener_parse(PQgetvalue(res, 0, 6));
-	j->integration = json_tokener_parse(PQgetvalue(res, 0, 7));
+	rc = integ_parse(PQgetvalue(res, 0, 7), &j->integ);
 	j->trigger_id = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
 	PQclear(res);
-	if (j->cursor == NULL || j->integration == NULL) {
+	if (j->cursor == NULL || rc != KC_OK) {
 		job_clear(j);
 		return KC_ERR_INTERNAL;
 	}

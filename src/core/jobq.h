@@ -10,11 +10,8 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "integration.h"
 #include "kc_err.h"
-
-#define JOB_TYPES_MAX 5
-
-extern const char *const job_types[JOB_TYPES_MAX];
 
 struct job {
 	long long		 id;
@@ -24,12 +21,10 @@ struct job {
 	char			 mode[16];
 	int			 attempts;
 	struct json_object	*cursor;	/* saved position, {} at first */
-	struct json_object	*integration;	/* the store's, at claim */
+	struct integration	 integ;		/* the store's, at claim */
 	long long		 trigger_id;
 };
 
-/* 1 for campaigns, flows, segments, forms or orders. */
-int	job_type_valid(const char *);
 /*
  * Queues a job (or finds the one already queued for that store and type);
  * *id gets its id.

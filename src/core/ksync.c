@@ -5,59 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integration.h"
+#include "sync_type.h"
+
 static const char SQL_FIND_OR_CREATE[] =
     "INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id)"
     " VALUES ($1, $2) ON CONFLICT (klaviyo_public_id, store_id)"
     " DO UPDATE SET updated_at = klaviyo_syncs.updated_at RETURNING id";
 static const char SQL_START[] =
-    "WITH k AS (UPDATE klaviyo_syncs SET state = jsonb_set(state,"
-    "  ARRAY[$2::text], coalesce(state -> $2, '{}') || jsonb_build_object("
-    "  'status', 'running', 'started_at', now())), updated_at = now()"
-    "  WHERE store_id = $1)"
-    " UPDATE stores SET klaviyo_integration = klaviyo_integration"
-    "  || '{\"is_updating_dashboard\": true}'"
-    " WHERE id = $1 AND klaviyo_integration ->> 'status' <> 'not_configured'";
-/* The store-level field each type updates (the seed's names). */
+    "UPDATE klaviyo_syncs SET state = jsonb_set(state, ARRAY[$2::text],"
+    " coalesce(state -> $2, '{}') || jsonb_build_object('status', 'running',"
+    " 'started_at', now())), updated_at = now() WHERE store_id = $1";
 static const char SQL_COMPLETE[] =
-    "WITH k AS (UPDATE klaviyo_syncs SET state = jsonb_set(state,"
-    "  ARRAY[$2::text], coalesce(state -> $2, '{}') || jsonb_build_object("
-    "  'status', CASE WHEN $3::text IS NULL THEN 'done' ELSE 'failed' END,"
-    "  'last_error', $3::text, 'finished_at', now())"
-    "  || CASE WHEN $3::text IS NULL THEN jsonb_build_object('last_sync',"
-    "  now()) ELSE '{}' END), updated_at = now() WHERE store_id = $1)"
-    " UPDATE stores SET klaviyo_integration = klaviyo_integration"
-    "  || jsonb_build_object('is_updating_dashboard', EXISTS (SELECT 1"
-    "   FROM sync_jobs j WHERE j.store_id = $1 AND j.state = 'running'"
-    "   AND j.type <> $2), 'last_error', $3::text)"
-    "  || CASE WHEN $3::text IS NULL THEN jsonb_build_object('last_sync',"
-    "   now()) || CASE $2 WHEN 'campaigns' THEN jsonb_build_object("
-    "   'campaign_values_last_update', now()) WHEN 'segments' THEN"
-    "   jsonb_build_object('segment_series_last_update', now())"
-    "   WHEN 'flows' THEN jsonb_build_object('flow_series_last_update',"
-    "   now()) WHEN 'forms' THEN jsonb_build_object("
-    "   'form_series_last_update', now()) ELSE '{}' END ELSE '{}' END"
-    " WHERE id = $1 AND klaviyo_integration ->> 'status' <> 'not_configured'";
-static const char SQL_NEEDS[] =
-    "SELECT coalesce((SELECT (state -> $2 ->> 'last_sync')::timestamptz"
-    " < now() - make_interval(hours => $3) FROM klaviyo_syncs"
-    " WHERE store_id = $1 ORDER BY id DESC LIMIT 1), true)";
+    "UPDATE klaviyo_syncs SET state = jsonb_set(state, ARRAY[$2::text],"
+    " coalesce(state -> $2, '{}') || jsonb_build_object("
+    " 'status', CASE WHEN $3::text IS NULL THEN 'done' ELSE 'failed' END,"
+    " 'last_error', $3::text, 'finished_at', now())"
+    " || CASE WHEN $3::text IS NULL THEN jsonb_build_object('last_sync',"
+    " now()) ELSE '{}' END), updated_at = now() WHERE store_id = $1";
 static const char SQL_RANGE[] =
     "SELECT coalesce(to_char(((SELECT (state -> $2 ->> 'last_sync')"
     "::timestamptz FROM klaviyo_syncs WHERE store_id = $1"
     " ORDER BY id DESC LIMIT 1) AT TIME ZONE $3)::date - $4::integer,"
     " 'YYYY-MM-DD'), ''), to_char((now() AT TIME ZONE $3)::date,"
     " 'YYYY-MM-DD')";
-/* Every connected store and type that is due and has no job pending. */
+/*
+ * Every connected store and type that is due and has no job pending.
+ * $1: the types' names, $2 their intervals in hours, $3 whether each
+ * needs Shopify's Placed Order (sync_type.h).
+ */
 static const char SQL_DUE[] =
     "SELECT s.id, t.type, k.state -> t.type ->> 'last_sync' IS NULL"
     " FROM stores s"
     " JOIN klaviyo_syncs k ON k.store_id = s.id"
-    "  AND k.klaviyo_public_id = s.klaviyo_integration ->> 'public_id'"
-    " CROSS JOIN (VALUES ('campaigns', 24), ('segments', 24),"
-    "  ('flows', 48), ('forms', 48), ('orders', 24)) t(type, hours)"
-    " WHERE s.klaviyo_integration ->> 'status' = 'connected'"
-    " AND (t.type <> 'orders' OR coalesce((s.klaviyo_integration"
-    "  -> 'conversion_metric' ->> 'isShopifyPlacedOrder')::boolean, false))"
+    "  AND k.klaviyo_public_id = " INTEG_SQL_ACCOUNT_ID("s")
+    " CROSS JOIN unnest($1::text[], $2::int[], $3::boolean[])"
+    "  AS t(type, hours, placed_order)"
+    " WHERE " INTEG_SQL_STATUS("s") " = 'connected'"
+    " AND (NOT t.placed_order OR " INTEG_SQL_PLACED_ORDER("s") ")"
     " AND coalesce((k.state -> t.type ->> 'last_sync')::timestamptz"
     "  < now() - make_interval(hours => t.hours), true)"
     " AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.store_id = s.id"
@@ -65,13 +50,6 @@ static const char SQL_DUE[] =
 static const char SQL_ENQUEUE[] =
     "INSERT INTO sync_jobs (store_id, type, mode) VALUES ($1, $2, $3)"
     " ON CONFLICT (store_id, type) WHERE state = 'queued' DO NOTHING";
-
-int
-ksync_interval_hours(const char *type)
-{
-	return strcmp(type, "flows") == 0 || strcmp(type, "forms") == 0 ?
-	    48 : 24;
-}
 
 int
 ksync_find_or_create(struct db *db, const char *kid, long long store_id,
@@ -112,24 +90,6 @@ ksync_complete(struct db *db, long long store_id, const char *type,
 }
 
 int
-ksync_needs_sync(struct db *db, long long store_id, const char *type,
-    int *needs)
-{
-	char		 sid[24], h[16];
-	const char	*params[3] = { sid, type, h };
-	PGresult	*res = NULL;
-	int		 rc;
-
-	snprintf(sid, sizeof(sid), "%lld", store_id);
-	snprintf(h, sizeof(h), "%d", ksync_interval_hours(type));
-	if ((rc = db_query(db, SQL_NEEDS, 3, params, &res)) != KC_OK)
-		return rc;
-	*needs = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	return KC_OK;
-}
-
-int
 ksync_date_range(struct db *db, long long store_id, const char *type,
     const char *tz, int lookback, char *since, char *today, size_t len)
 {
@@ -152,11 +112,16 @@ int
 ksync_schedule(struct db *db, int *queued)
 {
 	PGresult	*res = NULL, *ins = NULL;
-	const char	*params[3];
+	const char	*params[3], *due[3];
+	struct sync_type_arrays ta;
 	int		 r, rc;
 
 	*queued = 0;
-	if ((rc = db_query(db, SQL_DUE, 0, NULL, &res)) != KC_OK)
+	sync_type_arrays(&ta);
+	due[0] = ta.names;
+	due[1] = ta.hours;
+	due[2] = ta.placed;
+	if ((rc = db_query(db, SQL_DUE, 3, due, &res)) != KC_OK)
 		return rc;
 	for (r = 0; r < PQntuples(res); r++) {
 		params[0] = PQgetvalue(res, r, 0);

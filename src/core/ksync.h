@@ -13,18 +13,12 @@
 /* findOrCreateByKlaviyoId */
 int	ksync_find_or_create(struct db *, const char *klaviyo_public_id,
 	    long long store_id, long long *id) KC_MUSTCHECK;
-/* startSync: status running, the store shows is_updating_dashboard. */
+/* startSync: the type's state becomes running. */
 int	ksync_start(struct db *, long long store_id, const char *type)
 	    KC_MUSTCHECK;
-/*
- * completeSync: status done (error NULL) or failed, last_sync, and the
- * store's last_sync, *_last_update and is_updating_dashboard.
- */
+/* completeSync: status done (error NULL) or failed, last_sync. */
 int	ksync_complete(struct db *, long long store_id, const char *type,
 	    const char *error) KC_MUSTCHECK;
-/* needsSync: campaigns, segments, orders 24 h; flows, forms 48 h. */
-int	ksync_needs_sync(struct db *, long long store_id, const char *type,
-	    int *needs) KC_MUSTCHECK;
 /*
  * getSyncDateRanges: the first day to read, as YYYY-MM-DD in the
  * account's timezone: "" for a full sync (no last_sync), else last_sync
@@ -33,9 +27,10 @@ int	ksync_needs_sync(struct db *, long long store_id, const char *type,
 int	ksync_date_range(struct db *, long long store_id, const char *type,
 	    const char *timezone, int lookback_days, char *since, char *today,
 	    size_t len) KC_MUSTCHECK;
-/* Hours between syncs of a type (the seed's refresh intervals). */
-int	ksync_interval_hours(const char *type);
-/* Enqueues incremental jobs for every connected store whose needsSync. */
+/*
+ * needsSync for every connected store and type at once (the intervals
+ * of sync_type.h): enqueues the jobs that are due.
+ */
 int	ksync_schedule(struct db *, int *queued) KC_MUSTCHECK;
 
 #endif

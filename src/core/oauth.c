@@ -186,7 +186,7 @@ put_wiped(struct json_object *o)
 	struct json_object	*v;
 	size_t			 i;
 
-	for (i = 0; o && i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (i = 0; o && i < nitems(keys); i++)
 		if (json_object_object_get_ex(o, keys[i], &v) &&
 		    json_object_is_type(v, json_type_string))
 			crypto_wipe((char *)json_object_get_string(v),

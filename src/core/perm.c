@@ -5,21 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
+
 /* The highest role wins when several seats reach the same store. */
 static const char SQL_ACCESS[] = PERM_ACCESS_SQL("$2", "$1");
 
 int
 perm_public_id_valid(const char *s)
 {
-	size_t i;
+	size_t n = strlen(s);
 
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-		    s[i] == '_'))
-			return 0;
-	return i >= 1 && i <= STORE_PUBLIC_ID_MAX;
+	return n >= 1 && n <= STORE_PUBLIC_ID_MAX && crypto_b64url_span(s) == n;
 }
 
 int

@@ -9,6 +9,7 @@
 #define KC_PERM_H
 
 #include "db.h"
+#include "integration.h"
 #include "kc_err.h"
 
 #define STORE_PUBLIC_ID_MAX 64
@@ -32,7 +33,7 @@ struct store_access {
 #define PERM_ACCESS_SQL(user, pub)					\
     "SELECT s.id, s.public_id, s.name, r.name AS role, r.level,"	\
     " coalesce(r.permissions #> '{stores,manage_integrations}' = 'true',"\
-    " false) AS manage, s.klaviyo_integration::text AS integration"	\
+    " false) AS manage, " INTEG_SQL_DOC("s") " AS integration"	\
     " FROM stores s"							\
     " JOIN seat_store_access a ON a.store_id = s.id"			\
     " JOIN contract_seats c ON c.id = a.seat_id"			\

@@ -5,15 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integration.h"
 #include "jobq.h"
 #include "json_util.h"
 #include "ksync.h"
 #include "perm.h"
+#include "sync_type.h"
 
 static const char SQL_STORE[] =
-    "SELECT id FROM stores WHERE public_id = $1"
-    " AND klaviyo_integration ->> 'public_id' = $2"
-    " AND klaviyo_integration ->> 'status' IN ('connected', 'error')"
+    "SELECT s.id FROM stores s WHERE s.public_id = $1"
+    " AND " INTEG_SQL_ACCOUNT_ID("s") " = $2"
+    " AND " INTEG_SQL_STATUS("s") " IN ('connected', 'error')"
     " FOR UPDATE";
 
 static const struct jfield payload_fields[] = {
@@ -25,7 +27,8 @@ static const struct jfield payload_fields[] = {
 int
 report_payload_check(struct json_object *o, char *err, size_t errlen)
 {
-	return json_check_fields(o, payload_fields, 3, err, errlen);
+	return json_check_fields(o, payload_fields, nitems(payload_fields), err,
+	    errlen);
 }
 
 int
@@ -51,14 +54,14 @@ report_full_sync(struct db *db, const char *store, const char *kid,
 		return rc;
 	if ((arr = json_object_new_array()) == NULL)
 		return KC_ERR_NOMEM;
-	for (i = 0; i < JOB_TYPES_MAX; i++) {
-		if (no_orders && strcmp(job_types[i], "orders") == 0)
+	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
+		if (no_orders && sync_types[i].needs_placed_order)
 			continue;
-		if ((rc = jobq_enqueue(db, sid, job_types[i], "full",
+		if ((rc = jobq_enqueue(db, sid, sync_types[i].name, "full",
 		    trigger_id, &jid)) != KC_OK)
 			goto fail;
 		if ((j = json_object_new_object()) == NULL ||
-		    json_add_str(j, "type", job_types[i]) != KC_OK ||
+		    json_add_str(j, "type", sync_types[i].name) != KC_OK ||
 		    json_add_int(j, "id", jid) != KC_OK ||
 		    json_object_array_add(arr, j) != 0) {
 			json_object_put(j);

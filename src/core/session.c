@@ -32,15 +32,9 @@ static const char SQL_DELETE[] =
 int
 session_token_valid(const char *s)
 {
-	size_t i;
+	size_t n = strlen(s);
 
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-		    s[i] == '_'))
-			return 0;
-	return i == SESSION_TOKEN_LEN;
+	return n == SESSION_TOKEN_LEN && crypto_b64url_span(s) == n;
 }
 
 int

@@ -18,6 +18,7 @@
 #include "klaviyo.h"
 #include "oauth_cred.h"
 #include "secretbox.h"
+#include "sync_type.h"
 
 struct sync_opts {
 	int	lease_seconds;
@@ -33,6 +34,7 @@ struct sync_ctx {
 	const char		*owner;
 	volatile sig_atomic_t	*stopping;
 	struct job		*job;
+	const struct sync_type	*type;		/* the job's row */
 	const struct oauth_client *oauth;	/* NULL: OAuth is off */
 	struct kc_cred		 cred;		/* decrypted, wiped after */
 	char			 acct[80];	/* rate-limit account key */
@@ -47,28 +49,5 @@ struct sync_ctx {
 
 /* Runs a claimed job to its end (done, failed, rescheduled, released). */
 int	sync_run_job(struct sync_ctx *) KC_MUSTCHECK;
-
-/* Per type, in sync_types.c. */
-int	sync_campaigns(struct sync_ctx *) KC_MUSTCHECK;
-int	sync_flows(struct sync_ctx *) KC_MUSTCHECK;
-int	sync_segments(struct sync_ctx *) KC_MUSTCHECK;
-int	sync_forms(struct sync_ctx *) KC_MUSTCHECK;
-int	sync_orders(struct sync_ctx *) KC_MUSTCHECK;
-
-/* Helpers for the types. */
-/* One Klaviyo call; on failure sc->error and sc->retry_after are set. */
-int	sync_fetch(struct sync_ctx *, struct kv_call *) KC_MUSTCHECK;
-/*
- * Begins the write transaction of one step: renews the lease, saves
- * progress and cursor.  KC_ERR_CONFLICT when the job was cancelled.
- */
-int	sync_begin_step(struct sync_ctx *, struct json_object *cursor)
-	    KC_MUSTCHECK;
-int	sync_commit_step(struct sync_ctx *) KC_MUSTCHECK;
-/* Splits [since, until] (YYYY-MM-DD) into windows of at most days. */
-int	sync_windows(const char *since, const char *until, int days,
-	    struct json_object **) KC_MUSTCHECK;
-/* YYYY-MM-DD plus n days (n may be negative). */
-int	sync_day_add(const char *, int, char *, size_t) KC_MUSTCHECK;
 
 #endif

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integration.h"
 #include "json_util.h"
+#include "sync_type.h"
 
-/* The pending job of a type if any, else its latest one. */
 /*
  * One round trip: per type the pending job if any, else its latest one
  * (of this connection: not those before a reconnect), its last sync,
@@ -24,13 +25,11 @@ static const char SQL_SYNC[] =
     "  coalesce((j.progress ->> 'done')::bigint, 0) AS done,"
     "  coalesce((j.progress ->> 'total')::bigint, 0) AS total,"
     "  j.last_error, k.last_sync, j.mode"
-    " FROM unnest(ARRAY['campaigns', 'flows', 'segments', 'forms',"
-    "  'orders']) WITH ORDINALITY AS t(type, n)"
+    " FROM unnest($2::text[]) WITH ORDINALITY AS t(type, n)"
     " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode"
     "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
-    "  AND created_at >= coalesce((SELECT (klaviyo_integration"
-    "   ->> 'connected_at')::timestamptz FROM stores WHERE id = $1),"
-    "   '-infinity')"
+    "  AND created_at >= coalesce((SELECT " INTEG_SQL_CONNECTED_AT("s")
+    "   FROM stores s WHERE s.id = $1), '-infinity')"
     "  ORDER BY state IN ('queued', 'running') DESC, id DESC LIMIT 1) j"
     "  ON true"
     " LEFT JOIN LATERAL (SELECT state -> t.type ->> 'last_sync' AS last_sync"
@@ -43,8 +42,9 @@ int
 sync_status_json(struct db *db, long long store_id, struct json_object **out,
     const char **status)
 {
+	struct sync_type_arrays	 ta;
 	char			 sid[24];
-	const char		*params[1] = { sid }, *st;
+	const char		*params[2] = { sid, ta.names }, *st;
 	struct json_object	*o = NULL, *t;
 	PGresult		*res = NULL;
 	int			 r, rc, running = 0, queued = 0, failed = 0;
@@ -53,7 +53,8 @@ sync_status_json(struct db *db, long long store_id, struct json_object **out,
 	*out = NULL;
 	*status = "idle";
 	snprintf(sid, sizeof(sid), "%lld", store_id);
-	if ((rc = db_query(db, SQL_SYNC, 1, params, &res)) != KC_OK)
+	sync_type_arrays(&ta);
+	if ((rc = db_query(db, SQL_SYNC, 2, params, &res)) != KC_OK)
 		return rc;
 	if ((o = json_object_new_object()) == NULL) {
 		PQclear(res);
@@ -67,20 +68,24 @@ sync_status_json(struct db *db, long long store_id, struct json_object **out,
 		queued |= strcmp(st, "queued") == 0;
 		failed |= strcmp(st, "failed") == 0;
 		done |= strcmp(st, "done") == 0;
-		if ((t = json_object_new_object()) == NULL ||
-		    json_add_str(t, "state", st) != KC_OK ||
+		rc = KC_ERR_NOMEM;
+		if ((t = json_object_new_object()) == NULL)
+			goto out;
+		if (json_add_str(t, "state", st) != KC_OK ||
 		    json_add_int(t, "done", strtoll(PQgetvalue(res, r, 3),
 		    NULL, 10)) != KC_OK ||
 		    json_add_int(t, "total", strtoll(PQgetvalue(res, r, 4),
 		    NULL, 10)) != KC_OK ||
 		    json_add_str(t, "mode", db_val(res, r, 7)) != KC_OK ||
 		    json_add_str(t, "last_sync", db_val(res, r, 6)) != KC_OK ||
-		    json_add_str(t, "last_error", db_val(res, r, 5)) != KC_OK ||
-		    json_add_obj(o, PQgetvalue(res, r, 1), t) != KC_OK) {
+		    json_add_str(t, "last_error", db_val(res, r, 5)) != KC_OK) {
 			json_object_put(t);
-			rc = KC_ERR_NOMEM;
 			goto out;
 		}
+		/* json_add_obj frees t when it fails. */
+		if (json_add_obj(o, PQgetvalue(res, r, 1), t) != KC_OK)
+			goto out;
+		rc = KC_OK;
 	}
 	/* A trigger not yet turned into jobs: a sync is about to start. */
 	if (!running && !queued && PQntuples(res) > 0)

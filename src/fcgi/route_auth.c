@@ -87,8 +87,8 @@ route_login(struct kc_ctx *ctx)
 	long			 wait;
 	int			 rc, ok;
 
-	if ((rc = json_check_fields(ctx->body, login_fields, 2, err,
-	    sizeof(err))) != KC_OK)
+	if ((rc = json_check_fields(ctx->body, login_fields,
+	    nitems(login_fields), err, sizeof(err))) != KC_OK)
 		return ctx_fail(ctx, rc, err);
 	if (normalize_email(json_get_str(ctx->body, "email"), email,
 	    sizeof(email)) != KC_OK)

@@ -25,7 +25,7 @@
 #include "oauth_flow.h"
 #include "probe.h"
 #include "secretbox.h"
-#include "store.h"
+#include "integration.h"
 #include "sync_status.h"
 
 
@@ -63,7 +63,7 @@ route_connect_get(struct kc_ctx *ctx)
 		return rc;
 	if ((rc = sync_status_json(ctx->db, a.store_id, &sync,
 	    &sync_status)) == KC_OK)
-		rc = store_status_json(a.integration, sync, sync_status,
+		rc = integ_status_json(a.integration, sync, sync_status,
 		    perm_can_manage(a.level, a.manage_integrations), &o);
 	perm_access_clear(&a);
 	if (rc != KC_OK)
@@ -326,18 +326,17 @@ stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
 {
 	struct kc_cred		c;
 	struct oauth_error	e;
-	struct json_object	*integ = NULL;
-	char			acct[96], err[64];
+	struct integration	in;
+	char			acct[96];
 	const char		*id = NULL;
 	int			rc;
 
 	memset(p, 0, sizeof(*p));
 	/* The connected account's limits, whatever the credential. */
-	if (a->integration && json_parse_object(a->integration,
-	    strlen(a->integration), &integ, err, sizeof(err)) == KC_OK)
-		id = json_get_str(integ, "public_id");
+	if (integ_parse(a->integration, &in) == KC_OK)
+		id = in.account_id;
 	snprintf(acct, sizeof(acct), "acct:%.80s", id ? id : "");
-	json_object_put(integ);
+	integ_clear(&in);
 	id = acct[5] ? acct : NULL;
 	rc = cred_open(ctx->db, ctx->keyring, ctx->oauth, a->store_id,
 	    a->public_id, &c, &e);
@@ -433,8 +432,8 @@ route_connect_post(struct kc_ctx *ctx)
 
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
-	if ((rc = json_check_fields(ctx->body, post_fields, 4, err,
-	    sizeof(err))) != KC_OK) {
+	if ((rc = json_check_fields(ctx->body, post_fields,
+	    nitems(post_fields), err, sizeof(err))) != KC_OK) {
 		rc = ctx_fail(ctx, rc, err);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "dispatch.h"
+#include "integration.h"
 #include "json_util.h"
 
 /* One row per store, the highest role when several seats reach it. */
@@ -13,7 +14,7 @@ static const char SQL_STORES[] =
     " SELECT DISTINCT ON (s.id) s.public_id, s.name, r.name AS role,"
     "  r.level, coalesce(r.permissions #> '{stores,manage_integrations}'"
     "  = 'true', false) AS manage,"
-    "  s.klaviyo_integration ->> 'status' AS status"
+    "  " INTEG_SQL_STATUS("s") " AS status"
     " FROM contract_seats c"
     " JOIN seat_store_access a ON a.seat_id = c.id"
     " JOIN stores s ON s.id = a.store_id"

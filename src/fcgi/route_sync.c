@@ -10,13 +10,15 @@
 
 #include "audit.h"
 #include "dispatch.h"
+#include "integration.h"
 #include "jobq.h"
 #include "json_util.h"
 #include "ksync.h"
 #include "log.h"
+#include "sync_type.h"
 
 static const struct jfield sync_fields[] = {
-	{ "types", JF_STRING_ARRAY, 0, JOB_TYPES_MAX },
+	{ "types", JF_STRING_ARRAY, 0, SYNC_TYPE_COUNT },
 };
 
 static int
@@ -38,46 +40,39 @@ int
 route_sync_post(struct kc_ctx *ctx)
 {
 	struct store_access	 a;
-	struct json_object	*integ = NULL, *types = NULL, *jobs = NULL;
-	struct json_object	*o = NULL, *j, *cm;
+	struct integration	 in;
+	struct json_object	*types = NULL, *jobs = NULL, *o = NULL, *j;
 	char			 err[256];
-	const char		*status, *kid;
 	long long		 id, ksid;
-	int			 rc, i, orders;
-	size_t			 k;
+	int			 rc, orders;
+	size_t			 k, i;
 
+	memset(&in, 0, sizeof(in));
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
-	if (ctx->body && (rc = json_check_fields(ctx->body, sync_fields, 1,
-	    err, sizeof(err))) != KC_OK) {
+	if (ctx->body && (rc = json_check_fields(ctx->body, sync_fields,
+	    nitems(sync_fields), err, sizeof(err))) != KC_OK) {
 		rc = ctx_fail(ctx, rc, err);
 		goto out;
 	}
 	if (ctx->body)
 		json_object_object_get_ex(ctx->body, "types", &types);
 	for (k = 0; types && k < json_object_array_length(types); k++)
-		if (!job_type_valid(json_object_get_string(
-		    json_object_array_get_idx(types, k)))) {
+		if (sync_type_find(json_object_get_string(
+		    json_object_array_get_idx(types, k))) == NULL) {
 			rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field 'types' "
 			    "takes campaigns, flows, segments, forms, orders");
 			goto out;
 		}
-	if ((rc = json_parse_object(a.integration, strlen(a.integration),
-	    &integ, err, sizeof(err))) != KC_OK) {
-		rc = KC_ERR_INTERNAL;
+	if ((rc = integ_parse(a.integration, &in)) != KC_OK)
+		goto out;
+	if (in.status != INTEG_CONNECTED || in.account_id == NULL) {
+		rc = ctx_fail(ctx, KC_ERR_CONFLICT, in.status == INTEG_ERROR ?
+		    "Klaviyo refused the stored credential; reconnect before "
+		    "syncing" : "Klaviyo is not connected for this store");
 		goto out;
 	}
-	status = json_get_str(integ, "status");
-	kid = json_get_str(integ, "public_id");
-	if (status == NULL || strcmp(status, "connected") != 0 || !kid) {
-		rc = ctx_fail(ctx, KC_ERR_CONFLICT, status &&
-		    strcmp(status, "error") == 0 ? "Klaviyo refused the stored "
-		    "credential; reconnect before syncing" : "Klaviyo is not "
-		    "connected for this store");
-		goto out;
-	}
-	orders = json_object_object_get_ex(integ, "conversion_metric", &cm) &&
-	    json_get_bool(cm, "isShopifyPlacedOrder");
+	orders = in.metric.shopify_placed_order;
 	if (!orders && types && wanted(types, "orders")) {
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Orders are synced only "
 		    "when the conversion metric is Shopify's Placed Order");
@@ -87,20 +82,20 @@ route_sync_post(struct kc_ctx *ctx)
 	if ((jobs = json_object_new_array()) == NULL)
 		goto out;
 	if ((rc = db_begin(ctx->db)) != KC_OK ||
-	    (rc = ksync_find_or_create(ctx->db, kid, a.store_id, &ksid)) !=
-	    KC_OK)
+	    (rc = ksync_find_or_create(ctx->db, in.account_id, a.store_id,
+	    &ksid)) != KC_OK)
 		goto fail;
-	for (i = 0; i < JOB_TYPES_MAX; i++) {
-		if (!wanted(types, job_types[i]) ||
-		    (!orders && strcmp(job_types[i], "orders") == 0))
+	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
+		if (!wanted(types, sync_types[i].name) ||
+		    (!orders && sync_types[i].needs_placed_order))
 			continue;
 		/* The job reads the full history of a type never synced. */
-		if ((rc = jobq_enqueue(ctx->db, a.store_id, job_types[i],
+		if ((rc = jobq_enqueue(ctx->db, a.store_id, sync_types[i].name,
 		    "incremental", 0, &id)) != KC_OK)
 			goto fail;
 		rc = KC_ERR_NOMEM;
 		if ((j = json_object_new_object()) == NULL ||
-		    json_add_str(j, "type", job_types[i]) != KC_OK ||
+		    json_add_str(j, "type", sync_types[i].name) != KC_OK ||
 		    json_add_int(j, "id", id) != KC_OK ||
 		    json_object_array_add(jobs, j) != 0) {
 			json_object_put(j);
@@ -127,7 +122,7 @@ fail:
 out:
 	json_object_put(o);
 	json_object_put(jobs);
-	json_object_put(integ);
+	integ_clear(&in);
 	perm_access_clear(&a);
 	return rc;
 }

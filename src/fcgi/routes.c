@@ -25,4 +25,4 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/reports/full_sync", RT_BODY | RT_MUTATES,
 	  route_report_full_sync },
 };
-const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
+const size_t nroutes = nitems(routes);

@@ -36,6 +36,49 @@ crypto_hex(const void *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int
+crypto_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+crypto_unhex(const char *h, unsigned char *out, size_t outlen, size_t *n)
+{
+	size_t	len = strlen(h), i;
+	int	hi, lo;
+
+	*n = 0;
+	if (len % 2 || len / 2 > outlen)
+		return KC_ERR_BAD_INPUT;
+	for (i = 0; i < len / 2; i++) {
+		if ((hi = crypto_hexval(h[2 * i])) < 0 ||
+		    (lo = crypto_hexval(h[2 * i + 1])) < 0)
+			return KC_ERR_BAD_INPUT;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*n = len / 2;
+	return KC_OK;
+}
+
+size_t
+crypto_b64url_span(const char *s)
+{
+	size_t i;
+
+	for (i = 0; (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' &&
+	    s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+	    s[i] == '_'; i++)
+		;
+	return i;
+}
+
 void
 crypto_sha256_hex(const void *p, size_t n, char out[SHA256_HEX_LEN + 1])
 {

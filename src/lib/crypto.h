@@ -22,6 +22,16 @@ int	crypto_b64_encode(const void *, size_t, char *, size_t) KC_MUSTCHECK;
 int	crypto_b64_decode(const char *, unsigned char *, size_t,
 	    size_t *) KC_MUSTCHECK;
 void	crypto_hex(const void *, size_t, char *);
+/* One hex digit's value, -1 for anything else. */
+int	crypto_hexval(int);
+/* Hex text (either case) into out; KC_ERR_BAD_INPUT when malformed. */
+int	crypto_unhex(const char *, unsigned char *out, size_t outlen,
+	    size_t *n) KC_MUSTCHECK;
+/*
+ * The length of s's leading run of the base64url alphabet
+ * [A-Za-z0-9_-], which is also the shape of public ids and tokens.
+ */
+size_t	crypto_b64url_span(const char *s);
 int	crypto_equal(const void *, const void *, size_t);
 void	crypto_wipe(void *, size_t);
 

@@ -275,12 +275,6 @@ db_sqlstate(const struct db *db)
 	return db->sqlstate;
 }
 
-PGconn *
-db_conn(struct db *db)
-{
-	return db->conn;
-}
-
 const char *
 db_val(const PGresult *res, int r, int c)
 {

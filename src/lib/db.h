@@ -35,7 +35,6 @@ int	db_commit(struct db *) KC_MUSTCHECK;
 void	db_rollback(struct db *);
 /* SQLSTATE of the last failed statement, "" if none. */
 const char *db_sqlstate(const struct db *);
-PGconn	*db_conn(struct db *);
 
 /* Value of row r, column c, or NULL when SQL NULL. */
 const char *db_val(const PGresult *, int r, int c);

@@ -155,18 +155,6 @@ http_bearer_get(const char *h, char *out, size_t outlen)
 	return KC_OK;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_query_get(const char *q, const char *name, char *out, size_t outlen)
 {
@@ -185,8 +173,8 @@ http_query_get(const char *q, const char *name, char *out, size_t outlen)
 				if (c == '+')
 					c = ' ';
 				else if (c == '%') {
-					if ((hi = hexval(p[1])) < 0 ||
-					    (lo = hexval(p[2])) < 0)
+					if ((hi = crypto_hexval(p[1])) < 0 ||
+					    (lo = crypto_hexval(p[2])) < 0)
 						return KC_ERR_BAD_INPUT;
 					c = (char)(hi << 4 | lo);
 					p += 2;

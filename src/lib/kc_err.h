@@ -34,6 +34,11 @@ const char *kc_strerror(int);
 const char *kc_err_code(int);
 int kc_err_http_status(int);
 
+/* The number of elements of an array (OpenBSD's nitems). */
+#ifndef nitems
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #if defined(__GNUC__)
 #define KC_MUSTCHECK __attribute__((warn_unused_result))
 #define KC_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -26,7 +26,7 @@ log_level_parse(const char *s, enum log_level *out)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < nitems(names); i++)
 		if (strcasecmp(s, names[i]) == 0) {
 			*out = (enum log_level)i;
 			return KC_OK;

@@ -4,12 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-param_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
+#include "crypto.h"
 
 /* 1 when path fits pattern; parameters go to p. */
 static int
@@ -25,8 +20,7 @@ match_one(const char *pat, const char *path, struct route_params *p)
 			    p->n == ROUTE_MAX_PARAMS)
 				return 0;
 			n = (size_t)(e - pat - 1);
-			for (vlen = 0; param_char(path[vlen]); vlen++)
-				;
+			vlen = crypto_b64url_span(path);
 			if (vlen == 0 || vlen > ROUTE_PARAM_MAX ||
 			    n >= sizeof(p->names[0]))
 				return 0;

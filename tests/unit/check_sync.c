@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "outbox.h"
-#include "sync.h"
+#include "sync_step.h"
 
 START_TEST(day_add_table)
 {

@@ -1,8 +1,8 @@
 /*
- * Unit tests for the public view of a store's Klaviyo integration
- * (store.h): the stored JSONB text filtered to the fields a client may
- * see, so that keys and tokens kept beside them never reach a response,
- * and the status document built around it.
+ * Unit tests for a store's Klaviyo integration (integration.h): the
+ * stored JSONB text parsed into the typed struct and written back, the
+ * public view that only these fields can reach (keys and tokens kept
+ * beside them never do), and the status document built around it.
  */
 #include <check.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include <json-c/json.h>
 
 #include "json_util.h"
-#include "store.h"
+#include "integration.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define NELEM(a) nitems(a)
 
 static struct json_object *
 parse(const char *s)
@@ -70,7 +70,7 @@ START_TEST(test_not_configured)
 {
 	struct json_object	*out = NULL, *integ;
 
-	ck_assert_int_eq(store_status_json(nc_cases[_i].integration, NULL,
+	ck_assert_int_eq(integ_status_json(nc_cases[_i].integration, NULL,
 	    nc_cases[_i].sync_status, nc_cases[_i].can_manage, &out), KC_OK);
 	ck_assert_ptr_nonnull(out);
 	assert_json_eq(out, nc_cases[_i].want);
@@ -99,7 +99,7 @@ END_TEST
 	"\"last_error\":null," \
 	"\"campaign_values_last_update\":\"2024-05-02T03:00:01Z\"," \
 	"\"segment_series_last_update\":\"2024-05-02T03:00:02Z\"," \
-	"\"flow_series_last_update\":null," \
+	"\"flow_series_last_update\":\"2024-05-02T03:00:03Z\"," \
 	"\"form_series_last_update\":\"2024-05-02T03:00:04Z\""
 
 #define SECRET_KEY "pk_SECRETsecretSECRET0123456789"
@@ -125,7 +125,7 @@ START_TEST(test_connected)
 	const char		*text;
 
 	sync = parse("{\"state\":\"running\",\"done\":3,\"total\":7}");
-	ck_assert_int_eq(store_status_json(connected_inputs[_i], sync,
+	ck_assert_int_eq(integ_status_json(connected_inputs[_i], sync,
 	    "running", 1, &out), KC_OK);
 	ck_assert_ptr_nonnull(out);
 	assert_json_eq(out, "{\"success\":true,\"klaviyo_integration\":{"
@@ -149,7 +149,7 @@ START_TEST(test_connected_no_sync_status)
 {
 	struct json_object	*out = NULL;
 
-	ck_assert_int_eq(store_status_json(connected_inputs[0], NULL, NULL, 0,
+	ck_assert_int_eq(integ_status_json(connected_inputs[0], NULL, NULL, 0,
 	    &out), KC_OK);
 	assert_json_eq(out, "{\"success\":true,\"klaviyo_integration\":{"
 	    PUBLIC_FIELDS "},\"sync\":{},\"can_manage\":false}");
@@ -159,7 +159,7 @@ END_TEST
 
 /* Every status but not_configured gets the sync status. */
 static const char *const other_status[] = {
-	"connected", "error", "disconnected", "pending",
+	"connected", "error", "disconnected",
 };
 
 START_TEST(test_status_gets_sync)
@@ -168,7 +168,7 @@ START_TEST(test_status_gets_sync)
 	char			 in[128];
 
 	snprintf(in, sizeof(in), "{\"status\":\"%s\"}", other_status[_i]);
-	ck_assert_int_eq(store_status_json(in, NULL, "idle", 1, &out), KC_OK);
+	ck_assert_int_eq(integ_status_json(in, NULL, "idle", 1, &out), KC_OK);
 	ck_assert(json_object_object_get_ex(out, "klaviyo_integration",
 	    &integ));
 	ck_assert_str_eq(json_get_str(integ, "status"), other_status[_i]);
@@ -183,11 +183,11 @@ START_TEST(test_integration_public)
 {
 	struct json_object *out = NULL;
 
-	ck_assert_int_eq(store_integration_public(connected_inputs[1], &out),
+	ck_assert_int_eq(integ_public_json(connected_inputs[1], &out),
 	    KC_OK);
 	assert_json_eq(out, "{" PUBLIC_FIELDS "}");
 	json_object_put(out);
-	ck_assert_int_eq(store_integration_public("{\"refresh_token\":\"x\"}",
+	ck_assert_int_eq(integ_public_json("{\"refresh_token\":\"x\"}",
 	    &out), KC_OK);
 	assert_json_eq(out, "{\"status\":\"not_configured\"}");
 	json_object_put(out);
@@ -208,6 +208,10 @@ static const char *const bad_inputs[] = {
 	"\"connected\"",
 	"42",
 	"{\"status\":\"\xff\"}",
+	/* Not one of the seed's statuses. */
+	"{\"status\":\"pending\"}",
+	"{\"status\":\"Connected\"}",
+	"{\"status\":1}",
 };
 
 START_TEST(test_bad_input)
@@ -218,21 +222,89 @@ START_TEST(test_bad_input)
 	int			 rc;
 
 	/* sync is taken over even on failure (ASan sees a leak if not). */
-	rc = store_status_json(bad_inputs[_i], sync, "idle", 1, &out);
+	rc = integ_status_json(bad_inputs[_i], sync, "idle", 1, &out);
 	ck_assert_msg(rc != KC_OK, "'%s' accepted", bad_inputs[_i]);
 	ck_assert_ptr_null(out);
 
 	out = (struct json_object *)&sentinel;
-	rc = store_integration_public(bad_inputs[_i], &out);
+	rc = integ_public_json(bad_inputs[_i], &out);
 	ck_assert_msg(rc != KC_OK, "'%s' accepted", bad_inputs[_i]);
 	ck_assert_ptr_null(out);
+}
+END_TEST
+
+/* ---- the typed form ---- */
+
+START_TEST(test_parse_typed)
+{
+	struct integration in;
+
+	ck_assert_int_eq(integ_parse(connected_inputs[0], &in), KC_OK);
+	ck_assert_int_eq(in.status, INTEG_CONNECTED);
+	ck_assert_int_eq(in.auth, INTEG_AUTH_API_KEY);
+	ck_assert_str_eq(in.account_id, "01HXYZACCOUNT");
+	ck_assert_str_eq(in.account.name, "Demo Shop");
+	ck_assert_ptr_null(in.account.timezone);
+	ck_assert_str_eq(in.metric.id, "M1");
+	ck_assert_int_eq(in.metric.shopify_placed_order, 1);
+	ck_assert_str_eq(in.last_update[SYNC_CAMPAIGNS],
+	    "2024-05-02T03:00:01Z");
+	ck_assert_ptr_null(in.last_update[SYNC_ORDERS]);
+	ck_assert_ptr_null(in.last_error);
+	integ_clear(&in);
+
+	ck_assert_int_eq(integ_parse("{}", &in), KC_OK);
+	ck_assert_int_eq(in.status, INTEG_NOT_CONFIGURED);
+	ck_assert(!integ_configured(&in));
+	integ_clear(&in);
+	ck_assert_int_eq(integ_parse("{\"status\":\"connected\",\"auth_method\""
+	    ":\"oauth\",\"public_id\":\"A\",\"account\":{\"id\":\"A\","
+	    "\"timezone\":\"Europe/Paris\"}}", &in), KC_OK);
+	ck_assert_int_eq(in.auth, INTEG_AUTH_OAUTH);
+	ck_assert_str_eq(in.account.timezone, "Europe/Paris");
+	ck_assert_ptr_null(in.metric.id);
+	integ_clear(&in);
+}
+END_TEST
+
+/* Writing the typed form back gives the same document. */
+START_TEST(test_roundtrip)
+{
+	struct integration	 in;
+	struct json_object	*out = NULL;
+
+	ck_assert_int_eq(integ_parse("{" PUBLIC_FIELDS "}", &in), KC_OK);
+	ck_assert_int_eq(integ_to_json(&in, &out), KC_OK);
+	assert_json_eq(out, "{" PUBLIC_FIELDS "}");
+	json_object_put(out);
+	integ_clear(&in);
+}
+END_TEST
+
+/* The seed's {code, message, at} error survives; other shapes do not. */
+START_TEST(test_last_error_shapes)
+{
+	struct json_object *out = NULL;
+
+	ck_assert_int_eq(integ_public_json("{\"status\":\"error\","
+	    "\"last_error\":{\"code\":\"klaviyo_key_rejected\",\"message\":"
+	    "\"Failed\"}}", &out), KC_OK);
+	assert_json_eq(out, "{\"status\":\"error\",\"is_updating_dashboard\":"
+	    "false,\"last_error\":{\"code\":\"klaviyo_key_rejected\","
+	    "\"message\":\"Failed\"}}");
+	json_object_put(out);
+	ck_assert_int_eq(integ_public_json("{\"status\":\"error\","
+	    "\"last_error\":[1,2]}", &out), KC_OK);
+	assert_json_eq(out, "{\"status\":\"error\",\"is_updating_dashboard\":"
+	    "false,\"last_error\":null}");
+	json_object_put(out);
 }
 END_TEST
 
 static Suite *
 store_suite(void)
 {
-	Suite	*s = suite_create("store");
+	Suite	*s = suite_create("integration");
 	TCase	*tc = tcase_create("status");
 
 	tcase_add_loop_test(tc, test_not_configured, 0, NELEM(nc_cases));
@@ -242,6 +314,9 @@ store_suite(void)
 	    NELEM(other_status));
 	tcase_add_test(tc, test_integration_public);
 	tcase_add_loop_test(tc, test_bad_input, 0, NELEM(bad_inputs));
+	tcase_add_test(tc, test_parse_typed);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_last_error_shapes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,106 @@
+/*
+ * Every statement that writes stores.klaviyo_integration; see
+ * integration.h.  Whole-document writes happen under the row lock of
+ * integ_lock; the sync's small updates merge (||) into the stored
+ * document, so they never undo a connect or disconnect made meanwhile.
+ */
+#include "integration.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char SQL_LOCK[] =
+    "SELECT klaviyo_integration::text FROM stores WHERE id = $1 FOR UPDATE";
+static const char SQL_SAVE[] =
+    "UPDATE stores SET klaviyo_integration = $2::jsonb, updated_at = now()"
+    " WHERE id = $1";
+/* Only a connected store: a disconnect meanwhile stays one. */
+static const char SQL_MARK_REFUSED[] =
+    "UPDATE stores SET klaviyo_integration = klaviyo_integration"
+    " || jsonb_build_object('status', 'error', 'last_error', $2::text,"
+    " 'is_updating_dashboard', false)"
+    " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
+/*
+ * $2: the type's *_last_update field, NULL for none; $3 1 when a job
+ * ended; $4 its error (NULL: success).
+ */
+static const char SQL_TRACK[] =
+    "UPDATE stores SET klaviyo_integration = klaviyo_integration"
+    " || jsonb_build_object('is_updating_dashboard', EXISTS (SELECT 1"
+    "  FROM sync_jobs j WHERE j.store_id = $1 AND j.state = 'running'))"
+    " || CASE WHEN $3::int = 1 THEN jsonb_build_object('last_error',"
+    "  $4::text) ELSE '{}' END"
+    " || CASE WHEN $3::int = 1 AND $4::text IS NULL THEN"
+    "  jsonb_build_object('last_sync', now()) || CASE WHEN $2::text IS NULL"
+    "  THEN '{}' ELSE jsonb_build_object($2::text, now()) END ELSE '{}' END"
+    " WHERE id = $1 AND klaviyo_integration ->> 'status' <> 'not_configured'";
+
+static void
+sid_str(long long id, char *out, size_t len)
+{
+	snprintf(out, len, "%lld", id);
+}
+
+int
+integ_lock(struct db *db, long long store_id, struct integration *in)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	memset(in, 0, sizeof(*in));
+	sid_str(store_id, sid, sizeof(sid));
+	if ((rc = db_query(db, SQL_LOCK, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_NOT_FOUND;
+	}
+	rc = integ_parse(PQgetvalue(res, 0, 0), in);
+	PQclear(res);
+	return rc;
+}
+
+int
+integ_save(struct db *db, long long store_id, const struct integration *in)
+{
+	struct json_object	*o = NULL;
+	char			 sid[24];
+	const char		*params[2];
+	int			 rc;
+
+	if ((rc = integ_to_json(in, &o)) != KC_OK)
+		return rc;
+	sid_str(store_id, sid, sizeof(sid));
+	params[0] = sid;
+	params[1] = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	rc = db_query(db, SQL_SAVE, 2, params, NULL);
+	json_object_put(o);
+	return rc;
+}
+
+int
+integ_mark_refused(struct db *db, long long store_id, const char *why)
+{
+	char		 sid[24];
+	const char	*params[2] = { sid, why };
+
+	sid_str(store_id, sid, sizeof(sid));
+	return db_query(db, SQL_MARK_REFUSED, 2, params, NULL);
+}
+
+int
+integ_track_sync(struct db *db, long long store_id,
+    const struct sync_type *ended, const char *error)
+{
+	char		 sid[24];
+	const char	*params[4];
+
+	sid_str(store_id, sid, sizeof(sid));
+	params[0] = sid;
+	params[1] = ended ? ended->last_update_field : NULL;
+	params[2] = ended ? "1" : "0";
+	params[3] = ended ? error : NULL;
+	return db_query(db, SQL_TRACK, 4, params, NULL);
+}

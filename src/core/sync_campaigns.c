@@ -1,0 +1,182 @@
+/*
+ * Campaigns: listed one channel at a time (Klaviyo requires the channel
+ * filter), then their statistics from campaign values reports in
+ * one-year windows (Klaviyo's longest), summed per campaign and channel
+ * and replaced whole.
+ */
+#include "sync_step.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+
+#define VALUES_WINDOW_DAYS 365
+
+static const char SQL_FIRST_SEND[] =
+    "SELECT to_char((min(coalesce(send_time, (attributes ->> 'created_at')"
+    "::timestamptz)) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
+    " FROM campaigns WHERE store_id = $1";
+
+static int
+up_campaign(struct sync_ctx *sc, struct json_object *it, const char *chan)
+{
+	char		 sid[24];
+	const char	*params[7];
+	const char	*send = sync_attr_str(it, "send_time");
+
+	sync_store_param(sc, sid, sizeof(sid));
+	params[0] = sid;
+	params[1] = json_get_str(it, "id");
+	params[2] = chan;
+	params[3] = sync_attr_str(it, "name") ? sync_attr_str(it, "name") : "";
+	params[4] = sync_attr_str(it, "status");
+	params[5] = send && *send ? send : sync_attr_str(it, "scheduled_at");
+	params[6] = sync_plain(sync_attrs(it));
+	return params[1] ? db_query(sc->db, sc->type->sql_upsert, 7, params,
+	    NULL) : KC_OK;
+}
+
+/* "id|channel" -> statistics of one window. */
+struct values_arg {
+	struct json_object	*acc;
+};
+
+static int
+acc_values(struct sync_ctx *sc, struct json_object *res,
+    struct json_object *dates, void *arg)
+{
+	const struct sync_type	*t = sc->type;
+	struct values_arg	*va = arg;
+	struct json_object	*g, *stats, *dst, *v;
+	const char		*id, *chan;
+	char			 key[160];
+	size_t			 i;
+	int			 rc;
+
+	(void)dates;
+	if (!json_object_object_get_ex(res, "groupings", &g) ||
+	    !json_object_object_get_ex(res, "statistics", &stats) ||
+	    (id = json_get_str(g, t->group_key)) == NULL)
+		return KC_OK;
+	chan = json_get_str(g, "send_channel");
+	snprintf(key, sizeof(key), "%s|%s", id, chan ? chan : "email");
+	if (json_object_object_get_ex(va->acc, key, &dst)) {
+		/* A second message: sum its counts, rates no longer hold. */
+		for (i = 0; i < t->nrates; i++)
+			json_object_object_del(dst, t->rates[i]);
+		return sync_add_counts(dst, stats, t->counts, t->ncounts);
+	}
+	if ((dst = json_object_new_object()) == NULL ||
+	    json_object_object_add(va->acc, key, dst) != 0) {
+		json_object_put(dst);
+		return KC_ERR_NOMEM;
+	}
+	if ((rc = sync_add_counts(dst, stats, t->counts, t->ncounts)) !=
+	    KC_OK)
+		return rc;
+	for (i = 0; i < t->nrates; i++)
+		if (json_object_object_get_ex(stats, t->rates[i], &v) &&
+		    json_add_obj(dst, t->rates[i], json_object_get(v)) !=
+		    KC_OK)
+			return KC_ERR_NOMEM;
+	return KC_OK;
+}
+
+/* One window's statistics, written in one step. */
+static int
+write_values(struct sync_ctx *sc, struct json_object *acc)
+{
+	char		 sid[24], id[160], *bar;
+	const char	*params[5];
+	int		 rc;
+
+	sync_store_param(sc, sid, sizeof(sid));
+	json_object_object_foreach(acc, key, st) {
+		snprintf(id, sizeof(id), "%s", key);
+		if ((bar = strchr(id, '|')) == NULL)
+			continue;
+		*bar = '\0';
+		params[0] = sid;
+		params[1] = id;
+		params[2] = bar + 1;
+		params[3] = sync_plain(st);
+		params[4] = sc->metric_id;
+		if ((rc = db_query(sc->db, sc->type->sql_report, 5, params,
+		    NULL)) != KC_OK)
+			return rc;
+	}
+	return KC_OK;
+}
+
+static int
+one_window(struct sync_ctx *sc, const char *start, const char *end,
+    void *arg)
+{
+	struct json_object	*cur = arg;
+	struct values_arg	 va = { NULL };
+	char			*body;
+	int			 rc;
+
+	if ((body = sync_report_body(sc, start, end)) == NULL)
+		return KC_ERR_NOMEM;
+	if ((va.acc = json_object_new_object()) == NULL) {
+		rc = KC_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = sync_report_pages(sc, body, acc_values, &va)) != KC_OK ||
+	    (rc = sync_begin_step(sc, cur)) != KC_OK)
+		goto out;
+	if ((rc = write_values(sc, va.acc)) != KC_OK)
+		db_rollback(sc->db);
+	else
+		rc = sync_commit_step(sc);
+out:
+	json_object_put(va.acc);
+	free(body);
+	return rc;
+}
+
+int
+sync_campaigns(struct sync_ctx *sc)
+{
+	static const char *const channels[] = { "email", "sms" };
+	struct json_object	*cur = sc->job->cursor;
+	PGresult		*res = NULL;
+	char			 phase[32], query[96], since[16], today[16];
+	char			 sid[24];
+	const char		*params[2] = { sid, sc->tz }, *at;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < nitems(channels); i++) {
+		snprintf(phase, sizeof(phase), "list:%s", channels[i]);
+		if (sync_phase_done(cur, phase))
+			continue;
+		at = sync_cursor_phase(cur);
+		if (at && i == 0 && strcmp(at, "list:sms") == 0)
+			continue;
+		snprintf(query, sizeof(query),
+		    "filter=equals(messages.channel,%%27%s%%27)", channels[i]);
+		if ((rc = sync_list_phase(sc, cur, phase, sc->type->list_ep,
+		    query, up_campaign, channels[i])) != KC_OK)
+			return rc;
+	}
+	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK)
+		return rc;
+	if (strcmp(sc->job->mode, "full") == 0 ||
+	    strcmp(since, today) > 0) {
+		/* A full read starts at the first campaign's day. */
+		sync_store_param(sc, sid, sizeof(sid));
+		if ((rc = db_query(sc->db, SQL_FIRST_SEND, 2, params, &res)) !=
+		    KC_OK)
+			return rc;
+		if (db_val(res, 0, 0))
+			snprintf(since, sizeof(since), "%s",
+			    PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	return sync_windows_phase(sc, cur, since, today, VALUES_WINDOW_DAYS,
+	    one_window, cur);
+}

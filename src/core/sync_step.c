@@ -1,0 +1,281 @@
+/*
+ * The steps every sync type is made of; see sync_step.h.  A step is one
+ * Klaviyo call (or report) then one write transaction that renews the
+ * job's lease first, so a cancelled job writes nothing more, and saves
+ * the cursor, so a killed job resumes where it stopped.
+ */
+#include "sync_step.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json_util.h"
+#include "ksync.h"
+
+int
+sync_day_add(const char *day, int n, char *out, size_t len)
+{
+	struct tm	tm;
+	time_t		t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday) != 3)
+		return KC_ERR_BAD_INPUT;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_hour = 12;	/* far from any day boundary */
+	tm.tm_mday += n;
+	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
+		return KC_ERR_BAD_INPUT;
+	return strftime(out, len, "%Y-%m-%d", &tm) == 10 ? KC_OK :
+	    KC_ERR_BAD_INPUT;
+}
+
+int
+sync_windows(const char *since, const char *until, int days,
+    struct json_object **out)
+{
+	struct json_object	*arr, *w;
+	char			 start[16], end[16], next[16];
+	int			 rc;
+
+	*out = NULL;
+	if ((arr = json_object_new_array()) == NULL)
+		return KC_ERR_NOMEM;
+	snprintf(start, sizeof(start), "%s", since);
+	while (strcmp(start, until) <= 0) {
+		if ((rc = sync_day_add(start, days - 1, end, sizeof(end))) !=
+		    KC_OK)
+			goto fail;
+		if (strcmp(end, until) > 0)
+			snprintf(end, sizeof(end), "%s", until);
+		rc = KC_ERR_NOMEM;
+		if ((w = json_object_new_array()) == NULL ||
+		    json_object_array_add(w, json_object_new_string(start)) ||
+		    json_object_array_add(w, json_object_new_string(end)) ||
+		    json_object_array_add(arr, w)) {
+			json_object_put(w);
+			goto fail;
+		}
+		/* Whole days, never overlapping: the next starts after end. */
+		if ((rc = sync_day_add(end, 1, next, sizeof(next))) != KC_OK)
+			goto fail;
+		snprintf(start, sizeof(start), "%s", next);
+	}
+	*out = arr;
+	return KC_OK;
+fail:
+	json_object_put(arr);
+	return rc;
+}
+
+int
+sync_fetch(struct sync_ctx *sc, struct kv_call *call)
+{
+	int rc;
+
+	rc = cred_run(&sc->cred, sc->kv, sc->acct, call, 1);
+	if (call->body)
+		sc->report_requests += call->requests;
+	if (rc != KC_OK) {
+		snprintf(sc->error, sizeof(sc->error), "%s",
+		    kv_call_error(call));
+		sc->retry_after = call->retry_after;
+	}
+	return rc;
+}
+
+int
+sync_begin_step(struct sync_ctx *sc, struct json_object *cursor)
+{
+	struct json_object	*p = json_object_new_object();
+	int			 rc;
+
+	if (p == NULL || json_add_int(p, "done", sc->done) != KC_OK ||
+	    json_add_int(p, "total", sc->total) != KC_OK) {
+		json_object_put(p);
+		return KC_ERR_NOMEM;
+	}
+	if ((rc = db_begin(sc->db)) != KC_OK) {
+		json_object_put(p);
+		return rc;
+	}
+	rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
+	    sc->opt->lease_seconds, p, cursor);
+	json_object_put(p);
+	if (rc != KC_OK)
+		db_rollback(sc->db);
+	return rc;
+}
+
+int
+sync_commit_step(struct sync_ctx *sc)
+{
+	int rc = db_commit(sc->db);
+
+	/* Each step's pages are freed by now: keep the footprint flat. */
+	malloc_trim(0);
+	if (rc != KC_OK)
+		db_rollback(sc->db);
+	return rc;
+}
+
+void
+sync_store_param(const struct sync_ctx *sc, char *sid, size_t len)
+{
+	snprintf(sid, len, "%lld", sc->job->store_id);
+}
+
+struct json_object *
+sync_attrs(struct json_object *item)
+{
+	struct json_object *a;
+
+	return json_object_object_get_ex(item, "attributes", &a) ? a : NULL;
+}
+
+const char *
+sync_attr_str(struct json_object *item, const char *k)
+{
+	return json_get_str(sync_attrs(item), k);
+}
+
+const char *
+sync_plain(struct json_object *o)
+{
+	return o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) :
+	    "{}";
+}
+
+const char *
+sync_cursor_phase(struct json_object *cur)
+{
+	return json_get_str(cur, "phase");
+}
+
+int
+sync_phase_done(struct json_object *cur, const char *phase)
+{
+	const char *p = sync_cursor_phase(cur);
+
+	/* Phases run in order; a cursor in a later one skips earlier ones. */
+	return p && strcmp(p, phase) != 0 && strcmp(p, "report") == 0;
+}
+
+static int
+cursor_int(struct json_object *c, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(c, k, &v) ? json_object_get_int(v) :
+	    0;
+}
+
+int
+sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
+    const char *phase, enum kv_endpoint ep, const char *query,
+    sync_upsert_fn up, const char *arg)
+{
+	struct kv_call	 call;
+	size_t		 i, n;
+	int		 rc, resume;
+
+	resume = json_get_str(cur, "phase") &&
+	    strcmp(json_get_str(cur, "phase"), phase) == 0 &&
+	    json_get_str(cur, "next");
+	memset(&call, 0, sizeof(call));
+	call.ep = ep;
+	call.query = query;
+	if (resume)
+		call.url = strdup(json_get_str(cur, "next"));
+	for (;;) {
+		if (*sc->stopping) {
+			rc = KC_ERR_IO;
+			break;
+		}
+		if ((rc = sync_fetch(sc, &call)) != KC_OK)
+			break;
+		n = call.data ? json_object_array_length(call.data) : 0;
+		sc->done += (long long)n;
+		sc->total = sc->done;
+		if ((rc = json_add_str(cur, "phase", phase)) != KC_OK ||
+		    (rc = json_add_str(cur, "next", call.next[0] ? call.next :
+		    NULL)) != KC_OK ||
+		    (rc = sync_begin_step(sc, cur)) != KC_OK)
+			break;
+		for (i = 0; i < n && rc == KC_OK; i++)
+			rc = up(sc, json_object_array_get_idx(call.data, i),
+			    arg);
+		if (rc != KC_OK) {
+			db_rollback(sc->db);
+			break;
+		}
+		if ((rc = sync_commit_step(sc)) != KC_OK || !call.next[0])
+			break;
+		free((char *)call.url);
+		call.url = strdup(call.next);
+		if (call.url == NULL) {
+			rc = KC_ERR_NOMEM;
+			break;
+		}
+	}
+	free((char *)call.url);
+	kv_call_reset(&call);
+	return rc;
+}
+
+int
+sync_first_day(struct sync_ctx *sc, char *since, char *today, size_t len)
+{
+	int rc;
+
+	if ((rc = ksync_date_range(sc->db, sc->job->store_id, sc->job->type,
+	    sc->tz, sc->opt->lookback_days, since, today, len)) != KC_OK)
+		return rc;
+	if (strcmp(sc->job->mode, "full") == 0 || since[0] == '\0')
+		return sync_day_add(today, -sc->opt->history_days, since, len);
+	return KC_OK;
+}
+
+int
+sync_windows_phase(struct sync_ctx *sc, struct json_object *cur,
+    const char *since, const char *today, int days,
+    int (*one)(struct sync_ctx *, const char *, const char *, void *),
+    void *arg)
+{
+	struct json_object	*ws, *w;
+	int			 k, n, rc;
+
+	if (!json_get_str(cur, "phase") ||
+	    strcmp(json_get_str(cur, "phase"), "report") != 0 ||
+	    !json_object_object_get_ex(cur, "windows", &ws)) {
+		if ((rc = sync_windows(since, today, days, &ws)) != KC_OK ||
+		    (rc = json_add_obj(cur, "windows", ws)) != KC_OK ||
+		    (rc = json_add_str(cur, "phase", "report")) != KC_OK ||
+		    (rc = json_add_int(cur, "window", 0)) != KC_OK)
+			return rc;
+	}
+	n = (int)json_object_array_length(ws);
+	sc->total = sc->done + n - cursor_int(cur, "window");
+	for (k = cursor_int(cur, "window"); k < n; k++) {
+		if (*sc->stopping)
+			return KC_ERR_IO;
+		w = json_object_array_get_idx(ws, (size_t)k);
+		/* Saved by the window's own step: resume after it. */
+		if ((rc = json_add_int(cur, "window", k + 1)) != KC_OK)
+			return rc;
+		sc->done++;
+		if ((rc = one(sc, json_object_get_string(
+		    json_object_array_get_idx(w, 0)), json_object_get_string(
+		    json_object_array_get_idx(w, 1)), arg)) != KC_OK) {
+			sc->done--;
+			return json_add_int(cur, "window", k) == KC_OK ? rc :
+			    KC_ERR_NOMEM;
+		}
+	}
+	return KC_OK;
+}

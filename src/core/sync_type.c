@@ -1,0 +1,187 @@
+/*
+ * The sync types table; see sync_type.h.  Klaviyo's reporting limits
+ * (1/s, 2/min, 225/day) shape each row: one report request covers every
+ * object of a type, so a type names its report endpoint and statistics
+ * here, and its runner asks for all of them at once.
+ */
+#include "sync_type.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kc_err.h"
+
+/* Counts, which may be summed across messages and stored per day. */
+static const char *const message_counts[] = {
+	"recipients", "delivered", "opens", "opens_unique", "clicks",
+	"clicks_unique", "conversions", "conversion_uniques",
+	"conversion_value", "unsubscribes", "bounced", "spam_complaints",
+};
+/* Rates hold for one message: dropped when a campaign has several. */
+static const char *const campaign_rates[] = {
+	"open_rate", "click_rate", "conversion_rate", "revenue_per_recipient",
+};
+static const char *const form_counts[] = {
+	"viewed_form", "viewed_form_uniques", "submits", "closed_form",
+	"qualified_form",
+};
+static const char *const segment_counts[] = {
+	"total_members", "members_added", "members_removed",
+	"net_members_changed",
+};
+
+/*
+ * Object upserts take (store, id, name, attributes) and, for a type
+ * with has_status, the status as $5.
+ */
+static const char SQL_UP_CAMPAIGN[] =
+    "INSERT INTO campaigns (store_id, id, channel, name, status, send_time,"
+    " attributes) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::jsonb)"
+    " ON CONFLICT (store_id, id) DO UPDATE SET channel = EXCLUDED.channel,"
+    " name = EXCLUDED.name, status = EXCLUDED.status,"
+    " send_time = EXCLUDED.send_time, attributes = EXCLUDED.attributes,"
+    " updated_at = now()";
+static const char SQL_UP_FLOW[] =
+    "INSERT INTO flows (store_id, id, name, attributes, status)"
+    " VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (store_id, id)"
+    " DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,"
+    " attributes = EXCLUDED.attributes, updated_at = now()";
+static const char SQL_UP_SEGMENT[] =
+    "INSERT INTO segments (store_id, id, name, attributes)"
+    " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (store_id, id)"
+    " DO UPDATE SET name = EXCLUDED.name, attributes = EXCLUDED.attributes,"
+    " updated_at = now()";
+static const char SQL_UP_FORM[] =
+    "INSERT INTO forms (store_id, id, name, attributes, status)"
+    " VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (store_id, id)"
+    " DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,"
+    " attributes = EXCLUDED.attributes, updated_at = now()";
+/* Campaigns and orders have their own parameters (sync_*.c). */
+static const char SQL_UP_ORDER[] =
+    "INSERT INTO orders (store_id, event_id, order_id, value, currency,"
+    " occurred_at, properties) VALUES ($1, $2, $3, $4::numeric, $5,"
+    " $6::timestamptz, $7::jsonb) ON CONFLICT (store_id, event_id)"
+    " DO UPDATE SET order_id = EXCLUDED.order_id, value = EXCLUDED.value,"
+    " currency = EXCLUDED.currency, occurred_at = EXCLUDED.occurred_at,"
+    " properties = EXCLUDED.properties";
+
+/* Report rows: (store, campaign, channel, stats, metric) ... */
+static const char SQL_UP_CAMPAIGN_STATS[] =
+    "INSERT INTO campaign_stats (store_id, campaign_id, channel,"
+    " statistics, conversion_metric_id) VALUES ($1, $2, $3, $4::jsonb, $5)"
+    " ON CONFLICT (store_id, campaign_id, channel) DO UPDATE"
+    " SET statistics = EXCLUDED.statistics,"
+    " conversion_metric_id = EXCLUDED.conversion_metric_id,"
+    " updated_at = now()";
+/* ... and (store, id, day, timezone, stats) for the daily series. */
+static const char SQL_UP_FLOW_DAY[] =
+    "INSERT INTO flow_series (store_id, flow_id, day, timezone, statistics)"
+    " VALUES ($1, $2, $3::date, $4, $5::jsonb)"
+    " ON CONFLICT (store_id, flow_id, day) DO UPDATE"
+    " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
+    " updated_at = now()";
+static const char SQL_UP_SEGMENT_DAY[] =
+    "INSERT INTO segment_series (store_id, segment_id, day, timezone,"
+    " statistics) VALUES ($1, $2, $3::date, $4, $5::jsonb)"
+    " ON CONFLICT (store_id, segment_id, day) DO UPDATE"
+    " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
+    " updated_at = now()";
+static const char SQL_UP_FORM_DAY[] =
+    "INSERT INTO form_series (store_id, form_id, day, timezone, statistics)"
+    " VALUES ($1, $2, $3::date, $4, $5::jsonb)"
+    " ON CONFLICT (store_id, form_id, day) DO UPDATE"
+    " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
+    " updated_at = now()";
+
+static const char *const campaign_tables[] = {
+	"campaign_stats", "campaigns", NULL };
+static const char *const flow_tables[] = { "flow_series", "flows", NULL };
+static const char *const segment_tables[] = {
+	"segment_series", "segments", NULL };
+static const char *const form_tables[] = { "form_series", "forms", NULL };
+static const char *const order_tables[] = { "orders", NULL };
+
+const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
+	[SYNC_CAMPAIGNS] = {
+		.id = SYNC_CAMPAIGNS, .name = "campaigns",
+		.interval_hours = 24,
+		.last_update_field = "campaign_values_last_update",
+		.list_ep = KV_CAMPAIGNS, .report_ep = KV_CAMPAIGN_VALUES,
+		.report_type = "campaign-values-report",
+		.group_key = "campaign_id", .with_metric = 1,
+		.counts = message_counts, .ncounts = nitems(message_counts),
+		.rates = campaign_rates, .nrates = nitems(campaign_rates),
+		.sql_upsert = SQL_UP_CAMPAIGN,
+		.sql_report = SQL_UP_CAMPAIGN_STATS,
+		.tables = campaign_tables, .run = sync_campaigns,
+	},
+	[SYNC_FLOWS] = {
+		.id = SYNC_FLOWS, .name = "flows", .interval_hours = 48,
+		.last_update_field = "flow_series_last_update",
+		.list_ep = KV_FLOWS, .report_ep = KV_FLOW_SERIES,
+		.report_type = "flow-series-report", .group_key = "flow_id",
+		.interval = "daily", .with_metric = 1,
+		.counts = message_counts, .ncounts = nitems(message_counts),
+		.has_status = 1, .sql_upsert = SQL_UP_FLOW, .sql_report = SQL_UP_FLOW_DAY,
+		.tables = flow_tables, .run = sync_series,
+	},
+	[SYNC_SEGMENTS] = {
+		.id = SYNC_SEGMENTS, .name = "segments", .interval_hours = 24,
+		.last_update_field = "segment_series_last_update",
+		.list_ep = KV_SEGMENTS, .report_ep = KV_SEGMENT_SERIES,
+		.report_type = "segment-series-report",
+		.group_key = "segment_id", .interval = "daily",
+		/* Klaviyo has no segment report data before this day. */
+		.data_start = "2023-06-01",
+		.counts = segment_counts, .ncounts = nitems(segment_counts),
+		.sql_upsert = SQL_UP_SEGMENT, .sql_report = SQL_UP_SEGMENT_DAY,
+		.tables = segment_tables, .run = sync_series,
+	},
+	[SYNC_FORMS] = {
+		.id = SYNC_FORMS, .name = "forms", .interval_hours = 48,
+		.last_update_field = "form_series_last_update",
+		.list_ep = KV_FORMS, .report_ep = KV_FORM_SERIES,
+		.report_type = "form-series-report", .group_key = "form_id",
+		.group_by = "form_id", .interval = "daily",
+		.counts = form_counts, .ncounts = nitems(form_counts),
+		.has_status = 1, .sql_upsert = SQL_UP_FORM, .sql_report = SQL_UP_FORM_DAY,
+		.tables = form_tables, .run = sync_series,
+	},
+	[SYNC_ORDERS] = {
+		.id = SYNC_ORDERS, .name = "orders", .interval_hours = 24,
+		.needs_placed_order = 1,
+		.list_ep = KV_EVENTS, .report_ep = KV__MAX,
+		.sql_upsert = SQL_UP_ORDER,
+		.tables = order_tables, .run = sync_orders,
+	},
+};
+
+const struct sync_type *
+sync_type_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(sync_types); i++)
+		if (strcmp(name, sync_types[i].name) == 0)
+			return &sync_types[i];
+	return NULL;
+}
+
+void
+sync_type_arrays(struct sync_type_arrays *ta)
+{
+	size_t	i, n = 0, h = 0, p = 0;
+
+	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
+		n += (size_t)snprintf(ta->names + n, sizeof(ta->names) - n,
+		    "%c%s", i ? ',' : '{', sync_types[i].name);
+		h += (size_t)snprintf(ta->hours + h, sizeof(ta->hours) - h,
+		    "%c%d", i ? ',' : '{', sync_types[i].interval_hours);
+		p += (size_t)snprintf(ta->placed + p, sizeof(ta->placed) - p,
+		    "%c%c", i ? ',' : '{',
+		    sync_types[i].needs_placed_order ? 't' : 'f');
+	}
+	snprintf(ta->names + n, sizeof(ta->names) - n, "}");
+	snprintf(ta->hours + h, sizeof(ta->hours) - h, "}");
+	snprintf(ta->placed + p, sizeof(ta->placed) - p, "}");
+}
