@@ -147,7 +147,7 @@ function clearFlash() {
 
 // ------------------------------------------------- API key validation --
 
-// Mirrors the server's check (src/apikey.c) so nothing is sent before the
+// Mirrors the server's check (src/core/apikey.c) so nothing is sent before the
 // format is right. final: the user is done typing (blur, Enter).
 function checkKey(raw, final) {
 	const v = raw.trim();

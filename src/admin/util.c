@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "session.h"
+#include "user.h"
 
 void
 admin_err(const char *fmt, ...)
@@ -65,27 +66,15 @@ admin_email(const char *in, char *out, size_t outlen)
 	return KC_OK;
 }
 
-static const char SQL_USER_ID[] = "SELECT id FROM users WHERE email = $1";
-
 int
 admin_user_id(struct db *db, const char *email, long long *id)
 {
-	char		 e[EMAIL_MAX + 1];
-	const char	*params[1] = { e };
-	PGresult	*res = NULL;
-	int		 rc;
+	char e[EMAIL_MAX + 1];
 
 	*id = 0;
 	if (admin_email(email, e, sizeof(e)) != KC_OK)
 		return KC_ERR_NOT_FOUND;
-	if ((rc = db_query(db, SQL_USER_ID, 1, params, &res)) != KC_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	else
-		rc = KC_ERR_NOT_FOUND;
-	PQclear(res);
-	return rc;
+	return user_find(db, e, id);
 }
 
 static int

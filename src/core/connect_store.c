@@ -11,26 +11,12 @@
 #include "integration.h"
 #include "jobq.h"
 #include "json_util.h"
+#include "ksync.h"
 #include "log.h"
 #include "oauth_flow.h"
+#include "outbox.h"
 #include "sync_type.h"
 
-static const char SQL_SYNC_ROW[] =
-    "INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id)"
-    " VALUES ($1, $2) ON CONFLICT (klaviyo_public_id, store_id) DO NOTHING";
-static const char SQL_TRIGGER[] =
-    "INSERT INTO report_triggers (store_id, payload)"
-    " VALUES ($1, $2::jsonb) RETURNING id";
-static const char SQL_CANCEL_TRIGGERS[] =
-    "UPDATE report_triggers SET cancelled_at = now()"
-    " WHERE store_id = $1 AND delivered_at IS NULL AND cancelled_at IS NULL";
-static const char SQL_CLEAR_SYNCS[] =
-    "DELETE FROM klaviyo_syncs WHERE store_id = $1";
-/* A synced table of a type (sync_type.h), named by the table. */
-static const char SQL_CLEAR_TABLE[] = "DELETE FROM %s WHERE store_id = $1";
-static const char SQL_CANCEL_QUEUED[] =
-    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
-    " last_error = $2 WHERE store_id = $1 AND state = 'queued'";
 void
 connect_result_free(struct connect_result *r)
 {
@@ -48,48 +34,28 @@ iso_now(char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void
-sid_str(long long id, char *out, size_t len)
-{
-	snprintf(out, len, "%lld", id);
-}
-
 int
 store_clear_klaviyo_data(struct db *db, long long store_id)
 {
-	char		 sid[24], sql[128];
-	const char	*params[1] = { sid };
-	const char	*const *t;
-	size_t		 i;
-	int		 rc;
+	int rc;
 
-	sid_str(store_id, sid, sizeof(sid));
 	/* Jobs first: their row locks order us after a job's last write. */
 	if ((rc = jobq_cancel_store(db, store_id)) != KC_OK ||
-	    (rc = db_query(db, SQL_CLEAR_SYNCS, 1, params, NULL)) != KC_OK ||
-	    (rc = db_query(db, SQL_CANCEL_TRIGGERS, 1, params, NULL)) != KC_OK)
+	    (rc = ksync_delete_store(db, store_id)) != KC_OK ||
+	    (rc = outbox_cancel_store(db, store_id)) != KC_OK)
 		return rc;
-	for (i = 0; i < SYNC_TYPE_COUNT; i++)
-		for (t = sync_types[i].tables; *t != NULL; t++) {
-			snprintf(sql, sizeof(sql), SQL_CLEAR_TABLE, *t);
-			if ((rc = db_query(db, sql, 1, params, NULL)) != KC_OK)
-				return rc;
-		}
-	return KC_OK;
+	return sync_type_clear_store(db, store_id);
 }
 
 int
 store_mark_refused(struct db *db, long long store_id, const char *why,
     const char *job_why)
 {
-	char		 sid[24];
-	const char	*cancel[2] = { sid, job_why };
-	int		 rc;
+	int rc;
 
 	if ((rc = integ_mark_refused(db, store_id, why)) != KC_OK)
 		return rc;
-	sid_str(store_id, sid, sizeof(sid));
-	return db_query(db, SQL_CANCEL_QUEUED, 2, cancel, NULL);
+	return jobq_cancel_queued(db, store_id, job_why);
 }
 
 static int
@@ -97,9 +63,6 @@ enqueue_trigger(struct db *db, const struct store_access *a,
     const char *account_id, int do_not_order_sync, long long *id)
 {
 	struct json_object	*p = json_object_new_object();
-	char			 sid[24];
-	const char		*params[2];
-	PGresult		*res = NULL;
 	int			 rc = KC_ERR_NOMEM;
 
 	*id = 0;
@@ -108,16 +71,9 @@ enqueue_trigger(struct db *db, const struct store_access *a,
 	    KC_OK || json_add_bool(p, "do_not_order_sync",
 	    do_not_order_sync) != KC_OK)
 		goto out;
-	sid_str(a->store_id, sid, sizeof(sid));
-	params[0] = sid;
-	params[1] = json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN);
-	/* An older trigger still waiting would deliver stale settings. */
-	if ((rc = db_query(db, SQL_CANCEL_TRIGGERS, 1, params, NULL)) !=
-	    KC_OK || (rc = db_query(db, SQL_TRIGGER, 2, params, &res)) != KC_OK)
-		goto out;
-	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	rc = outbox_enqueue(db, a->store_id, json_object_to_json_string_ext(p,
+	    JSON_C_TO_STRING_PLAIN), id);
 out:
-	PQclear(res);
 	json_object_put(p);
 	return rc;
 }
@@ -204,8 +160,8 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 {
 	struct integration	 old, in;
 	const char		*acct = json_get_str(account, "id");
-	char			 now[32], sid[24];
-	const char		*params[2];
+	char			 now[32];
+	long long		 ksid;
 	int			 rc, same, old_no_orders, no_orders;
 
 	memset(r, 0, sizeof(*r));
@@ -238,10 +194,8 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 	    a->public_id, cred->kind, cred->secret)) != KC_OK ||
 	    (rc = integ_save(act->db, a->store_id, &in)) != KC_OK)
 		goto fail;
-	sid_str(a->store_id, sid, sizeof(sid));
-	params[0] = acct;
-	params[1] = sid;
-	if ((rc = db_query(act->db, SQL_SYNC_ROW, 2, params, NULL)) != KC_OK)
+	if ((rc = ksync_find_or_create(act->db, acct, a->store_id, &ksid)) !=
+	    KC_OK)
 		goto fail;
 	if ((!same || old_no_orders != no_orders) &&
 	    (rc = enqueue_trigger(act->db, a, acct, no_orders,

@@ -61,6 +61,13 @@ static const char SQL_RESCHEDULE_DROP[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
     " lease_owner = NULL, last_error = 'superseded by a queued job'"
     " WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+/* The scheduler's: nothing when one is queued already. */
+static const char SQL_ENQUEUE_NEW[] =
+    "INSERT INTO sync_jobs (store_id, type, mode) VALUES ($1, $2, $3)"
+    " ON CONFLICT (store_id, type) WHERE state = 'queued' DO NOTHING";
+static const char SQL_CANCEL_QUEUED[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " last_error = $2 WHERE store_id = $1 AND state = 'queued'";
 static const char SQL_CANCEL[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
     " lease_owner = NULL, lease_until = NULL"
@@ -208,4 +215,32 @@ jobq_cancel_store(struct db *db, long long store_id)
 
 	snprintf(sid, sizeof(sid), "%lld", store_id);
 	return db_query(db, SQL_CANCEL, 1, params, NULL);
+}
+
+int
+jobq_enqueue_new(struct db *db, long long store_id, const char *type,
+    const char *mode, int *added)
+{
+	char		 sid[24];
+	const char	*params[3] = { sid, type, mode };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*added = 0;
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_query(db, SQL_ENQUEUE_NEW, 3, params, &res)) != KC_OK)
+		return rc;
+	*added = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return KC_OK;
+}
+
+int
+jobq_cancel_queued(struct db *db, long long store_id, const char *why)
+{
+	char		 sid[24];
+	const char	*params[2] = { sid, why };
+
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	return db_query(db, SQL_CANCEL_QUEUED, 2, params, NULL);
 }

@@ -32,6 +32,12 @@ struct job {
 int	jobq_enqueue(struct db *, long long store_id, const char *type,
 	    const char *mode, long long trigger_id, long long *id)
 	    KC_MUSTCHECK;
+/*
+ * Queues a job unless one of that store and type is queued already;
+ * *added is 1 when this call queued it.
+ */
+int	jobq_enqueue_new(struct db *, long long store_id, const char *type,
+	    const char *mode, int *added) KC_MUSTCHECK;
 /* Claims the next runnable job; KC_ERR_NOT_FOUND when there is none. */
 int	jobq_claim(struct db *, const char *owner, int lease_seconds,
 	    struct job *) KC_MUSTCHECK;
@@ -52,6 +58,9 @@ int	jobq_reschedule(struct db *, const struct job *, const char *owner,
  * its next heartbeat and stops).
  */
 int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
+/* Cancels the store's queued jobs with why (running ones go on). */
+int	jobq_cancel_queued(struct db *, long long store_id, const char *why)
+	    KC_MUSTCHECK;
 void	job_clear(struct job *);
 
 #endif

@@ -21,41 +21,6 @@
 #define PACKAGE_VERSION_STR "0.1"
 #endif
 
-/* Limits from each operation's x-klaviyo-ratelimit in the spec. */
-const struct kv_endpoint_info kv_endpoints[KV__MAX] = {
-	[KV_ACCOUNTS] = { "accounts", "GET", "/api/accounts",
-	    "accounts:read", 1, 15, 0, 0 },
-	[KV_METRICS] = { "metrics", "GET", "/api/metrics", "metrics:read",
-	    10, 150, 0, 0 },
-	[KV_CUSTOM_METRICS] = { "custom-metrics", "GET",
-	    "/api/custom-metrics", "metrics:read", 3, 60, 0, 0 },
-	[KV_LISTS] = { "lists", "GET", "/api/lists", "lists:read", 75, 750,
-	    0, 10 },
-	[KV_CAMPAIGNS] = { "campaigns", "GET", "/api/campaigns",
-	    "campaigns:read", 10, 150, 0, 100 },
-	[KV_FLOWS] = { "flows", "GET", "/api/flows", "flows:read", 3, 60, 0,
-	    50 },
-	[KV_SEGMENTS] = { "segments", "GET", "/api/segments",
-	    "segments:read", 75, 750, 0, 10 },
-	[KV_FORMS] = { "forms", "GET", "/api/forms", "forms:read", 3, 60, 0,
-	    100 },
-	/*
-	 * 200, not the allowed 1000: a 1000-order page parsed by json-c
-	 * was the daemon's peak memory, and 350/s leaves room for 5x the
-	 * requests.
-	 */
-	[KV_EVENTS] = { "events", "GET", "/api/events", "events:read", 350,
-	    3500, 0, 200 },
-	[KV_CAMPAIGN_VALUES] = { "campaign-values-reports", "POST",
-	    "/api/campaign-values-reports", "campaigns:read", 1, 2, 225, 0 },
-	[KV_FLOW_SERIES] = { "flow-series-reports", "POST",
-	    "/api/flow-series-reports", "flows:read", 1, 2, 225, 0 },
-	[KV_SEGMENT_SERIES] = { "segment-series-reports", "POST",
-	    "/api/segment-series-reports", "segments:read", 1, 2, 225, 0 },
-	[KV_FORM_SERIES] = { "form-series-reports", "POST",
-	    "/api/form-series-reports", "forms:read", 1, 2, 225, 0 },
-};
-
 struct kv_client {
 	CURLM			*multi;
 	struct db		*db;
@@ -89,43 +54,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long
-kv_backoff_ms(int attempt, unsigned rnd)
-{
-	long base = 250L << (attempt < 0 ? 0 : attempt < 5 ? attempt : 5);
-
-	if (base > 4000)
-		base = 4000;
-	/* Half fixed, half jitter, so retries of many workers spread. */
-	return base / 2 + (long)(rnd % (unsigned)(base / 2 + 1));
-}
-
-int
-kv_same_origin(const char *base, const char *url)
-{
-	size_t n = strlen(base);
-
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	return strncmp(base, url, n) == 0 && (url[n] == '/' ||
-	    url[n] == '\0' || url[n] == '?');
-}
-
-long
-kv_parse_seconds(const char *s)
-{
-	char	*end;
-	double	 v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	v = strtod(s, &end);
-	/* Written so that NaN fails too. */
-	if (end == s || !(v >= 0 && v <= 86400 * 2))
-		return -1;
-	return (long)(v + 0.999);
 }
 
 int
@@ -226,63 +154,6 @@ fail(struct kv_xfer *x, int err, const char *code, const char *fmt, ...)
 	vsnprintf(x->call->errmsg, sizeof(x->call->errmsg), fmt, ap);
 	va_end(ap);
 	x->state = X_DONE;
-}
-
-/* ---- rate limits ---- */
-
-static const char SQL_TAKE[] =
-    "SELECT kc_rate_take($1, $2, $3::integer[], $4::integer[])";
-static const char SQL_BLOCK[] = "SELECT kc_rate_block($1, $2, $3)";
-
-static int
-rate_take(struct kv_client *c, const char *acct, enum kv_endpoint ep,
-    double *wait)
-{
-	const struct kv_endpoint_info	*e = &kv_endpoints[ep];
-	char				 limits[64], windows[64];
-	const char			*params[4] = { acct, e->name, limits,
-	    windows };
-	PGresult			*res = NULL;
-	double				 s = c->opt.window_scale > 0 ?
-	    c->opt.window_scale : 1;
-	int				 rc;
-
-	/* Windows in ms, scaled down in tests, never below 1 ms. */
-	if (e->daily)
-		snprintf(limits, sizeof(limits), "{%d,%d,%d}", e->burst,
-		    e->steady, e->daily);
-	else
-		snprintf(limits, sizeof(limits), "{%d,%d}", e->burst,
-		    e->steady);
-	/*
-	 * A margin of 5% + 20 ms: a slot granted here reaches Klaviyo a
-	 * little later, and two requests a window apart by our clock must
-	 * not arrive closer than that by Klaviyo's.  The absolute part is
-	 * real time (not scaled): 5 ms was too little for a sanitizer
-	 * build under load (one sandbox 429 in CI).
-	 */
-	snprintf(windows, sizeof(windows), e->daily ? "{%ld,%ld,%ld}" :
-	    "{%ld,%ld}", (long)(1050 / s) + 20, (long)(63000 / s) + 20,
-	    (long)(86400000 / s) + 20);
-	*wait = 0;
-	if ((rc = db_query(c->db, SQL_TAKE, 4, params, &res)) != KC_OK)
-		return rc;
-	*wait = strtod(PQgetvalue(res, 0, 0), NULL);
-	PQclear(res);
-	return KC_OK;
-}
-
-static void
-rate_block(struct kv_client *c, const char *acct, enum kv_endpoint ep,
-    long seconds)
-{
-	char		 secs[32];
-	const char	*params[3] = { acct, kv_endpoints[ep].name, secs };
-
-	/* Klaviyo's own seconds, on whatever clock it (or a sandbox) runs. */
-	snprintf(secs, sizeof(secs), "%ld", seconds);
-	if (db_query(c->db, SQL_BLOCK, 3, params, NULL) != KC_OK)
-		log_warnx("cannot record Klaviyo's rate-limit wait");
 }
 
 /* ---- one transfer ---- */
@@ -545,7 +416,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 	call->rl_limit = strtol(x->rl_limit, NULL, 10);
 	/* Klaviyo says this window is spent: everyone waits for it. */
 	if (call->rl_remaining == 0 && call->rl_reset > 0 && status < 300)
-		rate_block(c, acct, ep, call->rl_reset);
+		kv_rate_block(c->db, acct, ep, call->rl_reset);
 	if (status >= 200 && status < 300) {
 		if (!is_json(x->ctype)) {
 			fail(x, KC_ERR_UPSTREAM, "klaviyo_bad_response",
@@ -578,7 +449,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 		wait = kv_parse_seconds(x->retry_after);
 		if (wait < 1)
 			wait = 1;
-		rate_block(c, acct, ep, wait);
+		kv_rate_block(c->db, acct, ep, wait);
 		call->retry_after = wait;
 		if (wait * 1000 <= c->opt.max_wait_ms &&
 		    x->attempts < c->opt.max_retries) {
@@ -636,7 +507,8 @@ xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	double	wait;
 	int	rc;
 
-	if ((rc = rate_take(c, acct, x->call->ep, &wait)) != KC_OK) {
+	if ((rc = kv_rate_take(c->db, c->opt.window_scale, acct,
+	    x->call->ep, &wait)) != KC_OK) {
 		fail(x, rc, rc == KC_ERR_DB_DOWN ? "database_unavailable" :
 		    "internal_error", "%s", kc_strerror(rc));
 		return;
@@ -773,58 +645,4 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		xfer_release(c, &xs[i]);
 	free(xs);
 	return kv_worst(calls, n, NULL);
-}
-
-static const char SQL_KEY_ACCOUNT[] =
-    "SELECT account_id FROM klaviyo_key_accounts WHERE key_hash = $1";
-static const char SQL_REMEMBER[] =
-    "INSERT INTO klaviyo_key_accounts (key_hash, account_id)"
-    " VALUES ($1, $2) ON CONFLICT (key_hash) DO UPDATE"
-    " SET account_id = EXCLUDED.account_id, seen_at = now()";
-
-int
-kv_account_key(struct db *db, const char *cred, char *out, size_t outlen)
-{
-	char		 hash[SHA256_HEX_LEN + 1];
-	const char	*params[1] = { hash };
-	PGresult	*res = NULL;
-	int		 rc;
-
-	crypto_sha256_hex(cred, strlen(cred), hash);
-	if ((rc = db_query(db, SQL_KEY_ACCOUNT, 1, params, &res)) != KC_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		snprintf(out, outlen, "acct:%s", PQgetvalue(res, 0, 0));
-	else
-		snprintf(out, outlen, "key:%s", hash);
-	PQclear(res);
-	return KC_OK;
-}
-
-/*
- * Calls made before the account was known count for it too: the key's
- * request times join the account's windows (kept in the key's rows as
- * well, for calls still in flight under the key).
- */
-static const char SQL_MERGE_BUCKETS[] =
-    "INSERT INTO rate_buckets AS b (account_key, endpoint, window_ms,"
-    " limit_count, hits, blocked_until)"
-    " SELECT 'acct:' || $2, endpoint, window_ms, limit_count, hits,"
-    " blocked_until FROM rate_buckets WHERE account_key = 'key:' || $1"
-    " ON CONFLICT (account_key, endpoint, window_ms) DO UPDATE SET"
-    " hits = ARRAY(SELECT DISTINCT h FROM unnest(b.hits || EXCLUDED.hits)"
-    "  AS h ORDER BY h),"
-    " blocked_until = greatest(b.blocked_until, EXCLUDED.blocked_until)";
-
-int
-kv_remember_account(struct db *db, const char *cred, const char *account)
-{
-	char		 hash[SHA256_HEX_LEN + 1];
-	const char	*params[2] = { hash, account };
-	int		 rc;
-
-	crypto_sha256_hex(cred, strlen(cred), hash);
-	if ((rc = db_query(db, SQL_REMEMBER, 2, params, NULL)) != KC_OK)
-		return rc;
-	return db_query(db, SQL_MERGE_BUCKETS, 2, params, NULL);
 }

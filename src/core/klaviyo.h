@@ -100,6 +100,17 @@ int	kv_account_key(struct db *, const char *credential, char *, size_t)
 int	kv_remember_account(struct db *, const char *credential,
 	    const char *account_id) KC_MUSTCHECK;
 
+/*
+ * klaviyo_rate.c: takes a slot of the account's buckets for one request
+ * of ep; *wait gets the seconds to wait first (0: go).  scale shortens
+ * the windows (tests, the demo).
+ */
+int	kv_rate_take(struct db *, double scale, const char *account_key,
+	    enum kv_endpoint, double *wait) KC_MUSTCHECK;
+/* Blocks the endpoint's buckets for Klaviyo's seconds (429, spent). */
+void	kv_rate_block(struct db *, const char *account_key, enum kv_endpoint,
+	    long seconds);
+
 /* Pure helpers, unit-tested. */
 long	kv_backoff_ms(int attempt, unsigned rnd);
 int	kv_same_origin(const char *base, const char *url);

@@ -6,12 +6,15 @@
 #include <string.h>
 
 #include "integration.h"
+#include "jobq.h"
 #include "sync_type.h"
 
 static const char SQL_FIND_OR_CREATE[] =
     "INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id)"
     " VALUES ($1, $2) ON CONFLICT (klaviyo_public_id, store_id)"
     " DO UPDATE SET updated_at = klaviyo_syncs.updated_at RETURNING id";
+static const char SQL_DELETE_STORE[] =
+    "DELETE FROM klaviyo_syncs WHERE store_id = $1";
 static const char SQL_START[] =
     "UPDATE klaviyo_syncs SET state = jsonb_set(state, ARRAY[$2::text],"
     " coalesce(state -> $2, '{}') || jsonb_build_object('status', 'running',"
@@ -47,9 +50,6 @@ static const char SQL_DUE[] =
     "  < now() - make_interval(hours => t.hours), true)"
     " AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.store_id = s.id"
     "  AND j.type = t.type AND j.state IN ('queued', 'running'))";
-static const char SQL_ENQUEUE[] =
-    "INSERT INTO sync_jobs (store_id, type, mode) VALUES ($1, $2, $3)"
-    " ON CONFLICT (store_id, type) WHERE state = 'queued' DO NOTHING";
 
 int
 ksync_find_or_create(struct db *db, const char *kid, long long store_id,
@@ -66,6 +66,16 @@ ksync_find_or_create(struct db *db, const char *kid, long long store_id,
 	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return KC_OK;
+}
+
+int
+ksync_delete_store(struct db *db, long long store_id)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	return db_query(db, SQL_DELETE_STORE, 1, params, NULL);
 }
 
 int
@@ -111,10 +121,10 @@ ksync_date_range(struct db *db, long long store_id, const char *type,
 int
 ksync_schedule(struct db *db, int *queued)
 {
-	PGresult	*res = NULL, *ins = NULL;
-	const char	*params[3], *due[3];
-	struct sync_type_arrays ta;
-	int		 r, rc;
+	struct sync_type_arrays	 ta;
+	PGresult		*res = NULL;
+	const char		*due[3];
+	int			 r, rc, added;
 
 	*queued = 0;
 	sync_type_arrays(&ta);
@@ -124,15 +134,11 @@ ksync_schedule(struct db *db, int *queued)
 	if ((rc = db_query(db, SQL_DUE, 3, due, &res)) != KC_OK)
 		return rc;
 	for (r = 0; r < PQntuples(res); r++) {
-		params[0] = PQgetvalue(res, r, 0);
-		params[1] = PQgetvalue(res, r, 1);
-		params[2] = PQgetvalue(res, r, 2)[0] == 't' ? "full" :
-		    "incremental";
-		if ((rc = db_query(db, SQL_ENQUEUE, 3, params, &ins)) != KC_OK)
+		if ((rc = jobq_enqueue_new(db, strtoll(PQgetvalue(res, r, 0),
+		    NULL, 10), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2)[0] ==
+		    't' ? "full" : "incremental", &added)) != KC_OK)
 			break;
-		*queued += strcmp(PQcmdTuples(ins), "1") == 0;
-		PQclear(ins);
-		ins = NULL;
+		*queued += added;
 	}
 	PQclear(res);
 	return rc;

@@ -13,6 +13,8 @@
 /* findOrCreateByKlaviyoId */
 int	ksync_find_or_create(struct db *, const char *klaviyo_public_id,
 	    long long store_id, long long *id) KC_MUSTCHECK;
+/* The store's rows go (a disconnect, another account). */
+int	ksync_delete_store(struct db *, long long store_id) KC_MUSTCHECK;
 /* startSync: the type's state becomes running. */
 int	ksync_start(struct db *, long long store_id, const char *type)
 	    KC_MUSTCHECK;

@@ -12,6 +12,12 @@
 #include "report.h"
 
 /* Claiming pushes next_attempt_at out: a crashed deliverer's claim ends. */
+static const char SQL_TRIGGER[] =
+    "INSERT INTO report_triggers (store_id, payload)"
+    " VALUES ($1, $2::jsonb) RETURNING id";
+static const char SQL_CANCEL_STORE[] =
+    "UPDATE report_triggers SET cancelled_at = now()"
+    " WHERE store_id = $1 AND delivered_at IS NULL AND cancelled_at IS NULL";
 static const char SQL_CLAIM[] =
     "UPDATE report_triggers t SET attempts = t.attempts + 1,"
     " next_attempt_at = now() + interval '120 seconds'"
@@ -186,5 +192,36 @@ outbox_run(struct db *db, const struct outbox_opts *o, int max, int *n)
 		if ((rc = db_query(db, SQL_RETRY, 3, params, NULL)) != KC_OK)
 			return rc;
 	}
+	return KC_OK;
+}
+
+int
+outbox_cancel_store(struct db *db, long long store_id)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	return db_query(db, SQL_CANCEL_STORE, 1, params, NULL);
+}
+
+int
+outbox_enqueue(struct db *db, long long store_id, const char *payload,
+    long long *id)
+{
+	char		 sid[24];
+	const char	*params[2] = { sid, payload };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*id = 0;
+	/* An older trigger still waiting would deliver stale settings. */
+	if ((rc = outbox_cancel_store(db, store_id)) != KC_OK)
+		return rc;
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_query(db, SQL_TRIGGER, 2, params, &res)) != KC_OK)
+		return rc;
+	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	return KC_OK;
 }

@@ -10,6 +10,35 @@
 /* The highest role wins when several seats reach the same store. */
 static const char SQL_ACCESS[] = PERM_ACCESS_SQL("$2", "$1");
 
+static const char SQL_ROLE_ID[] = "SELECT id FROM roles WHERE name = $1";
+/* The user's first seat, created when they have none. */
+static const char SQL_SEAT[] =
+    "WITH found AS (SELECT id FROM contract_seats WHERE user_id = $1"
+    "  ORDER BY id LIMIT 1),"
+    " made AS (INSERT INTO contract_seats (user_id) SELECT $1"
+    "  WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id)"
+    " SELECT id FROM found UNION ALL SELECT id FROM made";
+static const char SQL_GRANT[] =
+    "INSERT INTO seat_store_access (seat_id, store_id, role_id)"
+    " VALUES ($1, $2, $3) ON CONFLICT (seat_id, store_id)"
+    " DO UPDATE SET role_id = EXCLUDED.role_id";
+static const char SQL_REVOKE[] =
+    "DELETE FROM seat_store_access a USING contract_seats c"
+    " WHERE a.seat_id = c.id AND c.user_id = $1 AND a.store_id = $2";
+/* One row per store, the highest role when several seats reach it. */
+static const char SQL_USER_STORES[] =
+    "SELECT public_id, name, role, level, manage, status FROM ("
+    " SELECT DISTINCT ON (s.id) s.public_id, s.name, r.name AS role,"
+    "  r.level, coalesce(r.permissions #> '{stores,manage_integrations}'"
+    "  = 'true', false) AS manage,"
+    "  " INTEG_SQL_STATUS("s") " AS status"
+    " FROM contract_seats c"
+    " JOIN seat_store_access a ON a.seat_id = c.id"
+    " JOIN stores s ON s.id = a.store_id"
+    " JOIN roles r ON r.id = a.role_id"
+    " WHERE c.user_id = $1"
+    " ORDER BY s.id, r.level DESC) x ORDER BY lower(name), public_id";
+
 int
 perm_public_id_valid(const char *s)
 {
@@ -68,6 +97,94 @@ perm_store_access(struct db *db, long long user_id, const char *public_id,
 	}
 	rc = perm_access_from_row(res, 0, 0, a);
 out:
+	PQclear(res);
+	return rc;
+}
+
+/* The one id of a one-row statement; KC_ERR_NOT_FOUND when no row. */
+static int
+one_id(struct db *db, const char *sql, const char *key, char *out,
+    size_t outlen)
+{
+	const char	*params[1] = { key };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	if ((rc = db_query(db, sql, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) == 1)
+		snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
+	else
+		rc = KC_ERR_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+int
+perm_grant(struct db *db, long long user_id, long long store_id,
+    const char *role)
+{
+	char		 uid[24], sid[24], rid[24], seat[24];
+	const char	*params[3] = { seat, sid, rid };
+	int		 rc;
+
+	if ((rc = one_id(db, SQL_ROLE_ID, role, rid, sizeof(rid))) != KC_OK)
+		return rc;
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_begin(db)) != KC_OK)
+		return rc;
+	if ((rc = one_id(db, SQL_SEAT, uid, seat, sizeof(seat))) != KC_OK ||
+	    (rc = db_query(db, SQL_GRANT, 3, params, NULL)) != KC_OK ||
+	    (rc = db_commit(db)) != KC_OK) {
+		db_rollback(db);
+		/* The role was found: a missing seat is a failure. */
+		return rc == KC_ERR_NOT_FOUND ? KC_ERR_INTERNAL : rc;
+	}
+	return KC_OK;
+}
+
+int
+perm_revoke(struct db *db, long long user_id, long long store_id,
+    int *removed)
+{
+	char		 uid[24], sid[24];
+	const char	*params[2] = { uid, sid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*removed = 0;
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_query(db, SQL_REVOKE, 2, params, &res)) != KC_OK)
+		return rc;
+	*removed = (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return KC_OK;
+}
+
+int
+perm_user_stores(struct db *db, long long user_id,
+    int (*fn)(void *, const struct perm_store_row *), void *arg)
+{
+	struct perm_store_row	 s;
+	char			 uid[24];
+	const char		*params[1] = { uid };
+	PGresult		*res = NULL;
+	int			 r, rc;
+
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	if ((rc = db_query(db, SQL_USER_STORES, 1, params, &res)) != KC_OK)
+		return rc;
+	for (r = 0; r < PQntuples(res) && rc == KC_OK; r++) {
+		s.public_id = PQgetvalue(res, r, 0);
+		s.name = PQgetvalue(res, r, 1);
+		s.role = PQgetvalue(res, r, 2);
+		s.level = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
+		s.manage_integrations = PQgetvalue(res, r, 4)[0] == 't';
+		s.klaviyo_status = db_val(res, r, 5);
+		rc = fn(arg, &s);
+	}
 	PQclear(res);
 	return rc;
 }

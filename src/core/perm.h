@@ -1,5 +1,6 @@
 /*
- * Store permissions exactly as the seed's validatePermissions: the user's
+ * Store permissions exactly as the seed's validatePermissions (and every
+ * statement on roles, contract_seats and seat_store_access): the user's
  * contract seat, its access to the store, the role.  Reading a store's
  * status needs any role on it; managing integrations needs
  * permissions.stores.manage_integrations and level >= 80.  A store the
@@ -49,6 +50,30 @@ int	perm_can_manage(int level, int manage_flag);
 int	perm_store_access(struct db *, long long user_id,
 	    const char *public_id, struct store_access *) KC_MUSTCHECK;
 void	perm_access_clear(struct store_access *);
+/*
+ * Gives the user the role (owner, admin, viewer) on the store through
+ * their first contract seat, made when they have none; replaces a role
+ * they had.  KC_ERR_NOT_FOUND: no such role.
+ */
+int	perm_grant(struct db *, long long user_id, long long store_id,
+	    const char *role) KC_MUSTCHECK;
+/* Removes the user's access to the store; *removed counts the rows. */
+int	perm_revoke(struct db *, long long user_id, long long store_id,
+	    int *removed) KC_MUSTCHECK;
+
+/* A store the user can see, with the highest of their roles on it. */
+struct perm_store_row {
+	const char	*public_id;
+	const char	*name;
+	const char	*role;
+	int		 level;
+	int		 manage_integrations;
+	const char	*klaviyo_status;
+};
+/* The user's stores by name, each given to fn (which may fail it). */
+int	perm_user_stores(struct db *, long long user_id,
+	    int (*fn)(void *, const struct perm_store_row *), void *arg)
+	    KC_MUSTCHECK;
 /* Fills a from the seven access columns starting at column c. */
 int	perm_access_from_row(const PGresult *, int row, int c,
 	    struct store_access *) KC_MUSTCHECK;

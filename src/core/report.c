@@ -18,6 +18,12 @@ static const char SQL_STORE[] =
     " AND " INTEG_SQL_STATUS("s") " IN ('connected', 'error')"
     " FOR UPDATE";
 
+static const char SQL_SEEN[] =
+    "SELECT response FROM report_requests WHERE idempotency_key = $1";
+static const char SQL_REMEMBER[] =
+    "INSERT INTO report_requests (idempotency_key, response)"
+    " VALUES ($1, $2)";
+
 static const struct jfield payload_fields[] = {
 	{ "klaviyo_public_id", JF_STRING, 1, 64 },
 	{ "store_public_id", JF_STRING, 1, STORE_PUBLIC_ID_MAX },
@@ -73,5 +79,38 @@ report_full_sync(struct db *db, const char *store, const char *kid,
 	return KC_OK;
 fail:
 	json_object_put(arr);
+	return rc;
+}
+
+int
+report_request_seen(struct db *db, const char *key, struct json_object **resp)
+{
+	const char	*params[1] = { key };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*resp = NULL;
+	if ((rc = db_query(db, SQL_SEEN, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) == 1 && (*resp = json_tokener_parse(
+	    PQgetvalue(res, 0, 0))) == NULL)
+		rc = KC_ERR_INTERNAL;
+	PQclear(res);
+	return rc;
+}
+
+int
+report_request_remember(struct db *db, const char *key,
+    struct json_object *resp)
+{
+	const char	*params[2] = { key, json_object_to_json_string_ext(resp,
+	    JSON_C_TO_STRING_PLAIN) };
+	int		 rc;
+
+	rc = db_query(db, SQL_REMEMBER, 2, params, NULL);
+	/* The same key raced us and won: its jobs are ours too. */
+	if (rc == KC_ERR_DB &&
+	    strcmp(db_sqlstate(db), SQLSTATE_UNIQUE_VIOLATION) == 0)
+		rc = KC_ERR_CONFLICT;
 	return rc;
 }

@@ -24,4 +24,14 @@ int	report_full_sync(struct db *, const char *store_public_id,
 int	report_payload_check(struct json_object *, char *err, size_t)
 	    KC_MUSTCHECK;
 
+/*
+ * Idempotency-Keys (report_requests), inside the caller's transaction:
+ * *resp gets the answer already given for key, or NULL.
+ */
+int	report_request_seen(struct db *, const char *key,
+	    struct json_object **resp) KC_MUSTCHECK;
+/* Records the answer; KC_ERR_CONFLICT when the key raced us. */
+int	report_request_remember(struct db *, const char *key,
+	    struct json_object *resp) KC_MUSTCHECK;
+
 #endif

@@ -185,3 +185,23 @@ sync_type_arrays(struct sync_type_arrays *ta)
 	snprintf(ta->hours + h, sizeof(ta->hours) - h, "}");
 	snprintf(ta->placed + p, sizeof(ta->placed) - p, "}");
 }
+
+int
+sync_type_clear_store(struct db *db, long long store_id)
+{
+	static const char	 del[] = "DELETE FROM %s WHERE store_id = $1";
+	char			 sid[24], sql[128];
+	const char		*params[1] = { sid };
+	const char *const	*t;
+	size_t			 i;
+	int			 rc;
+
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	for (i = 0; i < SYNC_TYPE_COUNT; i++)
+		for (t = sync_types[i].tables; *t != NULL; t++) {
+			snprintf(sql, sizeof(sql), del, *t);
+			if ((rc = db_query(db, sql, 1, params, NULL)) != KC_OK)
+				return rc;
+		}
+	return KC_OK;
+}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "db.h"
 #include "klaviyo.h"
 
 enum sync_type_id {
@@ -63,6 +64,9 @@ struct sync_type_arrays {
 	char	placed[64];	/* needs_placed_order, "{f,...,t}" */
 };
 void	sync_type_arrays(struct sync_type_arrays *);
+
+/* Deletes everything synced for the store (each type's tables). */
+int	sync_type_clear_store(struct db *, long long store_id) KC_MUSTCHECK;
 
 /* The runners, one per kind of type (sync_campaigns.c, ...). */
 int	sync_campaigns(struct sync_ctx *) KC_MUSTCHECK;

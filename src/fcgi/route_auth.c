@@ -16,9 +16,7 @@
 #include "log.h"
 #include "password.h"
 #include "throttle.h"
-
-static const char SQL_USER[] =
-    "SELECT id, password_hash FROM users WHERE email = $1";
+#include "user.h"
 
 static const struct jfield login_fields[] = {
 	{ "email", JF_STRING, 1, EMAIL_MAX },
@@ -79,9 +77,9 @@ route_login(struct kc_ctx *ctx)
 	};
 	char			 err[256], email[EMAIL_MAX + 1];
 	char			 token[SESSION_TOKEN_LEN + 1];
-	const char		*params[1] = { email }, *password;
+	char			 hash[PASSWORD_HASH_MAX];
+	const char		*password;
 	const char		*ip = ctx->req->remote_addr;
-	PGresult		*res = NULL;
 	struct json_object	*o = NULL, *u = NULL;
 	long long		 uid = 0;
 	long			 wait;
@@ -108,11 +106,11 @@ route_login(struct kc_ctx *ctx)
 			return ctx_fail(ctx, KC_ERR_INTERNAL, NULL);
 		return rc;
 	}
-	if ((rc = db_query(ctx->db, SQL_USER, 1, params, &res)) != KC_OK)
+	rc = user_login(ctx->db, email, &uid, hash, sizeof(hash));
+	if (rc != KC_OK && rc != KC_ERR_NOT_FOUND)
 		return rc;
-	if (PQntuples(res) == 1) {
-		uid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		rc = password_verify(password, PQgetvalue(res, 0, 1));
+	if (rc == KC_OK) {
+		rc = password_verify(password, hash);
 		if (rc != KC_OK && rc != KC_ERR_UNAUTHORIZED)
 			goto out;
 		ok = rc == KC_OK;
@@ -155,7 +153,6 @@ route_login(struct kc_ctx *ctx)
 out:
 	json_object_put(u);
 	json_object_put(o);
-	PQclear(res);
 	return rc;
 }
 

@@ -14,12 +14,6 @@
 #include "json_util.h"
 #include "report.h"
 
-static const char SQL_SEEN[] =
-    "SELECT response FROM report_requests WHERE idempotency_key = $1";
-static const char SQL_REMEMBER[] =
-    "INSERT INTO report_requests (idempotency_key, response)"
-    " VALUES ($1, $2)";
-
 static int
 authorized(struct kc_ctx *ctx)
 {
@@ -44,8 +38,7 @@ int
 route_report_full_sync(struct kc_ctx *ctx)
 {
 	struct json_object	*jobs = NULL, *o = NULL, *prev = NULL;
-	const char		*key, *params[2];
-	PGresult		*res = NULL;
+	const char		*key;
 	char			 err[256];
 	int			 rc;
 
@@ -61,22 +54,13 @@ route_report_full_sync(struct kc_ctx *ctx)
 	if ((rc = db_begin(ctx->db)) != KC_OK)
 		return rc;
 	if (key) {
-		params[0] = key;
-		/* Serialize requests with this key, then look. */
-		if ((rc = db_query(ctx->db, SQL_SEEN, 1, params, &res)) !=
-		    KC_OK)
+		if ((rc = report_request_seen(ctx->db, key, &prev)) != KC_OK)
 			goto fail;
-		if (PQntuples(res) == 1) {
-			prev = json_tokener_parse(PQgetvalue(res, 0, 0));
-			PQclear(res);
+		if (prev != NULL) {
 			db_rollback(ctx->db);
-			if (prev == NULL)
-				return KC_ERR_INTERNAL;
 			ctx_reply(ctx, 202, prev);
 			return KC_OK;
 		}
-		PQclear(res);
-		res = NULL;
 	}
 	rc = report_full_sync(ctx->db, json_get_str(ctx->body,
 	    "store_public_id"), json_get_str(ctx->body, "klaviyo_public_id"),
@@ -96,18 +80,8 @@ route_report_full_sync(struct kc_ctx *ctx)
 	jobs = NULL;
 	if (rc != KC_OK)
 		goto fail;
-	if (key) {
-		params[0] = key;
-		params[1] = json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN);
-		rc = db_query(ctx->db, SQL_REMEMBER, 2, params, NULL);
-		/* The same key raced us and won: its jobs are ours too. */
-		if (rc == KC_ERR_DB && strcmp(db_sqlstate(ctx->db),
-		    SQLSTATE_UNIQUE_VIOLATION) == 0)
-			rc = KC_ERR_CONFLICT;
-		if (rc != KC_OK)
-			goto fail;
-	}
+	if (key && (rc = report_request_remember(ctx->db, key, o)) != KC_OK)
+		goto fail;
 	if ((rc = db_commit(ctx->db)) != KC_OK)
 		goto fail;
 	ctx_reply(ctx, 202, o);

@@ -1,0 +1,34 @@
+/*
+ * The users table (the seed's User): accounts by lower-cased e-mail and
+ * their scrypt hashes.  Every statement on the table is here.
+ */
+#ifndef KC_USER_H
+#define KC_USER_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "kc_err.h"
+
+/* Creates a user; KC_ERR_CONFLICT when the e-mail is taken. */
+int	user_add(struct db *, const char *email, const char *hash,
+	    long long *id) KC_MUSTCHECK;
+/* KC_ERR_NOT_FOUND when no user has the e-mail. */
+int	user_find(struct db *, const char *email, long long *id)
+	    KC_MUSTCHECK;
+/* The id and password hash of a sign-in; KC_ERR_NOT_FOUND. */
+int	user_login(struct db *, const char *email, long long *id,
+	    char *hash, size_t hashlen) KC_MUSTCHECK;
+
+/* One user of user_list, with its stores as "store:role ..." or "-". */
+struct user_row {
+	const char	*id;
+	const char	*email;
+	const char	*created;	/* YYYY-MM-DD, UTC */
+	const char	*stores;
+};
+/* Every user by e-mail, each given to fn (which may fail the list). */
+int	user_list(struct db *, int (*fn)(void *, const struct user_row *),
+	    void *arg) KC_MUSTCHECK;
+
+#endif
