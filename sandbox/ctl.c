@@ -6,7 +6,7 @@
  * what is left of the daily report quota) and describes each account's
  * generated store (GET /__sandbox/accounts: its "today" and totals).
  */
-#include "sandbox_ctl.h"
+#include "ctl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "sandbox.h"
-#include "sandbox_rate.h"
+#include "rate.h"
 
 struct sbx_stat {
 	uint32_t	requests;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "kc_err.h"
-#include "sandbox_http.h"
+#include "http.h"
 
 #define SBX_FAULTS_MAX		256
 #define SBX_LOG_MAX		4096

@@ -7,7 +7,7 @@
  * per connection is in flight at a time; pipelined requests wait in the
  * input buffer.  All timers are deadlines the loop sleeps towards.
  */
-#include "sandbox_http.h"
+#include "http.h"
 
 #include <errno.h>
 #include <fcntl.h>
