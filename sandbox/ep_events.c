@@ -98,7 +98,7 @@ event_props(const struct sbx_account *a, const struct sbx_order *o)
 	if ((p = json_object_new_object()) == NULL)
 		return NULL;
 	if (json_add_str(p, "$event_id", num) != KC_OK ||
-	    json_add_obj(p, "$value", sbx_money(o->cents)) != KC_OK ||
+	    sbx_add_new(p, "$value", sbx_money(o->cents)) != KC_OK ||
 	    json_add_str(p, "$currency_code", a->def->currency) != KC_OK ||
 	    json_add_str(p, "OrderId", num) != KC_OK ||
 	    json_add_int(p, "ItemCount", 1 + o->cents % 4) != KC_OK ||
@@ -151,7 +151,7 @@ event_json(const struct sbx_ctx *ctx, const struct sbx_order *o,
 		return NULL;
 	sbx_fmt_time(o->t, buf, sizeof(buf));
 	if (json_add_int(at, "timestamp", o->t) != KC_OK ||
-	    json_add_obj(at, "event_properties", event_props(a, o)) !=
+	    sbx_add_new(at, "event_properties", event_props(a, o)) !=
 	    KC_OK || json_add_str(at, "datetime", buf) != KC_OK ||
 	    json_add_str(at, "uuid", o->uuid) != KC_OK)
 		goto fail;
@@ -248,21 +248,21 @@ attribution_json(const struct sbx_ctx *ctx, const struct sbx_order *o)
 	    json_add_str(p, "id", id) != KC_OK ||
 	    (rels = json_object_new_object()) == NULL ||
 	    json_add_obj(p, "relationships", rels) != KC_OK ||
-	    json_add_obj(rels, "event", sbx_to_one("event", o->id)) != KC_OK)
+	    sbx_add_new(rels, "event", sbx_to_one("event", o->id)) != KC_OK)
 		goto fail;
 	if (o->kind == SBX_OK_CAMPAIGN) {
 		const struct sbx_campaign *c = &st->campaigns[o->target];
 
-		if (json_add_obj(rels, "campaign", sbx_to_one("campaign",
-		    c->id)) != KC_OK || json_add_obj(rels, "campaign-message",
+		if (sbx_add_new(rels, "campaign", sbx_to_one("campaign",
+		    c->id)) != KC_OK || sbx_add_new(rels, "campaign-message",
 		    sbx_to_one("campaign-message", c->msg_id)) != KC_OK)
 			goto fail;
 	} else {
 		const struct sbx_flow_msg *m = &st->msgs[o->target];
 
-		if (json_add_obj(rels, "flow", sbx_to_one("flow",
+		if (sbx_add_new(rels, "flow", sbx_to_one("flow",
 		    st->flows[m->flow].id)) != KC_OK ||
-		    json_add_obj(rels, "flow-message",
+		    sbx_add_new(rels, "flow-message",
 		    sbx_to_one("flow-message", m->id)) != KC_OK)
 			goto fail;
 	}

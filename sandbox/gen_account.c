@@ -188,7 +188,7 @@ add_metric(struct json_object *arr, struct sbx_rng *r, const char *name,
 	io = NULL;
 	if ((rels = json_object_new_object()) == NULL ||
 	    json_add_obj(it, "relationships", rels) != KC_OK ||
-	    json_add_obj(rels, "flow-triggers", sbx_relationship("metrics", id,
+	    sbx_add_new(rels, "flow-triggers", sbx_relationship("metrics", id,
 	    "flow-triggers", 1)) != KC_OK)
 		goto fail;
 	/* links after relationships, as Klaviyo orders them */
@@ -401,7 +401,7 @@ cm_group_json(const struct cm_group *g, const char *mid)
 			goto fail;
 		}
 		if (json_add_str(cond, "property", g->filter_prop) != KC_OK ||
-		    json_add_obj(cond, "filter",
+		    sbx_add_new(cond, "filter",
 		    json_tokener_parse(g->filter_json)) != KC_OK)
 			goto fail;
 	} else if (json_add_str(o, "metric_filters", NULL) != KC_OK)
@@ -554,11 +554,11 @@ sbx_gen_lists(const struct sbx_account *a, struct json_object **out)
 			goto fail;
 		if ((rels = json_object_new_object()) == NULL ||
 		    json_add_obj(it, "relationships", rels) != KC_OK ||
-		    json_add_obj(rels, "profiles", sbx_relationship("lists", id,
+		    sbx_add_new(rels, "profiles", sbx_relationship("lists", id,
 		    "profiles", 0)) != KC_OK ||
-		    json_add_obj(rels, "tags", sbx_relationship("lists", id,
+		    sbx_add_new(rels, "tags", sbx_relationship("lists", id,
 		    "tags", 1)) != KC_OK ||
-		    json_add_obj(rels, "flow-triggers",
+		    sbx_add_new(rels, "flow-triggers",
 		    sbx_relationship("lists", id, "flow-triggers", 1)) != KC_OK)
 			goto fail;
 		if (json_object_object_get_ex(it, "links", &links)) {

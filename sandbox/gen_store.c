@@ -112,7 +112,7 @@ campaign_message_json(const struct sbx_account *a,
 	    json_add_obj(o, "relationships", rels) != KC_OK ||
 	    (rel = json_object_new_object()) == NULL ||
 	    json_add_obj(rels, "campaign", rel) != KC_OK ||
-	    json_add_obj(rel, "data", sbx_ref_new("campaign", c->id)) !=
+	    sbx_add_new(rel, "data", sbx_ref_new("campaign", c->id)) !=
 	    KC_OK ||
 	    (links = json_object_new_object()) == NULL ||
 	    json_add_obj(rel, "links", links) != KC_OK ||
@@ -143,8 +143,9 @@ list_id(const struct sbx_account *a, int i)
 }
 
 static struct json_object *
-campaign_json(const struct sbx_account *a, const struct sbx_campaign *c)
+campaign_json(const struct sbx_account *a, size_t i)
 {
+	const struct sbx_campaign *c = &a->store->campaigns[i];
 	struct json_object	*o, *at, *au, *inc, *so, *to, *ss, *opt;
 	struct json_object	*rels, *rel, *data, *own, *owninc;
 	const char		*lid = list_id(a, c->list);
@@ -203,7 +204,7 @@ campaign_json(const struct sbx_account *a, const struct sbx_campaign *c)
 	    KC_OK || !json_object_object_get_ex(rel, "data", &data) ||
 	    sbx_arr_add(data, sbx_ref_new("campaign-message", c->msg_id)) !=
 	    KC_OK ||
-	    json_add_obj(rels, "tags", sbx_relationship("campaigns", c->id,
+	    sbx_add_new(rels, "tags", sbx_relationship("campaigns", c->id,
 	    "tags", 1)) != KC_OK)
 		goto fail;
 	if (sbx_res_links(o, "campaigns", c->id) != KC_OK ||
@@ -220,28 +221,10 @@ fail:
 	return NULL;
 }
 
-int
-sbx_gen_campaigns(const struct sbx_account *a, struct json_object **out)
-{
-	struct json_object	*arr;
-	size_t			 i;
-
-	*out = NULL;
-	if ((arr = json_object_new_array()) == NULL)
-		return KC_ERR_NOMEM;
-	for (i = 0; i < a->store->ncampaigns; i++)
-		if (sbx_arr_add(arr, campaign_json(a, &a->store->campaigns[i])) !=
-		    KC_OK) {
-			json_object_put(arr);
-			return KC_ERR_NOMEM;
-		}
-	*out = arr;
-	return KC_OK;
-}
-
 static struct json_object *
-flow_json(const struct sbx_flow *f)
+flow_json(const struct sbx_account *a, size_t i)
 {
+	const struct sbx_flow	*f = &a->store->flows[i];
 	struct json_object *o, *at, *rels;
 
 	if ((o = sbx_res_new("flow", f->id, &at)) == NULL)
@@ -254,9 +237,9 @@ flow_json(const struct sbx_flow *f)
 	    json_add_str(at, "trigger_type", f->trigger) != KC_OK ||
 	    (rels = json_object_new_object()) == NULL ||
 	    json_add_obj(o, "relationships", rels) != KC_OK ||
-	    json_add_obj(rels, "flow-actions", sbx_relationship("flows", f->id,
+	    sbx_add_new(rels, "flow-actions", sbx_relationship("flows", f->id,
 	    "flow-actions", 1)) != KC_OK ||
-	    json_add_obj(rels, "tags", sbx_relationship("flows", f->id, "tags",
+	    sbx_add_new(rels, "tags", sbx_relationship("flows", f->id, "tags",
 	    1)) != KC_OK || sbx_res_links(o, "flows", f->id) != KC_OK) {
 		json_object_put(o);
 		return NULL;
@@ -264,27 +247,10 @@ flow_json(const struct sbx_flow *f)
 	return o;
 }
 
-int
-sbx_gen_flows(const struct sbx_account *a, struct json_object **out)
-{
-	struct json_object	*arr;
-	size_t			 i;
-
-	*out = NULL;
-	if ((arr = json_object_new_array()) == NULL)
-		return KC_ERR_NOMEM;
-	for (i = 0; i < a->store->nflows; i++)
-		if (sbx_arr_add(arr, flow_json(&a->store->flows[i])) != KC_OK) {
-			json_object_put(arr);
-			return KC_ERR_NOMEM;
-		}
-	*out = arr;
-	return KC_OK;
-}
-
 static struct json_object *
-segment_json(const struct sbx_segment *s)
+segment_json(const struct sbx_account *a, size_t i)
 {
+	const struct sbx_segment *s = &a->store->segments[i];
 	struct json_object *o, *at, *rels;
 
 	if ((o = sbx_res_new("segment", s->id, &at)) == NULL)
@@ -298,11 +264,11 @@ segment_json(const struct sbx_segment *s)
 	    json_add_bool(at, "is_starred", s->starred) != KC_OK ||
 	    (rels = json_object_new_object()) == NULL ||
 	    json_add_obj(o, "relationships", rels) != KC_OK ||
-	    json_add_obj(rels, "profiles", sbx_relationship("segments", s->id,
+	    sbx_add_new(rels, "profiles", sbx_relationship("segments", s->id,
 	    "profiles", 0)) != KC_OK ||
-	    json_add_obj(rels, "tags", sbx_relationship("segments", s->id,
+	    sbx_add_new(rels, "tags", sbx_relationship("segments", s->id,
 	    "tags", 1)) != KC_OK ||
-	    json_add_obj(rels, "flow-triggers", sbx_relationship("segments",
+	    sbx_add_new(rels, "flow-triggers", sbx_relationship("segments",
 	    s->id, "flow-triggers", 1)) != KC_OK ||
 	    sbx_res_links(o, "segments", s->id) != KC_OK) {
 		json_object_put(o);
@@ -311,28 +277,11 @@ segment_json(const struct sbx_segment *s)
 	return o;
 }
 
-int
-sbx_gen_segments(const struct sbx_account *a, struct json_object **out)
-{
-	struct json_object	*arr;
-	size_t			 i;
-
-	*out = NULL;
-	if ((arr = json_object_new_array()) == NULL)
-		return KC_ERR_NOMEM;
-	for (i = 0; i < a->store->nsegments; i++)
-		if (sbx_arr_add(arr, segment_json(&a->store->segments[i])) !=
-		    KC_OK) {
-			json_object_put(arr);
-			return KC_ERR_NOMEM;
-		}
-	*out = arr;
-	return KC_OK;
-}
-
 static struct json_object *
-form_json(const struct sbx_store *st, const struct sbx_form *f)
+form_json(const struct sbx_account *a, size_t i)
 {
+	const struct sbx_store	*st = a->store;
+	const struct sbx_form	*f = &st->forms[i];
 	struct json_object	*o, *at, *rels, *rel, *data;
 	size_t			 j;
 
@@ -362,8 +311,11 @@ fail:
 	return NULL;
 }
 
-int
-sbx_gen_forms(const struct sbx_account *a, struct json_object **out)
+/* One collection of the store: what render makes of each of n items. */
+static int
+gen_each(const struct sbx_account *a, size_t n,
+    struct json_object *(*render)(const struct sbx_account *, size_t),
+    struct json_object **out)
 {
 	struct json_object	*arr;
 	size_t			 i;
@@ -371,14 +323,37 @@ sbx_gen_forms(const struct sbx_account *a, struct json_object **out)
 	*out = NULL;
 	if ((arr = json_object_new_array()) == NULL)
 		return KC_ERR_NOMEM;
-	for (i = 0; i < a->store->nforms; i++)
-		if (sbx_arr_add(arr, form_json(a->store, &a->store->forms[i])) !=
-		    KC_OK) {
+	for (i = 0; i < n; i++)
+		if (sbx_arr_add(arr, render(a, i)) != KC_OK) {
 			json_object_put(arr);
 			return KC_ERR_NOMEM;
 		}
 	*out = arr;
 	return KC_OK;
+}
+
+int
+sbx_gen_campaigns(const struct sbx_account *a, struct json_object **out)
+{
+	return gen_each(a, a->store->ncampaigns, campaign_json, out);
+}
+
+int
+sbx_gen_flows(const struct sbx_account *a, struct json_object **out)
+{
+	return gen_each(a, a->store->nflows, flow_json, out);
+}
+
+int
+sbx_gen_segments(const struct sbx_account *a, struct json_object **out)
+{
+	return gen_each(a, a->store->nsegments, segment_json, out);
+}
+
+int
+sbx_gen_forms(const struct sbx_account *a, struct json_object **out)
+{
+	return gen_each(a, a->store->nforms, form_json, out);
 }
 
 /* GET /api/campaigns: one channel at a time, as Klaviyo insists. */

@@ -163,6 +163,15 @@ sbx_add_time(struct json_object *o, const char *name, int64_t t)
 	return json_add_str(o, name, buf);
 }
 
+/* Adds o as key of obj; a NULL o (a builder out of memory) fails. */
+int
+sbx_add_new(struct json_object *obj, const char *key, struct json_object *o)
+{
+	if (o == NULL)
+		return KC_ERR_NOMEM;
+	return json_add_obj(obj, key, o);
+}
+
 /* Appends o to arr, taking it even on failure. */
 int
 sbx_arr_add(struct json_object *arr, struct json_object *o)
@@ -234,7 +243,7 @@ sbx_to_one(const char *type, const char *id)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (json_add_obj(o, "data", sbx_ref_new(type, id)) != KC_OK) {
+	if (sbx_add_new(o, "data", sbx_ref_new(type, id)) != KC_OK) {
 		json_object_put(o);
 		return NULL;
 	}

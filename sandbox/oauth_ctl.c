@@ -15,49 +15,6 @@
 
 /* Control API: /__sandbox/oauth[/expire|/revoke]. */
 
-static void
-ctl_reply(struct sbx_resp *resp, int status, struct json_object *o)
-{
-	const char *s = NULL;
-
-	if (o != NULL)
-		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-		    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s == NULL) {
-		status = 500;
-		s = "{\"error\":\"out of memory\"}";
-	}
-	if (sbx_resp_set_body(resp, status, "application/json", s,
-	    strlen(s)) != KC_OK)
-		resp->action = SBX_ACT_RESET;
-	json_object_put(o);
-}
-
-static void
-ctl_msg(struct sbx_resp *resp, int status, const char *key,
-    const char *msg)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (o != NULL && json_add_str(o, key, msg) != KC_OK) {
-		json_object_put(o);
-		o = NULL;
-	}
-	ctl_reply(resp, status, o);
-}
-
-static void
-ctl_count(struct sbx_resp *resp, const char *key, long long n)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (o != NULL && json_add_int(o, key, n) != KC_OK) {
-		json_object_put(o);
-		o = NULL;
-	}
-	ctl_reply(resp, 200, o);
-}
-
 static struct json_object *
 grant_json(struct sbx_app *app, size_t i, uint64_t now)
 {
@@ -88,13 +45,15 @@ grant_json(struct sbx_app *app, size_t i, uint64_t now)
 }
 
 static void
-ctl_state(struct sbx_app *app, struct sbx_resp *resp)
+ctl_state(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
 {
 	struct sbx_oauth	*o = app->oauth;
 	struct json_object	*j, *arr, *g;
 	uint64_t		 now = sbx_now_us();
 	size_t			 i;
 
+	(void)req;
 	if ((j = json_object_new_object()) == NULL)
 		goto fail;
 	if (json_add_str(j, "client_id", o->enabled ? o->client_id : NULL) !=
@@ -110,11 +69,11 @@ ctl_state(struct sbx_app *app, struct sbx_resp *resp)
 			json_object_put(g);
 			goto fail;
 		}
-	ctl_reply(resp, 200, j);
+	sbx_ctl_reply(resp, 200, j);
 	return;
 fail:
 	json_object_put(j);
-	ctl_reply(resp, 500, NULL);
+	sbx_ctl_reply(resp, 500, NULL);
 }
 
 /* POST /__sandbox/oauth {"access_token_ttl":N,"rotate_refresh_tokens":b} */
@@ -131,7 +90,7 @@ ctl_set(struct sbx_app *app, const struct sbx_req *req,
 
 	if (req->body_len > 0 && json_parse_object(req->body, req->body_len,
 	    &body, err, sizeof(err)) != KC_OK) {
-		ctl_msg(resp, 400, "error", err);
+		sbx_ctl_reply_str(resp, 400, "error", err);
 		return;
 	}
 	if (body != NULL) {
@@ -141,7 +100,7 @@ ctl_set(struct sbx_app *app, const struct sbx_req *req,
 				snprintf(err, sizeof(err), "unknown field "
 				    "'%.64s': access_token_ttl, "
 				    "rotate_refresh_tokens", k);
-				ctl_msg(resp, 400, "error", err);
+				sbx_ctl_reply_str(resp, 400, "error", err);
 				goto out;
 			}
 			(void)val;
@@ -151,16 +110,17 @@ ctl_set(struct sbx_app *app, const struct sbx_req *req,
 		n = json_object_get_int64(v);
 		if (!json_object_is_type(v, json_type_int) || n < 1 ||
 		    n > SBX_OAUTH_TTL_MAX) {
-			ctl_msg(resp, 400, "error", "access_token_ttl must be "
-			    "an integer from 1 to 31622400");
+			sbx_ctl_reply_str(resp, 400, "error",
+			    "access_token_ttl must be an integer from 1 to "
+			    "31622400");
 			goto out;
 		}
 		ttl = (long)n;
 	}
 	if (json_object_object_get_ex(body, "rotate_refresh_tokens", &v)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
-			ctl_msg(resp, 400, "error", "rotate_refresh_tokens "
-			    "must be true or false");
+			sbx_ctl_reply_str(resp, 400, "error",
+			    "rotate_refresh_tokens must be true or false");
 			goto out;
 		}
 		rotate = json_object_get_boolean(v);
@@ -169,14 +129,15 @@ ctl_set(struct sbx_app *app, const struct sbx_req *req,
 	o->rotate = rotate;
 	log_info("oauth: access tokens last %ld s, refresh rotation %s",
 	    ttl, rotate ? "on" : "off");
-	ctl_state(app, resp);
+	ctl_state(app, req, resp);
 out:
 	json_object_put(body);
 }
 
 /* Every live access token expires now. */
 static void
-ctl_expire(struct sbx_app *app, struct sbx_resp *resp)
+ctl_expire(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
 {
 	struct sbx_oauth	*o = app->oauth;
 	struct oa_grant		*g;
@@ -184,6 +145,7 @@ ctl_expire(struct sbx_app *app, struct sbx_resp *resp)
 	size_t			 i, j;
 	long long		 n = 0;
 
+	(void)req;
 	for (i = 0; i < o->ngrants; i++) {
 		g = &o->grants[i];
 		for (j = 0; j < g->naccess; j++) {
@@ -194,7 +156,7 @@ ctl_expire(struct sbx_app *app, struct sbx_resp *resp)
 			n++;
 		}
 	}
-	ctl_count(resp, "expired", n);
+	sbx_ctl_reply_int(resp, "expired", n);
 }
 
 /* The user uninstalled the app: every grant of an account goes. */
@@ -215,12 +177,13 @@ ctl_revoke(struct sbx_app *app, const struct sbx_req *req,
 	    sizeof(err)) != KC_OK ||
 	    json_check_fields(body, fields, sizeof(fields) /
 	    sizeof(fields[0]), err, sizeof(err)) != KC_OK) {
-		ctl_msg(resp, 400, "error", err);
+		sbx_ctl_reply_str(resp, 400, "error", err);
 		goto out;
 	}
 	if (oa_account_by_id(app->data, json_get_str(body, "account"), &idx) ==
 	    NULL) {
-		ctl_msg(resp, 404, "error", "no account has this id or key");
+		sbx_ctl_reply_str(resp, 404, "error",
+		    "no account has this id or key");
 		goto out;
 	}
 	for (i = 0; i < o->ngrants; i++) {
@@ -235,45 +198,52 @@ ctl_revoke(struct sbx_app *app, const struct sbx_req *req,
 			o->codes[i].expires_us = 0;
 	log_info("oauth: %lld grant%s of account %s revoked", n,
 	    n == 1 ? "" : "s", app->data->acc[idx].id);
-	ctl_count(resp, "revoked", n);
+	sbx_ctl_reply_int(resp, "revoked", n);
 out:
 	json_object_put(body);
 }
+
+/* DELETE /__sandbox/oauth: grants and codes forgotten, settings reset. */
+static void
+ctl_reset(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
+{
+	struct sbx_oauth	*o = app->oauth;
+	long long		 n = (long long)o->ngrants;
+
+	(void)req;
+	oa_clear(o);
+	o->ttl = o->ttl0;
+	o->rotate = 1;
+	sbx_ctl_reply_int(resp, "cleared", n);
+}
+
+static const struct sbx_ctl_route routes[] = {
+	{ "", "GET", ctl_state },
+	{ "", "POST", ctl_set },
+	{ "", "DELETE", ctl_reset },
+	{ "expire", "POST", ctl_expire },
+	{ "revoke", "POST", ctl_revoke },
+};
 
 void
 sbx_oauth_ctl(struct sbx_app *app, const struct sbx_req *req,
     struct sbx_resp *resp)
 {
-	struct sbx_oauth	*o = app->oauth;
-	const char		*rest = req->path + strlen(CTL_PREFIX);
-	const char		*m = req->method;
-	long long		 n;
+	const char	*rest = req->path + strlen(CTL_PREFIX);
+	const char	*p = rest + (*rest == '/');
+	char		 name[16];
+	size_t		 n = strcspn(p, "/");
 
-	if (*rest == '\0' || strcmp(rest, "/") == 0) {
-		if (strcmp(m, "GET") == 0)
-			ctl_state(app, resp);
-		else if (strcmp(m, "POST") == 0)
-			ctl_set(app, req, resp);
-		else if (strcmp(m, "DELETE") == 0) {
-			n = (long long)o->ngrants;
-			oa_clear(o);
-			o->ttl = o->ttl0;
-			o->rotate = 1;
-			ctl_count(resp, "cleared", n);
-		} else
-			ctl_msg(resp, 405, "error", "method not allowed");
-	} else if (strcmp(rest, "/expire") == 0 ||
-	    strcmp(rest, "/expire/") == 0) {
-		if (strcmp(m, "POST") == 0)
-			ctl_expire(app, resp);
-		else
-			ctl_msg(resp, 405, "error", "method not allowed");
-	} else if (strcmp(rest, "/revoke") == 0 ||
-	    strcmp(rest, "/revoke/") == 0) {
-		if (strcmp(m, "POST") == 0)
-			ctl_revoke(app, req, resp);
-		else
-			ctl_msg(resp, 405, "error", "method not allowed");
-	} else
-		ctl_msg(resp, 404, "error", "unknown control endpoint");
+	/* "", "/", "/expire", "/expire/": no empty segment but the last. */
+	if (n >= sizeof(name) || (n == 0 && *p != '\0') ||
+	    (p[n] == '/' && p[n + 1] != '\0')) {
+		sbx_ctl_reply_str(resp, 404, "error",
+		    "unknown control endpoint");
+		return;
+	}
+	memcpy(name, p, n);
+	name[n] = '\0';
+	sbx_ctl_dispatch(app, req, resp, routes, sizeof(routes) /
+	    sizeof(routes[0]), name);
 }
