@@ -33,6 +33,21 @@ number(double v, int decimals)
 	return json_object_new_double_s(v, buf);
 }
 
+/* Rates of two counters of a message report: num / den, 6 decimals. */
+static const struct {
+	const char	*name;
+	int		 num, den;
+} rates[] = {
+	{ "bounce_rate", SBX_C_BOUNCED, SBX_C_RECIPIENTS },
+	{ "failed_rate", SBX_C_FAILED, SBX_C_RECIPIENTS },
+	{ "delivery_rate", SBX_C_DELIVERED, SBX_C_RECIPIENTS },
+	{ "open_rate", SBX_C_OPENS_U, SBX_C_DELIVERED },
+	{ "click_rate", SBX_C_CLICKS_U, SBX_C_DELIVERED },
+	{ "click_to_open_rate", SBX_C_CLICKS_U, SBX_C_OPENS_U },
+	{ "unsubscribe_rate", SBX_C_UNSUBS_U, SBX_C_DELIVERED },
+	{ "spam_complaint_rate", SBX_C_SPAM, SBX_C_DELIVERED },
+};
+
 /* One statistic of one bucket of a group. */
 static struct json_object *
 stat_value(const struct rpt_req *r, const struct rpt_group *g, size_t b,
@@ -40,6 +55,7 @@ stat_value(const struct rpt_req *r, const struct rpt_group *g, size_t b,
 {
 	const int64_t	*k = g->acc[b];
 	int64_t		 cents = g->cents[b], conv = g->conv[b];
+	size_t		 i;
 
 	if (r->def->kind == RK_SEGMENT) {
 		if (strcmp(s, "members_added") == 0)
@@ -68,8 +84,6 @@ stat_value(const struct rpt_req *r, const struct rpt_group *g, size_t b,
 			{ "viewed_form_step_uniques", SBX_FM_STEP_VIEWS_U },
 			{ "viewed_form_uniques", SBX_FM_VIEWS_U },
 		};
-		size_t i;
-
 		if (strcmp(s, "submit_rate") == 0)
 			return number(ratio(k[SBX_FM_SUBMITS],
 			    k[SBX_FM_VIEWS_U]), 6);
@@ -97,8 +111,6 @@ stat_value(const struct rpt_req *r, const struct rpt_group *g, size_t b,
 			{ "unsubscribe_uniques", SBX_C_UNSUBS_U },
 			{ "unsubscribes", SBX_C_UNSUBS },
 		};
-		size_t i;
-
 		for (i = 0; i < sizeof(cn) / sizeof(cn[0]); i++)
 			if (strcmp(s, cn[i].name) == 0)
 				return json_object_new_int64(k[cn[i].idx]);
@@ -120,28 +132,14 @@ stat_value(const struct rpt_req *r, const struct rpt_group *g, size_t b,
 	if (strcmp(s, "bounced_or_failed") == 0)
 		return json_object_new_int64(k[SBX_C_BOUNCED] +
 		    k[SBX_C_FAILED]);
-	if (strcmp(s, "bounce_rate") == 0)
-		return number(ratio(k[SBX_C_BOUNCED], k[SBX_C_RECIPIENTS]), 6);
 	if (strcmp(s, "bounced_or_failed_rate") == 0)
 		return number(ratio(k[SBX_C_BOUNCED] + k[SBX_C_FAILED],
 		    k[SBX_C_RECIPIENTS]), 6);
-	if (strcmp(s, "failed_rate") == 0)
-		return number(ratio(k[SBX_C_FAILED], k[SBX_C_RECIPIENTS]), 6);
-	if (strcmp(s, "delivery_rate") == 0)
-		return number(ratio(k[SBX_C_DELIVERED], k[SBX_C_RECIPIENTS]),
-		    6);
-	if (strcmp(s, "open_rate") == 0)
-		return number(ratio(k[SBX_C_OPENS_U], k[SBX_C_DELIVERED]), 6);
-	if (strcmp(s, "click_rate") == 0)
-		return number(ratio(k[SBX_C_CLICKS_U], k[SBX_C_DELIVERED]), 6);
-	if (strcmp(s, "click_to_open_rate") == 0)
-		return number(ratio(k[SBX_C_CLICKS_U], k[SBX_C_OPENS_U]), 6);
 	if (strcmp(s, "conversion_rate") == 0)
 		return number(ratio(g->uniq[b], k[SBX_C_DELIVERED]), 6);
-	if (strcmp(s, "unsubscribe_rate") == 0)
-		return number(ratio(k[SBX_C_UNSUBS_U], k[SBX_C_DELIVERED]), 6);
-	if (strcmp(s, "spam_complaint_rate") == 0)
-		return number(ratio(k[SBX_C_SPAM], k[SBX_C_DELIVERED]), 6);
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
+		if (strcmp(s, rates[i].name) == 0)
+			return number(ratio(k[rates[i].num], k[rates[i].den]), 6);
 	return NULL;
 }
 
