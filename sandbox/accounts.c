@@ -2,7 +2,7 @@
  * The sandbox's accounts and the deterministic generator behind their
  * data.  Each account is chosen by its private API key; everything it
  * serves is built once at start-up by the endpoint generators
- * (sandbox_endpoints.c) from a splitmix64 stream seeded with the FNV-1a
+ * (gen_*.c) from a splitmix64 stream seeded with the FNV-1a
  * hash of the key and a stream name, so every run serves the same ids,
  * names and timestamps.  docs/SANDBOX.md lists the accounts.
  *

@@ -1,5 +1,5 @@
 /*
- * Control API of klaviyo-sandbox; see sandbox_ctl.h and docs/SANDBOX.md.
+ * Control API of klaviyo-sandbox; see ctl.h and docs/SANDBOX.md.
  * Bodies are plain application/json, never JSON:API: this is the test
  * harness talking, not Klaviyo.  Besides faults and the request log it
  * counts requests per account and endpoint (GET /__sandbox/stats, with

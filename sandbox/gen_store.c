@@ -14,7 +14,7 @@
 
 /*
  * Campaigns, flows, segments and forms: JSON:API renderings of the
- * account's store (sandbox_data.c), built once at start.  Resources may
+ * account's store (store.c), built once at start.  Resources may
  * carry "_sbx" members of the sandbox's own (a campaign's channel for
  * the messages.channel filter, its message for include): the answer
  * never shows them.

@@ -1,5 +1,5 @@
 /*
- * poll()-driven HTTP/1.1 server for klaviyo-sandbox; see sandbox_http.h.
+ * poll()-driven HTTP/1.1 server for klaviyo-sandbox; see http.h.
  *
  * Each connection is a small state machine: READ (collect one request),
  * DELAY (a response waits for its timer), WRITE (drain the response),

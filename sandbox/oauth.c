@@ -1,5 +1,8 @@
 /*
- * OAuth 2.0 of klaviyo-sandbox; see sandbox_oauth.h and docs/SANDBOX.md.
+ * OAuth 2.0 of klaviyo-sandbox; see oauth.h and docs/SANDBOX.md.  This
+ * file holds the state (grants, codes, tokens, scopes), form decoding
+ * and the /oauth/ dispatch; oauth_authorize.c, oauth_token.c and
+ * oauth_ctl.c the rest.
  *
  *   GET  /oauth/authorize  checks the request, answers the consent page
  *   POST /oauth/authorize  that page's form: deny, or allow -> a code

@@ -7,9 +7,9 @@
  *   scope (403) -> rate limits (429) -> query parameters (400) ->
  *   the endpoint's handler (200)
  *
- * A key or a live OAuth access token (Bearer, sandbox_oauth.c) selects
+ * A key or a live OAuth access token (Bearer, oauth.c) selects
  * the account; a token brings its grant's scopes.  /oauth/ requests are
- * logged and faulted the same way, then answered by sandbox_oauth.c;
+ * logged and faulted the same way, then answered by oauth.c;
  * /__sandbox/oauth is its control API.
  *
  * Answers have Klaviyo's shapes: JSON:API documents and
@@ -287,7 +287,7 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 		    "Authentication credentials were not provided.",
 		    "Missing or invalid authorization scheme. Please use "
 		    "Klaviyo-API-Key.", NULL, NULL);
-	/* A Bearer token was looked up by the caller (sandbox_oauth.c). */
+	/* A Bearer token was looked up by the caller (oauth.c). */
 	if (!ctx->bearer && (ctx->acc = sbx_data_by_key(app->data, cred,
 	    &ctx->acc_idx)) != NULL)
 		ctx->scopes = ctx->acc->def->scopes;
@@ -457,7 +457,7 @@ fault_answer(struct sbx_app *app, const struct sbx_fault *f,
 	}
 }
 
-/* /oauth/...: the OAuth endpoints (sandbox_oauth.c). */
+/* /oauth/...: the OAuth endpoints (oauth.c). */
 static int
 is_oauth_path(const char *p)
 {

@@ -1,4 +1,4 @@
-/* Query strings, filters, sparse fieldsets, cursors; see sandbox_query.h. */
+/* Query strings, sparse fieldsets, cursors; see query.h. */
 #include "query.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* Fixed-window rate limits; see sandbox_rate.h. */
+/* Fixed-window rate limits; see rate.h. */
 #include "rate.h"
 
 #include <stdlib.h>

@@ -139,7 +139,8 @@ stat_value(const struct rpt_req *r, const struct rpt_group *g, size_t b,
 		return number(ratio(g->uniq[b], k[SBX_C_DELIVERED]), 6);
 	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
 		if (strcmp(s, rates[i].name) == 0)
-			return number(ratio(k[rates[i].num], k[rates[i].den]), 6);
+			return number(ratio(k[rates[i].num],
+			    k[rates[i].den]), 6);
 	return NULL;
 }
 
