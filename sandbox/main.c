@@ -22,9 +22,9 @@
 
 #include "log.h"
 #include "sandbox.h"
-#include "sandbox_ctl.h"
-#include "sandbox_oauth.h"
-#include "sandbox_rate.h"
+#include "ctl.h"
+#include "oauth.h"
+#include "rate.h"
 
 static volatile sig_atomic_t stop;
 

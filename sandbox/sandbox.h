@@ -1,13 +1,13 @@
 /*
  * klaviyo-sandbox: a stand-in Klaviyo API for tests and the demo
- * (DESIGN.md section 8, docs/SANDBOX.md).  This header ties the modules
- * together: accounts, their generated data and stores (sandbox_data.c),
- * the endpoint table, its generators, events and reports
- * (sandbox_endpoints.c), the request pipeline (sandbox_api.c), rate
- * limits (sandbox_rate.c), faults, stats and the request log
- * (sandbox_ctl.c), query parsing and report time arithmetic
- * (sandbox_query.c), OAuth (sandbox_oauth.c) and the HTTP server
- * (sandbox_http.c).
+ * (DESIGN.md section 8, docs/SANDBOX.md; README.md here maps the
+ * files).  This header ties the modules together: accounts and their
+ * stores (accounts.c, store*.c, rng.c), the endpoint table
+ * (endpoints.c) and what its rows point at (endpoints.h), the request
+ * pipeline (pipeline.c, reply.c, collection.c), rate limits (rate.c),
+ * the control API (ctl.c), query parsing (query.c, filter.c), time
+ * arithmetic (calendar.c), OAuth (oauth*.c) and the HTTP server
+ * (http.c).
  */
 #ifndef KC_SANDBOX_H
 #define KC_SANDBOX_H
@@ -17,14 +17,17 @@
 
 #include <json-c/json.h>
 
+#include "calendar.h"
+#include "http.h"
 #include "kc_err.h"
-#include "sandbox_http.h"
-#include "sandbox_query.h"
+#include "query.h"
 
 /* The newest revision this sandbox knows (the spec in klaviyo-openapi/). */
 #define SBX_REVISION_NEWEST	"2026-07-15"
 /* The first revision of Klaviyo's current APIs. */
 #define SBX_REVISION_OLDEST	"2022-10-17"
+
+#define SBX_JSONAPI_TYPE	"application/vnd.api+json"
 
 /* API key scopes (x-klaviyo-scopes). */
 enum {
@@ -53,7 +56,7 @@ enum sbx_profile {
 
 /*
  * The store behind an account's campaigns, flows, forms, segments and
- * Placed Order events (sandbox_data.c).  Everything is generated per
+ * Placed Order events (store.c).  Everything is generated per
  * account-local day of a history that ends where the account's "today"
  * begins, so the figures are the same on every day the sandbox runs;
  * only the dates move.
@@ -299,7 +302,7 @@ struct sbx_app {
 	struct sbx_data	*data;
 	struct sbx_rate	*rate;
 	struct sbx_ctl	*ctl;
-	struct sbx_oauth *oauth;	/* sandbox_oauth.c */
+	struct sbx_oauth *oauth;	/* oauth.c */
 	double		 scale;
 	uint64_t	 err_seq;
 };
@@ -321,7 +324,7 @@ struct sbx_ctx {
 	char				 base[320];	/* http://host */
 };
 
-/* sandbox_data.c */
+/* accounts.c */
 extern const struct sbx_account_def	sbx_account_defs[];
 extern const size_t			sbx_naccount_defs;
 /*
@@ -338,7 +341,7 @@ struct json_object *sbx_account_coll(const struct sbx_account *,
 	    const char *type);
 const char *sbx_scope_name(unsigned);
 
-/* Deterministic generation: splitmix64 seeded per key and stream. */
+/* Deterministic generation (rng.c): splitmix64 seeded per key and stream. */
 struct sbx_rng {
 	uint64_t	s;
 };
@@ -353,7 +356,7 @@ void	sbx_fmt_time(int64_t, char *, size_t);
 /* A bijective 64-bit mix (splitmix64's finalizer). */
 uint64_t sbx_mix(uint64_t);
 
-/* The store model (sandbox_data.c). */
+/* The store model (store.c, store_orders.c, store_days.c). */
 void	sbx_store_free(struct sbx_store *);
 /* The history day holding utc: -1 before it, ndays after it. */
 int	sbx_store_day(const struct sbx_store *, int64_t utc);
@@ -376,14 +379,20 @@ int64_t	sbx_store_members_at(const struct sbx_store *, size_t seg,
 void	sbx_store_profile(const struct sbx_store *, size_t, char id[28],
 	    const char **first, const char **last);
 
-/* sandbox_endpoints.c */
+/* endpoints.c */
 const struct sbx_endpoint *sbx_endpoint_find(const char *path,
 	    size_t *idx);
 
-/* sandbox_api.c */
+/* pipeline.c */
 void	sbx_app_handle(void *, const struct sbx_req *, struct sbx_resp *);
+
+/* collection.c */
 int	sbx_handle_collection(struct sbx_ctx *, struct sbx_resp *)
 	    KC_MUSTCHECK;
+
+/* reply.c */
+/* "http://host:port" from the request, for absolute links. */
+void	sbx_base_url(const struct sbx_req *, char *, size_t);
 /* A Klaviyo error body: {"errors":[{id,status,code,title,detail,...}]}. */
 int	sbx_reply_error(struct sbx_app *, struct sbx_resp *, int status,
 	    const char *code, const char *title, const char *detail,
@@ -410,5 +419,11 @@ int	sbx_reply_json(struct sbx_resp *, int status, struct json_object *)
  */
 int	sbx_page_link(const struct sbx_ctx *, const char *pname,
 	    const char *cursor, char **) KC_MUSTCHECK;
+/*
+ * Adds doc's "links" of the page [off, end) of n items, size a page:
+ * self, and next and prev (page[cursor]) when the endpoint pages.
+ */
+int	sbx_page_links(const struct sbx_ctx *, struct json_object *doc,
+	    size_t off, size_t end, size_t n, size_t size) KC_MUSTCHECK;
 
 #endif

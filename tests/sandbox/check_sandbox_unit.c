@@ -13,8 +13,8 @@
 #include <json-c/json.h>
 
 #include "sandbox.h"
-#include "sandbox_query.h"
-#include "sandbox_rate.h"
+#include "query.h"
+#include "rate.h"
 
 #define MS	1000ULL
 #define S	1000000ULL

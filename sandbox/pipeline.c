@@ -7,9 +7,9 @@
  *   scope (403) -> rate limits (429) -> query parameters (400) ->
  *   the endpoint's handler (200)
  *
- * A key or a live OAuth access token (Bearer, sandbox_oauth.c) selects
+ * A key or a live OAuth access token (Bearer, oauth.c) selects
  * the account; a token brings its grant's scopes.  /oauth/ requests are
- * logged and faulted the same way, then answered by sandbox_oauth.c;
+ * logged and faulted the same way, then answered by oauth.c;
  * /__sandbox/oauth is its control API.
  *
  * Answers have Klaviyo's shapes: JSON:API documents and
@@ -30,11 +30,11 @@
 
 #include "json_util.h"
 #include "log.h"
-#include "sandbox_ctl.h"
-#include "sandbox_oauth.h"
-#include "sandbox_rate.h"
+#include "ctl.h"
+#include "oauth.h"
+#include "rate.h"
 
-#define JSONAPI_TYPE	"application/vnd.api+json"
+#define SBX_JSONAPI_TYPE	"application/vnd.api+json"
 
 static const char cloudflare_html[] =
     "<!DOCTYPE html>\n"
@@ -65,512 +65,6 @@ static const char cloudflare_html[] =
     "</div>\n"
     "</body>\n"
     "</html>\n";
-
-int
-sbx_reply_json(struct sbx_resp *resp, int status, struct json_object *o)
-{
-	const char *s;
-
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s == NULL)
-		return KC_ERR_NOMEM;
-	return sbx_resp_set_body(resp, status, JSONAPI_TYPE, s, strlen(s));
-}
-
-/* A version 4 UUID from a counter: unique, deterministic. */
-static void
-error_id(struct sbx_app *app, char *out, size_t outlen)
-{
-	struct sbx_rng	 r;
-	uint64_t	 a, b;
-
-	sbx_rng_seed(&r, ++app->err_seq, "error-id");
-	a = sbx_rng_next(&r);
-	b = sbx_rng_next(&r);
-	snprintf(out, outlen, "%08x-%04x-4%03x-%04x-%012llx",
-	    (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xffff),
-	    (unsigned)(a & 0xfff), (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
-	    (unsigned long long)(b & 0xffffffffffffULL));
-}
-
-struct json_object *
-sbx_error_new(struct sbx_app *app, int status, const char *code,
-    const char *title, const char *detail, const char *source_kind,
-    const char *source_value)
-{
-	struct json_object	*e, *src;
-	char			 id[48];
-
-	error_id(app, id, sizeof(id));
-	if ((e = json_object_new_object()) == NULL)
-		return NULL;
-	if (json_add_str(e, "id", id) != KC_OK ||
-	    json_add_int(e, "status", status) != KC_OK ||
-	    json_add_str(e, "code", code) != KC_OK ||
-	    json_add_str(e, "title", title) != KC_OK ||
-	    json_add_str(e, "detail", detail) != KC_OK ||
-	    (src = json_object_new_object()) == NULL ||
-	    json_add_obj(e, "source", src) != KC_OK ||
-	    json_add_str(src, source_kind ? source_kind : "pointer",
-	    source_value ? source_value : "/data/") != KC_OK) {
-		json_object_put(e);
-		return NULL;
-	}
-	return e;
-}
-
-int
-sbx_reply_errors(struct sbx_resp *resp, int status, struct json_object *errs)
-{
-	struct json_object	*doc;
-	int			 rc;
-
-	if ((doc = json_object_new_object()) == NULL)
-		return KC_ERR_NOMEM;
-	if (json_add_obj(doc, "errors", json_object_get(errs)) != KC_OK) {
-		json_object_put(doc);
-		return KC_ERR_NOMEM;
-	}
-	rc = sbx_reply_json(resp, status, doc);
-	json_object_put(doc);
-	return rc;
-}
-
-int
-sbx_reply_error(struct sbx_app *app, struct sbx_resp *resp, int status,
-    const char *code, const char *title, const char *detail,
-    const char *source_kind, const char *source_value)
-{
-	struct json_object	*errs, *e;
-	int			 rc = KC_ERR_NOMEM;
-
-	if ((errs = json_object_new_array()) == NULL)
-		return KC_ERR_NOMEM;
-	if ((e = sbx_error_new(app, status, code, title, detail,
-	    source_kind, source_value)) == NULL ||
-	    json_object_array_add(errs, e) != 0) {
-		json_object_put(e);
-		goto out;
-	}
-	rc = sbx_reply_errors(resp, status, errs);
-out:
-	json_object_put(errs);
-	return rc;
-}
-
-/* "http://host:port" from the request, for absolute links. */
-static void
-base_url(const struct sbx_req *req, char *out, size_t outlen)
-{
-	const char	*host, *proto, *p;
-
-	if ((host = sbx_req_header(req, "X-Forwarded-Host")) == NULL)
-		host = sbx_req_header(req, "Host");
-	if (host == NULL || *host == '\0' || strlen(host) > 255)
-		host = "127.0.0.1";
-	for (p = host; *p; p++)
-		if (!isalnum((unsigned char)*p) && strchr(".-:[]_", *p) ==
-		    NULL) {
-			host = "127.0.0.1";
-			break;
-		}
-	proto = sbx_req_header(req, "X-Forwarded-Proto");
-	if (proto == NULL || strcmp(proto, "https") != 0)
-		proto = "http";
-	snprintf(out, outlen, "%s://%s", proto, host);
-}
-
-/* Prefixes root-relative links of a resource with the base URL. */
-static int
-absolutize(struct json_object *item, const char *base)
-{
-	struct json_object	*links, *rels;
-	char			 url[512];
-	int			 rc;
-
-	if (json_object_object_get_ex(item, "links", &links)) {
-		json_object_object_foreach(links, k, v) {
-			const char *s = json_object_get_string(v);
-
-			if (s == NULL || s[0] != '/')
-				continue;
-			snprintf(url, sizeof(url), "%s%s", base, s);
-			if ((rc = json_add_str(links, k, url)) != KC_OK)
-				return rc;
-		}
-	}
-	if (json_object_object_get_ex(item, "relationships", &rels)) {
-		json_object_object_foreach(rels, rk, rel) {
-			(void)rk;
-			if ((rc = absolutize(rel, base)) != KC_OK)
-				return rc;
-		}
-	}
-	return KC_OK;
-}
-
-/* Link encoding: keep RFC 3986 sub-delims that read well in a query. */
-static int
-link_encode(struct buf *b, const char *s)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	char			 esc[3];
-	int			 rc;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || strchr("-._~!$'()*,;:@/", c) != NULL) {
-			if ((rc = buf_append(b, s, 1)) != KC_OK)
-				return rc;
-			continue;
-		}
-		esc[0] = '%';
-		esc[1] = hex[c >> 4];
-		esc[2] = hex[c & 15];
-		if ((rc = buf_append(b, esc, 3)) != KC_OK)
-			return rc;
-	}
-	return KC_OK;
-}
-
-int
-sbx_page_link(const struct sbx_ctx *ctx, const char *pname,
-    const char *cursor, char **out)
-{
-	struct buf	 b;
-	size_t		 i;
-	int		 rc, first = 1, done = 0;
-
-	*out = NULL;
-	buf_init(&b, 16384);
-	if ((rc = buf_printf(&b, "%s%s", ctx->base, ctx->ep->path)) != KC_OK)
-		return rc;
-	for (i = 0; i < ctx->q.n; i++) {
-		const char *v = ctx->q.p[i].value;
-
-		if (strcmp(ctx->q.p[i].name, pname) == 0) {
-			if (cursor == NULL && v[0] == '\0')
-				continue;
-			if (cursor)
-				v = cursor;
-			done = 1;
-		}
-		if ((rc = buf_puts(&b, first ? "?" : "&")) != KC_OK ||
-		    (rc = link_encode(&b, ctx->q.p[i].name)) != KC_OK ||
-		    (rc = buf_puts(&b, "=")) != KC_OK ||
-		    (rc = link_encode(&b, v)) != KC_OK)
-			return rc;
-		first = 0;
-	}
-	if (cursor && !done && ((rc = buf_puts(&b, first ? "?" : "&")) !=
-	    KC_OK || (rc = link_encode(&b, pname)) != KC_OK ||
-	    (rc = buf_puts(&b, "=")) != KC_OK ||
-	    (rc = link_encode(&b, cursor)) != KC_OK))
-		return rc;
-	if ((*out = buf_steal(&b)) == NULL)
-		return KC_ERR_NOMEM;
-	return KC_OK;
-}
-
-static int
-page_link(const struct sbx_ctx *ctx, const char *cursor, char **out)
-{
-	return sbx_page_link(ctx, "page[cursor]", cursor, out);
-}
-
-struct sort_item {
-	struct json_object	*item;
-	size_t			 pos;
-	const char		*key;
-};
-
-static int
-sort_cmp(const void *a, const void *b, void *arg)
-{
-	const struct sort_item	*x = a, *y = b;
-	int			 desc = *(const int *)arg, c;
-
-	c = strcmp(x->key ? x->key : "", y->key ? y->key : "");
-	if (desc)
-		c = -c;
-	if (c == 0)
-		c = x->pos < y->pos ? -1 : x->pos > y->pos;
-	return c;
-}
-
-static const char *
-attr_str(struct json_object *item, const char *name)
-{
-	struct json_object *at, *v;
-
-	if (strcmp(name, "id") == 0)
-		return json_object_object_get_ex(item, "id", &v) ?
-		    json_object_get_string(v) : NULL;
-	if (!json_object_object_get_ex(item, "attributes", &at) ||
-	    !json_object_object_get_ex(at, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* 1 when the comma-separated list has s. */
-static int
-list_has(const char *list, const char *s)
-{
-	size_t	 n = strlen(s);
-	const char *p = list;
-
-	while (p && *p) {
-		if (strncmp(p, s, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	return 0;
-}
-
-/* A deep copy for the answer: links absolute, fields pruned. */
-struct json_object *
-sbx_answer_copy(const struct sbx_ctx *ctx, struct json_object *src,
-    const char *include)
-{
-	struct json_object	*o = NULL, *rels, *at, *v;
-	const char		*fields, *type;
-	char			 pname[96];
-
-	if (json_object_deep_copy(src, &o, NULL) != 0)
-		return NULL;
-	/* The sandbox's own members ("_sbx") never leave it. */
-	json_object_object_del(o, "_sbx");
-	if (json_object_object_get_ex(o, "relationships", &rels)) {
-		json_object_object_foreach(rels, rk, rel) {
-			if (include == NULL || !list_has(include, rk))
-				json_object_object_del(rel, "data");
-		}
-	}
-	type = json_object_object_get_ex(o, "type", &v) ?
-	    json_object_get_string(v) : "";
-	snprintf(pname, sizeof(pname), "fields[%s]", type);
-	if ((fields = sbx_query_get(&ctx->q, pname)) != NULL &&
-	    json_object_object_get_ex(o, "attributes", &at) &&
-	    sbx_fields_prune(at, fields) != KC_OK)
-		goto fail;
-	if (absolutize(o, ctx->base) != KC_OK)
-		goto fail;
-	return o;
-fail:
-	json_object_put(o);
-	return NULL;
-}
-
-/* The resource of a type and id in arr, or NULL. */
-static struct json_object *
-find_resource(struct json_object *arr, const char *type, const char *id)
-{
-	struct json_object	*it, *v;
-	size_t			 i;
-
-	for (i = 0; arr && i < json_object_array_length(arr); i++) {
-		it = json_object_array_get_idx(arr, i);
-		if (json_object_object_get_ex(it, "type", &v) &&
-		    strcmp(json_object_get_string(v), type) == 0 &&
-		    json_object_object_get_ex(it, "id", &v) &&
-		    strcmp(json_object_get_string(v), id) == 0)
-			return it;
-	}
-	return NULL;
-}
-
-/*
- * Adds the resource a {type, id} reference names, once: from the
- * account's collections, or from the resources the referring item
- * carries itself (_sbx.included: campaign messages).
- */
-static int
-include_ref(const struct sbx_ctx *ctx, struct json_object *item,
-    struct json_object *ref, struct json_object *included)
-{
-	struct json_object	*v, *res, *cp, *own = NULL;
-	const char		*type, *id;
-
-	if (!json_object_object_get_ex(ref, "type", &v) ||
-	    (type = json_object_get_string(v)) == NULL ||
-	    !json_object_object_get_ex(ref, "id", &v) ||
-	    (id = json_object_get_string(v)) == NULL)
-		return KC_OK;
-	if (find_resource(included, type, id) != NULL)
-		return KC_OK;
-	if (json_object_object_get_ex(item, "_sbx", &v))
-		json_object_object_get_ex(v, "included", &own);
-	if ((res = find_resource(sbx_account_coll(ctx->acc, type), type,
-	    id)) == NULL && (res = find_resource(own, type, id)) == NULL)
-		return KC_OK;
-	if ((cp = sbx_answer_copy(ctx, res, NULL)) == NULL)
-		return KC_ERR_NOMEM;
-	if (json_object_array_add(included, cp) != 0) {
-		json_object_put(cp);
-		return KC_ERR_NOMEM;
-	}
-	return KC_OK;
-}
-
-/* Adds the resources a page refers to through included relationships. */
-static int
-add_included(const struct sbx_ctx *ctx, struct json_object *page_src,
-    const char *include, struct json_object *included)
-{
-	struct json_object	*it, *rels, *data;
-	size_t			 i, j;
-	int			 rc;
-
-	for (i = 0; i < json_object_array_length(page_src); i++) {
-		it = json_object_array_get_idx(page_src, i);
-		if (!json_object_object_get_ex(it, "relationships", &rels))
-			continue;
-		json_object_object_foreach(rels, rk, rel) {
-			if (!list_has(include, rk) ||
-			    !json_object_object_get_ex(rel, "data", &data))
-				continue;
-			for (j = 0; j < json_object_array_length(data); j++)
-				if ((rc = include_ref(ctx, it,
-				    json_object_array_get_idx(data, j),
-				    included)) != KC_OK)
-					return rc;
-		}
-	}
-	return KC_OK;
-}
-
-int
-sbx_handle_collection(struct sbx_ctx *ctx, struct sbx_resp *resp)
-{
-	struct json_object	*all, *doc = NULL, *data = NULL, *links;
-	struct json_object	*page = NULL, *included = NULL, *cp;
-	struct sbx_filter	*filter = NULL;
-	struct sort_item	*items = NULL;
-	const char		*v, *include, *sort;
-	char			 err[256], cur[64], *url = NULL;
-	size_t			 n = 0, total, i, off = 0, size, end;
-	int			 rc = KC_ERR_NOMEM, desc = 0;
-	long long		 ps;
-
-	all = ctx->acc->coll[ctx->ep_idx];
-	total = all ? json_object_array_length(all) : 0;
-	if ((v = sbx_query_get(&ctx->q, "filter")) != NULL &&
-	    (rc = sbx_filter_parse(v, ctx->ep->filters, &filter, err,
-	    sizeof(err))) != KC_OK)
-		goto out;
-	if (total > 0 && (items = calloc(total, sizeof(*items))) == NULL)
-		goto out;
-	for (i = 0; i < total; i++) {
-		struct json_object *it = json_object_array_get_idx(all, i);
-
-		if (!sbx_filter_match(filter, it))
-			continue;
-		items[n].item = it;
-		items[n].pos = i;
-		n++;
-	}
-	if ((sort = sbx_query_get(&ctx->q, "sort")) != NULL) {
-		if (*sort == '-') {
-			desc = 1;
-			sort++;
-		}
-		for (i = 0; i < n; i++)
-			items[i].key = attr_str(items[i].item, sort);
-		if (n > 1)
-			qsort_r(items, n, sizeof(*items), sort_cmp, &desc);
-	}
-	size = ctx->ep->page_size > 0 ? (size_t)ctx->ep->page_size : n;
-	if ((v = sbx_query_get(&ctx->q, "page[size]")) != NULL) {
-		ps = strtoll(v, NULL, 10);	/* validated already */
-		size = (size_t)ps;
-	}
-	if ((v = sbx_query_get(&ctx->q, "page[cursor]")) != NULL &&
-	    *v != '\0')
-		if (sbx_cursor_parse(v, &off) != KC_OK)	/* checked before */
-			off = 0;
-	if (off > n)
-		off = n;
-	end = size == 0 ? n : (off + size < n ? off + size : n);
-	include = sbx_query_get(&ctx->q, "include");
-
-	rc = KC_ERR_NOMEM;
-	if ((doc = json_object_new_object()) == NULL ||
-	    (data = json_object_new_array()) == NULL ||
-	    (page = json_object_new_array()) == NULL)
-		goto out;
-	for (i = off; i < end; i++) {
-		if (json_object_array_add(page,
-		    json_object_get(items[i].item)) != 0)
-			goto out;
-		if ((cp = sbx_answer_copy(ctx, items[i].item, include)) == NULL)
-			goto out;
-		if (json_object_array_add(data, cp) != 0) {
-			json_object_put(cp);
-			goto out;
-		}
-	}
-	if (json_add_obj(doc, "data", data) != KC_OK) {
-		data = NULL;
-		goto out;
-	}
-	data = NULL;
-	if ((links = json_object_new_object()) == NULL ||
-	    json_add_obj(doc, "links", links) != KC_OK)
-		goto out;
-	if ((rc = page_link(ctx, NULL, &url)) != KC_OK ||
-	    (rc = json_add_str(links, "self", url)) != KC_OK)
-		goto out;
-	free(url);
-	url = NULL;
-	if (ctx->ep->paged && end < n) {
-		sbx_cursor_make(end, cur, sizeof(cur));
-		if ((rc = page_link(ctx, cur, &url)) != KC_OK ||
-		    (rc = json_add_str(links, "next", url)) != KC_OK)
-			goto out;
-		free(url);
-		url = NULL;
-	}
-	if (ctx->ep->paged && off > 0) {
-		sbx_cursor_make(off > size ? off - size : 0, cur, sizeof(cur));
-		if ((rc = page_link(ctx, cur, &url)) != KC_OK ||
-		    (rc = json_add_str(links, "prev", url)) != KC_OK)
-			goto out;
-		free(url);
-		url = NULL;
-	}
-	rc = KC_ERR_NOMEM;
-	if (include != NULL) {
-		if ((included = json_object_new_array()) == NULL)
-			goto out;
-		if ((rc = add_included(ctx, page, include, included)) != KC_OK)
-			goto out;
-		if ((rc = json_add_obj(doc, "included", included)) != KC_OK) {
-			included = NULL;
-			goto out;
-		}
-		included = NULL;
-	}
-	rc = sbx_reply_json(resp, 200, doc);
-out:
-	if (rc == KC_ERR_BAD_INPUT)
-		rc = sbx_reply_error(ctx->app, resp, 400, "invalid",
-		    "Invalid input.", err, "parameter", "filter");
-	free(url);
-	free(items);
-	sbx_filter_free(filter);
-	json_object_put(included);
-	json_object_put(page);
-	json_object_put(data);
-	json_object_put(doc);
-	return rc;
-}
-
-/* Checks. */
 
 int64_t
 sbx_revision_days(const char *s)
@@ -638,7 +132,7 @@ accept_ok(const char *h)
 		if (n > 0 && n < sizeof(mt)) {
 			memcpy(mt, p, n);
 			mt[n] = '\0';
-			if (strcasecmp(mt, JSONAPI_TYPE) == 0 ||
+			if (strcasecmp(mt, SBX_JSONAPI_TYPE) == 0 ||
 			    strcasecmp(mt, "application/json") == 0 ||
 			    strcmp(mt, "*/*") == 0 ||
 			    strcasecmp(mt, "application/*") == 0)
@@ -793,7 +287,7 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 		    "Authentication credentials were not provided.",
 		    "Missing or invalid authorization scheme. Please use "
 		    "Klaviyo-API-Key.", NULL, NULL);
-	/* A Bearer token was looked up by the caller (sandbox_oauth.c). */
+	/* A Bearer token was looked up by the caller (oauth.c). */
 	if (!ctx->bearer && (ctx->acc = sbx_data_by_key(app->data, cred,
 	    &ctx->acc_idx)) != NULL)
 		ctx->scopes = ctx->acc->def->scopes;
@@ -827,8 +321,8 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 		goto out;
 	}
 	if (req->body_len > 0 && (ctype = sbx_req_header(req,
-	    "Content-Type")) != NULL && strncasecmp(ctype, JSONAPI_TYPE,
-	    strlen(JSONAPI_TYPE)) != 0 && strncasecmp(ctype,
+	    "Content-Type")) != NULL && strncasecmp(ctype, SBX_JSONAPI_TYPE,
+	    strlen(SBX_JSONAPI_TYPE)) != 0 && strncasecmp(ctype,
 	    "application/json", 16) != 0) {
 		rc = sbx_reply_error(app, resp, 415, "unsupported_media_type",
 		    "Unsupported media type.", "Send the body as "
@@ -963,7 +457,7 @@ fault_answer(struct sbx_app *app, const struct sbx_fault *f,
 	}
 }
 
-/* /oauth/...: the OAuth endpoints (sandbox_oauth.c). */
+/* /oauth/...: the OAuth endpoints (oauth.c). */
 static int
 is_oauth_path(const char *p)
 {
@@ -1012,7 +506,7 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.app = app;
 	ctx.req = req;
-	base_url(req, ctx.base, sizeof(ctx.base));
+	sbx_base_url(req, ctx.base, sizeof(ctx.base));
 	split_auth(sbx_req_header(req, "Authorization"), scheme,
 	    sizeof(scheme), &cred);
 	/* Client credentials and tokens are never logged, not in part. */

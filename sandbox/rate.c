@@ -1,5 +1,5 @@
-/* Fixed-window rate limits; see sandbox_rate.h. */
-#include "sandbox_rate.h"
+/* Fixed-window rate limits; see rate.h. */
+#include "rate.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "kc_err.h"
-#include "sandbox_http.h"
+#include "http.h"
 
 #define SBX_FAULTS_MAX		256
 #define SBX_LOG_MAX		4096
@@ -82,5 +82,27 @@ int	sbx_fault_parse_header(const char *, struct sbx_fault *)
 struct sbx_log_entry *sbx_ctl_log_new(struct sbx_ctl *);
 void	sbx_ctl_handle(struct sbx_app *, const struct sbx_req *,
 	    struct sbx_resp *);
+
+/* A control route: a path segment, a method and its handler. */
+typedef void	(*sbx_ctl_fn)(struct sbx_app *, const struct sbx_req *,
+		    struct sbx_resp *);
+struct sbx_ctl_route {
+	const char	*name;
+	const char	*method;
+	sbx_ctl_fn	 fn;
+};
+/*
+ * Answers a control request for name with the route of its method,
+ * else 405 when a route has the name, else 404.
+ */
+void	sbx_ctl_dispatch(struct sbx_app *, const struct sbx_req *,
+	    struct sbx_resp *, const struct sbx_ctl_route *, size_t,
+	    const char *name);
+/* Control answers: o (taken; NULL is a 500), {key: msg}, {key: n}. */
+struct json_object;
+void	sbx_ctl_reply(struct sbx_resp *, int status, struct json_object *);
+void	sbx_ctl_reply_str(struct sbx_resp *, int status, const char *key,
+	    const char *msg);
+void	sbx_ctl_reply_int(struct sbx_resp *, const char *key, long long);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * Control API of klaviyo-sandbox; see sandbox_ctl.h and docs/SANDBOX.md.
+ * Control API of klaviyo-sandbox; see ctl.h and docs/SANDBOX.md.
  * Bodies are plain application/json, never JSON:API: this is the test
  * harness talking, not Klaviyo.  Besides faults and the request log it
  * counts requests per account and endpoint (GET /__sandbox/stats, with
  * what is left of the daily report quota) and describes each account's
  * generated store (GET /__sandbox/accounts: its "today" and totals).
  */
-#include "sandbox_ctl.h"
+#include "ctl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +15,10 @@
 #include <strings.h>
 
 #include "json_util.h"
+#include "jsonapi.h"
 #include "log.h"
 #include "sandbox.h"
-#include "sandbox_rate.h"
+#include "rate.h"
 
 struct sbx_stat {
 	uint32_t	requests;
@@ -251,35 +252,59 @@ sbx_ctl_log_new(struct sbx_ctl *c)
 
 /* Control replies. */
 
-static void
-ctl_json(struct sbx_resp *resp, int status, struct json_object *o)
+void
+sbx_ctl_reply(struct sbx_resp *resp, int status, struct json_object *o)
 {
-	const char *s;
+	const char *s = NULL;
 
-	if (o == NULL) {
-		if (sbx_resp_set_body(resp, 500, "application/json",
-		    "{\"error\":\"out of memory\"}", 25) != KC_OK)
-			resp->action = SBX_ACT_RESET;
-		return;
+	if (o != NULL)
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s == NULL) {
+		status = 500;
+		s = "{\"error\":\"out of memory\"}";
 	}
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (sbx_resp_set_body(resp, status, "application/json", s,
 	    strlen(s)) != KC_OK)
 		resp->action = SBX_ACT_RESET;
 	json_object_put(o);
 }
 
-static void
-ctl_error(struct sbx_resp *resp, int status, const char *msg)
+void
+sbx_ctl_reply_str(struct sbx_resp *resp, int status, const char *key,
+    const char *msg)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o && json_add_str(o, "error", msg) != KC_OK) {
+	if (o != NULL && json_add_str(o, key, msg) != KC_OK) {
 		json_object_put(o);
 		o = NULL;
 	}
-	ctl_json(resp, status, o);
+	sbx_ctl_reply(resp, status, o);
+}
+
+void
+sbx_ctl_reply_int(struct sbx_resp *resp, const char *key, long long n)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o != NULL && json_add_int(o, key, n) != KC_OK) {
+		json_object_put(o);
+		o = NULL;
+	}
+	sbx_ctl_reply(resp, 200, o);
+}
+
+static void
+ctl_error(struct sbx_resp *resp, int status, const char *msg)
+{
+	sbx_ctl_reply_str(resp, status, "error", msg);
+}
+
+static void
+ctl_ok(struct sbx_resp *resp)
+{
+	sbx_ctl_reply(resp, 200, json_tokener_parse("{\"ok\":true}"));
 }
 
 static struct json_object *
@@ -306,11 +331,14 @@ fault_json(const struct sbx_fault *f)
 }
 
 static void
-faults_list(struct sbx_ctl *c, struct sbx_resp *resp)
+faults_list(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
 {
+	struct sbx_ctl		*c = app->ctl;
 	struct json_object	*o = NULL, *arr = NULL, *f;
 	size_t			 i;
 
+	(void)req;
 	if ((o = json_object_new_object()) == NULL ||
 	    (arr = json_object_new_array()) == NULL)
 		goto fail;
@@ -325,18 +353,19 @@ faults_list(struct sbx_ctl *c, struct sbx_resp *resp)
 		arr = NULL;
 		goto fail;
 	}
-	ctl_json(resp, 200, o);
+	sbx_ctl_reply(resp, 200, o);
 	return;
 fail:
 	json_object_put(arr);
 	json_object_put(o);
-	ctl_json(resp, 500, NULL);
+	sbx_ctl_reply(resp, 500, NULL);
 }
 
 static void
-faults_add(struct sbx_ctl *c, const struct sbx_req *req,
+faults_add(struct sbx_app *app, const struct sbx_req *req,
     struct sbx_resp *resp)
 {
+	struct sbx_ctl		*c = app->ctl;
 	static const struct jfield fields[] = {
 		{ "fault", JF_STRING, 1, 32 },
 		{ "key", JF_STRING, 0, 127 },
@@ -411,7 +440,7 @@ faults_add(struct sbx_ctl *c, const struct sbx_req *req,
 	    f.id, sbx_fault_name(f.type), f.key[0] ? f.key : "*",
 	    f.path[0] ? f.path : "*", f.ms, f.status, f.count);
 	o = fault_json(&f);
-	ctl_json(resp, 201, o);
+	sbx_ctl_reply(resp, 201, o);
 out:
 	json_object_put(body);
 }
@@ -450,11 +479,14 @@ log_json(const struct sbx_log_entry *e)
 }
 
 static void
-requests_list(struct sbx_ctl *c, struct sbx_resp *resp)
+requests_list(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
 {
+	struct sbx_ctl		*c = app->ctl;
 	struct json_object	*o = NULL, *arr = NULL, *e;
 	uint64_t		 s;
 
+	(void)req;
 	if ((o = json_object_new_object()) == NULL ||
 	    (arr = json_object_new_array()) == NULL)
 		goto fail;
@@ -469,12 +501,12 @@ requests_list(struct sbx_ctl *c, struct sbx_resp *resp)
 		arr = NULL;
 		goto fail;
 	}
-	ctl_json(resp, 200, o);
+	sbx_ctl_reply(resp, 200, o);
 	return;
 fail:
 	json_object_put(arr);
 	json_object_put(o);
-	ctl_json(resp, 500, NULL);
+	sbx_ctl_reply(resp, 500, NULL);
 }
 
 static struct json_object *
@@ -547,18 +579,18 @@ store_json(const struct sbx_account *acc)
 	    KC_OK ||
 	    json_add_int(tot, "segments", (long long)st->nsegments) != KC_OK ||
 	    json_add_int(tot, "orders", (long long)st->norders) != KC_OK ||
-	    json_add_obj(tot, "order_value", cents_json(cents[0] + cents[1] +
+	    sbx_add_new(tot, "order_value", cents_json(cents[0] + cents[1] +
 	    cents[2])) != KC_OK ||
 	    json_add_int(tot, "campaign_orders", n[SBX_OK_CAMPAIGN]) !=
 	    KC_OK ||
-	    json_add_obj(tot, "campaign_order_value",
+	    sbx_add_new(tot, "campaign_order_value",
 	    cents_json(cents[SBX_OK_CAMPAIGN])) != KC_OK ||
 	    json_add_int(tot, "flow_orders", n[SBX_OK_FLOW]) != KC_OK ||
-	    json_add_obj(tot, "flow_order_value",
+	    sbx_add_new(tot, "flow_order_value",
 	    cents_json(cents[SBX_OK_FLOW])) != KC_OK ||
 	    json_add_int(tot, "unattributed_orders", n[SBX_OK_NONE]) !=
 	    KC_OK ||
-	    json_add_obj(tot, "unattributed_order_value",
+	    sbx_add_new(tot, "unattributed_order_value",
 	    cents_json(cents[SBX_OK_NONE])) != KC_OK)
 		goto fail;
 	return o;
@@ -659,30 +691,36 @@ stats_list(struct sbx_app *app, const struct sbx_req *req,
 				goto fail;
 		}
 	}
-	ctl_json(resp, 200, o);
+	sbx_ctl_reply(resp, 200, o);
 	o = NULL;
 	goto out;
 fail:
-	ctl_json(resp, 500, NULL);
+	sbx_ctl_reply(resp, 500, NULL);
 out:
 	json_object_put(o);
 	sbx_query_free(&q);
 }
 
 static void
-stats_clear(struct sbx_ctl *c, struct sbx_resp *resp)
+stats_clear(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
 {
+	struct sbx_ctl *c = app->ctl;
+
+	(void)req;
 	memset(c->stats, 0, c->nacc * c->nep * sizeof(*c->stats));
-	ctl_json(resp, 200, json_tokener_parse("{\"ok\":true}"));
+	sbx_ctl_reply(resp, 200, json_tokener_parse("{\"ok\":true}"));
 }
 
 static void
-accounts_list(struct sbx_app *app, struct sbx_resp *resp)
+accounts_list(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
 {
 	struct json_object	*o = NULL, *arr = NULL, *a = NULL, *sc;
 	const struct sbx_account *acc;
 	size_t			 i, b;
 
+	(void)req;
 	if ((o = json_object_new_object()) == NULL ||
 	    (arr = json_object_new_array()) == NULL)
 		goto fail;
@@ -703,7 +741,7 @@ accounts_list(struct sbx_app *app, struct sbx_resp *resp)
 		    json_add_str(a, "name", acc->def->org) != KC_OK ||
 		    json_add_obj(a, "scopes", sc) != KC_OK ||
 		    json_add_str(a, "timezone", acc->def->timezone) != KC_OK ||
-		    json_add_obj(a, "store", store_json(acc)) != KC_OK ||
+		    sbx_add_new(a, "store", store_json(acc)) != KC_OK ||
 		    json_object_array_add(arr, a) != 0)
 			goto fail;
 		a = NULL;
@@ -712,34 +750,94 @@ accounts_list(struct sbx_app *app, struct sbx_resp *resp)
 		arr = NULL;
 		goto fail;
 	}
-	ctl_json(resp, 200, o);
+	sbx_ctl_reply(resp, 200, o);
 	return;
 fail:
 	json_object_put(a);
 	json_object_put(arr);
 	json_object_put(o);
-	ctl_json(resp, 500, NULL);
+	sbx_ctl_reply(resp, 500, NULL);
 }
 
 static void
-cleared(struct sbx_resp *resp, long long n)
+health(struct sbx_app *app, const struct sbx_req *req, struct sbx_resp *resp)
 {
-	struct json_object *o = json_object_new_object();
+	(void)app;
+	(void)req;
+	ctl_ok(resp);
+}
 
-	if (o && json_add_int(o, "cleared", n) != KC_OK) {
-		json_object_put(o);
-		o = NULL;
+static void
+faults_clear(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
+{
+	(void)req;
+	sbx_ctl_reply_int(resp, "cleared", (long long)app->ctl->nfaults);
+	app->ctl->nfaults = 0;
+}
+
+static void
+requests_clear(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
+{
+	struct sbx_ctl *c = app->ctl;
+
+	(void)req;
+	sbx_ctl_reply_int(resp, "cleared", (long long)(c->logseq -
+	    c->logfirst));
+	c->logfirst = c->logseq;
+}
+
+static void
+ratelimits_clear(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp)
+{
+	(void)req;
+	sbx_rate_reset(app->rate);
+	ctl_ok(resp);
+}
+
+static const struct sbx_ctl_route routes[] = {
+	{ "health", "GET", health },
+	{ "accounts", "GET", accounts_list },
+	{ "faults", "GET", faults_list },
+	{ "faults", "POST", faults_add },
+	{ "faults", "DELETE", faults_clear },
+	{ "requests", "GET", requests_list },
+	{ "requests", "DELETE", requests_clear },
+	{ "ratelimits", "DELETE", ratelimits_clear },
+	{ "stats", "GET", stats_list },
+	{ "stats", "DELETE", stats_clear },
+};
+
+void
+sbx_ctl_dispatch(struct sbx_app *app, const struct sbx_req *req,
+    struct sbx_resp *resp, const struct sbx_ctl_route *r, size_t n,
+    const char *name)
+{
+	size_t	 i;
+	int	 known = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(r[i].name, name) != 0)
+			continue;
+		if (strcmp(r[i].method, req->method) == 0) {
+			r[i].fn(app, req, resp);
+			return;
+		}
+		known = 1;
 	}
-	ctl_json(resp, 200, o);
+	if (known)
+		ctl_error(resp, 405, "method not allowed");
+	else
+		ctl_error(resp, 404, "unknown control endpoint");
 }
 
 void
 sbx_ctl_handle(struct sbx_app *app, const struct sbx_req *req,
     struct sbx_resp *resp)
 {
-	struct sbx_ctl	*c = app->ctl;
 	const char	*p = req->path + strlen("/__sandbox/");
-	const char	*m = req->method;
 	char		 name[64];
 	size_t		 n;
 
@@ -750,37 +848,6 @@ sbx_ctl_handle(struct sbx_app *app, const struct sbx_req *req,
 	}
 	memcpy(name, p, n);
 	name[n] = '\0';
-	if (strcmp(name, "health") == 0 && strcmp(m, "GET") == 0) {
-		ctl_json(resp, 200, json_tokener_parse("{\"ok\":true}"));
-	} else if (strcmp(name, "accounts") == 0 && strcmp(m, "GET") == 0) {
-		accounts_list(app, resp);
-	} else if (strcmp(name, "faults") == 0 && strcmp(m, "GET") == 0) {
-		faults_list(c, resp);
-	} else if (strcmp(name, "faults") == 0 && strcmp(m, "POST") == 0) {
-		faults_add(c, req, resp);
-	} else if (strcmp(name, "faults") == 0 &&
-	    strcmp(m, "DELETE") == 0) {
-		cleared(resp, (long long)c->nfaults);
-		c->nfaults = 0;
-	} else if (strcmp(name, "requests") == 0 && strcmp(m, "GET") == 0) {
-		requests_list(c, resp);
-	} else if (strcmp(name, "requests") == 0 &&
-	    strcmp(m, "DELETE") == 0) {
-		cleared(resp, (long long)(c->logseq - c->logfirst));
-		c->logfirst = c->logseq;
-	} else if (strcmp(name, "ratelimits") == 0 &&
-	    strcmp(m, "DELETE") == 0) {
-		sbx_rate_reset(app->rate);
-		ctl_json(resp, 200, json_tokener_parse("{\"ok\":true}"));
-	} else if (strcmp(name, "stats") == 0 && strcmp(m, "GET") == 0) {
-		stats_list(app, req, resp);
-	} else if (strcmp(name, "stats") == 0 && strcmp(m, "DELETE") == 0) {
-		stats_clear(c, resp);
-	} else if (strcmp(name, "health") == 0 ||
-	    strcmp(name, "accounts") == 0 || strcmp(name, "faults") == 0 ||
-	    strcmp(name, "requests") == 0 || strcmp(name, "ratelimits") == 0 ||
-	    strcmp(name, "stats") == 0) {
-		ctl_error(resp, 405, "method not allowed");
-	} else
-		ctl_error(resp, 404, "unknown control endpoint");
+	sbx_ctl_dispatch(app, req, resp, routes, sizeof(routes) /
+	    sizeof(routes[0]), name);
 }

@@ -1,5 +1,5 @@
 /*
- * poll()-driven HTTP/1.1 server for klaviyo-sandbox; see sandbox_http.h.
+ * poll()-driven HTTP/1.1 server for klaviyo-sandbox; see http.h.
  *
  * Each connection is a small state machine: READ (collect one request),
  * DELAY (a response waits for its timer), WRITE (drain the response),
@@ -7,7 +7,7 @@
  * per connection is in flight at a time; pipelined requests wait in the
  * input buffer.  All timers are deadlines the loop sleeps towards.
  */
-#include "sandbox_http.h"
+#include "http.h"
 
 #include <errno.h>
 #include <fcntl.h>

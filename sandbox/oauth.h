@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "kc_err.h"
-#include "sandbox_http.h"
+#include "http.h"
 
 #define SBX_OAUTH_TTL_DEFAULT	3600		/* Klaviyo's: one hour */
 #define SBX_OAUTH_TTL_MAX	(366L * 86400)
