@@ -10,18 +10,6 @@
 
 #define FIELDS_MAX		64
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 sbx_url_decode(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -35,8 +23,8 @@ sbx_url_decode(const char *s, size_t n, char *out, size_t outlen)
 		else if (c == '%') {
 			if (i + 2 >= n)
 				return 0;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = crypto_hexval((unsigned char)s[i + 1]);
+			lo = crypto_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return 0;
 			c = hi * 16 + lo;
