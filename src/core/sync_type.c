@@ -93,13 +93,21 @@ static const char SQL_UP_FORM_DAY[] =
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 
-static const char *const campaign_tables[] = {
-	"campaign_stats", "campaigns", NULL };
-static const char *const flow_tables[] = { "flow_series", "flows", NULL };
-static const char *const segment_tables[] = {
-	"segment_series", "segments", NULL };
-static const char *const form_tables[] = { "form_series", "forms", NULL };
-static const char *const order_tables[] = { "orders", NULL };
+/* What a disconnect deletes, children first (static: db.h prepares once). */
+static const char *const campaign_clear[] = {
+	"DELETE FROM campaign_stats WHERE store_id = $1",
+	"DELETE FROM campaigns WHERE store_id = $1", NULL };
+static const char *const flow_clear[] = {
+	"DELETE FROM flow_series WHERE store_id = $1",
+	"DELETE FROM flows WHERE store_id = $1", NULL };
+static const char *const segment_clear[] = {
+	"DELETE FROM segment_series WHERE store_id = $1",
+	"DELETE FROM segments WHERE store_id = $1", NULL };
+static const char *const form_clear[] = {
+	"DELETE FROM form_series WHERE store_id = $1",
+	"DELETE FROM forms WHERE store_id = $1", NULL };
+static const char *const order_clear[] = {
+	"DELETE FROM orders WHERE store_id = $1", NULL };
 
 const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 	[SYNC_CAMPAIGNS] = {
@@ -113,7 +121,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.rates = campaign_rates, .nrates = nitems(campaign_rates),
 		.sql_upsert = SQL_UP_CAMPAIGN,
 		.sql_report = SQL_UP_CAMPAIGN_STATS,
-		.tables = campaign_tables, .run = sync_campaigns,
+		.sql_clear = campaign_clear, .run = sync_campaigns,
 	},
 	[SYNC_FLOWS] = {
 		.id = SYNC_FLOWS, .name = "flows", .interval_hours = 48,
@@ -123,7 +131,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.interval = "daily", .with_metric = 1,
 		.counts = message_counts, .ncounts = nitems(message_counts),
 		.has_status = 1, .sql_upsert = SQL_UP_FLOW, .sql_report = SQL_UP_FLOW_DAY,
-		.tables = flow_tables, .run = sync_series,
+		.sql_clear = flow_clear, .run = sync_series,
 	},
 	[SYNC_SEGMENTS] = {
 		.id = SYNC_SEGMENTS, .name = "segments", .interval_hours = 24,
@@ -135,7 +143,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.data_start = "2023-06-01",
 		.counts = segment_counts, .ncounts = nitems(segment_counts),
 		.sql_upsert = SQL_UP_SEGMENT, .sql_report = SQL_UP_SEGMENT_DAY,
-		.tables = segment_tables, .run = sync_series,
+		.sql_clear = segment_clear, .run = sync_series,
 	},
 	[SYNC_FORMS] = {
 		.id = SYNC_FORMS, .name = "forms", .interval_hours = 48,
@@ -145,14 +153,14 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.group_by = "form_id", .interval = "daily",
 		.counts = form_counts, .ncounts = nitems(form_counts),
 		.has_status = 1, .sql_upsert = SQL_UP_FORM, .sql_report = SQL_UP_FORM_DAY,
-		.tables = form_tables, .run = sync_series,
+		.sql_clear = form_clear, .run = sync_series,
 	},
 	[SYNC_ORDERS] = {
 		.id = SYNC_ORDERS, .name = "orders", .interval_hours = 24,
 		.needs_placed_order = 1,
 		.list_ep = KV_EVENTS, .report_ep = KV__MAX,
 		.sql_upsert = SQL_UP_ORDER,
-		.tables = order_tables, .run = sync_orders,
+		.sql_clear = order_clear, .run = sync_orders,
 	},
 };
 
@@ -189,19 +197,16 @@ sync_type_arrays(struct sync_type_arrays *ta)
 int
 sync_type_clear_store(struct db *db, long long store_id)
 {
-	static const char	 del[] = "DELETE FROM %s WHERE store_id = $1";
-	char			 sid[24], sql[128];
+	char			 sid[24];
 	const char		*params[1] = { sid };
-	const char *const	*t;
+	const char *const	*q;
 	size_t			 i;
 	int			 rc;
 
 	snprintf(sid, sizeof(sid), "%lld", store_id);
 	for (i = 0; i < SYNC_TYPE_COUNT; i++)
-		for (t = sync_types[i].tables; *t != NULL; t++) {
-			snprintf(sql, sizeof(sql), del, *t);
-			if ((rc = db_query(db, sql, 1, params, NULL)) != KC_OK)
+		for (q = sync_types[i].sql_clear; *q != NULL; q++)
+			if ((rc = db_query(db, *q, 1, params, NULL)) != KC_OK)
 				return rc;
-		}
 	return KC_OK;
 }
