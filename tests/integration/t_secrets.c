@@ -467,14 +467,14 @@ START_TEST(secrets_raw_key_nowhere)
 }
 END_TEST
 
-/* A program's path, beside klaviyo-admin. */
+/* A program's path: src/<folder>/<name>, beside src/admin. */
 static void
 program(const char *name, char *out, size_t len)
 {
 	char dir[1024];
 
 	snprintf(dir, sizeof(dir), "%s", getenv("KC_TEST_ADMIN"));
-	snprintf(out, len, "%s/%s", dirname(dir), name);
+	snprintf(out, len, "%s/../%s", dirname(dir), name);
 	ck_assert_msg(access(out, X_OK) == 0, "no %s", out);
 }
 
@@ -511,8 +511,8 @@ lines(const char *s)
  */
 START_TEST(secrets_bad_master_key_stops_programs_at_start)
 {
-	static const char *const progs[] = { "klaviyo-connect-fcgi",
-	    "klaviyo-syncd" };
+	static const char *const progs[] = { "fcgi/klaviyo-connect-fcgi",
+	    "syncd/klaviyo-syncd" };
 	static const char *const what[6] = { "unset", "empty", "short key",
 	    "another key", "missing version", "bad version" };
 	char	 store[32], tok[64], bin[1200], sock[256], other[64];
