@@ -276,7 +276,7 @@ oauth_tokens_encode(const struct oauth_tokens *t, char **out)
 	if (s)
 		crypto_wipe((char *)s, strlen(s));
 out:
-	json_object_put(o);
+	put_wiped(o);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "crypto.h"
 #include "dispatch.h"
 #include "json_util.h"
 #include "log.h"
@@ -133,7 +134,6 @@ route_login(struct kc_ctx *ctx)
 		goto out;
 	audit_login(ctx, uid, "success", email);
 	rc = set_cookie(ctx, token, ctx->cfg->session_ttl_hours * 3600);
-	memset(token, 0, sizeof(token));
 	if (rc != KC_OK)
 		goto out;
 	if ((o = json_object_new_object()) == NULL ||
@@ -151,6 +151,7 @@ route_login(struct kc_ctx *ctx)
 	ctx_reply(ctx, 200, o);
 	o = NULL;
 out:
+	crypto_wipe(token, sizeof(token));
 	json_object_put(u);
 	json_object_put(o);
 	return rc;
@@ -169,7 +170,9 @@ route_logout(struct kc_ctx *ctx)
 	if (http_bearer_get(authz, ctx->token, sizeof(ctx->token)) == KC_OK ||
 	    http_cookie_get(cookie, SESSION_COOKIE, ctx->token,
 	    sizeof(ctx->token)) == KC_OK) {
-		if ((rc = session_delete(ctx->db, ctx->token)) != KC_OK)
+		rc = session_delete(ctx->db, ctx->token);
+		crypto_wipe(ctx->token, sizeof(ctx->token));
+		if (rc != KC_OK)
 			return rc;
 	}
 	if ((rc = set_cookie(ctx, "", 0)) != KC_OK)

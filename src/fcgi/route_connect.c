@@ -17,6 +17,7 @@
 #include "apikey.h"
 #include "audit.h"
 #include "connect_store.h"
+#include "crypto.h"
 #include "dispatch.h"
 #include "json_util.h"
 #include "log.h"
@@ -497,7 +498,7 @@ route_connect_post(struct kc_ctx *ctx)
 		    "connect, {method: \"oauth\", ...} after authorizing with "
 		    "Klaviyo, or {conversionMetricId} to change the metric");
 out:
-	memset(key, 0, sizeof(key));
+	crypto_wipe(key, sizeof(key));
 	perm_access_clear(&a);
 	return rc;
 }

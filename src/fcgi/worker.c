@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto.h"
 #include "db.h"
 #include "dispatch.h"
 #include "klaviyo.h"
@@ -110,8 +111,8 @@ handle(FCGX_Request *fr, const struct worker *w)
 	    log_escape(req.path, path, sizeof(path)), resp.status,
 	    elapsed_ms(&t0));
 	log_set_request_id(NULL);
-	if (ctx.via_cookie || ctx.authed)
-		memset(ctx.token, 0, sizeof(ctx.token));
+	/* Any path may have copied a token in: failed bearer, logout. */
+	crypto_wipe(ctx.token, sizeof(ctx.token));
 	json_object_put(ctx.body);
 	perm_access_clear(&ctx.store);
 	buf_free(&out);

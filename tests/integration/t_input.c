@@ -217,10 +217,7 @@ START_TEST(input_sql_in_email_is_just_a_string)
 	snap_take(&s);
 	post_login("application/json", "{\"email\":\"a@b.c' OR '1'='1\"," PW
 	    "}", strlen("{\"email\":\"a@b.c' OR '1'='1\"," PW "}"), &r);
-	ck_assert_msg(r.status == 400 || r.status == 401, "status %ld: %s",
-	    r.status, r.body);
-	it_assert_error(&r, r.status, r.status == 400 ? "bad_request" :
-	    "invalid_credentials");
+	it_assert_error(&r, 400, "bad_request");
 	it_resp_free(&r);
 	snap_same(&s);
 	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM pg_tables"
@@ -291,16 +288,20 @@ END_TEST
 START_TEST(input_overlong_path_404_or_414)
 {
 	struct it_resp	 r;
-	char		 path[3100];
+	char		 path[10100];
 
+	/* Within nginx's 8k header buffer: over HTTP_PATH_MAX, no route. */
 	memcpy(path, "/api/", 5);
 	memset(path + 5, 'a', 3000);
 	path[3005] = '\0';
 	it_get(path, NULL, &r);
-	ck_assert_msg(r.status == 404 || r.status == 414, "status %ld",
-	    r.status);
-	it_assert_error(&r, r.status, r.status == 404 ? "not_found" :
-	    "uri_too_long");
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	/* A request line over that buffer: nginx's 414. */
+	memset(path + 5, 'a', 10000);
+	path[10005] = '\0';
+	it_get(path, NULL, &r);
+	it_assert_error(&r, 414, "uri_too_long");
 	it_resp_free(&r);
 }
 END_TEST
@@ -319,9 +320,8 @@ START_TEST(input_overlong_cookie_400)
 	hdrs[0] = cookie;
 	it_request("GET", "/api/me", hdrs, NULL, 0, &r);
 	free(cookie);
-	ck_assert_msg(r.status == 400 || r.status == 494, "status %ld: %s",
-	    r.status, r.body);
-	it_assert_error(&r, r.status, "bad_request");
+	/* nginx's 494 reaches the client as error_page's 400. */
+	it_assert_error(&r, 400, "bad_request");
 	it_resp_free(&r);
 }
 END_TEST

@@ -195,10 +195,9 @@ START_TEST(status_connected_hides_secrets)
 	ck_assert_int_eq(jbool(ki, "is_updating_dashboard"), 0);
 	ck_assert_str_eq(jstr(ki, "campaign_values_last_update"),
 	    "2026-11-25T10:40:00Z");
+	/* No job, trigger or sync row for the store yet. */
 	ss = jstr(ki, "sync_status");
-	ck_assert_msg(strcmp(ss, "idle") == 0 || strcmp(ss, "queued") == 0 ||
-	    strcmp(ss, "running") == 0 || strcmp(ss, "completed") == 0 ||
-	    strcmp(ss, "failed") == 0, "sync_status %s", ss);
+	ck_assert_msg(ss && strcmp(ss, "idle") == 0, "sync_status %s", ss);
 	ck_assert(json_object_is_type(jget(r.json, "sync"),
 	    json_type_object));
 	ck_assert(jbool(r.json, "can_manage"));
@@ -313,7 +312,7 @@ START_TEST(status_odd_store_ids_404)
 		 * nginx answers a NUL in the URI itself (400, JSON) before
 		 * any location: a malformed request, not a lookup.
 		 */
-		if (strcmp(ids[i], "%00") == 0 && r.status == 400) {
+		if (strcmp(ids[i], "%00") == 0) {
 			it_assert_error(&r, 400, "bad_request");
 			it_resp_free(&r);
 			continue;
