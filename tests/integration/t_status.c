@@ -335,6 +335,55 @@ START_TEST(status_odd_store_ids_404)
 }
 END_TEST
 
+/*
+ * sql/005: the integration's status is one of the seed's four; anything
+ * else is refused by the database, and each allowed one is shown as is.
+ */
+START_TEST(status_values_are_the_seeds_four)
+{
+	static const char *const ok[] = {
+		"not_configured", "connected", "disconnected", "error",
+	};
+	static const char *const bad[] = {
+		"pending", "Connected", "", "deleted",
+	};
+	char			 store[32], tok[64], path[256], doc[64];
+	const char		*p[2] = { store, doc };
+	struct it_resp		 r;
+	PGresult		*res;
+	size_t			 i;
+
+	it_store("Status values", store, sizeof(store));
+	member("owner", store, tok, sizeof(tok));
+	status_path(store, path, sizeof(path));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(doc, sizeof(doc), "{\"status\":\"%s\"}", bad[i]);
+		res = PQexecParams(it_db(), "UPDATE stores SET"
+		    " klaviyo_integration = $2::jsonb WHERE public_id = $1",
+		    2, NULL, p, NULL, NULL, 0);
+		ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+		    "23514") == 0, "status '%s' was stored", bad[i]);
+		PQclear(res);
+	}
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(doc, sizeof(doc), "{\"status\":\"%s\"}", ok[i]);
+		PQclear(it_sql("UPDATE stores SET klaviyo_integration ="
+		    " $2::jsonb WHERE public_id = $1", 2, p));
+		it_get(path, tok, &r);
+		ck_assert_msg(r.status == 200, "%s: %ld %s", ok[i], r.status,
+		    r.body);
+		ck_assert_str_eq(jstr(jget(r.json, "klaviyo_integration"),
+		    "status"), ok[i]);
+		it_resp_free(&r);
+	}
+	/* The sync rows of a store are found through their own index. */
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM pg_indexes"
+	    " WHERE tablename = 'klaviyo_syncs'"
+	    " AND indexname = 'klaviyo_syncs_store_id'", 0, NULL), 1);
+}
+END_TEST
+
 Suite *
 suite_status(void)
 {
@@ -348,6 +397,7 @@ suite_status(void)
 	tcase_add_test(tc, status_connected_hides_secrets);
 	tcase_add_test(tc, status_viewer_cannot_mutate_403_audited);
 	tcase_add_test(tc, status_odd_store_ids_404);
+	tcase_add_test(tc, status_values_are_the_seeds_four);
 	suite_add_tcase(s, tc);
 	return s;
 }
