@@ -76,6 +76,10 @@ const struct config_var config_vars[] = {
 	  "tenth of its lifetime)" },
 	{ "SYNC_POLL_MS", CFG_INT, "1000", 0, 10, 60000, OFF(sync_poll_ms),
 	  "how often klaviyo-syncd looks for work when idle" },
+	{ "SYNC_CONCURRENCY", CFG_INT, "256", 0, 1, 4096,
+	  OFF(sync_concurrency),
+	  "sync jobs one klaviyo-syncd runs at once (each waits for its "
+	  "own Klaviyo account)" },
 	{ "SYNC_SCHEDULE_SECONDS", CFG_INT, "60", 0, 0, 86400,
 	  OFF(sync_schedule_seconds),
 	  "how often it enqueues due incremental syncs; 0: never" },

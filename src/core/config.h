@@ -39,6 +39,7 @@ struct kc_config {
 	const char	*klaviyo_oauth_revoke_url;
 	long		 klaviyo_oauth_refresh_margin;
 	long		 sync_poll_ms;
+	long		 sync_concurrency;
 	long		 sync_schedule_seconds;
 	long		 sync_lease_seconds;
 	long		 sync_max_wait_ms;

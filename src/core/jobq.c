@@ -61,6 +61,15 @@ static const char SQL_RESCHEDULE_DROP[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
     " lease_owner = NULL, last_error = 'superseded by a queued job'"
     " WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+/* Every job an owner holds, leases renewed or not, in one statement. */
+static const char SQL_HELD[] =
+    "SELECT id FROM sync_jobs WHERE lease_owner = $1 AND state = 'running'";
+static const char SQL_RENEW_ALL[] =
+    "UPDATE sync_jobs SET lease_until = now() + make_interval(secs => $2)"
+    " WHERE lease_owner = $1 AND state = 'running' RETURNING id";
+static const char SQL_STILL_HELD[] =
+    "SELECT 1 FROM sync_jobs WHERE id = $1 AND lease_owner = $2"
+    " AND state = 'running'";
 /* The scheduler's: nothing when one is queued already. */
 static const char SQL_ENQUEUE_NEW[] =
     "INSERT INTO sync_jobs (store_id, type, mode) VALUES ($1, $2, $3)"
@@ -243,4 +252,47 @@ jobq_cancel_queued(struct db *db, long long store_id, const char *why)
 
 	snprintf(sid, sizeof(sid), "%lld", store_id);
 	return db_query(db, SQL_CANCEL_QUEUED, 2, params, NULL);
+}
+
+int
+jobq_held(struct db *db, const char *owner, int lease_seconds, int renew,
+    long long **ids, size_t *n)
+{
+	char		 ls[16];
+	const char	*params[2] = { owner, ls };
+	PGresult	*res = NULL;
+	int		 r, rc;
+
+	*ids = NULL;
+	*n = 0;
+	snprintf(ls, sizeof(ls), "%d", lease_seconds);
+	if ((rc = db_query(db, renew ? SQL_RENEW_ALL : SQL_HELD, renew ? 2 : 1,
+	    params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) > 0 && (*ids = calloc((size_t)PQntuples(res),
+	    sizeof(**ids))) == NULL) {
+		PQclear(res);
+		return KC_ERR_NOMEM;
+	}
+	for (r = 0; r < PQntuples(res); r++)
+		(*ids)[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+	*n = (size_t)PQntuples(res);
+	PQclear(res);
+	return KC_OK;
+}
+
+int
+jobq_still_held(struct db *db, long long job_id, const char *owner)
+{
+	char		 jid[24];
+	const char	*params[2] = { jid, owner };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	snprintf(jid, sizeof(jid), "%lld", job_id);
+	if ((rc = db_query(db, SQL_STILL_HELD, 2, params, &res)) != KC_OK)
+		return rc;
+	rc = PQntuples(res) == 1 ? KC_OK : KC_ERR_CONFLICT;
+	PQclear(res);
+	return rc;
 }

@@ -58,6 +58,16 @@ int	jobq_reschedule(struct db *, const struct job *, const char *owner,
  * its next heartbeat and stops).
  */
 int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
+/*
+ * The ids of the jobs owner holds (running under its lease), renewing
+ * all their leases in the same statement when renew is set.  *ids is
+ * for the caller to free.
+ */
+int	jobq_held(struct db *, const char *owner, int lease_seconds,
+	    int renew, long long **ids, size_t *n) KC_MUSTCHECK;
+/* KC_OK while owner holds the job, KC_ERR_CONFLICT once it does not. */
+int	jobq_still_held(struct db *, long long job_id, const char *owner)
+	    KC_MUSTCHECK;
 /* Cancels the store's queued jobs with why (running ones go on). */
 int	jobq_cancel_queued(struct db *, long long store_id, const char *why)
 	    KC_MUSTCHECK;

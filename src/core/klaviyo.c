@@ -25,6 +25,7 @@ struct kv_client {
 	CURLM			*multi;
 	struct db		*db;
 	struct kv_options	 opt;
+	struct kv_hooks		 hooks;		/* task == NULL: none */
 };
 
 enum xstate { X_IDLE, X_RUNNING, X_DONE };
@@ -45,6 +46,9 @@ struct kv_xfer {
 	int64_t			 ready_at;
 	int64_t			 started;
 	enum xstate		 state;
+	int			 finished;	/* by kv_client_drive */
+	CURLcode		 result;
+	void			*task;		/* the hooks' task, or NULL */
 };
 
 static int64_t
@@ -527,24 +531,104 @@ xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
 		x->ready_at = now_ms() + (int64_t)(wait * 1000) + 1;
 		return;
 	}
+	/* The last word before a credential leaves: may it still? */
+	if (x->task && c->hooks.may_send &&
+	    (rc = c->hooks.may_send(c->hooks.arg, x->task)) != KC_OK) {
+		fail(x, rc, "cancelled", "not sent: the store's sync was "
+		    "stopped");
+		return;
+	}
 	if ((rc = xfer_start(c, x, cred, bearer)) != KC_OK) {
 		xfer_release(c, x);
 		fail(x, rc, "internal_error", "%s", kc_strerror(rc));
 	}
 }
 
+void
+kv_client_set_hooks(struct kv_client *c, const struct kv_hooks *h)
+{
+	if (h)
+		c->hooks = *h;
+	else
+		memset(&c->hooks, 0, sizeof(c->hooks));
+}
+
+int
+kv_client_drive(struct kv_client *c)
+{
+	CURLMsg		*msg;
+	struct kv_xfer	*x;
+	int		 running = 0, pending;
+
+	curl_multi_perform(c->multi, &running);
+	while ((msg = curl_multi_info_read(c->multi, &pending))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
+		/* Its run reads the answer: it knows the account. */
+		x->finished = 1;
+		x->result = msg->data.result;
+		if (x->task && c->hooks.wake)
+			c->hooks.wake(c->hooks.arg, x->task);
+	}
+	return running;
+}
+
+void
+kv_client_poll(struct kv_client *c, int ms)
+{
+	curl_multi_poll(c->multi, NULL, 0, ms, NULL);
+}
+
+/* The first URL of a call; KC_ERR_INTERNAL for a foreign saved link. */
+static int
+first_url(struct kv_client *c, struct kv_xfer *x)
+{
+	const struct kv_endpoint_info	*e = &kv_endpoints[x->call->ep];
+	const char			*q = x->call->query;
+
+	if (x->call->url) {
+		/* A saved links.next: only ever Klaviyo's origin. */
+		if (!kv_same_origin(c->opt.base_url, x->call->url) ||
+		    strlen(x->call->url) >= sizeof(x->url))
+			return KC_ERR_INTERNAL;
+		snprintf(x->url, sizeof(x->url), "%s", x->call->url);
+	} else if (e->page_size)
+		snprintf(x->url, sizeof(x->url), "%s%s?page%%5Bsize%%5D=%d%s%s",
+		    c->opt.base_url, e->path, e->page_size, q ? "&" : "",
+		    q ? q : "");
+	else
+		snprintf(x->url, sizeof(x->url), "%s%s%s%s", c->opt.base_url,
+		    e->path, q ? "?" : "", q ? q : "");
+	return KC_OK;
+}
+
+/* Ends every transfer not done yet with err. */
+static void
+fail_open(struct kv_client *c, struct kv_xfer *xs, size_t n, int err,
+    const char *code, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (xs[i].state != X_DONE) {
+			xfer_release(c, &xs[i]);
+			fail(&xs[i], err, code, "%s", msg);
+		}
+}
+
 int
 kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
     struct kv_call *calls, size_t n)
 {
-	struct kv_xfer	*xs;
-	CURLMsg		*msg;
-	struct kv_xfer	*x;
+	struct kv_xfer	*xs, *x;
+	void		*task = c->hooks.task ? c->hooks.task(c->hooks.arg) :
+	    NULL;
 	int64_t		 now, next, deadline;
 	size_t		 i, open;
-	int		 running, pending, finished, failed = 0;
+	int		 failed = 0, stop;
 	long		 wait;
-	const struct kv_endpoint_info *e;
 
 	if ((xs = calloc(n ? n : 1, sizeof(*xs))) == NULL)
 		return KC_ERR_NOMEM;
@@ -553,93 +637,82 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 	    (c->opt.max_retries + 1) + c->opt.max_wait_ms * 4 + 60000;
 	for (i = 0; i < n; i++) {
 		kv_call_reset(&calls[i]);
-		e = &kv_endpoints[calls[i].ep];
 		xs[i].call = &calls[i];
 		xs[i].state = X_IDLE;
-		xs[i].ready_at = 0;
-		if (calls[i].url) {
-			/* A saved links.next: only ever Klaviyo's origin. */
-			if (!kv_same_origin(c->opt.base_url, calls[i].url) ||
-			    strlen(calls[i].url) >= sizeof(xs[i].url)) {
-				fail(&xs[i], KC_ERR_INTERNAL, "internal_error",
-				    "a saved page link is not Klaviyo's");
-				continue;
-			}
-			snprintf(xs[i].url, sizeof(xs[i].url), "%s",
-			    calls[i].url);
-		} else if (e->page_size)
-			snprintf(xs[i].url, sizeof(xs[i].url),
-			    "%s%s?page%%5Bsize%%5D=%d%s%s", c->opt.base_url,
-			    e->path, e->page_size, calls[i].query ? "&" : "",
-			    calls[i].query ? calls[i].query : "");
-		else
-			snprintf(xs[i].url, sizeof(xs[i].url), "%s%s%s%s",
-			    c->opt.base_url, e->path, calls[i].query ? "?" :
-			    "", calls[i].query ? calls[i].query : "");
+		xs[i].task = task;
+		if (first_url(c, &xs[i]) != KC_OK)
+			fail(&xs[i], KC_ERR_INTERNAL, "internal_error",
+			    "a saved page link is not Klaviyo's");
 	}
 	for (;;) {
-		now = now_ms();
-		open = 0;
-		next = now + 100;
+		/* Answers the multi's driver collected for this run. */
+		for (i = 0; i < n; i++)
+			if (xs[i].finished) {
+				xs[i].finished = 0;
+				xfer_done(c, &xs[i], xs[i].result, acct);
+				xfer_release(c, &xs[i]);
+			}
+		stop = task && c->hooks.stop ? c->hooks.stop(c->hooks.arg,
+		    task) : KC_OK;
+		if (stop == KC_ERR_CONFLICT) {
+			fail_open(c, xs, n, stop, "cancelled",
+			    "cancelled: the store's sync was stopped");
+			break;
+		}
+		/* Shutting down: what is in flight may land, nothing more. */
+		for (i = 0; stop != KC_OK && i < n; i++)
+			if (xs[i].state == X_IDLE)
+				fail(&xs[i], stop, "stopping",
+				    "not sent: the daemon is stopping");
 		/*
 		 * Callers need all calls or none: after a failure, start
 		 * nothing more and drop what is in flight.
 		 */
 		for (i = 0; i < n && !failed; i++)
 			failed = xs[i].state == X_DONE && xs[i].call->err;
-		for (i = 0; failed && i < n; i++)
-			if (xs[i].state != X_DONE) {
-				xfer_release(c, &xs[i]);
-				fail(&xs[i], KC_ERR_INTERNAL, "not_sent",
-				    "not sent: another Klaviyo call failed");
-			}
+		now = now_ms();
+		open = 0;
+		next = now + 1000;
 		for (i = 0; i < n && !failed; i++) {
 			x = &xs[i];
 			if (x->state == X_IDLE && x->ready_at <= now) {
 				xfer_kick(c, x, cred, bearer, acct);
 				/* Refused before sending: send nothing else. */
-				if (x->state == X_DONE && x->call->err) {
-					failed = 1;
-					break;
-				}
+				failed = x->state == X_DONE && x->call->err;
 			}
 			if (x->state == X_IDLE && x->ready_at < next)
 				next = x->ready_at;
 			if (x->state != X_DONE)
 				open++;
 		}
+		if (failed) {
+			fail_open(c, xs, n, KC_ERR_INTERNAL, "not_sent",
+			    "not sent: another Klaviyo call failed");
+			break;
+		}
 		if (open == 0)
 			break;
 		if (now > deadline) {
-			for (i = 0; i < n; i++)
-				if (xs[i].state != X_DONE) {
-					xfer_release(c, &xs[i]);
-					fail(&xs[i], KC_ERR_TIMEOUT,
-					    "klaviyo_timeout", "Klaviyo did "
-					    "not finish answering in time");
-				}
+			fail_open(c, xs, n, KC_ERR_TIMEOUT, "klaviyo_timeout",
+			    "Klaviyo did not finish answering in time");
 			break;
 		}
-		curl_multi_perform(c->multi, &running);
-		finished = 0;
-		while ((msg = curl_multi_info_read(c->multi, &pending))) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&x);
-			xfer_done(c, x, msg->data.result, acct);
-			xfer_release(c, x);
-			finished = 1;
-		}
-		/* A finished page may have a next one to start right now. */
-		if (finished)
-			continue;
 		wait = (long)(next - now_ms());
 		if (wait < 0)
 			wait = 0;
-		if (wait > 100)
-			wait = 100;
-		curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+		if (task) {
+			/* The loop's owner drives the multi and wakes us. */
+			c->hooks.sleep(c->hooks.arg, task, wait);
+			continue;
+		}
+		/* Alone on the multi: drive it; a finished page goes on now. */
+		(void)kv_client_drive(c);
+		for (i = 0; i < n && !xs[i].finished; i++)
+			;
+		if (i < n)
+			continue;
+		curl_multi_poll(c->multi, NULL, 0, (int)(wait > 100 ? 100 :
+		    wait), NULL);
 	}
 	for (i = 0; i < n; i++)
 		xfer_release(c, &xs[i]);

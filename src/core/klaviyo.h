@@ -89,6 +89,33 @@ void	kv_client_free(struct kv_client *);
 int	kv_run(struct kv_client *, const char *credential, int bearer,
 	    const char *account_key, struct kv_call *, size_t) KC_MUSTCHECK;
 void	kv_call_reset(struct kv_call *);
+/*
+ * For a caller that runs many tasks in one thread (klaviyo-syncd's
+ * coroutines): kv_run no longer drives the multi handle itself; it
+ * sleeps, and the loop's owner calls kv_client_drive, which wakes the
+ * task whose transfer finished.  task() names the running task (NULL:
+ * run alone, as without hooks).  stop() is asked whenever the task
+ * wakes: KC_ERR_CONFLICT drops everything (the job was cancelled), any
+ * other error lets what is in flight land and sends nothing more (the
+ * daemon is stopping).  may_send() is asked right before each request
+ * leaves, after its rate-limit slot.
+ */
+struct kv_hooks {
+	void	*(*task)(void *arg);
+	void	 (*sleep)(void *arg, void *task, long ms);
+	void	 (*wake)(void *arg, void *task);
+	int	 (*stop)(void *arg, void *task);
+	int	 (*may_send)(void *arg, void *task);
+	void	 *arg;
+};
+void	kv_client_set_hooks(struct kv_client *, const struct kv_hooks *);
+/*
+ * Advances every transfer of the client and hands finished ones to
+ * their run; returns the number still running.
+ */
+int	kv_client_drive(struct kv_client *);
+/* Waits up to ms for activity on any transfer of the client. */
+void	kv_client_poll(struct kv_client *, int ms);
 /* The call's error sentence, or the default one. */
 const char *kv_call_error(const struct kv_call *);
 /* Picks the most telling of several call errors (422 > 429 > 504 ...). */

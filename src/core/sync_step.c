@@ -115,10 +115,17 @@ sync_begin_step(struct sync_ctx *sc, struct json_object *cursor)
 int
 sync_commit_step(struct sync_ctx *sc)
 {
-	int rc = db_commit(sc->db);
+	static time_t	last_trim;
+	int		rc = db_commit(sc->db);
 
-	/* Each step's pages are freed by now: keep the footprint flat. */
-	malloc_trim(0);
+	/*
+	 * Each step's pages are freed by now: keep the footprint flat, at
+	 * most once a second (many jobs' steps share one process).
+	 */
+	if (time(NULL) != last_trim) {
+		malloc_trim(0);
+		last_trim = time(NULL);
+	}
 	if (rc != KC_OK)
 		db_rollback(sc->db);
 	return rc;

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,17 @@
 #include "oauth.h"
 #include "oauth_flow.h"
 #include "outbox.h"
+#include "pool.h"
 #include "secretbox.h"
 #include "sync.h"
+
+/* A job's stack: sanitizers' redzones make frames larger. */
+#ifdef KC_SANITIZERS
+#define SYNC_STACK_SIZE (1024 * 1024)
+#else
+#define SYNC_STACK_SIZE (256 * 1024)
+#endif
+#define SYNC_CHECK_MS 500	/* cancellations are seen within this */
 
 static volatile sig_atomic_t stopping;
 
@@ -65,6 +75,45 @@ nap(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static int64_t
+time_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Between the jobs: report triggers, the incremental schedule and
+ * abandoned OAuth attempts.  Returns what it did (triggers delivered).
+ */
+static int
+housekeeping(struct db *db, const struct keyring *kr,
+    const struct oauth_client *oauth, const struct outbox_opts *oo,
+    const struct kc_config *cfg, time_t *last_schedule, time_t *last_reap)
+{
+	int n, worked = 0;
+
+	if (outbox_run(db, oo, 20, &n) == KC_OK)
+		worked += n;
+	if (cfg->sync_schedule_seconds > 0 &&
+	    time(NULL) - *last_schedule >= cfg->sync_schedule_seconds &&
+	    ksync_schedule(db, &n) == KC_OK) {
+		*last_schedule = time(NULL);
+		if (n)
+			log_info("scheduled %d incremental syncs", n);
+	}
+	/* Abandoned OAuth attempts: revoke and forget. */
+	if (time(NULL) - *last_reap >= OAUTH_REAP_SECONDS &&
+	    oauth_flow_reap(db, kr, oauth, &n) == KC_OK) {
+		*last_reap = time(NULL);
+		if (n)
+			log_info("removed %d unfinished OAuth connections", n);
+	}
+	return worked;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -82,14 +131,15 @@ main(int argc, char *argv[])
 	struct kv_options	 kvo;
 	struct outbox_opts	 oo;
 	struct sync_opts	 so;
-	struct sync_ctx		 sc;
+	struct pool_opts	 po;
+	struct pool		*pool = NULL;
 	struct oauth_client	 oc, *oauth = NULL;
-	struct job		 job;
 	struct sigaction	 sa;
 	enum log_level		 lvl;
 	char			 err[256], owner[128], host[64];
 	time_t			 last_schedule = 0, last_reap = 0;
-	int			 ch, once = 0, no_jobs = 0, n, rc, worked;
+	int64_t			 last_house = 0;
+	int			 ch, once = 0, no_jobs = 0, worked;
 	int			 status = 0;
 
 	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
@@ -113,12 +163,6 @@ main(int argc, char *argv[])
 	}
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
-		return 1;
-	}
-	/* A job waiting for a slot does not renew its lease meanwhile. */
-	if (cfg.sync_max_wait_ms >= cfg.sync_lease_seconds * 1000) {
-		fprintf(stderr, "klaviyo-syncd: SYNC_MAX_WAIT_MS must be "
-		    "shorter than SYNC_LEASE_SECONDS\n");
 		return 1;
 	}
 	if (keyring_parse(cfg.master_keys, &kr, err, sizeof(err)) != KC_OK) {
@@ -173,64 +217,46 @@ main(int argc, char *argv[])
 	so.history_days = (int)cfg.sync_history_days;
 	if (oauth_client_init(&cfg, &oc) == KC_OK)
 		oauth = &oc;
-	log_info("started as %s (%s report server)", owner,
-	    *cfg.report_server ? "external" : "built-in");
+	po.concurrency = (size_t)cfg.sync_concurrency;
+	po.stack_size = SYNC_STACK_SIZE;
+	po.check_ms = SYNC_CHECK_MS;
+	po.claim_ms = cfg.sync_poll_ms;
+	po.sync = &so;
+	po.owner = owner;
+	po.stopping = &stopping;
+	if (pool_new(db, kv, &kr, oauth, &po, &pool) != KC_OK) {
+		status = 1;
+		goto out;
+	}
+	log_info("started as %s (%s report server, up to %zu jobs at once)",
+	    owner, *cfg.report_server ? "external" : "built-in",
+	    po.concurrency);
 
-	while (!stopping) {
+	for (;;) {
 		worked = 0;
-		if ((rc = outbox_run(db, &oo, 20, &n)) == KC_OK)
-			worked += n;
-		if (cfg.sync_schedule_seconds > 0 &&
-		    time(NULL) - last_schedule >= cfg.sync_schedule_seconds) {
-			if (ksync_schedule(db, &n) == KC_OK) {
-				last_schedule = time(NULL);
-				if (n)
-					log_info("scheduled %d incremental "
-					    "syncs", n);
-			}
-
+		if (!stopping && time_ms() - last_house >= cfg.sync_poll_ms) {
+			worked += housekeeping(db, &kr, oauth, &oo, &cfg,
+			    &last_schedule, &last_reap);
+			last_house = time_ms();
 		}
-		/* Abandoned OAuth attempts: revoke and forget. */
-		if (time(NULL) - last_reap >= OAUTH_REAP_SECONDS) {
-			if (oauth_flow_reap(db, &kr, oauth, &n) == KC_OK) {
-				last_reap = time(NULL);
-				if (n)
-					log_info("removed %d unfinished OAuth "
-					    "connections", n);
-			}
+		pool_turn(pool, !no_jobs && !stopping, &worked);
+		if (pool_active(pool) > 0) {
+			if (!worked)
+				pool_wait(pool, pool_timeout(pool,
+				    cfg.sync_poll_ms));
+			continue;
 		}
-		rc = no_jobs ? KC_ERR_NOT_FOUND : jobq_claim(db, owner,
-		    so.lease_seconds, &job);
-		if (rc == KC_OK) {
-			memset(&sc, 0, sizeof(sc));
-			sc.db = db;
-			sc.kv = kv;
-			sc.keyring = &kr;
-			sc.oauth = oauth;
-			sc.opt = &so;
-			sc.owner = owner;
-			sc.stopping = &stopping;
-			sc.job = &job;
-			log_info("job %lld: %s %s of store %s (attempt %d)",
-			    job.id, job.mode, job.type, job.store_public_id,
-			    job.attempts);
-			if (sync_run_job(&sc) != KC_OK)
-				log_warnx("job %lld: bookkeeping failed",
-				    job.id);
-			job_clear(&job);
-			/* A big sync's pages are freed: give the memory back. */
-			malloc_trim(0);
-			worked++;
-		} else if (rc == KC_ERR_DB_DOWN)
-			log_warnx("database unavailable; retrying");
+		if (stopping || (once && !worked))
+			break;
 		if (!worked) {
-			if (once)
-				break;
+			/* Idle: the last job's pages are freed; give back. */
+			malloc_trim(0);
 			nap(cfg.sync_poll_ms);
 		}
 	}
 	log_info("stopped");
 out:
+	pool_free(pool);
 	kv_client_free(kv);
 	db_close(db);
 	keyring_wipe(&kr);
