@@ -376,6 +376,253 @@ START_TEST(postgres_restart_mid_sync)
 }
 END_TEST
 
+/* ---- one daemon, many accounts (the job pool) ---- */
+
+struct fleet_store {
+	const char	*key;
+	const char	*metric;
+	int		 types;		/* jobs a full sync makes */
+	char		 store[80];
+	char		 tok[64];
+};
+
+/* Connects each to its own account; only their jobs stay queued. */
+static void
+connect_fleet(struct fleet_store *f, size_t n)
+{
+	struct it_resp	 r;
+	char		 ids[512];
+	const char	*p[1] = { ids };
+	size_t		 i, len = 0;
+
+	it_klaviyo_cold();
+	for (i = 0; i < n; i++) {
+		it_store("Fleet", f[i].store, sizeof(f[i].store));
+		it_member("owner", f[i].store, f[i].tok, sizeof(f[i].tok));
+		it_connect(f[i].store, f[i].tok, f[i].key, f[i].metric, &r);
+		it_assert_ok(&r);
+		it_resp_free(&r);
+		len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%c%s",
+		    i ? ',' : '{', f[i].store);
+	}
+	snprintf(ids + len, sizeof(ids) - len, "}");
+	PQclear(it_sql("UPDATE report_triggers SET cancelled_at = now()"
+	    " WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id"
+	    " NOT IN (SELECT id FROM stores WHERE public_id = ANY ($1))", 1,
+	    p));
+	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
+	    " WHERE state IN ('queued', 'running') AND store_id"
+	    " NOT IN (SELECT id FROM stores WHERE public_id = ANY ($1))", 1,
+	    p));
+	setenv("SYNC_HISTORY_DAYS", "120", 1);
+	setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
+}
+
+/* klaviyo-syncd in the background with extra settings ("K=V" ...). */
+static pid_t
+syncd_spawn(const char *const *env)
+{
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	pid_t		 pid;
+	char		*kv;
+	size_t		 i;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		for (i = 0; env && env[i]; i++) {
+			if ((kv = strdup(env[i])) == NULL || putenv(kv) != 0)
+				_exit(126);
+		}
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static long long
+jobs_of(const char *state, const char *store)
+{
+	const char *p[2] = { store, state };
+
+	return it_sql_count("SELECT count(*) FROM sync_jobs j JOIN stores s"
+	    " ON s.id = j.store_id WHERE s.public_id = $1 AND j.state = $2",
+	    2, p);
+}
+
+/*
+ * Three accounts, one daemon: their jobs run at the same time, each
+ * account's limits hold (no 429), and every job ends done.
+ */
+START_TEST(one_daemon_runs_accounts_in_parallel)
+{
+	struct fleet_store f[3] = {
+		{ IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, 5, "", "" },
+		{ IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, 4, "", "" },
+		{ IT_KEY_CEDAR, IT_METRIC_CEDAR_PO, 4, "", "" },
+	};
+	pid_t	 pid;
+	int	 st, i, busy, most = 0, finished = 0;
+	size_t	 k;
+
+	connect_fleet(f, 3);
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
+	pid = syncd_spawn(NULL);
+	for (i = 0; i < 1200 && !finished; i++) {
+		busy = 0;
+		finished = 1;
+		for (k = 0; k < 3; k++) {
+			busy += jobs_of("running", f[k].store) > 0;
+			finished &= jobs_of("done", f[k].store) == f[k].types;
+		}
+		if (busy > most)
+			most = busy;
+		it_pause_ms(100);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	it_sbx_reset();
+	ck_assert_msg(finished, "not every job ended done");
+	ck_assert_msg(most >= 2, "at most %d account(s) synced at once",
+	    most);
+	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
+}
+END_TEST
+
+/*
+ * A disconnect while the store's jobs wait for their account's slot:
+ * they stop within about a second, and not one request with the removed
+ * key reaches Klaviyo after the disconnect was answered.
+ */
+START_TEST(disconnect_stops_jobs_waiting_for_a_slot)
+{
+	struct fleet_store f[1] = {
+		{ IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, 5, "", "" },
+	};
+	char		 sql[1024], win[32];
+	struct it_resp	 r;
+	pid_t		 pid;
+	long		 before, after;
+	int		 st, i;
+	double		 scale = atof(getenv("KLAVIYO_RATE_SCALE") ?
+	    getenv("KLAVIYO_RATE_SCALE") : "1");
+
+	connect_fleet(f, 1);
+	/* Every endpoint of the account blocked for 6 s (its 1 s window). */
+	snprintf(win, sizeof(win), "%ld", (long)(1050 / (scale > 0 ? scale :
+	    1)) + 20);
+	snprintf(sql, sizeof(sql), "INSERT INTO rate_buckets (account_key,"
+	    " endpoint, window_ms, limit_count, blocked_until)"
+	    " SELECT 'acct:%s', e, %s, 1, clock_timestamp() + interval '6 s'"
+	    " FROM unnest(ARRAY['campaigns', 'flows', 'segments', 'forms',"
+	    " 'events', 'campaign-values-reports', 'flow-series-reports',"
+	    " 'segment-series-reports', 'form-series-reports']) e"
+	    " ON CONFLICT (account_key, endpoint, window_ms) DO UPDATE"
+	    " SET blocked_until = EXCLUDED.blocked_until", IT_ACCT_ACME, win);
+	PQclear(it_sql(sql, 0, NULL));
+	pid = syncd_spawn(NULL);
+	for (i = 0; i < 100 && jobs_of("running", f[0].store) < 5; i++)
+		it_pause_ms(50);
+	ck_assert_int_eq(jobs_of("running", f[0].store), 5);
+	it_pause_ms(300);
+	it_delete(it_connect_path(f[0].store), f[0].tok, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	before = it_sbx_count(NULL, IT_KEY_ACME, -1);
+	for (i = 0; i < 30 && jobs_of("running", f[0].store) > 0; i++)
+		it_pause_ms(100);
+	ck_assert_msg(jobs_of("running", f[0].store) == 0, "jobs still "
+	    "running 3 s after the disconnect");
+	/* Past the block: a job that missed the cancel would send now. */
+	it_pause_ms(6500);
+	after = it_sbx_count(NULL, IT_KEY_ACME, -1);
+	ck_assert_int_eq(kill(pid, 0), 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	it_sbx_reset();
+	ck_assert_msg(after == before, "%ld request(s) with the removed key "
+	    "after the disconnect", after - before);
+	ck_assert_int_eq(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+}
+END_TEST
+
+/*
+ * One account's Klaviyo hangs: the other account's sync runs to its end
+ * meanwhile, in the same daemon.
+ */
+START_TEST(hanging_account_does_not_hold_the_others)
+{
+	struct fleet_store f[2] = {
+		{ IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, 5, "", "" },
+		{ IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, 4, "", "" },
+	};
+	static const char *const env[] = {
+		"KLAVIYO_TIMEOUT_MS=120000", NULL,
+	};
+	char	 fault[256];
+	pid_t	 pid;
+	int	 st, i;
+
+	connect_fleet(f, 2);
+	snprintf(fault, sizeof(fault), "{\"fault\":\"hang\",\"ms\":120000,"
+	    "\"key\":\"%s\"}", IT_KEY_ACME);
+	it_sbx_fault(fault);
+	pid = syncd_spawn(env);
+	for (i = 0; i < 1200 && jobs_of("done", f[1].store) < f[1].types; i++)
+		it_pause_ms(100);
+	ck_assert_int_eq(jobs_of("done", f[1].store), f[1].types);
+	/* Meanwhile the hanging account's jobs are still waiting. */
+	ck_assert_int_eq(jobs_of("done", f[0].store), 0);
+	ck_assert_int_gt(jobs_of("running", f[0].store), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	it_sbx_reset();
+	it_isolate(f[1].store);
+}
+END_TEST
+
+/* kill -9 with every job of three accounts in flight: all resume. */
+START_TEST(killed_daemon_resumes_every_job)
+{
+	struct fleet_store f[3] = {
+		{ IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, 5, "", "" },
+		{ IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, 4, "", "" },
+		{ IT_KEY_CEDAR, IT_METRIC_CEDAR_PO, 4, "", "" },
+	};
+	static const char *const env[] = {
+		"SYNC_LEASE_SECONDS=5", "SYNC_MAX_WAIT_MS=4000", NULL,
+	};
+	pid_t		 pid;
+	int		 st, i, running = 0;
+	size_t		 k;
+
+	connect_fleet(f, 3);
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":150}");
+	pid = syncd_spawn(env);
+	for (i = 0; i < 200 && running < 10; i++) {
+		it_pause_ms(50);
+		for (running = 0, k = 0; k < 3; k++)
+			running += (int)jobs_of("running", f[k].store);
+	}
+	ck_assert_int_ge(running, 10);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	it_sbx_reset();
+	/* After the lease, the jobs are taken again and finish. */
+	it_pause_ms(5500);
+	for (k = 0; k < 3; k++)
+		full_sync(f[k].store);
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(jobs_of("done", f[k].store), f[k].types);
+		ck_assert_int_gt(count_for("SELECT max(attempts) FROM sync_jobs"
+		    " j JOIN stores s ON s.id = j.store_id"
+		    " WHERE s.public_id = $1", f[k].store), 1);
+	}
+	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
+}
+END_TEST
+
 Suite *
 suite_sync_full(void)
 {
@@ -391,6 +638,10 @@ suite_sync_full(void)
 	tcase_add_test(tc, refused_credential_marks_store);
 	tcase_add_test(tc, klaviyo_faults_mid_sync);
 	tcase_add_test(tc, postgres_restart_mid_sync);
+	tcase_add_test(tc, one_daemon_runs_accounts_in_parallel);
+	tcase_add_test(tc, disconnect_stops_jobs_waiting_for_a_slot);
+	tcase_add_test(tc, hanging_account_does_not_hold_the_others);
+	tcase_add_test(tc, killed_daemon_resumes_every_job);
 	suite_add_tcase(s, tc);
 	return s;
 }
