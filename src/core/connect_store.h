@@ -47,12 +47,12 @@ int	connect_save(const struct connect_actor *, const struct store_access *,
 	    struct json_object *metric, struct connect_result *)
 	    KC_MUSTCHECK;
 /* Changes the conversion metric of a connected store. */
-int	connect_change_metric(const struct connect_actor *, const struct store_access *,
-	    struct json_object *metric, struct connect_result *)
-	    KC_MUSTCHECK;
+int	connect_change_metric(const struct connect_actor *,
+	    const struct store_access *, struct json_object *metric,
+	    struct connect_result *) KC_MUSTCHECK;
 /* Disconnects; *was gets 1 when something was connected. */
-int	connect_remove(const struct connect_actor *, const struct store_access *, int *was)
-	    KC_MUSTCHECK;
+int	connect_remove(const struct connect_actor *,
+	    const struct store_access *, int *was) KC_MUSTCHECK;
 void	connect_result_free(struct connect_result *);
 /*
  * Klaviyo refused the store's credential: a connected integration

@@ -25,13 +25,14 @@ static const char SQL_COMPLETE[] =
     " 'status', CASE WHEN $3::text IS NULL THEN 'done' ELSE 'failed' END,"
     " 'last_error', $3::text, 'finished_at', now())"
     " || CASE WHEN $3::text IS NULL THEN jsonb_build_object('last_sync',"
-    " now()) ELSE '{}' END), updated_at = now() WHERE store_id = $1";
+    " coalesce($4::timestamptz, now())) ELSE '{}' END), updated_at = now()"
+    " WHERE store_id = $1";
 static const char SQL_RANGE[] =
     "SELECT coalesce(to_char(((SELECT (state -> $2 ->> 'last_sync')"
     "::timestamptz FROM klaviyo_syncs WHERE store_id = $1"
     " ORDER BY id DESC LIMIT 1) AT TIME ZONE $3)::date - $4::integer,"
     " 'YYYY-MM-DD'), ''), to_char((now() AT TIME ZONE $3)::date,"
-    " 'YYYY-MM-DD')";
+    " 'YYYY-MM-DD'), now()::text";
 /*
  * Every connected store and type that is due and has no job pending.
  * $1: the types' names, $2 their intervals in hours, $3 whether each
@@ -90,18 +91,19 @@ ksync_start(struct db *db, long long store_id, const char *type)
 
 int
 ksync_complete(struct db *db, long long store_id, const char *type,
-    const char *error)
+    const char *error, const char *synced_to)
 {
 	char		 sid[24];
-	const char	*params[3] = { sid, type, error };
+	const char	*params[4] = { sid, type, error, synced_to };
 
 	snprintf(sid, sizeof(sid), "%lld", store_id);
-	return db_query(db, SQL_COMPLETE, 3, params, NULL);
+	return db_query(db, SQL_COMPLETE, 4, params, NULL);
 }
 
 int
 ksync_date_range(struct db *db, long long store_id, const char *type,
-    const char *tz, int lookback, char *since, char *today, size_t len)
+    const char *tz, int lookback, char *since, char *today, size_t len,
+    char *at, size_t atlen)
 {
 	char		 sid[24], lb[16];
 	const char	*params[4] = { sid, type, tz, lb };
@@ -114,6 +116,7 @@ ksync_date_range(struct db *db, long long store_id, const char *type,
 		return rc;
 	snprintf(since, len, "%s", PQgetvalue(res, 0, 0));
 	snprintf(today, len, "%s", PQgetvalue(res, 0, 1));
+	snprintf(at, atlen, "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	return KC_OK;
 }

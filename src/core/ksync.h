@@ -18,17 +18,22 @@ int	ksync_delete_store(struct db *, long long store_id) KC_MUSTCHECK;
 /* startSync: the type's state becomes running. */
 int	ksync_start(struct db *, long long store_id, const char *type)
 	    KC_MUSTCHECK;
-/* completeSync: status done (error NULL) or failed, last_sync. */
+/*
+ * completeSync: status done (error NULL) or failed; on success
+ * last_sync is synced_to, the moment the job's windows were fixed
+ * (NULL: now), so a job that stalled leaves no gap behind.
+ */
 int	ksync_complete(struct db *, long long store_id, const char *type,
-	    const char *error) KC_MUSTCHECK;
+	    const char *error, const char *synced_to) KC_MUSTCHECK;
 /*
  * getSyncDateRanges: the first day to read, as YYYY-MM-DD in the
  * account's timezone: "" for a full sync (no last_sync), else last_sync
- * minus lookback_days.  today gets the account's current day.
+ * minus lookback_days.  today gets the account's current day (both up
+ * to len bytes) and at the database's clock, a timestamptz.
  */
 int	ksync_date_range(struct db *, long long store_id, const char *type,
 	    const char *timezone, int lookback_days, char *since, char *today,
-	    size_t len) KC_MUSTCHECK;
+	    size_t len, char *at, size_t atlen) KC_MUSTCHECK;
 /*
  * needsSync for every connected store and type at once (the intervals
  * of sync_type.h): enqueues the jobs that are due.

@@ -40,10 +40,12 @@ struct sync_ctx {
 	char			 acct[80];	/* rate-limit account key */
 	const char		*kid;		/* Klaviyo account id */
 	const char		*tz;		/* account timezone */
+	const char		*currency;	/* account currency, or NULL */
 	const char		*metric_id;	/* conversion metric */
 	long long		 done, total;
 	int			 report_requests;
 	long			 retry_after;
+	int			 scope_missing;	/* error names the scope */
 	char			 error[256];
 };
 

@@ -14,11 +14,6 @@
 
 #define VALUES_WINDOW_DAYS 365
 
-static const char SQL_FIRST_SEND[] =
-    "SELECT to_char((min(coalesce(send_time, (attributes ->> 'created_at')"
-    "::timestamptz)) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
-    " FROM campaigns WHERE store_id = $1";
-
 static int
 up_campaign(struct sync_ctx *sc, struct json_object *it, const char *chan)
 {
@@ -143,12 +138,11 @@ sync_campaigns(struct sync_ctx *sc)
 {
 	static const char *const channels[] = { "email", "sms" };
 	struct json_object	*cur = sc->job->cursor;
-	PGresult		*res = NULL;
 	char			 phase[32], query[96], since[16], today[16];
-	char			 sid[24];
-	const char		*params[2] = { sid, sc->tz }, *at;
+	char			 start[16];
+	const char		*at;
 	size_t			 i;
-	int			 rc;
+	int			 rc, none, full;
 
 	for (i = 0; i < nitems(channels); i++) {
 		snprintf(phase, sizeof(phase), "list:%s", channels[i]);
@@ -165,18 +159,13 @@ sync_campaigns(struct sync_ctx *sc)
 	}
 	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK)
 		return rc;
-	if (strcmp(sc->job->mode, "full") == 0 ||
-	    strcmp(since, today) > 0) {
-		/* A full read starts at the first campaign's day. */
-		sync_store_param(sc, sid, sizeof(sid));
-		if ((rc = db_query(sc->db, SQL_FIRST_SEND, 2, params, &res)) !=
-		    KC_OK)
-			return rc;
-		if (db_val(res, 0, 0))
-			snprintf(since, sizeof(since), "%s",
-			    PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	return sync_windows_phase(sc, cur, since, today, VALUES_WINDOW_DAYS,
+	/* A full read starts at the first send, however long ago. */
+	full = strcmp(sc->job->mode, "full") == 0 || strcmp(since, today) > 0;
+	if ((rc = sync_report_start(sc, full ? "" : since, start,
+	    sizeof(start), &none)) != KC_OK)
+		return rc;
+	if (none)
+		return KC_OK;	/* nothing sent: no statistics to read */
+	return sync_windows_phase(sc, cur, start, today, VALUES_WINDOW_DAYS,
 	    one_window, cur);
 }

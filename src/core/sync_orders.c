@@ -35,6 +35,9 @@ up_order(struct sync_ctx *sc, struct json_object *it, const char *x)
 	params[3] = value[0] ? value : NULL;
 	params[4] = json_get_str(props, "Currency") ? json_get_str(props,
 	    "Currency") : json_get_str(props, "$currency_code");
+	/* No currency on the event: it is the account's. */
+	if (params[4] == NULL)
+		params[4] = sc->currency;
 	params[5] = sync_attr_str(it, "datetime");
 	params[6] = sync_plain(props);
 	if (params[1] == NULL || params[5] == NULL)
@@ -42,19 +45,31 @@ up_order(struct sync_ctx *sc, struct json_object *it, const char *x)
 	return db_query(sc->db, sc->type->sql_upsert, 7, params, NULL);
 }
 
+/* The UTC instant of midnight starting day $1 in timezone $2. */
+static const char SQL_MIDNIGHT[] =
+    "SELECT to_char(($1::date::timestamp AT TIME ZONE $2) AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
 int
 sync_orders(struct sync_ctx *sc)
 {
-	char	since[16], today[16], query[256];
-	int	rc;
+	char		 since[16], today[16], from[32], query[256];
+	const char	*params[2] = { since, sc->tz };
+	PGresult	*res = NULL;
+	int		 rc;
 
 	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK)
 		return rc;
+	/* The account's day, not UTC's: its midnight as Klaviyo's instant. */
+	if ((rc = db_query(sc->db, SQL_MIDNIGHT, 2, params, &res)) != KC_OK)
+		return rc;
+	snprintf(from, sizeof(from), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
 	/* Only what an order row keeps: a page is then a third smaller. */
 	snprintf(query, sizeof(query), "filter=equals(metric_id,%%22%s%%22),"
-	    "greater-or-equal(datetime,%sT00:00:00Z)&sort=datetime"
+	    "greater-or-equal(datetime,%s)&sort=datetime"
 	    "&fields%%5Bevent%%5D=datetime,event_properties",
-	    sc->metric_id, since);
+	    sc->metric_id, from);
 	return sync_list_phase(sc, sc->job->cursor, "events",
 	    sc->type->list_ep, query, up_order, NULL);
 }

@@ -44,7 +44,7 @@ completed(struct sync_ctx *sc, const char *error)
 	if ((rc = db_begin(sc->db)) != KC_OK)
 		return rc;
 	if ((rc = ksync_complete(sc->db, sc->job->store_id, sc->job->type,
-	    error)) != KC_OK || (rc = integ_track_sync(sc->db,
+	    error, json_get_str(sc->job->cursor, "synced_to"))) != KC_OK || (rc = integ_track_sync(sc->db,
 	    sc->job->store_id, sc->type, error)) != KC_OK ||
 	    (rc = db_commit(sc->db)) != KC_OK)
 		db_rollback(sc->db);
@@ -81,7 +81,11 @@ finish(struct sync_ctx *sc, int rc)
 		    sc->error);
 		return requeue(sc, wait, sc->error);
 	}
-	if (rc == KC_ERR_UNPROCESSABLE) {
+	if (rc == KC_ERR_UNPROCESSABLE && sc->scope_missing) {
+		/* The other types go on; this one waits for a new key. */
+		log_warnx("job %lld %s of store %s: %s", j->id, j->type,
+		    j->store_public_id, sc->error);
+	} else if (rc == KC_ERR_UNPROCESSABLE) {
 		credential_refused(sc);
 	} else if (rc != KC_ERR_CRYPTO && j->attempts < SYNC_MAX_ATTEMPTS &&
 	    rc != KC_ERR_INTERNAL) {
@@ -108,6 +112,7 @@ sync_run_job(struct sync_ctx *sc)
 	sc->kid = in->account_id;
 	sc->metric_id = in->metric.id;
 	sc->tz = in->account.timezone ? in->account.timezone : "UTC";
+	sc->currency = in->account.currency;
 	if ((sc->type = sync_type_find(j->type)) == NULL) {
 		snprintf(sc->error, sizeof(sc->error), "unknown job type");
 		return jobq_finish(sc->db, j, sc->owner, "failed", sc->error);

@@ -149,8 +149,7 @@ sync_series(struct sync_ctx *sc)
 {
 	struct series_arg	 sa;
 	char			 since[16], today[16], start[16];
-	const char		*floor = sc->type->data_start;
-	int			 rc;
+	int			 rc, none;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.t = sc->type;
@@ -159,11 +158,12 @@ sync_series(struct sync_ctx *sc)
 	    (rc = sync_list_phase(sc, sa.cur, "list", sc->type->list_ep, NULL,
 	    up_object, NULL)) != KC_OK)
 		return rc;
-	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK)
+	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK ||
+	    (rc = sync_report_start(sc, since, start, sizeof(start), &none)) !=
+	    KC_OK)
 		return rc;
-	snprintf(start, sizeof(start), "%s", since);
-	if (floor && strcmp(start, floor) < 0)
-		snprintf(start, sizeof(start), "%s", floor);
+	if (none)
+		return KC_OK;
 	return sync_windows_phase(sc, sa.cur, start, today,
 	    SERIES_WINDOW_DAYS, one_window, &sa);
 }

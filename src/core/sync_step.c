@@ -85,6 +85,12 @@ sync_fetch(struct sync_ctx *sc, struct kv_call *call)
 		snprintf(sc->error, sizeof(sc->error), "%s",
 		    kv_call_error(call));
 		sc->retry_after = call->retry_after;
+		/* A key without one type's scope fails that type only. */
+		if (strcmp(call->code, "klaviyo_scope_missing") == 0) {
+			snprintf(sc->error, sizeof(sc->error), "needs scope %s",
+			    kv_endpoints[call->ep].scope);
+			sc->scope_missing = 1;
+		}
 	}
 	return rc;
 }
@@ -238,13 +244,46 @@ sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
 int
 sync_first_day(struct sync_ctx *sc, char *since, char *today, size_t len)
 {
-	int rc;
+	struct json_object	*cur = sc->job->cursor;
+	char			 at[64];
+	int			 rc;
 
 	if ((rc = ksync_date_range(sc->db, sc->job->store_id, sc->job->type,
-	    sc->tz, sc->opt->lookback_days, since, today, len)) != KC_OK)
+	    sc->tz, sc->opt->lookback_days, since, today, len, at,
+	    sizeof(at))) != KC_OK)
+		return rc;
+	/* The end of what this job covers: kept across a resume. */
+	if (json_get_str(cur, "synced_to") == NULL &&
+	    (rc = json_add_str(cur, "synced_to", at)) != KC_OK)
 		return rc;
 	if (strcmp(sc->job->mode, "full") == 0 || since[0] == '\0')
 		return sync_day_add(today, -sc->opt->history_days, since, len);
+	return KC_OK;
+}
+
+int
+sync_report_start(struct sync_ctx *sc, const char *since, char *start,
+    size_t len, int *none)
+{
+	char		 sid[24];
+	const char	*params[2] = { sid, sc->tz }, *first;
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*none = 0;
+	snprintf(start, len, "%s", since);
+	sync_store_param(sc, sid, sizeof(sid));
+	if ((rc = db_query(sc->db, sc->type->sql_first_day, 2, params,
+	    &res)) != KC_OK)
+		return rc;
+	if (strtoll(PQgetvalue(res, 0, 0), NULL, 10) == 0)
+		*none = 1;
+	else if ((first = db_val(res, 0, 1)) != NULL &&
+	    strcmp(first, start) > 0)
+		snprintf(start, len, "%s", first);
+	PQclear(res);
+	if (sc->type->data_start && strcmp(start, sc->type->data_start) < 0)
+		snprintf(start, len, "%s", sc->type->data_start);
 	return KC_OK;
 }
 

@@ -53,6 +53,14 @@ int	sync_list_phase(struct sync_ctx *, struct json_object *cur,
 int	sync_first_day(struct sync_ctx *, char *since, char *today, size_t)
 	    KC_MUSTCHECK;
 /*
+ * Where the type's report windows begin: the later of since ("" for
+ * none) and the first day of its data (the type's sql_first_day over
+ * what its list phase stored), never before its data_start.  *none is
+ * set when it has no object a report could cover: send no report.
+ */
+int	sync_report_start(struct sync_ctx *, const char *since, char *start,
+	    size_t, int *none) KC_MUSTCHECK;
+/*
  * Report windows phase: [since, today] in windows of days, computed
  * once and saved in the cursor, so a resumed job reads exactly the
  * windows it had left; one(start, end, arg) per window.

@@ -57,6 +57,28 @@ static const char SQL_UP_FORM[] =
     " DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,"
     " attributes = EXCLUDED.attributes, updated_at = now()";
 /* Campaigns and orders have their own parameters (sync_*.c). */
+
+/*
+ * The type's data, from what its list phase stored: how many objects
+ * can have report data, and the account's day ($2: its timezone) of
+ * the first of them, so report windows start there and an empty type
+ * sends no report at all.  Campaign statistics begin with a send.
+ */
+static const char SQL_FIRST_CAMPAIGN[] =
+    "SELECT count(send_time), to_char((min(send_time) AT TIME ZONE $2)"
+    "::date, 'YYYY-MM-DD') FROM campaigns WHERE store_id = $1";
+static const char SQL_FIRST_FLOW[] =
+    "SELECT count(*), to_char((min((attributes ->> 'created')"
+    "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
+    " FROM flows WHERE store_id = $1";
+static const char SQL_FIRST_SEGMENT[] =
+    "SELECT count(*), to_char((min((attributes ->> 'created')"
+    "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
+    " FROM segments WHERE store_id = $1";
+static const char SQL_FIRST_FORM[] =
+    "SELECT count(*), to_char((min((attributes ->> 'created_at')"
+    "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
+    " FROM forms WHERE store_id = $1";
 static const char SQL_UP_ORDER[] =
     "INSERT INTO orders (store_id, event_id, order_id, value, currency,"
     " occurred_at, properties) VALUES ($1, $2, $3, $4::numeric, $5,"
@@ -121,6 +143,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.rates = campaign_rates, .nrates = nitems(campaign_rates),
 		.sql_upsert = SQL_UP_CAMPAIGN,
 		.sql_report = SQL_UP_CAMPAIGN_STATS,
+		.sql_first_day = SQL_FIRST_CAMPAIGN,
 		.sql_clear = campaign_clear, .run = sync_campaigns,
 	},
 	[SYNC_FLOWS] = {
@@ -130,7 +153,8 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.report_type = "flow-series-report", .group_key = "flow_id",
 		.interval = "daily", .with_metric = 1,
 		.counts = message_counts, .ncounts = nitems(message_counts),
-		.has_status = 1, .sql_upsert = SQL_UP_FLOW, .sql_report = SQL_UP_FLOW_DAY,
+		.has_status = 1, .sql_upsert = SQL_UP_FLOW,
+		.sql_report = SQL_UP_FLOW_DAY, .sql_first_day = SQL_FIRST_FLOW,
 		.sql_clear = flow_clear, .run = sync_series,
 	},
 	[SYNC_SEGMENTS] = {
@@ -143,6 +167,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.data_start = "2023-06-01",
 		.counts = segment_counts, .ncounts = nitems(segment_counts),
 		.sql_upsert = SQL_UP_SEGMENT, .sql_report = SQL_UP_SEGMENT_DAY,
+		.sql_first_day = SQL_FIRST_SEGMENT,
 		.sql_clear = segment_clear, .run = sync_series,
 	},
 	[SYNC_FORMS] = {
@@ -152,7 +177,8 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.report_type = "form-series-report", .group_key = "form_id",
 		.group_by = "form_id", .interval = "daily",
 		.counts = form_counts, .ncounts = nitems(form_counts),
-		.has_status = 1, .sql_upsert = SQL_UP_FORM, .sql_report = SQL_UP_FORM_DAY,
+		.has_status = 1, .sql_upsert = SQL_UP_FORM,
+		.sql_report = SQL_UP_FORM_DAY, .sql_first_day = SQL_FIRST_FORM,
 		.sql_clear = form_clear, .run = sync_series,
 	},
 	[SYNC_ORDERS] = {

@@ -45,6 +45,7 @@ struct sync_type {
 	int			 has_status;	/* its objects have a status */
 	const char		*sql_upsert;	/* one listed object */
 	const char		*sql_report;	/* one report row */
+	const char		*sql_first_day;	/* objects and first day */
 	const char *const	*sql_clear;	/* deletes of its tables, a store */
 	int			(*run)(struct sync_ctx *);
 };

@@ -23,9 +23,10 @@ int	db_ensure(struct db *) KC_MUSTCHECK;
 /*
  * Runs a prepared statement, prepared on first use and known by the
  * address of sql: pass a string that lives as long as the program (a
- * static), never a buffer that is reused for other text.  *out (when out is not NULL) gets the result
- * for the caller to PQclear.  KC_ERR_DB_DOWN when the server is gone,
- * KC_ERR_DB for a failed statement (see db_sqlstate).
+ * static), never a buffer that is reused for other text.  *out (when
+ * out is not NULL) gets the result for the caller to PQclear.
+ * KC_ERR_DB_DOWN when the server is gone, KC_ERR_DB for a failed
+ * statement (see db_sqlstate).
  */
 int	db_query(struct db *, const char *sql, int nparams,
 	    const char *const *params, PGresult **out) KC_MUSTCHECK;

@@ -153,6 +153,19 @@ START_TEST(full_sync_fills_tables)
 	sync = it_jget(r.json, "sync");
 	ck_assert_str_eq(it_jstr(it_jget(sync, "orders"), "state"), "done");
 	it_resp_free(&r);
+	/*
+	 * last_sync is the moment each job fixed its windows (saved in its
+	 * cursor), not its end: a stalled job leaves no gap behind.
+	 */
+	ck_assert_int_eq(count_for("SELECT count(*) FROM sync_jobs j"
+	    " JOIN stores s ON s.id = j.store_id"
+	    " JOIN klaviyo_syncs k ON k.store_id = j.store_id"
+	    " WHERE s.public_id = $1 AND j.state = 'done'"
+	    " AND (k.state -> j.type ->> 'last_sync')::timestamptz"
+	    " BETWEEN j.started_at AND j.finished_at"
+	    " AND (j.cursor ->> 'synced_to' IS NULL OR"
+	    " (j.cursor ->> 'synced_to')::timestamptz ="
+	    " (k.state -> j.type ->> 'last_sync')::timestamptz)", store), 5);
 }
 END_TEST
 
@@ -373,6 +386,40 @@ START_TEST(postgres_restart_mid_sync)
 	ck_assert_int_eq(count_for("SELECT count(*) - count(DISTINCT event_id)"
 	    " FROM orders o JOIN stores s ON s.id = o.store_id"
 	    " WHERE s.public_id = $1", store), 0);
+}
+END_TEST
+
+/*
+ * A key without one type's scope (Klaviyo's 403 for forms): that type
+ * fails with the scope it needs, the others sync, the store stays
+ * connected.
+ */
+START_TEST(missing_scope_fails_that_type_only)
+{
+	char			 store[80], tok[64], fault[256];
+	struct it_resp		 r;
+	const char		*p[2] = { store, "forms" };
+
+	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	snprintf(fault, sizeof(fault), "{\"fault\":\"status\",\"status\":403,"
+	    "\"key\":\"%s\",\"path\":\"/api/forms\"}", IT_KEY_ACME);
+	it_sbx_fault(fault);
+	full_sync(store);
+	it_sbx_reset();
+	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 4);
+	ck_assert_int_eq(count_for(JOBS_IN("failed"), store), 1);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM sync_jobs j"
+	    " JOIN stores s ON s.id = j.store_id WHERE s.public_id = $1"
+	    " AND j.type = $2 AND j.state = 'failed'"
+	    " AND j.last_error = 'needs scope forms:read'", 2, p), 1);
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
+	    "status"), "connected");
+	ck_assert_str_eq(it_jstr(it_jget(it_jget(r.json, "sync"), "forms"),
+	    "last_error"), "needs scope forms:read");
+	it_resp_free(&r);
 }
 END_TEST
 
@@ -638,6 +685,7 @@ suite_sync_full(void)
 	tcase_add_test(tc, refused_credential_marks_store);
 	tcase_add_test(tc, klaviyo_faults_mid_sync);
 	tcase_add_test(tc, postgres_restart_mid_sync);
+	tcase_add_test(tc, missing_scope_fails_that_type_only);
 	tcase_add_test(tc, one_daemon_runs_accounts_in_parallel);
 	tcase_add_test(tc, disconnect_stops_jobs_waiting_for_a_slot);
 	tcase_add_test(tc, hanging_account_does_not_hold_the_others);
