@@ -402,7 +402,18 @@ function syncEntry(v) {
 		total: v.total !== undefined ? v.total : prog.total,
 		last_sync: v.last_sync || null,
 		last_error: v.last_error || null,
+		eta: typeof v.eta === "string" ? v.eta : null,
 	};
+}
+
+// "about 4 minutes left" from the finish Klaviyo's limits allow.
+function etaText(iso) {
+	const t = Date.parse(iso || "");
+	if (!Number.isFinite(t)) return "";
+	const min = Math.ceil((t - Date.now()) / 60000);
+	if (min <= 1) return "less than a minute left";
+	if (min < 90) return "about " + min + " minutes left";
+	return "about " + Math.round(min / 60) + " hours left";
 }
 
 function renderProgress() {
@@ -444,6 +455,7 @@ function renderProgress() {
 			bar.value = Math.min(done || 0, total);
 			count = (done || 0).toLocaleString() + " of " + total.toLocaleString();
 			if (state === "running") count += " (" + Math.floor(100 * Math.min(done || 0, total) / total) + "%)";
+			if (state === "running" && p.eta) count += ", " + etaText(p.eta);
 		} else if (state === "running" || state === "queued") {
 			count = state === "queued" ? "Waiting\u2026" : (done ? done.toLocaleString() + " so far" : "Counting\u2026");
 			if (state === "queued") { bar.max = 1; bar.value = 0; }

@@ -24,6 +24,7 @@ struct sync_opts {
 	int	lease_seconds;
 	int	lookback_days;		/* re-read at least the attribution */
 	int	history_days;		/* a full sync's reach */
+	double	rate_scale;		/* Klaviyo's windows shortened */
 };
 
 struct sync_ctx {

@@ -10,6 +10,7 @@
 #include "json_util.h"
 #include "ksync.h"
 #include "log.h"
+#include "sync_step.h"
 
 #define SYNC_MAX_ATTEMPTS 5
 
@@ -107,6 +108,7 @@ sync_run_job(struct sync_ctx *sc)
 	struct job		*j = sc->job;
 	const struct integration *in = &j->integ;
 	struct oauth_error	 oe;
+	long long		 known;
 	int			 rc;
 
 	sc->kid = in->account_id;
@@ -140,6 +142,14 @@ sync_run_job(struct sync_ctx *sc)
 		return finish(sc, rc);
 	}
 	snprintf(sc->acct, sizeof(sc->acct), "acct:%s", sc->kid);
+	/* What was known before: progress counts against it. */
+	if (!json_object_object_get_ex(j->cursor, "known", NULL) &&
+	    (rc = sync_count_objects(sc, &known)) == KC_OK)
+		rc = json_add_int(j->cursor, "known", known);
+	if (rc != KC_OK) {
+		cred_close(&sc->cred);
+		return finish(sc, rc);
+	}
 	if ((rc = ksync_start(sc->db, j->store_id, j->type)) == KC_OK &&
 	    (rc = integ_track_sync(sc->db, j->store_id, NULL, NULL)) == KC_OK)
 		rc = sc->type->run(sc);

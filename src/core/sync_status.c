@@ -17,14 +17,14 @@
  */
 static const char SQL_SYNC[] =
     "SELECT p.pending, x.type, x.state, x.done, x.total, x.last_error,"
-    " x.last_sync, x.mode"
+    " x.last_sync, x.mode, x.progress"
     " FROM (SELECT EXISTS (SELECT 1 FROM report_triggers WHERE store_id = $1"
     "  AND delivered_at IS NULL AND cancelled_at IS NULL) AS pending) p"
     " LEFT JOIN LATERAL ("
     " SELECT t.n, t.type, j.state,"
     "  coalesce((j.progress ->> 'done')::bigint, 0) AS done,"
     "  coalesce((j.progress ->> 'total')::bigint, 0) AS total,"
-    "  j.last_error, k.last_sync, j.mode"
+    "  j.last_error, k.last_sync, j.mode, j.progress::text AS progress"
     " FROM unnest($2::text[]) WITH ORDINALITY AS t(type, n)"
     " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode"
     "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
@@ -37,6 +37,25 @@ static const char SQL_SYNC[] =
     "  ON true"
     " WHERE j.state IS NOT NULL OR k.last_sync IS NOT NULL) x ON true"
     " ORDER BY x.n";
+
+/* Objects and report windows of the job's progress, and its finish. */
+static int
+add_detail(struct json_object *t, const char *progress)
+{
+	static const char *const keys[] = { "objects", "objects_total",
+	    "windows_done", "windows_total", "eta" };
+	struct json_object	*p, *v;
+	size_t			 i;
+	int			 rc = KC_OK;
+
+	if (progress == NULL || (p = json_tokener_parse(progress)) == NULL)
+		return KC_OK;
+	for (i = 0; i < nitems(keys) && rc == KC_OK; i++)
+		if (json_object_object_get_ex(p, keys[i], &v))
+			rc = json_add_obj(t, keys[i], json_object_get(v));
+	json_object_put(p);
+	return rc;
+}
 
 int
 sync_status_json(struct db *db, long long store_id, struct json_object **out,
@@ -78,7 +97,8 @@ sync_status_json(struct db *db, long long store_id, struct json_object **out,
 		    NULL, 10)) != KC_OK ||
 		    json_add_str(t, "mode", db_val(res, r, 7)) != KC_OK ||
 		    json_add_str(t, "last_sync", db_val(res, r, 6)) != KC_OK ||
-		    json_add_str(t, "last_error", db_val(res, r, 5)) != KC_OK) {
+		    json_add_str(t, "last_error", db_val(res, r, 5)) != KC_OK ||
+		    add_detail(t, db_val(res, r, 8)) != KC_OK) {
 			json_object_put(t);
 			goto out;
 		}

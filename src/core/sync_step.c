@@ -95,35 +95,120 @@ sync_fetch(struct sync_ctx *sc, struct kv_call *call)
 	return rc;
 }
 
+static int
+cursor_int(struct json_object *c, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(c, k, &v) ? json_object_get_int(v) :
+	    0;
+}
+
 int
 sync_begin_step(struct sync_ctx *sc, struct json_object *cursor)
 {
-	struct json_object	*p = json_object_new_object();
-	int			 rc;
+	int rc;
 
-	if (p == NULL || json_add_int(p, "done", sc->done) != KC_OK ||
-	    json_add_int(p, "total", sc->total) != KC_OK) {
-		json_object_put(p);
-		return KC_ERR_NOMEM;
-	}
-	if ((rc = db_begin(sc->db)) != KC_OK) {
-		json_object_put(p);
+	if ((rc = db_begin(sc->db)) != KC_OK)
 		return rc;
-	}
-	rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
-	    sc->opt->lease_seconds, p, cursor);
-	json_object_put(p);
-	if (rc != KC_OK)
+	if ((rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
+	    sc->opt->lease_seconds, NULL, cursor)) != KC_OK)
 		db_rollback(sc->db);
 	return rc;
 }
 
 int
+sync_count_objects(struct sync_ctx *sc, long long *n)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*n = 0;
+	sync_store_param(sc, sid, sizeof(sid));
+	if ((rc = db_query(sc->db, sc->type->sql_count, 1, params, &res)) !=
+	    KC_OK)
+		return rc;
+	*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return KC_OK;
+}
+
+/* The finish a report type's remaining windows allow at the 2/min. */
+static int
+add_eta(struct sync_ctx *sc, struct json_object *p, long long left)
+{
+	const struct kv_endpoint_info	*e;
+	double				 scale = sc->opt->rate_scale > 0 ?
+	    sc->opt->rate_scale : 1, secs;
+	char				 at[32];
+	time_t				 t;
+	struct tm			 tm;
+
+	if (sc->type->report_ep == KV__MAX || left <= 0)
+		return KC_OK;
+	e = &kv_endpoints[sc->type->report_ep];
+	secs = (double)left * 60.0 / (e->steady > 0 ? e->steady : 1) / scale;
+	t = time(NULL) + (time_t)(secs + 0.5);
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_add_str(p, "eta", at);
+}
+
+/*
+ * Progress from what the database holds and the cursor, so a resumed or
+ * repeated job shows the same numbers: objects held of objects known,
+ * report windows done of windows planned.
+ */
+static int
+progress_json(struct sync_ctx *sc, struct json_object **out)
+{
+	struct json_object	*cur = sc->job->cursor, *ws, *p;
+	const char		*phase = sync_cursor_phase(cur);
+	long long		 n, known, wt = 0, wd = 0;
+	int			 rc;
+
+	*out = NULL;
+	if ((rc = sync_count_objects(sc, &n)) != KC_OK)
+		return rc;
+	known = cursor_int(cur, "known");
+	if (known < n)
+		known = n;
+	if (phase && strcmp(phase, "report") == 0 &&
+	    json_object_object_get_ex(cur, "windows", &ws)) {
+		wt = (long long)json_object_array_length(ws);
+		wd = cursor_int(cur, "window");
+	}
+	if ((p = json_object_new_object()) == NULL ||
+	    json_add_int(p, "done", n + wd) != KC_OK ||
+	    json_add_int(p, "total", known + wt) != KC_OK ||
+	    json_add_int(p, "objects", n) != KC_OK ||
+	    json_add_int(p, "objects_total", known) != KC_OK ||
+	    json_add_int(p, "windows_done", wd) != KC_OK ||
+	    json_add_int(p, "windows_total", wt) != KC_OK ||
+	    add_eta(sc, p, wt - wd) != KC_OK) {
+		json_object_put(p);
+		return KC_ERR_NOMEM;
+	}
+	*out = p;
+	return KC_OK;
+}
+
+int
 sync_commit_step(struct sync_ctx *sc)
 {
-	static time_t	last_trim;
-	int		rc = db_commit(sc->db);
+	static time_t		 last_trim;
+	struct json_object	*p = NULL;
+	int			 rc;
 
+	/* The step's progress, counted after its writes, in its commit. */
+	if ((rc = progress_json(sc, &p)) == KC_OK)
+		rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
+		    sc->opt->lease_seconds, p, NULL);
+	json_object_put(p);
+	if (rc == KC_OK)
+		rc = db_commit(sc->db);
 	/*
 	 * Each step's pages are freed by now: keep the footprint flat, at
 	 * most once a second (many jobs' steps share one process).
@@ -177,15 +262,6 @@ sync_phase_done(struct json_object *cur, const char *phase)
 
 	/* Phases run in order; a cursor in a later one skips earlier ones. */
 	return p && strcmp(p, phase) != 0 && strcmp(p, "report") == 0;
-}
-
-static int
-cursor_int(struct json_object *c, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(c, k, &v) ? json_object_get_int(v) :
-	    0;
 }
 
 int

@@ -21,7 +21,10 @@ int	sync_fetch(struct sync_ctx *, struct kv_call *) KC_MUSTCHECK;
  */
 int	sync_begin_step(struct sync_ctx *, struct json_object *cursor)
 	    KC_MUSTCHECK;
+/* Saves the step's progress and commits. */
 int	sync_commit_step(struct sync_ctx *) KC_MUSTCHECK;
+/* How many of the type's objects the store holds now. */
+int	sync_count_objects(struct sync_ctx *, long long *) KC_MUSTCHECK;
 /* Splits [since, until] (YYYY-MM-DD) into windows of at most days. */
 int	sync_windows(const char *since, const char *until, int days,
 	    struct json_object **) KC_MUSTCHECK;

@@ -115,6 +115,18 @@ static const char SQL_UP_FORM_DAY[] =
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 
+/* The type's objects we hold for a store (its progress counts them). */
+static const char SQL_COUNT_CAMPAIGNS[] =
+    "SELECT count(*) FROM campaigns WHERE store_id = $1";
+static const char SQL_COUNT_FLOWS[] =
+    "SELECT count(*) FROM flows WHERE store_id = $1";
+static const char SQL_COUNT_SEGMENTS[] =
+    "SELECT count(*) FROM segments WHERE store_id = $1";
+static const char SQL_COUNT_FORMS[] =
+    "SELECT count(*) FROM forms WHERE store_id = $1";
+static const char SQL_COUNT_ORDERS[] =
+    "SELECT count(*) FROM orders WHERE store_id = $1";
+
 /* What a disconnect deletes, children first (static: db.h prepares once). */
 static const char *const campaign_clear[] = {
 	"DELETE FROM campaign_stats WHERE store_id = $1",
@@ -144,7 +156,8 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.sql_upsert = SQL_UP_CAMPAIGN,
 		.sql_report = SQL_UP_CAMPAIGN_STATS,
 		.sql_first_day = SQL_FIRST_CAMPAIGN,
-		.sql_clear = campaign_clear, .run = sync_campaigns,
+		.sql_clear = campaign_clear, .sql_count = SQL_COUNT_CAMPAIGNS,
+		.run = sync_campaigns,
 	},
 	[SYNC_FLOWS] = {
 		.id = SYNC_FLOWS, .name = "flows", .interval_hours = 48,
@@ -155,7 +168,8 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.counts = message_counts, .ncounts = nitems(message_counts),
 		.has_status = 1, .sql_upsert = SQL_UP_FLOW,
 		.sql_report = SQL_UP_FLOW_DAY, .sql_first_day = SQL_FIRST_FLOW,
-		.sql_clear = flow_clear, .run = sync_series,
+		.sql_clear = flow_clear, .sql_count = SQL_COUNT_FLOWS,
+		.run = sync_series,
 	},
 	[SYNC_SEGMENTS] = {
 		.id = SYNC_SEGMENTS, .name = "segments", .interval_hours = 24,
@@ -168,7 +182,8 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.counts = segment_counts, .ncounts = nitems(segment_counts),
 		.sql_upsert = SQL_UP_SEGMENT, .sql_report = SQL_UP_SEGMENT_DAY,
 		.sql_first_day = SQL_FIRST_SEGMENT,
-		.sql_clear = segment_clear, .run = sync_series,
+		.sql_clear = segment_clear, .sql_count = SQL_COUNT_SEGMENTS,
+		.run = sync_series,
 	},
 	[SYNC_FORMS] = {
 		.id = SYNC_FORMS, .name = "forms", .interval_hours = 48,
@@ -179,14 +194,16 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.counts = form_counts, .ncounts = nitems(form_counts),
 		.has_status = 1, .sql_upsert = SQL_UP_FORM,
 		.sql_report = SQL_UP_FORM_DAY, .sql_first_day = SQL_FIRST_FORM,
-		.sql_clear = form_clear, .run = sync_series,
+		.sql_clear = form_clear, .sql_count = SQL_COUNT_FORMS,
+		.run = sync_series,
 	},
 	[SYNC_ORDERS] = {
 		.id = SYNC_ORDERS, .name = "orders", .interval_hours = 24,
 		.needs_placed_order = 1,
 		.list_ep = KV_EVENTS, .report_ep = KV__MAX,
 		.sql_upsert = SQL_UP_ORDER,
-		.sql_clear = order_clear, .run = sync_orders,
+		.sql_clear = order_clear, .sql_count = SQL_COUNT_ORDERS,
+		.run = sync_orders,
 	},
 };
 

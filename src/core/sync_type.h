@@ -47,6 +47,7 @@ struct sync_type {
 	const char		*sql_report;	/* one report row */
 	const char		*sql_first_day;	/* objects and first day */
 	const char *const	*sql_clear;	/* deletes of its tables, a store */
+	const char		*sql_count;	/* its objects we hold */
 	int			(*run)(struct sync_ctx *);
 };
 

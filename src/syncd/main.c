@@ -215,6 +215,7 @@ main(int argc, char *argv[])
 	so.lease_seconds = (int)cfg.sync_lease_seconds;
 	so.lookback_days = (int)cfg.sync_lookback_days;
 	so.history_days = (int)cfg.sync_history_days;
+	so.rate_scale = (double)cfg.klaviyo_rate_scale;
 	if (oauth_client_init(&cfg, &oc) == KC_OK)
 		oauth = &oc;
 	po.concurrency = (size_t)cfg.sync_concurrency;
