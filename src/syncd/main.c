@@ -28,7 +28,10 @@
 #include "oauth.h"
 #include "oauth_flow.h"
 #include "outbox.h"
+#include "reload.h"
+#include "sdnotify.h"
 #include "secretbox.h"
+#include "sighup.h"
 #include "sync.h"
 
 static volatile sig_atomic_t stopping;
@@ -127,6 +130,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("syncd", lvl);
+	sighup_install();
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
 	host[sizeof(host) - 1] = '\0';
@@ -175,8 +179,11 @@ main(int argc, char *argv[])
 		oauth = &oc;
 	log_info("started as %s (%s report server)", owner,
 	    *cfg.report_server ? "external" : "built-in");
+	(void)sdnotify("READY=1");
 
 	while (!stopping) {
+		if (sighup_take())
+			(void)reload_apply(&cfg, &kr, db);
 		worked = 0;
 		if ((rc = outbox_run(db, &oo, 20, &n)) == KC_OK)
 			worked += n;
