@@ -2,11 +2,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "crypto.h"
 #include "log.h"
+#include "valfile.h"
+
+/* configure --with-rundir: the nginx snippet and the units use it too. */
+#ifndef KC_RUNDIR
+#define KC_RUNDIR "/run/klaviyo-connect"
+#endif
 
 #define OFF(f) offsetof(struct kc_config, f)
 
@@ -15,7 +24,7 @@ const struct config_var config_vars[] = {
 	  "libpq connection string or URI; empty uses libpq's PG* defaults" },
 	{ "APP_URL", CFG_URL, "http://127.0.0.1:8080", 0, 0, 0, OFF(app_url),
 	  "public origin of the app: CSRF origin check, Secure cookies" },
-	{ "KC_SOCKET", CFG_STRING, "/run/klaviyo-connect/fcgi.sock", 0, 0, 0,
+	{ "KC_SOCKET", CFG_STRING, KC_RUNDIR "/fcgi.sock", 0, 0, 0,
 	  OFF(socket_path), "unix socket the FastCGI master binds" },
 	{ "KC_SOCKET_MODE", CFG_OCTAL, "0660", 0, 0, 0777, OFF(socket_mode),
 	  "permissions of that socket (nginx's user must be able to write)" },
@@ -195,6 +204,99 @@ config_set(struct kc_config *cfg, const struct config_var *v,
 	return KC_ERR_INTERNAL;
 }
 
+/*
+ * Values read from files, in one list with the configuration that points
+ * at them: they live until config_free() of that configuration, and stay
+ * reachable meanwhile (a program that exits early leaks nothing).
+ */
+struct config_str {
+	struct config_str	*next;
+	const struct kc_config	*owner;
+	char			*s;
+};
+static struct config_str	*config_strs;
+
+void
+config_free(struct kc_config *cfg)
+{
+	struct config_str	**pp = &config_strs, *c;
+
+	while ((c = *pp) != NULL) {
+		if (c->owner != cfg) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		crypto_wipe(c->s, strlen(c->s));
+		free(c->s);
+		free(c);
+	}
+}
+
+/*
+ * The value of v: NAME, else the file NAME_FILE names, else the systemd
+ * credential $CREDENTIALS_DIRECTORY/NAME, else the default.  NAME and
+ * NAME_FILE both set is an error: which one wins would be a guess.
+ */
+static int
+config_lookup(struct kc_config *cfg, const struct config_var *v,
+    const char *(*get)(const char *), const char **out, char *err,
+    size_t errlen)
+{
+	struct config_str	*c;
+	const char		*val, *file, *dir;
+	char			 fname[128], path[PATH_MAX], ferr[PATH_MAX + 64];
+	char			*s;
+	int			 rc;
+
+	*out = NULL;
+	snprintf(fname, sizeof(fname), "%s_FILE", v->name);
+	val = get(v->name);
+	file = get(fname);
+	if (val != NULL && file != NULL) {
+		snprintf(err, errlen, "%s and %s are both set: use one",
+		    v->name, fname);
+		return KC_ERR_CONFIG;
+	}
+	if (val != NULL) {
+		*out = val;
+		return KC_OK;
+	}
+	if (file == NULL && (dir = get("CREDENTIALS_DIRECTORY")) != NULL &&
+	    *dir != '\0') {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, v->name) <
+		    (int)sizeof(path) && access(path, F_OK) == 0) {
+			file = path;
+			snprintf(fname, sizeof(fname), "credential %s",
+			    v->name);
+		}
+	}
+	if (file == NULL) {
+		*out = v->def;
+		return KC_OK;
+	}
+	if (*file == '\0') {
+		snprintf(err, errlen, "%s is set but empty", fname);
+		return KC_ERR_CONFIG;
+	}
+	if ((rc = valfile_read(file, &s, ferr, sizeof(ferr))) != KC_OK) {
+		snprintf(err, errlen, "%s: %s", fname, ferr);
+		return rc == KC_ERR_NOMEM ? rc : KC_ERR_CONFIG;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		crypto_wipe(s, strlen(s));
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return KC_ERR_NOMEM;
+	}
+	c->owner = cfg;
+	c->s = s;
+	c->next = config_strs;
+	config_strs = c;
+	*out = s;
+	return KC_OK;
+}
+
 int
 config_load_from(struct kc_config *cfg, const char *(*get)(const char *),
     char *err, size_t errlen)
@@ -204,20 +306,25 @@ config_load_from(struct kc_config *cfg, const char *(*get)(const char *),
 	size_t			 i;
 	int			 rc;
 
+	config_free(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < config_nvars; i++) {
 		v = &config_vars[i];
-		val = get(v->name);
-		if (val == NULL)
-			val = v->def;
+		if ((rc = config_lookup(cfg, v, get, &val, err, errlen)) !=
+		    KC_OK)
+			goto fail;
 		if (val == NULL) {
 			snprintf(err, errlen, "%s is required", v->name);
-			return KC_ERR_CONFIG;
+			rc = KC_ERR_CONFIG;
+			goto fail;
 		}
 		if ((rc = config_set(cfg, v, val, err, errlen)) != KC_OK)
-			return rc;
+			goto fail;
 	}
 	return KC_OK;
+fail:
+	config_free(cfg);
+	return rc;
 }
 
 static const char *

@@ -2,7 +2,9 @@
  * Configuration from the environment, read once at start-up from one
  * table (pgbouncer's CF_ABS table, tmux options-table.c).  A missing or
  * malformed setting stops the program with one line naming the variable,
- * never its value when the variable is secret.
+ * never its value when the variable is secret.  SIGHUP reads it again
+ * (reload.h): the environment cannot change, files named by NAME_FILE
+ * can.
  */
 #ifndef KC_CONFIG_H
 #define KC_CONFIG_H
@@ -68,12 +70,20 @@ struct config_var {
 extern const struct config_var config_vars[];
 extern const size_t config_nvars;
 
-/* Fills cfg from getenv(); on error writes one line into err. */
+/*
+ * Fills cfg from getenv(); on error writes one line into err.  Each
+ * variable NAME may instead come from a file: NAME_FILE=path, or the
+ * systemd credential $CREDENTIALS_DIRECTORY/NAME (one trailing newline
+ * removed); NAME and NAME_FILE both set is an error.  Values read from
+ * files belong to cfg until config_free(cfg).
+ */
 int	config_load(struct kc_config *, char *err, size_t errlen)
 	    KC_MUSTCHECK;
 /* The same with a lookup function instead of getenv (tests). */
 int	config_load_from(struct kc_config *, const char *(*)(const char *),
 	    char *err, size_t errlen) KC_MUSTCHECK;
+/* Frees the values cfg read from files (a no-op without any). */
+void	config_free(struct kc_config *);
 /* Parses "scheme://host[:port]" into an origin without a path. */
 int	config_origin(const char *url, char *out, size_t outlen)
 	    KC_MUSTCHECK;

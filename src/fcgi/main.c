@@ -22,8 +22,11 @@
 #include "config.h"
 #include "credential.h"
 #include "db.h"
+#include "hup.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "secretbox.h"
+#include "sighup.h"
 #include "worker.h"
 
 #include <curl/curl.h>
@@ -189,6 +192,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("fcgi", lvl);
+	sighup_install();
 	if (keyring_parse(cfg.master_keys, &keyring, err, sizeof(err)) !=
 	    KC_OK) {
 		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);
@@ -239,6 +243,7 @@ main(int argc, char *argv[])
 		started[i] = time(NULL);
 	}
 	log_info("listening on %s with %ld workers", cfg.socket_path, n);
+	(void)sdnotify("READY=1");
 
 	while (!stopping) {
 		pid = waitpid(-1, &status, 0);
@@ -260,6 +265,8 @@ main(int argc, char *argv[])
 		}
 		if (stopping)
 			break;
+		if (sighup_take())
+			master_hup(&cfg, &keyring, workers, n);
 		/* Refill empty slots; a worker dying at once is throttled. */
 		for (i = 0; i < n; i++) {
 			if (workers[i] > 0)

@@ -15,7 +15,9 @@
 #include "klaviyo.h"
 #include "log.h"
 #include "oauth.h"
+#include "reload.h"
 #include "routes.h"
+#include "sighup.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -144,6 +146,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	struct db		*db = NULL;
 	struct sigaction	 sa;
 	sigset_t		 term, old;
+	struct keyring		 kr = *keyring;	/* SIGHUP may replace it */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;	/* no SA_RESTART: accept() must wake */
@@ -154,6 +157,8 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGHUP);
+	sighup_install();
 
 	if (FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
@@ -167,7 +172,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	w.app_origin = app_origin;
-	w.keyring = keyring;
+	w.keyring = &kr;
 	w.db = db;
 	if (oauth_client_init(cfg, &oc) == KC_OK)
 		w.oauth = &oc;
@@ -181,6 +186,9 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	if (db_ensure(db) != KC_OK)
 		log_warnx("database not reachable yet; will retry per request");
 	while (!stopping) {
+		/* Between two requests: none sees half a reload. */
+		if (sighup_take())
+			(void)reload_apply(cfg, &kr, db);
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (stopping)
 				break;
@@ -199,5 +207,6 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	FCGX_Free(&fr, 0);
 	kv_client_free(w.kv);
 	db_close(db);
+	keyring_wipe(&kr);
 	return 0;
 }

@@ -21,6 +21,12 @@ log_init(const char *comp, enum log_level lvl)
 	level = lvl;
 }
 
+void
+log_set_level(enum log_level lvl)
+{
+	level = lvl;
+}
+
 int
 log_level_parse(const char *s, enum log_level *out)
 {

@@ -14,6 +14,8 @@
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void	log_init(const char *component, enum log_level);
+/* A new level for a running program (reload on SIGHUP). */
+void	log_set_level(enum log_level);
 int	log_level_parse(const char *, enum log_level *);
 void	log_set_request_id(const char *);
 int	log_enabled(enum log_level);

@@ -30,7 +30,10 @@
 #include "oauth_flow.h"
 #include "outbox.h"
 #include "pool.h"
+#include "reload.h"
+#include "sdnotify.h"
 #include "secretbox.h"
+#include "sighup.h"
 #include "sync.h"
 
 /* A job's stack: sanitizers' redzones make frames larger. */
@@ -171,6 +174,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("syncd", lvl);
+	sighup_install();
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
 	host[sizeof(host) - 1] = '\0';
@@ -232,8 +236,12 @@ main(int argc, char *argv[])
 	log_info("started as %s (%s report server, up to %zu jobs at once)",
 	    owner, *cfg.report_server ? "external" : "built-in",
 	    po.concurrency);
+	(void)sdnotify("READY=1");
 
 	for (;;) {
+		/* Between turns: no job is inside the keyring now. */
+		if (sighup_take())
+			(void)reload_apply(&cfg, &kr, db);
 		worked = 0;
 		if (!stopping && time_ms() - last_house >= cfg.sync_poll_ms) {
 			worked += housekeeping(db, &kr, oauth, &oo, &cfg,

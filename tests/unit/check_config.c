@@ -2,13 +2,16 @@
  * Unit tests for the configuration table (config.h), read through a fake
  * lookup function instead of getenv: defaults, number parsing and ranges,
  * octal modes, log levels, URLs, error lines that name the variable but
- * never a secret value, and a check that README.md (KC_README) documents
- * every variable (pgbouncer's etc/optscan.sh).
+ * never a secret value, values read from files (NAME_FILE, systemd
+ * credentials), and a check that README.md (KC_README) and the example
+ * environment file (KC_ENV_EXAMPLE) document every variable (pgbouncer's
+ * etc/optscan.sh).
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -66,7 +69,12 @@ START_TEST(test_defaults)
 	    KC_OK, "defaults rejected: %s", err);
 	ck_assert_str_eq(cfg.database_url, "");
 	ck_assert_str_eq(cfg.app_url, "http://127.0.0.1:8080");
+#ifdef KC_RUNDIR
+	/* The configure-time run directory, as in the nginx snippet. */
+	ck_assert_str_eq(cfg.socket_path, KC_RUNDIR "/fcgi.sock");
+#else
 	ck_assert_str_eq(cfg.socket_path, "/run/klaviyo-connect/fcgi.sock");
+#endif
 	ck_assert_int_eq(cfg.socket_mode, 0660);
 	ck_assert_int_eq(cfg.workers, 0);
 	ck_assert_str_eq(cfg.log_level, "info");
@@ -424,6 +432,272 @@ START_TEST(test_has_word)
 }
 END_TEST
 
+/*
+ * The example environment file: each variable has an assignment line,
+ * commented out or not ("NAME=" or "#NAME="), right below a comment.
+ */
+START_TEST(test_env_example_documents_all)
+{
+	char		*text, *line, *next, *prev;
+	size_t		 i, n;
+	int		 found;
+
+	text = read_all(KC_ENV_EXAMPLE);
+	ck_assert_msg(text != NULL, "cannot read %s", KC_ENV_EXAMPLE);
+	for (i = 0; i < config_nvars; i++) {
+		n = strlen(config_vars[i].name);
+		found = 0;
+		prev = NULL;
+		for (line = text; line != NULL && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				next++;
+			if (strncmp(line + (*line == '#'), config_vars[i].name,
+			    n) == 0 && line[(*line == '#') + n] == '=') {
+				found = 1;
+				ck_assert_msg(prev != NULL &&
+				    strncmp(prev, "# ", 2) == 0,
+				    "%s: %s has no comment above it",
+				    KC_ENV_EXAMPLE, config_vars[i].name);
+				break;
+			}
+			prev = line;
+		}
+		ck_assert_msg(found, "%s does not show %s=", KC_ENV_EXAMPLE,
+		    config_vars[i].name);
+	}
+	free(text);
+}
+END_TEST
+
+/* A file of its own for a value; the caller unlinks and frees it. */
+static char *
+tmpval(const char *content, size_t len)
+{
+	char	*path;
+	int	 fd;
+
+	ck_assert_int_gt(asprintf(&path, "%s/kc-cfg.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"), 0);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+	ck_assert_int_eq(close(fd), 0);
+	return path;
+}
+
+/* NAME_FILE: the content, one trailing newline removed. */
+static const struct {
+	const char	*content;
+	const char	*want;
+} file_cases[] = {
+	{ "1:abc\n", "1:abc" },
+	{ "1:abc", "1:abc" },
+	{ "1:abc\r\n", "1:abc" },
+	{ "1:abc\n\n", "1:abc\n" },
+	{ " 1:abc \n", " 1:abc " },
+	{ "2:x,1:y\n", "2:x,1:y" },
+};
+
+START_TEST(test_file_value)
+{
+	struct kc_config	 cfg;
+	char			 err[512] = "";
+	char			*path;
+
+	path = tmpval(file_cases[_i].content, strlen(file_cases[_i].content));
+	fake_clear();
+	fake_set("KC_MASTER_KEYS_FILE", path);
+	ck_assert_msg(config_load_from(&cfg, fake_get, err, sizeof(err)) ==
+	    KC_OK, "rejected: %s", err);
+	ck_assert_str_eq(cfg.master_keys, file_cases[_i].want);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* A number from a file goes through the same checks. */
+START_TEST(test_file_number)
+{
+	struct kc_config	 cfg;
+	char			 err[512] = "";
+	char			*path;
+
+	path = tmpval("8\n", 2);
+	fake_clear();
+	fake_set("KC_WORKERS_FILE", path);
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_OK);
+	ck_assert_int_eq(cfg.workers, 8);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+
+	path = tmpval("many\n", 5);
+	fake_clear();
+	fake_set("KC_WORKERS_FILE", path);
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "KC_WORKERS"));
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_file_missing)
+{
+	struct kc_config	 cfg;
+	char			 err[512] = "";
+
+	fake_clear();
+	fake_set("KC_MASTER_KEYS_FILE", "/nonexistent/kc-master-keys");
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "KC_MASTER_KEYS_FILE") != NULL &&
+	    strstr(err, "/nonexistent/kc-master-keys") != NULL,
+	    "'%s' names neither the variable nor the path", err);
+	ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+/* An empty file (or one of a newline only) is an error, not "". */
+START_TEST(test_file_empty)
+{
+	static const char *const contents[] = { "", "\n", "\r\n" };
+	struct kc_config	 cfg;
+	char			 err[512];
+	char			*path;
+	size_t			 i;
+
+	for (i = 0; i < nitems(contents); i++) {
+		path = tmpval(contents[i], strlen(contents[i]));
+		fake_clear();
+		fake_set("REPORT_SERVER_KEY_FILE", path);
+		err[0] = '\0';
+		ck_assert_int_eq(config_load_from(&cfg, fake_get, err,
+		    sizeof(err)), KC_ERR_CONFIG);
+		ck_assert_msg(strstr(err, "REPORT_SERVER_KEY_FILE") != NULL &&
+		    strstr(err, "empty") != NULL, "'%s'", err);
+		unlink(path);
+		free(path);
+	}
+	fake_clear();
+	fake_set("REPORT_SERVER_KEY_FILE", "");
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "REPORT_SERVER_KEY_FILE"));
+}
+END_TEST
+
+/* NAME and NAME_FILE both set: an error naming both, never a value. */
+START_TEST(test_file_both_set)
+{
+	struct kc_config	 cfg;
+	char			 err[512] = "";
+	char			*path;
+
+	path = tmpval("SEKRETFILE\n", 11);
+	fake_clear();
+	fake_set("KLAVIYO_CLIENT_SECRET", "SEKRETENV");
+	fake_set("KLAVIYO_CLIENT_SECRET_FILE", path);
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "KLAVIYO_CLIENT_SECRET and "
+	    "KLAVIYO_CLIENT_SECRET_FILE") != NULL, "'%s'", err);
+	ck_assert_ptr_null(strstr(err, "SEKRET"));
+	/* Even when the variable is empty: which one is meant is unclear. */
+	fake_clear();
+	fake_set("KLAVIYO_CLIENT_SECRET", "");
+	fake_set("KLAVIYO_CLIENT_SECRET_FILE", path);
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_ERR_CONFIG);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* $CREDENTIALS_DIRECTORY/NAME when neither NAME nor NAME_FILE is set. */
+START_TEST(test_credentials_directory)
+{
+	struct kc_config	 cfg;
+	char			 err[512] = "", dir[256], path[300];
+	char			*other;
+	FILE			*fp;
+
+	snprintf(dir, sizeof(dir), "%s/kc-cred.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/KC_MASTER_KEYS", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("3:fromcred\n", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+
+	fake_clear();
+	fake_set("CREDENTIALS_DIRECTORY", dir);
+	ck_assert_msg(config_load_from(&cfg, fake_get, err, sizeof(err)) ==
+	    KC_OK, "rejected: %s", err);
+	ck_assert_str_eq(cfg.master_keys, "3:fromcred");
+	/* No credential for the others: their defaults. */
+	ck_assert_str_eq(cfg.report_server_key, "");
+	ck_assert_str_eq(cfg.log_level, "info");
+
+	/* NAME, and NAME_FILE, come first. */
+	fake_set("KC_MASTER_KEYS", "1:fromenv");
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_OK);
+	ck_assert_str_eq(cfg.master_keys, "1:fromenv");
+	other = tmpval("2:fromfile", 10);
+	fake_clear();
+	fake_set("CREDENTIALS_DIRECTORY", dir);
+	fake_set("KC_MASTER_KEYS_FILE", other);
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_OK);
+	ck_assert_str_eq(cfg.master_keys, "2:fromfile");
+	config_free(&cfg);
+	unlink(other);
+	free(other);
+
+	/* An empty credential is an error naming it. */
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_eq(fclose(fp), 0);
+	fake_clear();
+	fake_set("CREDENTIALS_DIRECTORY", dir);
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "credential KC_MASTER_KEYS") != NULL,
+	    "'%s'", err);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Loading again into the same struct frees the earlier file values. */
+START_TEST(test_file_reload_frees)
+{
+	struct kc_config	 cfg;
+	char			 err[512] = "";
+	char			*path;
+	int			 i;
+
+	path = tmpval("1:abc\n", 6);
+	fake_clear();
+	fake_set("KC_MASTER_KEYS_FILE", path);
+	fake_set("LOG_LEVEL_FILE", path);	/* not a level: fails late */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(config_load_from(&cfg, fake_get, err,
+		    sizeof(err)), KC_ERR_CONFIG);
+	fake_clear();
+	fake_set("KC_MASTER_KEYS_FILE", path);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(config_load_from(&cfg, fake_get, err,
+		    sizeof(err)), KC_OK);
+	config_free(&cfg);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -431,6 +705,7 @@ config_suite(void)
 	TCase	*tc = tcase_create("load");
 	TCase	*to = tcase_create("origin");
 	TCase	*tr = tcase_create("readme");
+	TCase	*tf = tcase_create("files");
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_table_defaults_valid);
@@ -450,7 +725,17 @@ config_suite(void)
 
 	tcase_add_test(tr, test_has_word);
 	tcase_add_test(tr, test_readme_documents_all);
+	tcase_add_test(tr, test_env_example_documents_all);
 	suite_add_tcase(s, tr);
+
+	tcase_add_loop_test(tf, test_file_value, 0, nitems(file_cases));
+	tcase_add_test(tf, test_file_number);
+	tcase_add_test(tf, test_file_missing);
+	tcase_add_test(tf, test_file_empty);
+	tcase_add_test(tf, test_file_both_set);
+	tcase_add_test(tf, test_credentials_directory);
+	tcase_add_test(tf, test_file_reload_frees);
+	suite_add_tcase(s, tf);
 	return s;
 }
 
