@@ -28,6 +28,9 @@
 #include "oauth.h"
 #include "oauth_flow.h"
 #include "outbox.h"
+#include "privs.h"
+#include "prune.h"
+#include "schema.h"
 #include "secretbox.h"
 #include "sync.h"
 
@@ -111,6 +114,12 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (privs_refuse_root("klaviyo-syncd"))
+		return KC_EXIT_ROOT;
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		return 1;
@@ -150,6 +159,10 @@ main(int argc, char *argv[])
 	    KC_ERR_CONFIG) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		status = 1;
+		goto out;
+	}
+	if (schema_check_start(db, "klaviyo-syncd") != KC_OK) {
+		status = KC_EXIT_SCHEMA;
 		goto out;
 	}
 	kvo.base_url = cfg.klaviyo_base_url;
@@ -199,6 +212,7 @@ main(int argc, char *argv[])
 					    "connections", n);
 			}
 		}
+		prune_tick(db, &cfg);
 		rc = no_jobs ? KC_ERR_NOT_FOUND : jobq_claim(db, owner,
 		    so.lease_seconds, &job);
 		if (rc == KC_OK) {

@@ -188,5 +188,6 @@ Suite	*suite_secrets(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
 Suite	*suite_oauth(void);
+Suite	*suite_admin_day2(void);
 
 #endif
