@@ -321,12 +321,14 @@ change_one(struct db *db, const char *sql, long long id, char *state,
 	rc = db_query(db, sql, 1, params, &res);
 	if (rc == KC_ERR_DB &&
 	    strcmp(db_sqlstate(db), SQLSTATE_UNIQUE_VIOLATION) == 0)
-		rc = KC_ERR_CONFLICT;	/* queued meanwhile */
-	if (rc != KC_OK)
+		n = 0;		/* one of its store and type is queued */
+	else if (rc != KC_OK)
 		return rc;
-	n = (int)strtol(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	res = NULL;
+	else {
+		n = (int)strtol(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+		res = NULL;
+	}
 	if ((rc = db_query(db, SQL_STATE_OF, 1, params, &res)) != KC_OK)
 		return rc;
 	if (PQntuples(res) != 1)

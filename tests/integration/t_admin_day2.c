@@ -500,6 +500,7 @@ prune_fixtures(const char *tag, const char *store, long long uid)
 {
 	char		 id[24];
 	const char	*p[3] = { tag, store, id };
+	const char	*q[2] = { tag, id };
 
 	snprintf(id, sizeof(id), "%lld", uid);
 	PQclear(it_sql("INSERT INTO audit_log (at, action, outcome) VALUES"
@@ -525,10 +526,10 @@ prune_fixtures(const char *tag, const char *store, long long uid)
 	    " created_at) VALUES ($1 || ':old', 'x', now() - interval '31 days'),"
 	    " ($1 || ':new', 'x', now())", 1, p));
 	PQclear(it_sql("INSERT INTO sessions (token_hash, user_id, expires_at)"
-	    " VALUES (sha256(($1 || 'o')::bytea), $3::bigint,"
+	    " VALUES (sha256(($1 || 'o')::bytea), $2::bigint,"
 	    "  now() - interval '8 days'),"
-	    " (sha256(($1 || 'n')::bytea), $3::bigint,"
-	    "  now() - interval '1 hour')", 3, p));
+	    " (sha256(($1 || 'n')::bytea), $2::bigint,"
+	    "  now() - interval '1 hour')", 2, q));
 	PQclear(it_sql("INSERT INTO oauth_flows (state_hash, user_id, store_id,"
 	    " key_version, nonce, ciphertext, tag, created_at, expires_at)"
 	    " SELECT encode(sha256(($1 || v.k)::bytea), 'hex'), $3::bigint,"
