@@ -11,6 +11,8 @@
  * (port 0 picks a free port and prints the real one); SIGTERM or SIGINT
  * stops it cleanly.
  */
+#include "kc_autoconf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -57,7 +59,8 @@ usage(void)
 	    "  --oauth-access-ttl S\n"
 	    "                  access-token lifetime in real seconds "
 	    "(1 to 31622400,\n"
-	    "                  not scaled by --time-scale); default 3600\n");
+	    "                  not scaled by --time-scale); default 3600\n"
+	    "  -V, --version   show the version\n");
 }
 
 static int
@@ -162,6 +165,10 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage();
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0) {
+			printf("klaviyo-sandbox %s\n", PACKAGE_VERSION);
 			return 0;
 		} else {
 			usage();

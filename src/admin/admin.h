@@ -8,12 +8,15 @@
 
 #include "config.h"
 #include "db.h"
+#include "privs.h"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1		/* database or system failure */
 #define EXIT_USAGE 2		/* bad command line */
 #define EXIT_CONFLICT 3		/* already exists, edited migration */
 #define EXIT_NOTFOUND 4		/* no such user, store or role */
+#define EXIT_PENDING KC_EXIT_SCHEMA	/* migrate --status: migrations pending */
+#define EXIT_ROOT KC_EXIT_ROOT		/* refused to run as root */
 
 struct admin_cmd {
 	const char	*name;		/* "user add" */
@@ -37,6 +40,25 @@ int	admin_rotate_keys(const struct kc_config *, struct db *, int,
 	    char **);
 int	admin_session_issue(const struct kc_config *, struct db *, int,
 	    char **);
+int	admin_user_disable(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_user_enable(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_user_password(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_session_list(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_session_revoke(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_jobs_list(const struct kc_config *, struct db *, int, char **);
+int	admin_jobs_retry(const struct kc_config *, struct db *, int, char **);
+int	admin_jobs_cancel(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_triggers_list(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_triggers_redeliver(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_prune(const struct kc_config *, struct db *, int, char **);
 
 /* Prints "klaviyo-admin: <msg>" to stderr. */
 void	admin_err(const char *, ...) KC_PRINTF(1, 2);
@@ -49,5 +71,7 @@ int	admin_user_id(struct db *, const char *email, long long *)
 	    KC_MUSTCHECK;
 /* Lower-cases an e-mail into out; KC_ERR_BAD_INPUT when malformed. */
 int	admin_email(const char *, char *, size_t) KC_MUSTCHECK;
+/* Parses a positive id or count (1..max); KC_ERR_BAD_INPUT. */
+int	admin_number(const char *, long long max, long long *) KC_MUSTCHECK;
 
 #endif

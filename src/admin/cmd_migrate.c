@@ -1,4 +1,4 @@
-/* klaviyo-admin migrate [--status] [--dir DIR] */
+/* klaviyo-admin migrate [--status | --dry-run] [--dir DIR] [--allow-root] */
 #include "admin.h"
 
 #include <stdio.h>
@@ -12,26 +12,38 @@ admin_migrate(const struct kc_config *cfg, struct db *db, int argc,
 {
 	const char	*dir = cfg->sql_dir;
 	char		 err[512];
-	int		 status = 0, i, n, rc;
+	int		 mode = MIGRATE_APPLY, i, n, rc;
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--status") == 0)
-			status = 1;
+		if (strcmp(argv[i], "--status") == 0 && mode == MIGRATE_APPLY)
+			mode = MIGRATE_STATUS;
+		else if (strcmp(argv[i], "--dry-run") == 0 &&
+		    mode == MIGRATE_APPLY)
+			mode = MIGRATE_DRY_RUN;
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			dir = argv[++i];
+		else if (strcmp(argv[i], "--allow-root") == 0)
+			continue;	/* main() decided already */
 		else {
 			admin_err("unexpected argument '%s'", argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	rc = migrate_run(db, dir, status, stdout, &n, err, sizeof(err));
+	rc = migrate_run(db, dir, mode, stdout, &n, err, sizeof(err));
 	if (rc != KC_OK) {
 		admin_err("%s", err);
 		return rc == KC_ERR_CONFLICT ? EXIT_CONFLICT : EXIT_FAIL;
 	}
-	if (!status)
+	if (mode == MIGRATE_APPLY)
 		printf(n ? "%d migration%s applied\n" :
 		    "nothing to apply: the schema is up to date\n", n,
 		    n == 1 ? "" : "s");
+	else if (mode == MIGRATE_DRY_RUN)
+		printf(n ? "%d migration%s would be applied (dry run)\n" :
+		    "nothing to apply: the schema is up to date\n", n,
+		    n == 1 ? "" : "s");
+	/* Scripts and deploy checks test "migrate --status" alone. */
+	if (mode == MIGRATE_STATUS && n > 0)
+		return EXIT_PENDING;
 	return EXIT_OK;
 }

@@ -11,10 +11,13 @@
 #include "log.h"
 
 const struct admin_cmd admin_cmds[] = {
-	{ "migrate", "[--status] [--dir DIR]",
+	{ "migrate", "[--status | --dry-run] [--dir DIR] [--allow-root]",
 	  "Applies pending sql/NNN_name.sql migrations in order, each in one\n"
-	  "transaction; --status lists applied and pending ones instead.\n"
-	  "Refuses an applied migration whose file was edited (exit 3).",
+	  "transaction; --status lists applied and pending ones instead and\n"
+	  "exits 5 when some are pending; --dry-run lists what would be\n"
+	  "applied.  Refuses an applied migration whose file was edited\n"
+	  "(exit 3) and a misnamed file in the folder (exit 1).  Runs as\n"
+	  "root only with --allow-root.",
 	  admin_migrate },
 	{ "user add", "EMAIL",
 	  "Creates a user.  The password (10 to 1024 characters) is read\n"
@@ -37,6 +40,47 @@ const struct admin_cmd admin_cmds[] = {
 	  "Prints a new session token for scripts, to be sent as\n"
 	  "Authorization: Bearer TOKEN.  Default lifetime SESSION_TTL_HOURS.",
 	  admin_session_issue },
+	{ "user disable", "EMAIL",
+	  "Disables a user: signing in answers like a wrong password and\n"
+	  "every session of the user ends at once.", admin_user_disable },
+	{ "user enable", "EMAIL",
+	  "Lets a disabled user sign in again.", admin_user_enable },
+	{ "user password", "EMAIL",
+	  "Sets a new password, read like user add's, and ends every\n"
+	  "session of the user.", admin_user_password },
+	{ "session list", "EMAIL",
+	  "Lists the user's sessions: created, expires, last seen (to the\n"
+	  "minute).  Tokens are never shown (only their hash is stored).",
+	  admin_session_list },
+	{ "session revoke", "EMAIL",
+	  "Ends every session of the user (signed out everywhere).",
+	  admin_session_revoke },
+	{ "jobs list", "[--state S] [--store PUBLIC_ID] [--limit N]",
+	  "Lists the newest sync jobs (50 unless --limit), optionally only\n"
+	  "those in state S (queued, running, done, failed, cancelled) or\n"
+	  "of one store.", admin_jobs_list },
+	{ "jobs retry", "ID",
+	  "Queues a failed or cancelled job again (it resumes from its\n"
+	  "saved position).  Exit 3 when the job is in another state or a\n"
+	  "job of the same store and type is queued already.",
+	  admin_jobs_retry },
+	{ "jobs cancel", "ID",
+	  "Cancels a queued or running job (a running one stops at its next\n"
+	  "heartbeat).  Exit 3 when it has finished already.",
+	  admin_jobs_cancel },
+	{ "triggers list", "[--pending] [--limit N]",
+	  "Lists the newest report triggers (50 unless --limit); --pending\n"
+	  "only those not delivered or cancelled.", admin_triggers_list },
+	{ "triggers redeliver", "ID",
+	  "Makes a trigger due again now, delivered or cancelled or not;\n"
+	  "klaviyo-syncd then delivers it once more.",
+	  admin_triggers_redeliver },
+	{ "prune", "[--dry-run]",
+	  "Deletes rows older than the PRUNE_* ages (audit log, finished\n"
+	  "jobs, delivered triggers, idle rate-limit windows, login\n"
+	  "counters, report idempotency keys, expired sessions and OAuth\n"
+	  "attempts); --dry-run counts them instead.  klaviyo-syncd does\n"
+	  "it every PRUNE_INTERVAL_HOURS.", admin_prune },
 	{ "rotate-keys", "",
 	  "Re-encrypts every stored Klaviyo credential under the newest key\n"
 	  "of KC_MASTER_KEYS (one row per transaction, while the service\n"
@@ -57,7 +101,8 @@ usage(FILE *fp)
 	fprintf(fp, "\n'klaviyo-admin COMMAND --help' explains one command."
 	    "\nSettings come from the environment (DATABASE_URL, "
 	    "KC_SQL_DIR, ...);\nsee klaviyo-admin(8).  Exit codes: 0 ok, "
-	    "1 failure, 2 usage,\n3 conflict, 4 not found.\n");
+	    "1 failure, 2 usage,\n3 conflict, 4 not found, 5 migrations "
+	    "pending, 6 refused to run as root.\n");
 }
 
 static void
@@ -98,7 +143,7 @@ main(int argc, char *argv[])
 	struct db		*db = NULL;
 	enum log_level		 lvl;
 	char			 err[256];
-	int			 used, i, rc;
+	int			 used, i, rc, allow_root;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -106,10 +151,14 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return EXIT_OK;
+		usage(argc == 2 ? stdout : stderr);
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		if (argc != 2) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
 		printf("klaviyo-admin %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
@@ -124,6 +173,14 @@ main(int argc, char *argv[])
 			cmd_usage(stdout, c);
 			return EXIT_OK;
 		}
+	/* Only a migration may be run as root, and only when asked. */
+	allow_root = 0;
+	for (i = 1 + used; i < argc; i++)
+		if (strcmp(c->name, "migrate") == 0 &&
+		    strcmp(argv[i], "--allow-root") == 0)
+			allow_root = 1;
+	if (!allow_root && privs_refuse_root("klaviyo-admin"))
+		return EXIT_ROOT;
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK) {
 		admin_err("%s", err);
 		return EXIT_FAIL;

@@ -2,6 +2,7 @@
 #include "admin.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,4 +131,21 @@ admin_read_password(char *out, size_t outlen)
 	if (rc != KC_OK)
 		admin_err("the two passwords differ");
 	return rc;
+}
+
+int
+admin_number(const char *s, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	*out = 0;
+	if (*s < '0' || *s > '9')
+		return KC_ERR_BAD_INPUT;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 1 || v > max)
+		return KC_ERR_BAD_INPUT;
+	*out = v;
+	return KC_OK;
 }

@@ -26,6 +26,15 @@ struct kc_config {
 	long		 login_window_seconds;
 	long		 login_lockout_seconds;
 	const char	*sql_dir;
+	long		 prune_interval_hours;	/* src/core/prune.c */
+	long		 prune_audit_days;
+	long		 prune_jobs_days;
+	long		 prune_triggers_days;
+	long		 prune_rate_buckets_days;
+	long		 prune_login_throttle_days;
+	long		 prune_report_requests_days;
+	long		 prune_sessions_days;
+	long		 prune_oauth_flows_days;
 	const char	*klaviyo_base_url;
 	const char	*klaviyo_revision;
 	long		 klaviyo_timeout_ms;

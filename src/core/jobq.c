@@ -296,3 +296,116 @@ jobq_still_held(struct db *db, long long job_id, const char *owner)
 	PQclear(res);
 	return rc;
 }
+
+/* ---- klaviyo-admin jobs: list, retry, cancel one job ---- */
+
+static const char SQL_LIST[] =
+    "SELECT j.id, s.public_id, j.type, j.mode, j.state, j.attempts,"
+    " to_char(j.created_at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " coalesce(to_char(j.finished_at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'),"
+    " coalesce(j.last_error, '')"
+    " FROM sync_jobs j JOIN stores s ON s.id = j.store_id"
+    " WHERE ($1::text IS NULL OR j.state = $1)"
+    " AND ($2::text IS NULL OR s.public_id = $2)"
+    " ORDER BY j.id DESC LIMIT $3";
+static const char SQL_STATE_OF[] =
+    "SELECT j.state, EXISTS (SELECT 1 FROM sync_jobs q"
+    "  WHERE q.store_id = j.store_id AND q.type = j.type"
+    "  AND q.state = 'queued' AND q.id <> j.id)"
+    " FROM sync_jobs j WHERE j.id = $1";
+/* The saved cursor stays: the job resumes where it stopped. */
+static const char SQL_RETRY[] =
+    "UPDATE sync_jobs SET state = 'queued', run_after = now(),"
+    " attempts = 0, lease_owner = NULL, lease_until = NULL,"
+    " started_at = NULL, finished_at = NULL, last_error = NULL"
+    " WHERE id = $1 AND state IN ('failed', 'cancelled')";
+/* A running job sees it at its next heartbeat and stops. */
+static const char SQL_CANCEL_ONE[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " lease_owner = NULL, lease_until = NULL,"
+    " last_error = 'cancelled by klaviyo-admin'"
+    " WHERE id = $1 AND state IN ('queued', 'running')";
+
+int
+jobq_list(struct db *db, const char *state, const char *store, int limit,
+    int (*fn)(void *, const struct job_row *), void *arg)
+{
+	struct job_row	 j;
+	char		 lim[16];
+	const char	*params[3] = { state, store, lim };
+	PGresult	*res = NULL;
+	int		 r, rc;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	if ((rc = db_query(db, SQL_LIST, 3, params, &res)) != KC_OK)
+		return rc;
+	for (r = 0; r < PQntuples(res) && rc == KC_OK; r++) {
+		j.id = PQgetvalue(res, r, 0);
+		j.store = PQgetvalue(res, r, 1);
+		j.type = PQgetvalue(res, r, 2);
+		j.mode = PQgetvalue(res, r, 3);
+		j.state = PQgetvalue(res, r, 4);
+		j.attempts = PQgetvalue(res, r, 5);
+		j.created = PQgetvalue(res, r, 6);
+		j.finished = PQgetvalue(res, r, 7);
+		j.last_error = PQgetvalue(res, r, 8);
+		rc = fn(arg, &j);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Runs an UPDATE of job id; then says why nothing changed, if so. */
+static int
+change_one(struct db *db, const char *sql, long long id, char *state,
+    size_t statelen, int *queued_sibling)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+	PGresult	*res = NULL;
+	int		 rc, n;
+
+	state[0] = '\0';
+	*queued_sibling = 0;
+	snprintf(sid, sizeof(sid), "%lld", id);
+	rc = db_query(db, sql, 1, params, &res);
+	if (rc == KC_ERR_DB &&
+	    strcmp(db_sqlstate(db), SQLSTATE_UNIQUE_VIOLATION) == 0)
+		n = 0;		/* one of its store and type is queued */
+	else if (rc != KC_OK)
+		return rc;
+	else {
+		n = (int)strtol(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+		res = NULL;
+	}
+	if ((rc = db_query(db, SQL_STATE_OF, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = KC_ERR_NOT_FOUND;
+	else {
+		snprintf(state, statelen, "%s", PQgetvalue(res, 0, 0));
+		*queued_sibling = PQgetvalue(res, 0, 1)[0] == 't';
+		rc = n == 1 ? KC_OK : KC_ERR_CONFLICT;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+jobq_retry(struct db *db, long long id, char *state, size_t statelen,
+    int *queued_sibling)
+{
+	return change_one(db, SQL_RETRY, id, state, statelen,
+	    queued_sibling);
+}
+
+int
+jobq_cancel_one(struct db *db, long long id, char *state, size_t statelen)
+{
+	int ignored;
+
+	return change_one(db, SQL_CANCEL_ONE, id, state, statelen, &ignored);
+}

@@ -73,4 +73,25 @@ int	jobq_cancel_queued(struct db *, long long store_id, const char *why)
 	    KC_MUSTCHECK;
 void	job_clear(struct job *);
 
+/* One job of jobq_list, as text. */
+struct job_row {
+	const char	*id, *store, *type, *mode, *state, *attempts;
+	const char	*created, *finished;	/* ISO 8601 UTC or "-" */
+	const char	*last_error;		/* "" when none */
+};
+/* The newest jobs (state, store public id: NULL for any), to fn. */
+int	jobq_list(struct db *, const char *state, const char *store,
+	    int limit, int (*fn)(void *, const struct job_row *), void *arg)
+	    KC_MUSTCHECK;
+/*
+ * Queues a failed or cancelled job again.  KC_ERR_NOT_FOUND; with
+ * KC_ERR_CONFLICT, state gets its state and *queued_sibling is 1 when a
+ * queued job of the same store and type is in the way.
+ */
+int	jobq_retry(struct db *, long long id, char *state, size_t statelen,
+	    int *queued_sibling) KC_MUSTCHECK;
+/* Cancels a queued or running job; as jobq_retry. */
+int	jobq_cancel_one(struct db *, long long id, char *state,
+	    size_t statelen) KC_MUSTCHECK;
+
 #endif

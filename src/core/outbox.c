@@ -225,3 +225,68 @@ outbox_enqueue(struct db *db, long long store_id, const char *payload,
 	PQclear(res);
 	return KC_OK;
 }
+
+/* ---- klaviyo-admin triggers: list, redeliver ---- */
+
+static const char SQL_LIST[] =
+    "SELECT t.id, s.public_id,"
+    " CASE WHEN t.delivered_at IS NOT NULL THEN 'delivered'"
+    "  WHEN t.cancelled_at IS NOT NULL THEN 'cancelled'"
+    "  ELSE 'pending' END, t.attempts,"
+    " to_char(t.created_at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " to_char(coalesce(t.delivered_at, t.cancelled_at, t.next_attempt_at)"
+    "  AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " coalesce(t.last_error, '')"
+    " FROM report_triggers t JOIN stores s ON s.id = t.store_id"
+    " WHERE NOT $1::boolean"
+    "  OR (t.delivered_at IS NULL AND t.cancelled_at IS NULL)"
+    " ORDER BY t.id DESC LIMIT $2";
+/* Due at once, as if new; the report server dedupes by trigger id. */
+static const char SQL_REDELIVER[] =
+    "UPDATE report_triggers SET delivered_at = NULL, cancelled_at = NULL,"
+    " attempts = 0, next_attempt_at = now(), last_error = NULL"
+    " WHERE id = $1";
+
+int
+outbox_list(struct db *db, int pending_only, int limit,
+    int (*fn)(void *, const struct trigger_row *), void *arg)
+{
+	struct trigger_row	 t;
+	char			 lim[16];
+	const char		*params[2] = { pending_only ? "t" : "f", lim };
+	PGresult		*res = NULL;
+	int			 r, rc;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	if ((rc = db_query(db, SQL_LIST, 2, params, &res)) != KC_OK)
+		return rc;
+	for (r = 0; r < PQntuples(res) && rc == KC_OK; r++) {
+		t.id = PQgetvalue(res, r, 0);
+		t.store = PQgetvalue(res, r, 1);
+		t.status = PQgetvalue(res, r, 2);
+		t.attempts = PQgetvalue(res, r, 3);
+		t.created = PQgetvalue(res, r, 4);
+		t.when = PQgetvalue(res, r, 5);
+		t.last_error = PQgetvalue(res, r, 6);
+		rc = fn(arg, &t);
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+outbox_redeliver(struct db *db, long long id)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+	PGresult	*res = NULL;
+	int		 rc, n;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	if ((rc = db_query(db, SQL_REDELIVER, 1, params, &res)) != KC_OK)
+		return rc;
+	n = (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return n == 1 ? KC_OK : KC_ERR_NOT_FOUND;
+}

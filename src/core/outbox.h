@@ -35,4 +35,21 @@ int	outbox_run(struct db *, const struct outbox_opts *, int max, int *n)
 long	outbox_backoff_ms(const struct outbox_opts *, int attempt,
 	    unsigned rnd);
 
+/* One trigger of outbox_list, as text. */
+struct trigger_row {
+	const char	*id, *store, *status;	/* pending, delivered, cancelled */
+	const char	*attempts, *created;
+	const char	*when;		/* delivered, cancelled or next attempt */
+	const char	*last_error;	/* "" when none */
+};
+/* The newest triggers (only undelivered ones with pending_only), to fn. */
+int	outbox_list(struct db *, int pending_only, int limit,
+	    int (*fn)(void *, const struct trigger_row *), void *arg)
+	    KC_MUSTCHECK;
+/*
+ * Makes a trigger due again now, whatever its state (delivered,
+ * cancelled, waiting); KC_ERR_NOT_FOUND.
+ */
+int	outbox_redeliver(struct db *, long long id) KC_MUSTCHECK;
+
 #endif

@@ -16,13 +16,15 @@ static const char SQL_PURGE[] =
 static const char SQL_LOOKUP[] =
     "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds'"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
-    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()";
+    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()"
+    " AND u.disabled_at IS NULL";
 static const char SQL_LOOKUP_STORE[] =
     "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds',"
     " x.id, x.public_id, x.name, x.role, x.level, x.manage, x.integration"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
     " LEFT JOIN LATERAL (" PERM_ACCESS_SQL("u.id", "$2") ") x ON true"
-    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()";
+    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()"
+    " AND u.disabled_at IS NULL";
 static const char SQL_TOUCH[] =
     "UPDATE sessions SET last_seen_at = now()"
     " WHERE token_hash = decode($1, 'hex')";
@@ -141,4 +143,58 @@ session_delete(struct db *db, const char *token)
 		return KC_OK;
 	crypto_sha256_hex(token, strlen(token), hash);
 	return db_query(db, SQL_DELETE, 1, params, NULL);
+}
+
+static const char SQL_REVOKE_USER[] =
+    "DELETE FROM sessions WHERE user_id = $1";
+/* Never the token hash: a listing is for people. */
+static const char SQL_LIST_USER[] =
+    "SELECT to_char(created_at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " to_char(expires_at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " to_char(last_seen_at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " expires_at <= now()"
+    " FROM sessions WHERE user_id = $1 ORDER BY created_at, expires_at";
+
+int
+session_revoke_user(struct db *db, long long user_id, int *n)
+{
+	char		 uid[24];
+	const char	*params[1] = { uid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*n = 0;
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	if ((rc = db_query(db, SQL_REVOKE_USER, 1, params, &res)) != KC_OK)
+		return rc;
+	*n = (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return KC_OK;
+}
+
+int
+session_list_user(struct db *db, long long user_id,
+    int (*fn)(void *, const struct session_row *), void *arg)
+{
+	struct session_row	 s;
+	char			 uid[24];
+	const char		*params[1] = { uid };
+	PGresult		*res = NULL;
+	int			 r, rc;
+
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	if ((rc = db_query(db, SQL_LIST_USER, 1, params, &res)) != KC_OK)
+		return rc;
+	for (r = 0; r < PQntuples(res) && rc == KC_OK; r++) {
+		s.created = PQgetvalue(res, r, 0);
+		s.expires = PQgetvalue(res, r, 1);
+		s.last_seen = PQgetvalue(res, r, 2);
+		s.expired = PQgetvalue(res, r, 3)[0] == 't';
+		rc = fn(arg, &s);
+	}
+	PQclear(res);
+	return rc;
 }

@@ -36,5 +36,18 @@ int	session_lookup_store(struct db *, const char *token,
 	    int *found) KC_MUSTCHECK;
 /* 1 when s has the shape of a token (43 base64url characters). */
 int	session_token_valid(const char *);
+/* Deletes every session of the user (sign-out everywhere); *n rows. */
+int	session_revoke_user(struct db *, long long user_id, int *n)
+	    KC_MUSTCHECK;
+/* One session of session_list_user: times only, never the token. */
+struct session_row {
+	const char	*created;	/* ISO 8601, UTC */
+	const char	*expires;
+	const char	*last_seen;	/* touched at most once a minute */
+	int		 expired;
+};
+int	session_list_user(struct db *, long long user_id,
+	    int (*fn)(void *, const struct session_row *), void *arg)
+	    KC_MUSTCHECK;
 
 #endif

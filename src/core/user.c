@@ -8,8 +8,12 @@
 static const char SQL_ADD[] =
     "INSERT INTO users (email, password_hash) VALUES ($1, $2)"
     " RETURNING id";
+/* A disabled user signs in like an unknown one: a wrong password. */
 static const char SQL_FIND[] =
-    "SELECT id, password_hash FROM users WHERE email = $1";
+    "SELECT id, password_hash FROM users WHERE email = $1"
+    " AND disabled_at IS NULL";
+static const char SQL_FIND_ANY[] =
+    "SELECT id FROM users WHERE email = $1";
 static const char SQL_LIST[] =
     "SELECT u.id, u.email, to_char(u.created_at AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD'), coalesce(string_agg(s.public_id || ':' || r.name,"
@@ -64,7 +68,19 @@ user_login(struct db *db, const char *email, long long *id, char *hash,
 int
 user_find(struct db *db, const char *email, long long *id)
 {
-	return user_login(db, email, id, NULL, 0);
+	const char	*params[1] = { email };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*id = 0;
+	if ((rc = db_query(db, SQL_FIND_ANY, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = KC_ERR_NOT_FOUND;
+	else
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return rc;
 }
 
 int
@@ -86,4 +102,55 @@ user_list(struct db *db, int (*fn)(void *, const struct user_row *),
 	}
 	PQclear(res);
 	return rc;
+}
+
+static const char SQL_DISABLE[] =
+    "UPDATE users SET disabled_at = now() WHERE id = $1"
+    " AND disabled_at IS NULL";
+static const char SQL_ENABLE[] =
+    "UPDATE users SET disabled_at = NULL WHERE id = $1"
+    " AND disabled_at IS NOT NULL";
+static const char SQL_SET_PASSWORD[] =
+    "UPDATE users SET password_hash = $2 WHERE id = $1";
+
+/* Runs an UPDATE of one user; *changed is its row count. */
+static int
+update_one(struct db *db, const char *sql, int n, const char **params,
+    int *changed)
+{
+	PGresult	*res = NULL;
+	int		 rc;
+
+	if (changed != NULL)
+		*changed = 0;
+	if ((rc = db_query(db, sql, n, params, &res)) != KC_OK)
+		return rc;
+	if (changed != NULL)
+		*changed = (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return KC_OK;
+}
+
+int
+user_set_disabled(struct db *db, long long id, int disabled, int *changed)
+{
+	char		 uid[24];
+	const char	*params[1] = { uid };
+
+	snprintf(uid, sizeof(uid), "%lld", id);
+	return update_one(db, disabled ? SQL_DISABLE : SQL_ENABLE, 1, params,
+	    changed);
+}
+
+int
+user_set_password(struct db *db, long long id, const char *hash)
+{
+	char		 uid[24];
+	const char	*params[2] = { uid, hash };
+	int		 n, rc;
+
+	snprintf(uid, sizeof(uid), "%lld", id);
+	if ((rc = update_one(db, SQL_SET_PASSWORD, 2, params, &n)) != KC_OK)
+		return rc;
+	return n == 1 ? KC_OK : KC_ERR_NOT_FOUND;
 }

@@ -16,7 +16,10 @@ int	user_add(struct db *, const char *email, const char *hash,
 /* KC_ERR_NOT_FOUND when no user has the e-mail. */
 int	user_find(struct db *, const char *email, long long *id)
 	    KC_MUSTCHECK;
-/* The id and password hash of a sign-in; KC_ERR_NOT_FOUND. */
+/*
+ * The id and password hash of a sign-in; KC_ERR_NOT_FOUND (also for a
+ * disabled user).
+ */
 int	user_login(struct db *, const char *email, long long *id,
 	    char *hash, size_t hashlen) KC_MUSTCHECK;
 
@@ -30,5 +33,15 @@ struct user_row {
 /* Every user by e-mail, each given to fn (which may fail the list). */
 int	user_list(struct db *, int (*fn)(void *, const struct user_row *),
 	    void *arg) KC_MUSTCHECK;
+
+/*
+ * Disables (sets disabled_at) or enables a user; *changed is 0 when it
+ * already was.  Sessions are session_revoke_user's.
+ */
+int	user_set_disabled(struct db *, long long id, int disabled,
+	    int *changed) KC_MUSTCHECK;
+/* Replaces the password hash; KC_ERR_NOT_FOUND. */
+int	user_set_password(struct db *, long long id, const char *hash)
+	    KC_MUSTCHECK;
 
 #endif

@@ -24,6 +24,8 @@
 #include "db.h"
 #include "hup.h"
 #include "log.h"
+#include "privs.h"
+#include "schema.h"
 #include "sdnotify.h"
 #include "secretbox.h"
 #include "sighup.h"
@@ -185,6 +187,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	if (privs_refuse_root("klaviyo-connect-fcgi"))
+		return KC_EXIT_ROOT;
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK ||
 	    config_origin(cfg.app_url, origin, sizeof(origin)) != KC_OK) {
 		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);
@@ -200,6 +204,9 @@ main(int argc, char *argv[])
 	}
 	if (check_keys(&cfg) != KC_OK)
 		return 1;
+	if (schema_check_url(cfg.database_url, "klaviyo-connect-fcgi") !=
+	    KC_OK)
+		return KC_EXIT_SCHEMA;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("libcurl initialisation failed");
 		return 1;

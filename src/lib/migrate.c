@@ -44,6 +44,17 @@ migrate_parse_name(const char *f, int *version, char *name, size_t namelen)
 	return KC_OK;
 }
 
+int
+migrate_looks_like(const char *f)
+{
+	size_t len = strlen(f);
+
+	if (f[0] == '.')
+		return 0;
+	return (len >= 4 && strcmp(f + len - 4, ".sql") == 0) ||
+	    isdigit((unsigned char)f[0]);
+}
+
 static int
 read_file(const char *path, struct buf *b)
 {
@@ -108,8 +119,17 @@ migrate_scan(const char *dir, struct migration **out, size_t *nout,
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (migrate_parse_name(de->d_name, &version, name,
-		    sizeof(name)) != KC_OK)
-			continue;
+		    sizeof(name)) != KC_OK) {
+			/* A typo must not skip a migration silently. */
+			if (!migrate_looks_like(de->d_name))
+				continue;
+			snprintf(err, errlen, "%s/%s: not a migration name "
+			    "(want NNN_name.sql: three or more digits from "
+			    "001, '_', then a-z, 0-9 or '_'); rename or "
+			    "remove it", dir, de->d_name);
+			rc = KC_ERR_BAD_INPUT;
+			break;
+		}
 		if (strlen(de->d_name) >= sizeof(cur->file)) {
 			snprintf(err, errlen, "file name too long: %s",
 			    de->d_name);
@@ -175,6 +195,8 @@ static const char SQL_APPLIED[] =
     "SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM schema_migrations"
     " ORDER BY version";
+static const char SQL_HAS_TABLE[] =
+    "SELECT to_regclass('schema_migrations') IS NOT NULL";
 static const char SQL_RECORD[] =
     "INSERT INTO schema_migrations (version, name, checksum)"
     " VALUES ($1, $2, $3)";
@@ -209,7 +231,7 @@ apply_one(struct db *db, const struct migration *m, char *err, size_t errlen)
 }
 
 int
-migrate_run(struct db *db, const char *dir, int status_only, FILE *out,
+migrate_run(struct db *db, const char *dir, int mode, FILE *out,
     int *napplied, char *err, size_t errlen)
 {
 	struct migration	*m = NULL;
@@ -217,20 +239,37 @@ migrate_run(struct db *db, const char *dir, int status_only, FILE *out,
 	size_t			 n = 0, i;
 	int			 rc, r, locked = 0, found, nrows;
 	const char		*sum;
+	int			 status_only = mode == MIGRATE_STATUS;
 
 	*napplied = 0;
 	if ((rc = migrate_scan(dir, &m, &n, err, errlen)) != KC_OK)
 		return rc;
-	if ((rc = db_exec_script(db, SQL_LOCK, err, errlen)) != KC_OK)
-		goto out;
-	locked = 1;
-	if ((rc = db_exec_script(db, SQL_BOOTSTRAP, err, errlen)) != KC_OK)
-		goto out;
+	if (mode != MIGRATE_APPLY) {
+		/* Read-only: no lock, no table created. */
+		if ((rc = db_query(db, SQL_HAS_TABLE, 0, NULL, &res)) !=
+		    KC_OK) {
+			snprintf(err, errlen, "cannot read schema_migrations");
+			goto out;
+		}
+		found = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		res = NULL;
+		if (!found)
+			goto list;
+	} else {
+		if ((rc = db_exec_script(db, SQL_LOCK, err, errlen)) != KC_OK)
+			goto out;
+		locked = 1;
+		if ((rc = db_exec_script(db, SQL_BOOTSTRAP, err, errlen)) !=
+		    KC_OK)
+			goto out;
+	}
 	if ((rc = db_query(db, SQL_APPLIED, 0, NULL, &res)) != KC_OK) {
 		snprintf(err, errlen, "cannot read schema_migrations");
 		goto out;
 	}
-	nrows = PQntuples(res);
+list:
+	nrows = res ? PQntuples(res) : 0;
 	/* Every applied version must still exist, unchanged. */
 	for (r = 0; r < nrows; r++) {
 		found = 0;
@@ -262,8 +301,10 @@ migrate_run(struct db *db, const char *dir, int status_only, FILE *out,
 			found = row_version(res, r) == m[i].version;
 		if (found)
 			continue;
-		if (status_only) {
-			fprintf(out, "pending  %s\n", m[i].file);
+		if (mode != MIGRATE_APPLY) {
+			fprintf(out, "%s  %s\n", status_only ? "pending" :
+			    "would apply", m[i].file);
+			(*napplied)++;
 			continue;
 		}
 		if ((rc = apply_one(db, &m[i], err, errlen)) != KC_OK)

@@ -30,7 +30,10 @@
 #include "oauth_flow.h"
 #include "outbox.h"
 #include "pool.h"
+#include "privs.h"
+#include "prune.h"
 #include "reload.h"
+#include "schema.h"
 #include "sdnotify.h"
 #include "secretbox.h"
 #include "sighup.h"
@@ -107,6 +110,8 @@ housekeeping(struct db *db, const struct keyring *kr,
 		if (n)
 			log_info("scheduled %d incremental syncs", n);
 	}
+	/* Retention: old rows go, once a day across all instances. */
+	prune_tick(db, cfg);
 	/* Abandoned OAuth attempts: revoke and forget. */
 	if (time(NULL) - *last_reap >= OAUTH_REAP_SECONDS &&
 	    oauth_flow_reap(db, kr, oauth, &n) == KC_OK) {
@@ -164,6 +169,12 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (privs_refuse_root("klaviyo-syncd"))
+		return KC_EXIT_ROOT;
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		return 1;
@@ -198,6 +209,10 @@ main(int argc, char *argv[])
 	    KC_ERR_CONFIG) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		status = 1;
+		goto out;
+	}
+	if (schema_check_start(db, "klaviyo-syncd") != KC_OK) {
+		status = KC_EXIT_SCHEMA;
 		goto out;
 	}
 	kvo.base_url = cfg.klaviyo_base_url;

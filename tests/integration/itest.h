@@ -189,5 +189,6 @@ Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
 Suite	*suite_oauth(void);
 Suite	*suite_sighup(void);
+Suite	*suite_admin_day2(void);
 
 #endif

@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, suite_status());
 	srunner_add_suite(sr, suite_input());
 	srunner_add_suite(sr, suite_admin());
+	srunner_add_suite(sr, suite_admin_day2());
 	srunner_add_suite(sr, suite_connect());
 	srunner_add_suite(sr, suite_klaviyo_faults());
 	srunner_add_suite(sr, suite_secrets());

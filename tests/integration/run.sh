@@ -100,15 +100,34 @@ kc_wait_http "$APP_URL/api/health" 30
 SH
 chmod 755 "$ST/fcgictl"
 
+# The programs refuse to run as root: the tests (run as root) then call
+# them through wrappers that switch to the service user, laid out like
+# src/ so a test may find one program beside another.
+BIN="$BUILD/src"
+if [ "$(id -u)" -eq 0 ]; then
+	BIN="$ST/bin"
+	for p in admin/klaviyo-admin fcgi/klaviyo-connect-fcgi syncd/klaviyo-syncd; do
+		mkdir -p "$BIN/${p%/*}"
+		cat >"$BIN/$p" <<SH
+#!/bin/sh
+exec setpriv --reuid="$KC_SVC_USER_NAME" --regid="$KC_SVC_USER_NAME" \\
+    --clear-groups -- "$BUILD/src/$p" "\$@"
+SH
+		chmod 755 "$BIN/$p"
+	done
+fi
+
 export KC_TEST_URL=$APP_URL
 export KC_TEST_DATABASE_URL=$DATABASE_URL
-export KC_TEST_ADMIN="$BUILD/src/admin/klaviyo-admin"
+export KC_TEST_ADMIN="$BIN/admin/klaviyo-admin"
+# The programs themselves (the root-refusal tests) and the sandbox.
+export KC_TEST_BUILD=$BUILD
 export KC_TEST_PGCTL="$ST/pgctl"
 export KC_TEST_FCGICTL="$ST/fcgictl"
 export KC_TEST_STATE=$ST
 export KC_TEST_FCGI_PIDFILE="$ST/run/fcgi.pid"
 export KC_TEST_SANDBOX_URL=$KLAVIYO_BASE_URL
-export KC_TEST_SYNCD="$BUILD/src/syncd/klaviyo-syncd"
+export KC_TEST_SYNCD="$BIN/syncd/klaviyo-syncd"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 status=0

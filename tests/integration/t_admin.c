@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "session.h"
@@ -363,6 +364,8 @@ migr_dir(char *dir, size_t len)
 	ck_assert_ptr_nonnull(state);
 	snprintf(dir, len, "%s/migr.XXXXXX", state);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* klaviyo-admin runs as the service user when the tests are root. */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
 	ck_assert_int_eq(it_system("mkdir '%s/sql' && cp \"$KC_SQL_DIR\"/*.sql"
 	    " '%s/sql/'", dir, dir), 0);
 }

@@ -158,10 +158,8 @@ START_TEST(test_scan)
 	write_file(dir, want[2].file, want[2].sql);
 	write_file(dir, want[0].file, want[0].sql);
 	write_file(dir, "README.md", "not a migration");
-	write_file(dir, "003_Bad.sql", "SELECT 3;");
-	write_file(dir, "004_x.sql.bak", "SELECT 4;");
-	write_file(dir, "000_zero.sql", "SELECT 0;");
-	write_file(dir, "5_short.sql", "SELECT 5;");
+	write_file(dir, "x004.sql.bak", "SELECT 4;");
+	write_file(dir, ".001_hidden.sql", "SELECT 1;");
 	snprintf(sub, sizeof(sub), "%s/notes", dir);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 
@@ -182,6 +180,32 @@ START_TEST(test_scan)
 	ck_assert_str_eq(m[2].checksum, "e3b0c44298fc1c149afbf4c8996fb924"
 	    "27ae41e4649b934ca495991b7852b855");
 	migrate_free(m, n);
+}
+END_TEST
+
+/* A file meant as a migration but misnamed is refused, not skipped. */
+START_TEST(test_scan_misnamed)
+{
+	static const char *const bad[] = { "003_Bad.sql", "000_zero.sql",
+	    "5_short.sql", "004_x.sql.bak", "007-dash.sql", "notes.sql" };
+	struct migration	*m = (struct migration *)&m;
+	char			 dir[256], err[512], sub[32];
+	size_t			 n = 99, i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(sub, sizeof(sub), "misnamed%zu", i);
+		make_dir(dir, sizeof(dir), sub);
+		write_file(dir, "001_a.sql", "SELECT 1;");
+		write_file(dir, bad[i], "SELECT 2;");
+		err[0] = '\0';
+		ck_assert_int_eq(migrate_scan(dir, &m, &n, err, sizeof(err)),
+		    KC_ERR_BAD_INPUT);
+		ck_assert_ptr_null(m);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_msg(strstr(err, bad[i]) != NULL &&
+		    strstr(err, "NNN_name.sql") != NULL,
+		    "'%s' does not name %s and the rule", err, bad[i]);
+	}
 }
 END_TEST
 
@@ -256,6 +280,7 @@ migrate_suite(void)
 
 	tcase_add_unchecked_fixture(ts, tmp_setup, tmp_teardown);
 	tcase_add_test(ts, test_scan);
+	tcase_add_test(ts, test_scan_misnamed);
 	tcase_add_test(ts, test_scan_duplicate);
 	tcase_add_test(ts, test_scan_empty_and_missing);
 	tcase_add_test(ts, test_scan_unreadable);
