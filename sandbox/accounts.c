@@ -14,6 +14,10 @@
  * the figures do not depend on the date, only the dates do.  Day
  * counters of flow messages and forms are computed when asked for, by
  * day and by hour (sbx_store_add), never stored.
+ *
+ * --fleet accounts (fleet.c) follow the table's; theirs are built by
+ * sbx_data_load when a request needs them, and at most cache_max at a
+ * time, so thousands of them cost little memory.
  */
 #include "sandbox.h"
 
