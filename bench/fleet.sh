@@ -134,7 +134,7 @@ for a in json.load(open(sys.argv[1]))["accounts"]:
     print("fleet%05d %s %s %s" % (a["index"], a["key"], a["placed_order_metric"], a["account"]))
 PY
 kc_say "connecting $N stores"
-export APP_URL TOKEN
+export APP_URL TOKEN REPORT_SERVER_KEY
 xargs -P 4 -L 1 bash -c '
 body="{\"apiKey\":\"$1\",\"conversionMetricId\":\"$2\"}"
 code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 60 \
@@ -148,12 +148,11 @@ connected=$(psql_q -c "SELECT count(*) FROM stores WHERE klaviyo_integration->>'
 # One pass: clear the counts, start NSYNCD daemons, sample until nothing
 # is pending (bounded), stop them, print the line.
 run_pass() {
-	local name=$1 nsyncd=$2 minmode=$3 first_job start now end i pid
+	local name=$1 nsyncd=$2 minmode=$3 first_job=$4 start end pid
 	local rss=0 conns=0 r c deadline pending stats fleet
 	curl -sf -X DELETE "$SBX/__sandbox/stats" >/dev/null
 	curl -sf -X DELETE "$SBX/__sandbox/ratelimits" >/dev/null
 	psql_q -c "DELETE FROM rate_buckets" >/dev/null
-	first_job=$(psql_q -c "SELECT coalesce(max(id), 0) FROM sync_jobs")
 	kc_say "pass $name: $nsyncd klaviyo-syncd"
 	start=$(date +%s.%N)
 	kc_spawn "$ST" syncd "$BUILD/src/syncd/klaviyo-syncd"
@@ -219,26 +218,37 @@ PY
 
 FULL_LINE=""
 for p in $PASSES; do
+	# Jobs of this pass: those enqueued from here on.
+	first_job=$(psql_q -c "SELECT coalesce(max(id), 0) FROM sync_jobs")
 	case $p in
 	full)
-		FULL_LINE=$(run_pass full 1 full)
+		FULL_LINE=$(run_pass full 1 full "$first_job")
 		echo "$FULL_LINE" ;;
 	incremental)
 		kc_say "asking every store for a sync"
-		cut -d' ' -f1 "$ST/connect.txt" | xargs -P 4 -I{} curl -sf -o /dev/null \
-		    --max-time 60 -H "Authorization: Bearer $TOKEN" \
-		    -H 'Content-Type: application/json' -d '{}' \
-		    "$APP_URL/api/store/{}/klaviyo-sync" || kc_die "a sync request failed"
-		run_pass incremental 1 incremental ;;
+		xargs -P 4 -L 1 bash -c 'code=$(curl -s -o /dev/null \
+		    -w "%{http_code}" --max-time 60 \
+		    -H "Authorization: Bearer $TOKEN" \
+		    -H "Content-Type: application/json" -d "{}" \
+		    "$APP_URL/api/store/$0/klaviyo-sync")
+		    [ "$code" = 202 ] || echo "sync $0: HTTP $code"' \
+		    <"$ST/connect.txt" >"$ST/sync.err" || true
+		[ -s "$ST/sync.err" ] &&
+		    { head "$ST/sync.err" >&2; kc_die "some sync requests failed"; }
+		run_pass incremental 1 incremental "$first_job" ;;
 	two)
 		kc_say "asking the report server for a full sync of every store"
-		xargs -P 4 -L 1 bash -c 'curl -sf -o /dev/null --max-time 60 \
+		xargs -P 4 -L 1 bash -c 'code=$(curl -s -o /dev/null \
+		    -w "%{http_code}" --max-time 60 \
 		    -H "Authorization: Bearer $REPORT_SERVER_KEY" \
 		    -H "Content-Type: application/json" \
-		    -d "{\"store_public_id\":\"$0\",\"klaviyo_public_id\":\"$3\"}" \
-		    "$APP_URL/api/v1/reports/full_sync"' <"$ST/connect.txt" ||
-		    kc_die "a full_sync request failed"
-		run_pass two 2 full ;;
+		    -d "{\"store_public_id\":\"$0\",\"klaviyo_public_id\":\"$3\",\"do_not_order_sync\":false}" \
+		    "$APP_URL/api/v1/reports/full_sync")
+		    case $code in 2??) ;; *) echo "full_sync $0: HTTP $code" ;; esac' \
+		    <"$ST/connect.txt" >"$ST/sync.err" || true
+		[ -s "$ST/sync.err" ] &&
+		    { head "$ST/sync.err" >&2; kc_die "some full_sync requests failed"; }
+		run_pass two 2 full "$first_job" ;;
 	*) kc_die "FLEET_PASSES: full, incremental, two" ;;
 	esac
 done
