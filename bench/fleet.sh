@@ -21,7 +21,8 @@
 #             minutes) at 1/s and 2/min, divided by FLEET_SCALE; an
 #             account's bound is its slowest endpoint's (endpoints have
 #             their own buckets), the fleet's the slowest account's
-#   ratio     wall_s / floor_s
+#   ratio     wall_s / floor_s ("inf" when floor_s is 0: at most two
+#             report requests per endpoint, as in an incremental pass)
 #   rss_mb    peak RSS (VmHWM) of klaviyo-syncd (the larger of two)
 #   pg_conns  peak connections with application_name klaviyo-syncd
 #   http_429  429s the sandbox answered; report_requests: report POSTs it
@@ -34,7 +35,8 @@
 # 600), SYNC_CONCURRENCY (passed to klaviyo-syncd), FLEET_TIMEOUT (seconds a
 # pass may take, 3600), FLEET_PASSES, KC_BUILDDIR (a built tree; else
 # ./build-bench is built), KC_KEEP_STATE=1 keeps the state folder.
-# Today's klaviyo-syncd runs one job at a time: try FLEET_STORES=20.
+# Today's klaviyo-syncd runs one job at a time: try FLEET_STORES=20
+# (FLEET_SCALE=600: about 5 minutes for the full pass, 10 in all).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 KC_ROOT=$SRC
