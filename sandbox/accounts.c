@@ -14,6 +14,10 @@
  * the figures do not depend on the date, only the dates do.  Day
  * counters of flow messages and forms are computed when asked for, by
  * day and by hour (sbx_store_add), never stored.
+ *
+ * --fleet accounts (fleet.c) follow the table's; theirs are built by
+ * sbx_data_load when a request needs them, and at most cache_max at a
+ * time, so thousands of them cost little memory.
  */
 #include "sandbox.h"
 
@@ -23,6 +27,7 @@
 #include <time.h>
 
 #include "endpoints.h"
+#include "fleet.h"
 #include "store.h"
 
 /*
@@ -101,9 +106,19 @@ sbx_scope_name(unsigned bit)
 const struct sbx_account *
 sbx_data_by_key(const struct sbx_data *d, const char *key, size_t *idx)
 {
-	size_t i;
+	size_t	i;
+	long	f;
 
-	for (i = 0; i < d->nacc; i++)
+	/* A fleet key names its index: no search through 20,000. */
+	if ((f = sbx_fleet_key_index(key)) >= 0) {
+		i = d->nfixed + (size_t)f;
+		if (i >= d->nacc || strcmp(d->acc[i].def->key, key) != 0)
+			return NULL;
+		if (idx)
+			*idx = i;
+		return &d->acc[i];
+	}
+	for (i = 0; i < d->nfixed; i++)
 		if (strcmp(d->acc[i].def->key, key) == 0) {
 			if (idx)
 				*idx = i;
@@ -117,6 +132,8 @@ sbx_account_coll(const struct sbx_account *a, const char *type)
 {
 	size_t i;
 
+	if (a->coll == NULL)
+		return NULL;
 	for (i = 0; i < sbx_nendpoints; i++)
 		if (sbx_endpoints[i].gen != NULL && a->coll[i] != NULL &&
 		    strcmp(sbx_endpoints[i].type, type) == 0)
@@ -124,22 +141,33 @@ sbx_account_coll(const struct sbx_account *a, const char *type)
 	return NULL;
 }
 
+/* Drops an account's store and collections (a fleet account's). */
+static void
+account_unload(struct sbx_account *a)
+{
+	size_t j;
+
+	sbx_store_free(a->store);
+	a->store = NULL;
+	if (a->coll != NULL)
+		for (j = 0; j < sbx_nendpoints; j++)
+			json_object_put(a->coll[j]);
+	free(a->coll);
+	a->coll = NULL;
+	a->order_metric[0] = '\0';
+}
+
 void
 sbx_data_free(struct sbx_data *d)
 {
-	size_t i, j;
+	size_t i;
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nacc; i++) {
-		sbx_store_free(d->acc[i].store);
-		if (d->acc[i].coll == NULL)
-			continue;
-		for (j = 0; j < sbx_nendpoints; j++)
-			json_object_put(d->acc[i].coll[j]);
-		free(d->acc[i].coll);
-	}
+	for (i = 0; i < d->nacc; i++)
+		account_unload(&d->acc[i]);
 	free(d->acc);
+	sbx_fleet_free(d->fleet);
 	free(d);
 }
 
@@ -169,53 +197,113 @@ find_order_metric(struct sbx_account *a)
 	}
 }
 
+/* Builds an account's store, then its collections in table order. */
+static int
+account_load(struct sbx_account *a)
+{
+	size_t	 j;
+	int	 rc;
+
+	if ((a->coll = calloc(sbx_nendpoints, sizeof(*a->coll))) == NULL)
+		return KC_ERR_NOMEM;
+	if ((rc = sbx_store_new(a, &a->store)) != KC_OK)
+		return rc;
+	/* Table order: a generator may read the collections before it. */
+	for (j = 0; j < sbx_nendpoints; j++) {
+		if (sbx_endpoints[j].gen == NULL)
+			continue;
+		if ((rc = sbx_endpoints[j].gen(a, &a->coll[j])) != KC_OK)
+			return rc;
+	}
+	find_order_metric(a);
+	return KC_OK;
+}
+
 int
-sbx_data_new(int64_t today, struct sbx_data **out)
+sbx_data_load(struct sbx_data *d, size_t idx)
+{
+	struct sbx_account	*a = &d->acc[idx], *old;
+	size_t			 i;
+	int			 rc;
+
+	a->used = ++d->tick;
+	if (!a->fleet || a->store != NULL)
+		return KC_OK;
+	/* Full: drop the fleet account used longest ago. */
+	while (d->nloaded >= d->cache_max) {
+		old = NULL;
+		for (i = d->nfixed; i < d->nacc; i++)
+			if (d->acc[i].store != NULL && (old == NULL ||
+			    d->acc[i].used < old->used))
+				old = &d->acc[i];
+		if (old == NULL)
+			break;
+		account_unload(old);
+		d->nloaded--;
+	}
+	if ((rc = account_load(a)) != KC_OK) {
+		account_unload(a);
+		return rc;
+	}
+	d->nloaded++;
+	return KC_OK;
+}
+
+/* The fields every account has, from its definition. */
+static int
+account_init(struct sbx_account *a, const struct sbx_account_def *def,
+    int64_t today, int64_t now)
+{
+	struct sbx_rng	r;
+	int64_t		wall;
+
+	a->def = def;
+	a->seed = sbx_hash(def->key);
+	sbx_rng_seed(&r, a->seed, "account");
+	sbx_rng_alnum(&r, a->id, 6);
+	if ((a->tz = sbx_tz_find(def->timezone)) == NULL)
+		return KC_ERR_CONFIG;
+	/* Today: the account's date now, or the one given. */
+	wall = sbx_tz_to_wall(a->tz, now);
+	a->today = today >= 0 ? today * 86400 :
+	    (wall - ((wall % 86400) + 86400) % 86400);
+	return KC_OK;
+}
+
+int
+sbx_data_new(int64_t today, size_t nfleet, size_t cache,
+    struct sbx_data **out)
 {
 	struct sbx_data		*d = NULL;
 	struct sbx_account	*a;
-	struct sbx_rng		 r;
-	size_t			 i, j;
-	int64_t			 wall;
+	size_t			 i;
+	int64_t			 now = (int64_t)time(NULL);
 	int			 rc = KC_ERR_NOMEM;
 
 	*out = NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		goto out;
-	if ((d->acc = calloc(sbx_naccount_defs, sizeof(*d->acc))) == NULL)
+	if ((rc = sbx_fleet_new(nfleet, &d->fleet)) != KC_OK)
 		goto out;
-	d->nacc = sbx_naccount_defs;
+	rc = KC_ERR_NOMEM;
+	if ((d->acc = calloc(sbx_naccount_defs + nfleet, sizeof(*d->acc))) ==
+	    NULL)
+		goto out;
+	d->nfixed = sbx_naccount_defs;
+	d->nacc = sbx_naccount_defs + nfleet;
+	d->cache_max = cache > 0 ? cache : 1;
 	for (i = 0; i < d->nacc; i++) {
 		a = &d->acc[i];
-		a->def = &sbx_account_defs[i];
-		a->seed = sbx_hash(a->def->key);
-		sbx_rng_seed(&r, a->seed, "account");
-		sbx_rng_alnum(&r, a->id, 6);
-		if ((a->tz = sbx_tz_find(a->def->timezone)) == NULL) {
-			rc = KC_ERR_CONFIG;
+		if ((rc = account_init(a, i < d->nfixed ? &sbx_account_defs[i] :
+		    sbx_fleet_def(d->fleet, i - d->nfixed), today, now)) !=
+		    KC_OK)
 			goto out;
-		}
-		/* Today: the account's date now, or the one given. */
-		wall = sbx_tz_to_wall(a->tz, (int64_t)time(NULL));
-		a->today = today >= 0 ? today * 86400 :
-		    (wall - ((wall % 86400) + 86400) % 86400);
-		if ((a->coll = calloc(sbx_nendpoints, sizeof(*a->coll))) ==
-		    NULL)
+		if (i >= d->nfixed) {
+			/* Unique by construction, unlike a drawn one. */
+			sbx_fleet_id(i - d->nfixed, a->id);
+			a->fleet = 1;
+		} else if ((rc = account_load(a)) != KC_OK)
 			goto out;
-		if ((rc = sbx_store_new(a, &a->store)) != KC_OK)
-			goto out;
-		rc = KC_ERR_NOMEM;
-	}
-	/* Table order: a generator may read the collections before it. */
-	for (i = 0; i < d->nacc; i++) {
-		for (j = 0; j < sbx_nendpoints; j++) {
-			if (sbx_endpoints[j].gen == NULL)
-				continue;
-			if ((rc = sbx_endpoints[j].gen(&d->acc[i],
-			    &d->acc[i].coll[j])) != KC_OK)
-				goto out;
-		}
-		find_order_metric(&d->acc[i]);
 	}
 	*out = d;
 	d = NULL;

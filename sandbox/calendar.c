@@ -177,6 +177,19 @@ sbx_tz_find(const char *name)
 	return NULL;
 }
 
+/* The n-th zone of the table (--fleet accounts pick one), or NULL. */
+const struct sbx_tz *
+sbx_tz_nth(size_t n)
+{
+	return n < sizeof(zones) / sizeof(zones[0]) ? &zones[n] : NULL;
+}
+
+size_t
+sbx_tz_count(void)
+{
+	return sizeof(zones) / sizeof(zones[0]);
+}
+
 static int64_t
 floor_div(int64_t a, int64_t b)
 {

@@ -42,6 +42,9 @@ struct sbx_tz {
 };
 
 const struct sbx_tz *sbx_tz_find(const char *);
+/* The zone table, in order: the n-th zone (NULL past the end), count. */
+const struct sbx_tz *sbx_tz_nth(size_t);
+size_t	sbx_tz_count(void);
 int	sbx_tz_offset(const struct sbx_tz *, int64_t utc);
 int64_t	sbx_tz_to_utc(const struct sbx_tz *, int64_t wall);
 int64_t	sbx_tz_to_wall(const struct sbx_tz *, int64_t utc);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fleet.h"
 #include "json_util.h"
 #include "jsonapi.h"
 #include "log.h"
@@ -125,6 +126,20 @@ sbx_ctl_count(struct sbx_ctl *c, size_t acc, size_t ep, int status,
 		st->client_errors++;
 	else
 		st->ok++;
+}
+
+void
+sbx_ctl_stat(const struct sbx_ctl *c, size_t acc, size_t ep,
+    uint32_t *requests, uint32_t *throttled)
+{
+	const struct sbx_stat *st;
+
+	*requests = *throttled = 0;
+	if (c->stats == NULL || acc >= c->nacc || ep >= c->nep)
+		return;
+	st = &c->stats[acc * c->nep + ep];
+	*requests = st->requests;
+	*throttled = st->throttled;
 }
 
 static int
@@ -599,6 +614,78 @@ fail:
 	return NULL;
 }
 
+/*
+ * GET /__sandbox/stats?totals=1: every account's requests summed, by
+ * endpoint; report_requests are the POSTs to report endpoints that were
+ * not throttled (those counted against the limits).
+ */
+static void
+stats_totals(struct sbx_app *app, struct sbx_resp *resp)
+{
+	struct sbx_ctl		*c = app->ctl;
+	struct json_object	*o, *by, *e;
+	const struct sbx_stat	*st;
+	char			 name[128];
+	size_t			 i, j;
+	uint64_t		 req, thr, all = 0, allthr = 0, reports = 0;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    (by = json_object_new_object()) == NULL) {
+		json_object_put(o);
+		sbx_ctl_reply(resp, 500, NULL);
+		return;
+	}
+	for (j = 0; j < c->nep; j++) {
+		for (i = 0, req = 0, thr = 0; i < c->nacc; i++) {
+			st = &c->stats[i * c->nep + j];
+			req += st->requests;
+			thr += st->throttled;
+		}
+		all += req;
+		allthr += thr;
+		if (strcmp(sbx_endpoints[j].method, "POST") == 0)
+			reports += req - thr;
+		if (req == 0)
+			continue;
+		snprintf(name, sizeof(name), "%s %s", sbx_endpoints[j].method,
+		    sbx_endpoints[j].path);
+		if ((e = json_object_new_object()) == NULL ||
+		    json_object_object_add(by, name, e) != 0) {
+			json_object_put(e);
+			goto fail;
+		}
+		if (json_add_int(e, "requests", (long long)req) != KC_OK ||
+		    json_add_int(e, "throttled", (long long)thr) != KC_OK)
+			goto fail;
+	}
+	if (json_add_int(o, "requests", (long long)all) != KC_OK ||
+	    json_add_int(o, "throttled", (long long)allthr) != KC_OK ||
+	    json_add_int(o, "report_requests", (long long)reports) != KC_OK)
+		goto fail;
+	if (json_add_obj(o, "by_endpoint", by) != KC_OK) {
+		by = NULL;
+		goto fail;
+	}
+	sbx_ctl_reply(resp, 200, o);
+	return;
+fail:
+	json_object_put(by);
+	json_object_put(o);
+	sbx_ctl_reply(resp, 500, NULL);
+}
+
+/* Requests of account i, all endpoints. */
+static uint64_t
+account_requests(const struct sbx_ctl *c, size_t i)
+{
+	uint64_t	n = 0;
+	size_t		j;
+
+	for (j = 0; j < c->nep; j++)
+		n += c->stats[i * c->nep + j].requests;
+	return n;
+}
+
 /* GET /__sandbox/stats[?key=pk_...]: requests per endpoint. */
 static void
 stats_list(struct sbx_app *app, const struct sbx_req *req,
@@ -620,6 +707,14 @@ stats_list(struct sbx_app *app, const struct sbx_req *req,
 		ctl_error(resp, 400, err);
 		return;
 	}
+	if ((key = sbx_query_get(&q, "totals")) != NULL) {
+		if (strcmp(key, "1") != 0 || q.n != 1)
+			ctl_error(resp, 400, "totals=1 takes no other "
+			    "parameter");
+		else
+			stats_totals(app, resp);
+		goto out;
+	}
 	key = sbx_query_get(&q, "key");
 	if (key != NULL && sbx_data_by_key(app->data, key, NULL) == NULL) {
 		ctl_error(resp, 404, "no account has this key");
@@ -632,6 +727,9 @@ stats_list(struct sbx_app *app, const struct sbx_req *req,
 	for (i = 0; i < c->nacc; i++) {
 		a = &app->data->acc[i];
 		if (key != NULL && strcmp(key, a->def->key) != 0)
+			continue;
+		/* The fleet's thousands: only those that were asked. */
+		if (key == NULL && a->fleet && account_requests(c, i) == 0)
 			continue;
 		if ((acc = json_object_new_object()) == NULL ||
 		    json_object_array_add(arr, acc) != 0) {
@@ -724,7 +822,8 @@ accounts_list(struct sbx_app *app, const struct sbx_req *req,
 	if ((o = json_object_new_object()) == NULL ||
 	    (arr = json_object_new_array()) == NULL)
 		goto fail;
-	for (i = 0; i < app->data->nacc; i++) {
+	/* The table's accounts; GET /__sandbox/fleet lists the others. */
+	for (i = 0; i < app->data->nfixed; i++) {
 		acc = &app->data->acc[i];
 		if ((a = json_object_new_object()) == NULL ||
 		    (sc = json_object_new_array()) == NULL)
@@ -750,6 +849,10 @@ accounts_list(struct sbx_app *app, const struct sbx_req *req,
 		arr = NULL;
 		goto fail;
 	}
+	arr = NULL;
+	if (json_add_int(o, "fleet", (long long)(app->data->nacc -
+	    app->data->nfixed)) != KC_OK)
+		goto fail;
 	sbx_ctl_reply(resp, 200, o);
 	return;
 fail:
@@ -808,6 +911,7 @@ static const struct sbx_ctl_route routes[] = {
 	{ "ratelimits", "DELETE", ratelimits_clear },
 	{ "stats", "GET", stats_list },
 	{ "stats", "DELETE", stats_clear },
+	{ "fleet", "GET", sbx_ctl_fleet },
 };
 
 void

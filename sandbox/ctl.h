@@ -75,6 +75,9 @@ int	sbx_ctl_stats_init(struct sbx_ctl *, size_t naccounts,
 /* Counts a Klaviyo request of a known key to a known endpoint. */
 void	sbx_ctl_count(struct sbx_ctl *, size_t acc, size_t ep, int status,
 	    int faulted);
+/* Requests and 429s of an account at an endpoint since the last reset. */
+void	sbx_ctl_stat(const struct sbx_ctl *, size_t acc, size_t ep,
+	    uint32_t *requests, uint32_t *throttled);
 /* Parses "X-Sandbox-Fault: status;status=503;ms=100". */
 int	sbx_fault_parse_header(const char *, struct sbx_fault *)
 	    KC_MUSTCHECK;

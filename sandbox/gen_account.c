@@ -288,6 +288,7 @@ sbx_gen_metrics(const struct sbx_account *a, struct json_object **out)
 		rc = gen_big_store(arr, &r);
 		break;
 	case SBX_PROF_MANY_LISTS:
+	case SBX_PROF_FLEET:
 		if ((rc = add_defs(arr, &r, klaviyo_metrics, NKLAVIYO)) ==
 		    KC_OK && (rc = add_metric(arr, &r, "Placed Order",
 		    &I_SHOPIFY, NULL)) == KC_OK && (rc = add_defs(arr, &r,

@@ -5,7 +5,7 @@
  *
  *   klaviyo-sandbox --listen 127.0.0.1:PORT [--time-scale N] [--log FILE]
  *       [--today YYYY-MM-DD] [--oauth-client ID:SECRET]
- *       [--oauth-access-ttl SECONDS]
+ *       [--oauth-access-ttl SECONDS] [--fleet N] [--fleet-cache N]
  *
  * Prints "listening on HOST:PORT" on stdout once it accepts connections
  * (port 0 picks a free port and prints the real one); SIGTERM or SIGINT
@@ -25,6 +25,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "ctl.h"
+#include "fleet.h"
 #include "oauth.h"
 #include "rate.h"
 
@@ -44,6 +45,7 @@ usage(void)
 	    "[--time-scale N] [--log FILE] [--log-level LEVEL]\n"
 	    "       [--today YYYY-MM-DD] [--oauth-client ID:SECRET] "
 	    "[--oauth-access-ttl S]\n"
+	    "       [--fleet N] [--fleet-cache N]\n"
 	    "  --time-scale N  divide every rate-limit window by N "
 	    "(1 to 86400; 60:\n"
 	    "                  a minute lasts 1 s); default 1\n"
@@ -60,6 +62,11 @@ usage(void)
 	    "                  access-token lifetime in real seconds "
 	    "(1 to 31622400,\n"
 	    "                  not scaled by --time-scale); default 3600\n"
+	    "  --fleet N       add N small generated accounts (0 to 20000; "
+	    "keys\n"
+	    "                  pk_fleet + the index in 27 digits); default 0\n"
+	    "  --fleet-cache N fleet accounts kept built at once (1 to "
+	    "20000); default 64\n"
 	    "  -V, --version   show the version\n");
 }
 
@@ -91,6 +98,21 @@ parse_today(const char *s, int64_t *out)
 	return KC_OK;
 }
 
+/* A count from min to max. */
+static int
+parse_count(const char *s, long min, long max, size_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return KC_ERR_CONFIG;
+	*out = (size_t)v;
+	return KC_OK;
+}
+
 static int
 parse_scale(const char *s, double *out)
 {
@@ -119,6 +141,7 @@ main(int argc, char **argv)
 	char			 bound[128];
 	int64_t			 today = -1;
 	long			 ttl = SBX_OAUTH_TTL_DEFAULT;
+	size_t			 nfleet = 0, cache = SBX_FLEET_CACHE;
 	int			 i, fd, rc = 1;
 
 	memset(&app, 0, sizeof(app));
@@ -156,6 +179,23 @@ main(int argc, char **argv)
 				fprintf(stderr, "klaviyo-sandbox: "
 				    "--oauth-access-ttl wants seconds from 1 "
 				    "to 31622400\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--fleet") == 0 && i + 1 < argc) {
+			if (parse_count(argv[++i], 0, SBX_FLEET_MAX, &nfleet) !=
+			    KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: --fleet "
+				    "wants a count from 0 to %d\n",
+				    SBX_FLEET_MAX);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--fleet-cache") == 0 &&
+		    i + 1 < argc) {
+			if (parse_count(argv[++i], 1, SBX_FLEET_MAX, &cache) !=
+			    KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--fleet-cache wants a count from 1 to "
+				    "%d\n", SBX_FLEET_MAX);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
@@ -211,7 +251,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (sbx_data_new(today, &app.data) != KC_OK ||
+	if (sbx_data_new(today, nfleet, cache, &app.data) != KC_OK ||
 	    sbx_ctl_new(&app.ctl) != KC_OK ||
 	    sbx_ctl_stats_init(app.ctl, app.data->nacc, sbx_nendpoints) !=
 	    KC_OK ||
@@ -223,8 +263,8 @@ main(int argc, char **argv)
 	}
 	if (sbx_server_new(listen_addr, &srv, bound, sizeof(bound)) != KC_OK)
 		goto out;
-	log_info("klaviyo-sandbox on %s, time scale %g, %zu accounts",
-	    bound, app.scale, app.data->nacc);
+	log_info("klaviyo-sandbox on %s, time scale %g, %zu accounts "
+	    "(%zu of the fleet)", bound, app.scale, app.data->nacc, nfleet);
 	if (oauth_client != NULL)
 		log_info("OAuth client %.*s, access tokens last %ld s",
 		    (int)strcspn(oauth_client, ":"), oauth_client, ttl);

@@ -330,7 +330,7 @@ consent_notes(struct sbx_app *app, struct buf *b, unsigned want)
 	size_t				 i;
 	int				 rc, first = 1;
 
-	for (i = 0; i < app->data->nacc; i++) {
+	for (i = 0; i < app->data->nfixed; i++) {
 		acc = &app->data->acc[i];
 		if ((want & acc->def->scopes) == want)
 			continue;
@@ -360,7 +360,7 @@ consent_accounts(struct sbx_app *app, struct buf *b)
 	    "</label>\n<select id=\"account\" name=\"account\">\n")) !=
 	    KC_OK)
 		return rc;
-	for (i = 0; i < app->data->nacc; i++) {
+	for (i = 0; i < app->data->nfixed; i++) {
 		acc = &app->data->acc[i];
 		if ((rc = buf_puts(b, "<option value=\"")) != KC_OK ||
 		    (rc = html_esc(b, acc->id)) != KC_OK ||

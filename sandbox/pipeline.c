@@ -356,6 +356,9 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 			rc = KC_OK;
 		goto out;
 	}
+	/* A fleet account is built only when a handler needs its data. */
+	if ((rc = sbx_data_load(app->data, ctx->acc_idx)) != KC_OK)
+		goto out;
 	rc = (ctx->ep->handle ? ctx->ep->handle : sbx_handle_collection)(ctx,
 	    resp);
 out:

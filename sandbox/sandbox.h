@@ -51,7 +51,8 @@ enum sbx_profile {
 	SBX_PROF_CUSTOM,	/* custom metrics, one also in /api/metrics */
 	SBX_PROF_EMPTY,		/* no metrics, no lists */
 	SBX_PROF_NOSCOPE,	/* key with accounts:read only */
-	SBX_PROF_MANY_LISTS	/* Shopify store with many pages of lists */
+	SBX_PROF_MANY_LISTS,	/* Shopify store with many pages of lists */
+	SBX_PROF_FLEET		/* a small generated Shopify store (--fleet) */
 };
 
 /*
@@ -231,11 +232,26 @@ struct sbx_account {
 	char		  order_metric[8];	/* Placed Order's id, or "" */
 	struct sbx_store *store;
 	struct json_object **coll;	/* one array per endpoint row */
+	int		  fleet;	/* --fleet: store and coll on demand */
+	uint64_t	  used;		/* when last loaded (LRU tick) */
 };
 
+struct sbx_fleet;
+
+/*
+ * The accounts: the table's (sbx_account_defs) first, always loaded,
+ * then the --fleet accounts, whose store and collections are built when
+ * a request needs them and dropped again, least recently used first,
+ * when more than cache_max are loaded (fleet.c has their definitions).
+ */
 struct sbx_data {
 	struct sbx_account	*acc;
 	size_t			 nacc;
+	size_t			 nfixed;	/* the table's */
+	struct sbx_fleet	*fleet;		/* nacc - nfixed */
+	size_t			 nloaded;	/* fleet accounts loaded */
+	size_t			 cache_max;
+	uint64_t		 tick;
 };
 
 /* Per-account, per-endpoint limits from x-klaviyo-ratelimit. */
@@ -330,9 +346,19 @@ extern const size_t			sbx_naccount_defs;
 /*
  * Builds every account.  today: the wall date (days since 1970) that is
  * "today" for every account, or -1 for each account's current date.
+ * nfleet: how many --fleet accounts to add (0 to SBX_FLEET_MAX), of
+ * which at most cache (at least 1) are loaded at a time.
  */
-int	sbx_data_new(int64_t today, struct sbx_data **) KC_MUSTCHECK;
+int	sbx_data_new(int64_t today, size_t nfleet, size_t cache,
+	    struct sbx_data **) KC_MUSTCHECK;
 void	sbx_data_free(struct sbx_data *);
+/*
+ * Makes sure account idx has its store and collections (a --fleet
+ * account is built now when it is not loaded, which may drop the least
+ * recently used other one).  Pointers into another fleet account's
+ * store or collections are void after it.
+ */
+int	sbx_data_load(struct sbx_data *, size_t idx) KC_MUSTCHECK;
 /* The account of a private key, or NULL. */
 const struct sbx_account *sbx_data_by_key(const struct sbx_data *,
 	    const char *, size_t *idx);

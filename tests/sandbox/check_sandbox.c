@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,14 +335,16 @@ static void	add_fault(const char *);
 
 /*
  * Starts a sandbox with --time-scale scale, logging to log, with
- * --oauth-client oauth unless it is NULL; its port in *port.  0 on
- * success, else -1 with why set (no ck_assert: this also runs outside
- * tests).
+ * --oauth-client oauth unless it is NULL and the options in extra
+ * (NULL-terminated, or NULL); its port in *port.  0 on success, else -1
+ * with why set (no ck_assert: this also runs outside tests).
  */
 int
 spawn_sandbox(const char *scale, const char *log, const char *oauth,
-    pid_t *pid, int *port, const char **why)
+    const char *const *extra, pid_t *pid, int *port, const char **why)
 {
+	const char	*argv[24];
+	size_t		 na = 0;
 	const char	*bin = getenv("KC_SANDBOX_BIN"), *bd;
 	static char	 path[1024];
 	char		 buf[256];
@@ -366,13 +369,22 @@ spawn_sandbox(const char *scale, const char *log, const char *oauth,
 		dup2(pfd[1], STDOUT_FILENO);
 		close(pfd[0]);
 		close(pfd[1]);
-		if (oauth != NULL)
-			execl(bin, bin, "--listen", "127.0.0.1:0",
-			    "--time-scale", scale, "--log", log,
-			    "--oauth-client", oauth, (char *)NULL);
-		else
-			execl(bin, bin, "--listen", "127.0.0.1:0",
-			    "--time-scale", scale, "--log", log, (char *)NULL);
+		argv[na++] = bin;
+		argv[na++] = "--listen";
+		argv[na++] = "127.0.0.1:0";
+		argv[na++] = "--time-scale";
+		argv[na++] = scale;
+		argv[na++] = "--log";
+		argv[na++] = log;
+		if (oauth != NULL) {
+			argv[na++] = "--oauth-client";
+			argv[na++] = oauth;
+		}
+		while (extra != NULL && *extra != NULL && na + 1 <
+		    sizeof(argv) / sizeof(argv[0]))
+			argv[na++] = *extra++;
+		argv[na] = NULL;
+		execv(bin, (char *const *)(uintptr_t)argv);
 		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
@@ -415,7 +427,8 @@ sandbox_start(void)
 
 	snprintf(sbx_log, sizeof(sbx_log), "%s/kc-sandbox-test.%d.log",
 	    tmp ? tmp : "/tmp", (int)getpid());
-	if (spawn_sandbox("60", sbx_log, OAUTH_CLIENT, &sbx_pid, &sbx_port,
+	if (spawn_sandbox("60", sbx_log, OAUTH_CLIENT, NULL, &sbx_pid,
+	    &sbx_port,
 	    &why) != 0)
 		die("cannot start the sandbox", why);
 	snprintf(sbx_base, sizeof(sbx_base), "http://127.0.0.1:%d",
@@ -1946,7 +1959,7 @@ START_TEST(test_report_daily_cap)
 
 	snprintf(log, sizeof(log), "%s/kc-sandbox-daily.%d.log",
 	    tmp ? tmp : "/tmp", (int)getpid());
-	ck_assert_msg(spawn_sandbox("14400", log, NULL, &pid, &port,
+	ck_assert_msg(spawn_sandbox("14400", log, NULL, NULL, &pid, &port,
 	    &why) == 0, "%s", why);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
 	snprintf(url, sizeof(url), "%s/api/segment-values-reports", base);
@@ -2686,6 +2699,384 @@ START_TEST(test_shutdown)
 }
 END_TEST
 
+/* --fleet: generated accounts beside the table's, on a sandbox of their own. */
+
+#define FLEET_N		40
+#define FLEET_KEY(buf, i)	snprintf((buf), sizeof(buf), "pk_fleet%027d", (i))
+
+struct fleet_sbx {
+	pid_t	pid;
+	int	port;
+	char	base[64];
+	char	log[256];
+};
+
+/* A sandbox with --fleet n and a cache of 4, so accounts are rebuilt. */
+static void
+fleet_start(struct fleet_sbx *f, const char *n, const char *tag)
+{
+	const char		*tmp = getenv("TMPDIR"), *why;
+	const char *const	 extra[] = { "--fleet", n, "--fleet-cache", "4",
+				    NULL };
+
+	snprintf(f->log, sizeof(f->log), "%s/kc-sandbox-fleet-%s.%d.log",
+	    tmp ? tmp : "/tmp", tag, (int)getpid());
+	ck_assert_msg(spawn_sandbox("60", f->log, NULL, extra, &f->pid,
+	    &f->port, &why) == 0, "%s", why);
+	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
+}
+
+static void
+fleet_stop(struct fleet_sbx *f)
+{
+	ck_assert_int_eq(stop_pid(&f->pid), 0);
+	unlink(f->log);
+}
+
+/* GET of a fleet sandbox; the parsed body of a 200 (else NULL). */
+static struct json_object *
+fleet_get(const struct fleet_sbx *f, const char *path, const char *key,
+    long *status)
+{
+	struct hresp		 r;
+	struct json_object	*o = NULL;
+	char			 url[512];
+
+	snprintf(url, sizeof(url), "%s%s", f->base, path);
+	http("GET", url, key, key ? REV : NULL, NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.cc, CURLE_OK);
+	*status = r.status;
+	if (r.status == 200)
+		o = parse(&r);
+	hresp_free(&r);
+	return o;
+}
+
+static struct json_object *
+fleet_list(const struct fleet_sbx *f, const char *query)
+{
+	struct json_object	*o;
+	char			 path[128];
+	long			 st;
+
+	snprintf(path, sizeof(path), "/__sandbox/fleet%s", query);
+	o = fleet_get(f, path, NULL, &st);
+	ck_assert_int_eq(st, 200);
+	return o;
+}
+
+/* Days since 1970 of "YYYY-MM-DD". */
+static long
+days_of(const char *ymd)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	ck_assert_ptr_nonnull(strptime(ymd, "%Y-%m-%d", &tm));
+	return (long)(timegm(&tm) / 86400);
+}
+
+/* Ids and attributes of a collection, without the links (host, port). */
+static char *
+fleet_data(const struct fleet_sbx *f, const char *path, const char *key)
+{
+	struct json_object	*o, *data, *it, *out;
+	char			*s;
+	size_t			 i;
+	long			 st;
+
+	o = fleet_get(f, path, key, &st);
+	ck_assert_int_eq(st, 200);
+	data = member(o, "data");
+	out = json_object_new_array();
+	for (i = 0; i < json_object_array_length(data); i++) {
+		it = json_object_array_get_idx(data, i);
+		json_object_array_add(out, json_object_get(member(it, "id")));
+		json_object_array_add(out, json_object_get(member(it,
+		    "attributes")));
+	}
+	s = strdup(json_object_to_json_string_ext(out,
+	    JSON_C_TO_STRING_PLAIN));
+	ck_assert_ptr_nonnull(s);
+	json_object_put(out);
+	json_object_put(o);
+	return s;
+}
+
+START_TEST(test_fleet_accounts)
+{
+	struct fleet_sbx	 f;
+	struct json_object	*l, *o, *a, *e;
+	const char		*tz[FLEET_N];
+	char			 key[64], name[64], cmd[1200];
+	const char		*bin = getenv("KC_SANDBOX_BIN");
+	long			 st, ndays[FLEET_N];
+	int			 i, j, ntz = 0, nd = 0, rc;
+
+	/* Out of range: refused at start. */
+	if (bin != NULL && *bin != '\0') {
+		snprintf(cmd, sizeof(cmd), "'%s' --listen 127.0.0.1:0 "
+		    "--fleet 20001 2>/dev/null", bin);
+		rc = system(cmd);
+		ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+	}
+	fleet_start(&f, "40", "accounts");
+	l = fleet_list(&f, "");
+	ck_assert_int_eq(int_of(member(l, "fleet")), FLEET_N);
+	ck_assert_int_eq(json_object_array_length(member(l, "accounts")),
+	    FLEET_N);
+	for (i = 0; i < FLEET_N; i++) {
+		e = json_object_array_get_idx(member(l, "accounts"), (size_t)i);
+		FLEET_KEY(key, i);
+		/* A real key's shape: pk_ and 32 lowercase letters or digits. */
+		ck_assert_int_eq(strlen(key), 35);
+		ck_assert_str_eq(str(e, "key"), key);
+		ck_assert_int_eq(int_of(member(e, "index")), i);
+		o = fleet_get(&f, "/api/accounts", key, &st);
+		ck_assert_int_eq(st, 200);
+		a = json_object_array_get_idx(member(o, "data"), 0);
+		ck_assert_str_eq(str(a, "id"), str(e, "account"));
+		ck_assert_str_eq(str(a, "attributes.public_api_key"),
+		    str(e, "account"));
+		snprintf(name, sizeof(name), "Fleet Store %05d", i);
+		ck_assert_str_eq(str(a, "attributes.contact_information."
+		    "organization_name"), name);
+		ck_assert_str_eq(str(a, "attributes.timezone"),
+		    str(e, "timezone"));
+		ck_assert_str_eq(str(a, "attributes.preferred_currency"),
+		    str(e, "currency"));
+		json_object_put(o);
+		ck_assert_ptr_nonnull(str(e, "placed_order_metric"));
+		tz[i] = str(e, "timezone");
+		ndays[i] = int_of(member(e, "history_days"));
+		ck_assert_int_ge(ndays[i], 30);
+		ck_assert_int_le(ndays[i], 500);
+		for (j = 0; j < i && strcmp(tz[j], tz[i]) != 0; j++)
+			;
+		ntz += j == i;
+		for (j = 0; j < i && ndays[j] != ndays[i]; j++)
+			;
+		nd += j == i;
+	}
+	/* Varied: zones and sizes differ. */
+	ck_assert_int_ge(ntz, 4);
+	ck_assert_int_ge(nd, 20);
+	/* Past the fleet, or not its form: not a key. */
+	FLEET_KEY(key, FLEET_N);
+	o = fleet_get(&f, "/api/accounts", key, &st);
+	ck_assert_int_eq(st, 401);
+	o = fleet_get(&f, "/api/accounts", "pk_fleet00000000000000000000000000x",
+	    &st);
+	ck_assert_int_eq(st, 401);
+	/* The table's six are still there, and listed alone. */
+	o = fleet_get(&f, "/__sandbox/accounts", NULL, &st);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_object_array_length(member(o, "accounts")), 6);
+	ck_assert_int_eq(int_of(member(o, "fleet")), FLEET_N);
+	json_object_put(o);
+	json_object_put(l);
+	fleet_stop(&f);
+}
+END_TEST
+
+/* The metric the store's orders belong to: Shopify's Placed Order. */
+START_TEST(test_fleet_data)
+{
+	struct fleet_sbx	 f, g;
+	struct json_object	*l, *l2, *e, *e2, *o, *ev;
+	char			 key[64], path[256], *c1, *c2, *c3;
+	long			 st, today, k;
+	int			 i, t, n, ncamp[FLEET_N];
+	static const char *const types[] = { "campaign-values",
+		"flow-series", "form-series", "segment-series" };
+	static const char *const counts[] = { "campaigns_sent", "flows",
+		"forms", "segments" };
+	static const int days[] = { 365, 60, 60, 60 };
+	long long		 total = 0, sum, first, want;
+
+	fleet_start(&f, "40", "data");
+	l = fleet_list(&f, "");
+	for (i = 0; i < FLEET_N; i++) {
+		e = json_object_array_get_idx(member(l, "accounts"), (size_t)i);
+		today = days_of(str(e, "today"));
+		ck_assert_int_eq(today - days_of(str(e, "history_start")),
+		    int_of(member(e, "history_days")));
+		ncamp[i] = (int)int_of(member(e, "counts.campaigns"));
+		ck_assert_int_le(ncamp[i], 40);
+		ck_assert_int_le(int_of(member(e, "counts.flows")), 12);
+		ck_assert_int_le(int_of(member(e, "counts.forms")), 10);
+		ck_assert_int_le(int_of(member(e, "counts.segments")), 8);
+		ck_assert_int_le(int_of(member(e, "counts.orders")), 2000);
+		/* The rule of docs/SANDBOX.md, from the listing's dates. */
+		for (t = 0, sum = 0; t < 4; t++) {
+			snprintf(path, sizeof(path), "min_report_requests.%s",
+			    types[t]);
+			k = int_of(member(e, path));
+			snprintf(path, sizeof(path), "counts.%s", counts[t]);
+			n = (int)int_of(member(e, path));
+			snprintf(path, sizeof(path), "first_day.%s", types[t]);
+			if (n == 0) {
+				ck_assert_ptr_null(str(e, path));
+				ck_assert_int_eq(k, 0);
+				continue;
+			}
+			first = days_of(str(e, path));
+			ck_assert_int_ge(first, days_of(str(e,
+			    "history_start")));
+			want = today - first <= 0 ? 1 : (today - first +
+			    days[t] - 1) / days[t];
+			ck_assert_int_eq(k, want);
+			sum += k;
+		}
+		ck_assert_int_eq(int_of(member(e, "min_report_requests.total")),
+		    sum);
+		total += sum;
+	}
+	ck_assert_int_eq(int_of(member(l, "min_report_requests")), total);
+	/* Campaign counts differ from account to account. */
+	for (i = 1, n = 0; i < FLEET_N; i++)
+		n += ncamp[i] != ncamp[0];
+	ck_assert_int_gt(n, 0);
+
+	/* Events are the account's Shopify Placed Order's. */
+	for (i = 0; i < FLEET_N; i++) {
+		e = json_object_array_get_idx(member(l, "accounts"), (size_t)i);
+		if (int_of(member(e, "counts.orders")) > 0)
+			break;
+	}
+	ck_assert_int_lt(i, FLEET_N);
+	FLEET_KEY(key, i);
+	o = fleet_get(&f, "/api/events?include=metric&page[size]=1", key, &st);
+	ck_assert_int_eq(st, 200);
+	ev = json_object_array_get_idx(member(o, "included"), 0);
+	ck_assert_str_eq(str(ev, "id"), str(e, "placed_order_metric"));
+	ck_assert_str_eq(str(ev, "attributes.name"), "Placed Order");
+	ck_assert_str_eq(str(ev, "attributes.integration.key"), "shopify");
+	json_object_put(o);
+
+	/* Deterministic: rebuilt after eviction, and in another sandbox. */
+	for (i = 0; i < FLEET_N && ncamp[i] == 0; i++)
+		;
+	FLEET_KEY(key, i);
+	snprintf(path, sizeof(path), "/api/campaigns?filter=equals("
+	    "messages.channel,'email')");
+	c1 = fleet_data(&f, path, key);
+	for (t = 0; t < 8; t++) {
+		char other[64];
+
+		FLEET_KEY(other, (i + 1 + t) % FLEET_N);
+		free(fleet_data(&f, "/api/flows", other));
+	}
+	c2 = fleet_data(&f, path, key);
+	ck_assert_str_eq(c1, c2);
+	fleet_start(&g, "40", "data2");
+	c3 = fleet_data(&g, path, key);
+	ck_assert_str_eq(c1, c3);
+	l2 = fleet_list(&g, "");
+	for (i = 0; i < FLEET_N; i++) {
+		e = json_object_array_get_idx(member(l, "accounts"), (size_t)i);
+		e2 = json_object_array_get_idx(member(l2, "accounts"),
+		    (size_t)i);
+		json_object_object_del(e, "requests");
+		json_object_object_del(e2, "requests");
+		ck_assert(json_object_equal(e, e2));
+	}
+	free(c1);
+	free(c2);
+	free(c3);
+	json_object_put(l2);
+	json_object_put(l);
+	fleet_stop(&g);
+	fleet_stop(&f);
+}
+END_TEST
+
+START_TEST(test_fleet_limits_stats)
+{
+	struct fleet_sbx	 f;
+	struct json_object	*l, *o, *e;
+	struct hresp		 r;
+	char			 k0[64], k1[64], url[256], body[512];
+	long			 st = 0;
+	int			 i, a;
+
+	fleet_start(&f, "40", "limits");
+	FLEET_KEY(k0, 0);
+	FLEET_KEY(k1, 1);
+	/* Account 0 runs out of /api/accounts (15/min, scaled)... */
+	for (i = 0; i < 60 && st != 429; i++) {
+		o = fleet_get(&f, "/api/accounts", k0, &st);
+		json_object_put(o);
+	}
+	ck_assert_int_eq(st, 429);
+	/* ... and account 1 still has its own. */
+	o = fleet_get(&f, "/api/accounts", k1, &st);
+	ck_assert_int_eq(st, 200);
+	json_object_put(o);
+
+	/* A report of a fleet account, counted per account and in total. */
+	l = fleet_list(&f, "?from=3&count=1");
+	ck_assert_int_eq(int_of(member(l, "count")), 1);
+	e = json_object_array_get_idx(member(l, "accounts"), 0);
+	a = 3;
+	snprintf(body, sizeof(body), "{\"data\":{\"type\":"
+	    "\"flow-series-report\",\"attributes\":{\"statistics\":"
+	    "[\"recipients\"],\"timeframe\":{\"key\":\"last_30_days\"},"
+	    "\"interval\":\"daily\",\"conversion_metric_id\":\"%s\"}}}",
+	    str(e, "placed_order_metric"));
+	json_object_put(l);
+	FLEET_KEY(k0, a);
+	snprintf(url, sizeof(url), "%s/api/flow-series-reports", f.base);
+	http("POST", url, k0, REV, JSONAPI_CT, body, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	l = fleet_list(&f, "?from=3&count=1");
+	e = json_object_array_get_idx(member(l, "accounts"), 0);
+	ck_assert_int_eq(int_of(member(e, "requests.reports.flow-series")), 1);
+	ck_assert_int_eq(int_of(member(e, "requests.reports.campaign-values")),
+	    0);
+	ck_assert_int_eq(int_of(member(e, "requests.total")), 1);
+	json_object_put(l);
+	l = fleet_list(&f, "?from=0&count=1");
+	e = json_object_array_get_idx(member(l, "accounts"), 0);
+	ck_assert_int_ge(int_of(member(e, "requests.throttled")), 1);
+	json_object_put(l);
+
+	o = fleet_get(&f, "/__sandbox/stats?totals=1", NULL, &st);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(int_of(member(o, "report_requests")), 1);
+	ck_assert_int_ge(int_of(member(o, "throttled")), 1);
+	ck_assert_int_eq(int_of(member(o, "requests")), i + 2);
+	ck_assert_int_eq(int_of(member(o, "by_endpoint.GET /api/accounts."
+	    "requests")), i + 1);
+	ck_assert_int_ge(int_of(member(o, "by_endpoint.GET /api/accounts."
+	    "throttled")), 1);
+	json_object_put(o);
+	/* Without a key: the table's six and the fleet accounts asked. */
+	o = fleet_get(&f, "/__sandbox/stats", NULL, &st);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_object_array_length(member(o, "stats")), 6 + 3);
+	json_object_put(o);
+	o = fleet_get(&f, "/__sandbox/stats?key=pk_fleet000000000000000000000000001",
+	    NULL, &st);
+	ck_assert_int_eq(st, 200);
+	json_object_put(o);
+
+	/* Paging and bad queries. */
+	l = fleet_list(&f, "?from=38&count=10");
+	ck_assert_int_eq(int_of(member(l, "count")), 2);
+	ck_assert_int_eq(json_object_array_length(member(l, "accounts")), 2);
+	json_object_put(l);
+	o = fleet_get(&f, "/__sandbox/fleet?from=41", NULL, &st);
+	ck_assert_int_eq(st, 400);
+	o = fleet_get(&f, "/__sandbox/fleet?size=3", NULL, &st);
+	ck_assert_int_eq(st, 400);
+	o = fleet_get(&f, "/__sandbox/stats?totals=2", NULL, &st);
+	ck_assert_int_eq(st, 400);
+	fleet_stop(&f);
+}
+END_TEST
+
 static Suite *
 sandbox_suite(void)
 {
@@ -2770,6 +3161,13 @@ sandbox_suite(void)
 	suite_add_tcase(s, tc);
 
 	suite_add_tcase(s, oauth_tcase());
+
+	tc = tcase_create("fleet");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_fleet_accounts);
+	tcase_add_test(tc, test_fleet_data);
+	tcase_add_test(tc, test_fleet_limits_stats);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stop");
 	tcase_add_test(tc, test_shutdown);

@@ -65,7 +65,7 @@ const char *str(struct json_object *, const char *path);
 /* The answer is a Klaviyo error: status, errors[0].code, the shape. */
 void	expect_error(const struct hresp *, long status, const char *code);
 int	spawn_sandbox(const char *scale, const char *log, const char *oauth,
-	    pid_t *, int *port, const char **why);
+	    const char *const *extra, pid_t *, int *port, const char **why);
 /* SIGTERM; the exit status, or -1 when it did not exit in time. */
 int	stop_pid(pid_t *);
 

@@ -366,8 +366,8 @@ START_TEST(test_oauth_off)
 
 	snprintf(log, sizeof(log), "%s/kc-sandbox-nooauth.%d.log",
 	    tmp ? tmp : "/tmp", (int)getpid());
-	ck_assert_msg(spawn_sandbox("60", log, NULL, &pid, &port, &why) ==
-	    0, "%s", why);
+	ck_assert_msg(spawn_sandbox("60", log, NULL, NULL, &pid, &port,
+	    &why) == 0, "%s", why);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
 	memcpy(saved, sbx_base, sizeof(saved));
 	memcpy(sbx_base, base, sizeof(base));
