@@ -274,8 +274,12 @@ gen_flows(struct sbx_store *st, const struct sbx_account *a,
 		    SBX_FS_LIVE : u < 78 ? SBX_FS_MANUAL : SBX_FS_DRAFT;
 		f->archived = f->status == SBX_FS_DRAFT &&
 		    sbx_rng_below(&r, 4) == 0;
-		/* Half started before the history, half during it. */
-		d = sbx_rng_below(&r, 2) ? -(int)sbx_rng_below(&r, 900) :
+		/*
+		 * Half started before the history, half during it; a fleet
+		 * account is as old as its history, so all during it.
+		 */
+		d = sbx_rng_below(&r, 2) && !a->fleet ?
+		    -(int)sbx_rng_below(&r, 900) :
 		    (int)sbx_rng_below(&r, (uint64_t)st->ndays);
 		f->created = sbx_tz_to_utc(st->tz, st->first_wall +
 		    (int64_t)d * 86400 + (int64_t)sbx_rng_below(&r, 86400));
@@ -355,7 +359,8 @@ gen_forms(struct sbx_store *st, const struct sbx_account *a,
 			    form_names[i % NFORMNAMES], i / NFORMNAMES + 1);
 		f->live = sbx_rng_below(&r, 100) < 75;
 		f->ab_test = sbx_rng_below(&r, 100) < 20;
-		d = sbx_rng_below(&r, 2) ? -(int)sbx_rng_below(&r, 700) :
+		d = sbx_rng_below(&r, 2) && !a->fleet ?
+		    -(int)sbx_rng_below(&r, 700) :
 		    (int)sbx_rng_below(&r, (uint64_t)st->ndays);
 		f->created = sbx_tz_to_utc(st->tz, st->first_wall +
 		    (int64_t)d * 86400 + (int64_t)sbx_rng_below(&r, 86400));
@@ -432,7 +437,8 @@ gen_segments(struct sbx_store *st, const struct sbx_account *a,
 			    segment_names[i % NSEGNAMES], i / NSEGNAMES + 1);
 		s->active = sbx_rng_below(&r, 100) < 90;
 		s->starred = sbx_rng_below(&r, 100) < 15;
-		d = sbx_rng_below(&r, 3) ? -(int)sbx_rng_below(&r, 700) :
+		d = sbx_rng_below(&r, 3) && !a->fleet ?
+		    -(int)sbx_rng_below(&r, 700) :
 		    (int)sbx_rng_below(&r, (uint64_t)st->ndays);
 		s->created = sbx_tz_to_utc(st->tz, st->first_wall +
 		    (int64_t)d * 86400 + (int64_t)sbx_rng_below(&r, 86400));
