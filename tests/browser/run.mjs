@@ -1097,11 +1097,12 @@ test("OAuth: connect with Klaviyo, sync with the approval, disconnect revokes it
 	await seeText(page, "#sync-msg", /^Sync started\./);
 	if (SYNCD) {
 		const last = (await sbx("GET", "/__sandbox/requests")).requests.reduce((a, r) => Math.max(a, r.seq), 0);
-		// Only this store's jobs (earlier tests left some of theirs).
+		// Only this store's jobs (earlier tests left some of theirs), and
+		// no scheduler: one daemon runs every due store's jobs at once.
 		sql("UPDATE report_triggers SET cancelled_at = now() WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
 		sql("UPDATE sync_jobs SET state = 'cancelled' WHERE state IN ('queued', 'running') AND store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
 		const log = fs.openSync(path.join(env.KC_TEST_STATE || OUT, env.KC_TEST_STATE ? "log/browser-syncd.log" : "browser-syncd.log"), "a");
-		const syncd = spawn(SYNCD, [], { env: { ...env, REPORT_SERVER: "" }, stdio: ["ignore", log, log] });
+		const syncd = spawn(SYNCD, [], { env: { ...env, REPORT_SERVER: "", SYNC_SCHEDULE_SECONDS: "0" }, stdio: ["ignore", log, log] });
 		try {
 			const data = await until(async () => {
 				const reqs = (await sbx("GET", "/__sandbox/requests")).requests.filter((r) => r.seq > last &&
