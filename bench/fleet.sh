@@ -205,6 +205,11 @@ for a in fl["accounts"]:
     m = a["min_report_requests"]
     if sys.argv[8] == "full":
         mins += m["total"]
+        over = ["%s %d>%d" % (k, n, m.get(k, 0))
+                for k, n in a["requests"]["reports"].items() if n > m.get(k, 0)]
+        if over:
+            print("above the minimum: %s (%s): %s" % (a["account"],
+                  a["timezone"], ", ".join(over)), file=sys.stderr)
     else:
         mins += sum(1 for k, v in m.items() if k != "total" and v > 0)
 bad = {k: v for k, v in jobs.items() if k != "done"}

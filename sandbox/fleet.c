@@ -261,6 +261,18 @@ campaign_min(const struct sbx_store *st, int first)
 	return total;
 }
 
+/* The history day of t (before it: its first day) if earlier than *first. */
+static void
+first_of(const struct sbx_store *st, int64_t t, int *first)
+{
+	int d = sbx_store_day(st, t);
+
+	if (d < 0)
+		d = 0;
+	if (d < st->ndays && (*first < 0 || d < *first))
+		*first = d;
+}
+
 static void
 summarize(const struct sbx_store *st, struct sbx_fleet_sum *s)
 {
@@ -289,16 +301,16 @@ summarize(const struct sbx_store *st, struct sbx_fleet_sum *s)
 		    d < s->first[0]))
 			s->first[0] = d;
 	}
-	/* A series type's data starts the day after its first object. */
-	for (i = 0; i < st->nmsgs; i++)
-		if (s->first[1] < 0 || st->msgs[i].from_day < s->first[1])
-			s->first[1] = st->msgs[i].from_day;
-	for (i = 0; i < st->nvers; i++)
-		if (s->first[2] < 0 || st->vers[i].from_day < s->first[2])
-			s->first[2] = st->vers[i].from_day;
+	/*
+	 * A series type's data may start the day its first object was
+	 * created: all a client can know (the sandbox's starts a day later).
+	 */
+	for (i = 0; i < st->nflows; i++)
+		first_of(st, st->flows[i].created, &s->first[1]);
+	for (i = 0; i < st->nforms; i++)
+		first_of(st, st->forms[i].created, &s->first[2]);
 	for (i = 0; i < st->nsegments; i++)
-		if (s->first[3] < 0 || st->segments[i].from_day < s->first[3])
-			s->first[3] = st->segments[i].from_day;
+		first_of(st, st->segments[i].created, &s->first[3]);
 	/* Klaviyo has no segment data before 2023-06-01. */
 	floor = (int)(sbx_days_from_civil(2023, 6, 1) - st->first_wall /
 	    86400);

@@ -45,26 +45,17 @@ up_order(struct sync_ctx *sc, struct json_object *it, const char *x)
 	return db_query(sc->db, sc->type->sql_upsert, 7, params, NULL);
 }
 
-/* The UTC instant of midnight starting day $1 in timezone $2. */
-static const char SQL_MIDNIGHT[] =
-    "SELECT to_char(($1::date::timestamp AT TIME ZONE $2) AT TIME ZONE"
-    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-
 int
 sync_orders(struct sync_ctx *sc)
 {
 	char		 since[16], today[16], from[32], query[256];
-	const char	*params[2] = { since, sc->tz };
-	PGresult	*res = NULL;
 	int		 rc;
 
 	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK)
 		return rc;
 	/* The account's day, not UTC's: its midnight as Klaviyo's instant. */
-	if ((rc = db_query(sc->db, SQL_MIDNIGHT, 2, params, &res)) != KC_OK)
+	if ((rc = sync_midnight(sc, since, from, sizeof(from))) != KC_OK)
 		return rc;
-	snprintf(from, sizeof(from), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
 	/* Only what an order row keeps: a page is then a third smaller. */
 	snprintf(query, sizeof(query), "filter=equals(metric_id,%%22%s%%22),"
 	    "greater-or-equal(datetime,%s)&sort=datetime"

@@ -363,6 +363,60 @@ sync_report_start(struct sync_ctx *sc, const char *since, char *start,
 	return KC_OK;
 }
 
+/* The UTC instant of midnight starting day $1 in timezone $2. */
+static const char SQL_MIDNIGHT[] =
+    "SELECT to_char(($1::date::timestamp AT TIME ZONE $2) AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
+int
+sync_midnight(struct sync_ctx *sc, const char *day, char *out, size_t len)
+{
+	const char	*params[2] = { day, sc->tz };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	if ((rc = db_query(sc->db, SQL_MIDNIGHT, 2, params, &res)) != KC_OK)
+		return rc;
+	snprintf(out, len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return KC_OK;
+}
+
+/*
+ * The windows of [since, today], or of [since, yesterday] when today,
+ * a partial day, would cost a window of its own: then the job covers
+ * up to today's midnight, and the next run reads today with the rest.
+ */
+static int
+plan_windows(struct sync_ctx *sc, struct json_object *cur, const char *since,
+    const char *today, int days, struct json_object **ws)
+{
+	char	yesterday[16], at[32];
+	size_t	with_today;
+	int	rc;
+
+	if ((rc = sync_windows(since, today, days, ws)) != KC_OK)
+		return rc;
+	with_today = json_object_array_length(*ws);
+	if (with_today < 2 ||
+	    (rc = sync_day_add(today, -1, yesterday, sizeof(yesterday))) !=
+	    KC_OK)
+		return rc;
+	json_object_put(*ws);
+	if ((rc = sync_windows(since, yesterday, days, ws)) != KC_OK)
+		return rc;
+	if (json_object_array_length(*ws) == with_today) {
+		json_object_put(*ws);
+		return sync_windows(since, today, days, ws);
+	}
+	if ((rc = sync_midnight(sc, today, at, sizeof(at))) != KC_OK ||
+	    (rc = json_add_str(cur, "synced_to", at)) != KC_OK) {
+		json_object_put(*ws);
+		*ws = NULL;
+	}
+	return rc;
+}
+
 int
 sync_windows_phase(struct sync_ctx *sc, struct json_object *cur,
     const char *since, const char *today, int days,
@@ -375,8 +429,8 @@ sync_windows_phase(struct sync_ctx *sc, struct json_object *cur,
 	if (!json_get_str(cur, "phase") ||
 	    strcmp(json_get_str(cur, "phase"), "report") != 0 ||
 	    !json_object_object_get_ex(cur, "windows", &ws)) {
-		if ((rc = sync_windows(since, today, days, &ws)) != KC_OK ||
-		    (rc = json_add_obj(cur, "windows", ws)) != KC_OK ||
+		if ((rc = plan_windows(sc, cur, since, today, days, &ws)) !=
+		    KC_OK || (rc = json_add_obj(cur, "windows", ws)) != KC_OK ||
 		    (rc = json_add_str(cur, "phase", "report")) != KC_OK ||
 		    (rc = json_add_int(cur, "window", 0)) != KC_OK)
 			return rc;

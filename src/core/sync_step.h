@@ -31,6 +31,9 @@ int	sync_windows(const char *since, const char *until, int days,
 /* YYYY-MM-DD plus n days (n may be negative). */
 int	sync_day_add(const char *, int, char *, size_t) KC_MUSTCHECK;
 
+/* The UTC instant ("...T05:00:00Z") of day's midnight in the account. */
+int	sync_midnight(struct sync_ctx *, const char *day, char *, size_t)
+	    KC_MUSTCHECK;
 /* The store id as a statement parameter. */
 void	sync_store_param(const struct sync_ctx *, char *, size_t);
 /* An item's "attributes" object, or NULL. */

@@ -39,7 +39,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$ST"/log/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 
 kc_say "make install DESTDIR=$D"
-env -u MAKEFLAGS -u MFLAGS make -C "$BUILD" install DESTDIR="$D" \
+# One install at a time: make check runs both deploy tests at once.
+flock "$BUILD/.install.lock" env -u MAKEFLAGS -u MFLAGS make -C "$BUILD" \
+    install DESTDIR="$D" \
     >"$ST/install.log" 2>&1 || { cat "$ST/install.log"; exit 1; }
 for f in "$KC_SBINDIR/klaviyo-connect-fcgi" "$KC_SBINDIR/klaviyo-syncd" \
     "$KC_SBINDIR/klaviyo-admin"; do

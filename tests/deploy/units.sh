@@ -22,7 +22,9 @@ fi
 
 R=$(mktemp -d /tmp/kc-units.XXXXXX)
 trap 'rm -rf "$R"' EXIT
-env -u MAKEFLAGS -u MFLAGS make -C "$BUILD" install DESTDIR="$R" \
+# One install at a time: make check runs both deploy tests at once.
+flock "$BUILD/.install.lock" env -u MAKEFLAGS -u MFLAGS make -C "$BUILD" \
+    install DESTDIR="$R" \
     >"$R.log" 2>&1 || { cat "$R.log"; rm -f "$R.log"; exit 1; }
 rm -f "$R.log"
 U=$R$KC_UNITDIR
