@@ -104,6 +104,11 @@ void	sbx_ctl_dispatch(struct sbx_app *, const struct sbx_req *,
 /* Control answers: o (taken; NULL is a 500), {key: msg}, {key: n}. */
 struct json_object;
 void	sbx_ctl_reply(struct sbx_resp *, int status, struct json_object *);
+/* ctl_stats.c: GET and DELETE /__sandbox/stats. */
+void	sbx_ctl_stats_list(struct sbx_app *, const struct sbx_req *,
+	    struct sbx_resp *);
+void	sbx_ctl_stats_clear(struct sbx_app *, const struct sbx_req *,
+	    struct sbx_resp *);
 void	sbx_ctl_reply_str(struct sbx_resp *, int status, const char *key,
 	    const char *msg);
 void	sbx_ctl_reply_int(struct sbx_resp *, const char *key, long long);

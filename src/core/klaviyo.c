@@ -90,58 +90,6 @@ kv_client_free(struct kv_client *c)
 	free(c);
 }
 
-void
-kv_call_reset(struct kv_call *call)
-{
-	json_object_put(call->data);
-	call->data = NULL;
-	call->err = KC_OK;
-	call->code[0] = call->errmsg[0] = '\0';
-	call->status = call->retry_after = 0;
-	call->pages = call->requests = 0;
-	call->next[0] = '\0';
-	call->rl_limit = call->rl_remaining = call->rl_reset = -1;
-}
-
-const char *
-kv_call_error(const struct kv_call *call)
-{
-	return call->errmsg[0] ? call->errmsg : kc_strerror(call->err);
-}
-
-static int
-err_rank(int e)
-{
-	switch (e) {
-	case KC_OK:
-		return 0;
-	case KC_ERR_UNPROCESSABLE:
-		return 9;
-	case KC_ERR_DB_DOWN:
-		return 8;
-	case KC_ERR_RATE_LIMITED:
-		return 7;
-	case KC_ERR_TIMEOUT:
-		return 6;
-	case KC_ERR_UPSTREAM:
-		return 5;
-	default:
-		return 4;
-	}
-}
-
-int
-kv_worst(const struct kv_call *calls, size_t n, size_t *which)
-{
-	size_t	i, w = 0;
-
-	for (i = 1; i < n; i++)
-		if (err_rank(calls[i].err) > err_rank(calls[w].err))
-			w = i;
-	if (which)
-		*which = w;
-	return n ? calls[w].err : KC_OK;
-}
 
 static void
 fail(struct kv_xfer *x, int err, const char *code, const char *fmt, ...)
