@@ -131,6 +131,13 @@ it_request(const char *method, const char *path, const char *const *hdrs,
 void
 it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out)
 {
+	it_parallel_from(NULL, n, reqs, out);
+}
+
+void
+it_parallel_from(const char *source, size_t n, const struct it_req *reqs,
+    struct it_resp *out)
+{
 	struct xfer	*xs;
 	CURLM		*m;
 	CURLMsg		*msg;
@@ -158,11 +165,11 @@ it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out)
 		    reqs[i].path, hdrs, reqs[i].body, reqs[i].body ?
 		    strlen(reqs[i].body) : 0, &out[i]);
 		curl_easy_setopt(xs[i].c, CURLOPT_PRIVATE, &xs[i]);
-		if (reqs[i].source) {
+		if (source) {
 			char ifc[64];
 
 			/* curl copies the string. */
-			snprintf(ifc, sizeof(ifc), "host!%s", reqs[i].source);
+			snprintf(ifc, sizeof(ifc), "host!%s", source);
 			ck_assert(curl_easy_setopt(xs[i].c, CURLOPT_INTERFACE,
 			    ifc) == CURLE_OK);
 		}

@@ -40,11 +40,6 @@ struct it_req {
 	const char	*token;		/* bearer token or NULL */
 	const char	*body;		/* JSON body or NULL */
 	const char	*header;	/* one extra header line or NULL */
-	/*
-	 * The client address nginx sees (any 127.0.0.0/8 address; the
-	 * connection is made from it), NULL: 127.0.0.1.
-	 */
-	const char	*source;
 };
 
 /*
@@ -62,6 +57,13 @@ void	it_delete(const char *path, const char *token, struct it_resp *);
 void	it_resp_free(struct it_resp *);
 /* Runs n requests at the same time (curl multi); out[i] answers reqs[i]. */
 void	it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out);
+/*
+ * The same from another client address, the one nginx sees as
+ * $remote_addr (any 127.0.0.0/8 address: the connections are made from
+ * it); NULL: 127.0.0.1.
+ */
+void	it_parallel_from(const char *source, size_t n,
+	    const struct it_req *reqs, struct it_resp *out);
 /* One request running in a thread while the test goes on. */
 struct it_bg {
 	pthread_t	 thread;

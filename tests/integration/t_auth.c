@@ -68,8 +68,7 @@ login_from(const char *source, const char *email, const char *password,
 	q.method = "POST";
 	q.path = "/api/auth/login";
 	q.body = json_object_to_json_string(o);
-	q.source = source;
-	it_parallel(1, &q, r);
+	it_parallel_from(source, 1, &q, r);
 	json_object_put(o);
 }
 
@@ -884,9 +883,8 @@ START_TEST(throttle_parallel_exact)
 		q[i].method = "POST";
 		q[i].path = "/api/auth/login";
 		q[i].body = json_object_to_json_string(o);
-		q[i].source = "127.0.0.3";
 	}
-	it_parallel(30, q, r);
+	it_parallel_from("127.0.0.3", 30, q, r);
 	for (i = 0; i < 30; i++) {
 		if (r[i].status == 401)
 			n401++;
