@@ -80,8 +80,7 @@ admin_user_password(const struct kc_config *cfg, struct db *db, int argc,
 	long long	 uid;
 	int		 rc, n = 0;
 
-	(void)cfg;
-	if ((rc = one_user(db, argc, argv, &uid)) != EXIT_OK)
+		if ((rc = one_user(db, argc, argv, &uid)) != EXIT_OK)
 		return rc;
 	if (admin_read_password(pw, sizeof(pw)) != KC_OK) {
 		crypto_wipe(pw, sizeof(pw));
@@ -93,7 +92,8 @@ admin_user_password(const struct kc_config *cfg, struct db *db, int argc,
 		admin_err("%s", why);
 		return EXIT_USAGE;
 	}
-	rc = password_hash(pw, hash, sizeof(hash));
+	rc = password_hash(pw, (unsigned)cfg->password_scrypt_log_n, hash,
+	    sizeof(hash));
 	crypto_wipe(pw, sizeof(pw));
 	if (rc != KC_OK) {
 		admin_err("cannot hash the password");

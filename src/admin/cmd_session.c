@@ -32,7 +32,8 @@ admin_session_issue(const struct kc_config *cfg, struct db *db, int argc,
 			admin_err("no user %s", argv[0]);
 		return admin_exit(rc);
 	}
-	if ((rc = session_create(db, uid, hours, token)) != KC_OK)
+	if ((rc = session_create(db, uid, hours,
+	    cfg->session_max_per_user, token)) != KC_OK)
 		return admin_exit(rc);
 	printf("%s\n", token);
 	crypto_wipe(token, sizeof(token));

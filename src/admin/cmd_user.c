@@ -18,8 +18,7 @@ admin_user_add(const struct kc_config *cfg, struct db *db, int argc,
 	long long	 id;
 	int		 rc;
 
-	(void)cfg;
-	if (argc != 1)
+		if (argc != 1)
 		return EXIT_USAGE;
 	if (admin_email(argv[0], email, sizeof(email)) != KC_OK) {
 		admin_err("'%s' is not an e-mail address", argv[0]);
@@ -34,7 +33,8 @@ admin_user_add(const struct kc_config *cfg, struct db *db, int argc,
 		admin_err("%s", why);
 		return EXIT_USAGE;
 	}
-	rc = password_hash(pw, hash, sizeof(hash));
+	rc = password_hash(pw, (unsigned)cfg->password_scrypt_log_n, hash,
+	    sizeof(hash));
 	crypto_wipe(pw, sizeof(pw));
 	if (rc != KC_OK) {
 		admin_err("cannot hash the password");

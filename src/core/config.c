@@ -10,6 +10,7 @@
 
 #include "crypto.h"
 #include "log.h"
+#include "password.h"
 #include "valfile.h"
 
 /* configure --with-rundir: the nginx snippet and the units use it too. */
@@ -34,8 +35,12 @@ const struct config_var config_vars[] = {
 	  "error, warn, info or debug" },
 	{ "SESSION_TTL_HOURS", CFG_INT, "168", 0, 1, 24 * 365, 
 	  OFF(session_ttl_hours), "lifetime of a login session" },
+	{ "SESSION_MAX_PER_USER", CFG_INT, "10", 0, 1, 1000,
+	  OFF(session_max_per_user),
+	  "sessions one user may have; a new one ends the oldest" },
 	{ "LOGIN_MAX_FAILURES", CFG_INT, "5", 0, 1, 1000,
-	  OFF(login_max_failures), "failed logins per account per window" },
+	  OFF(login_max_failures),
+	  "failed logins per account and client address per window" },
 	{ "LOGIN_MAX_FAILURES_IP", CFG_INT, "20", 0, 1, 100000,
 	  OFF(login_max_failures_ip),
 	  "failed logins per client address per window" },
@@ -43,6 +48,15 @@ const struct config_var config_vars[] = {
 	  OFF(login_window_seconds), "window in which failures are counted" },
 	{ "LOGIN_LOCKOUT_SECONDS", CFG_INT, "900", 0, 1, 86400,
 	  OFF(login_lockout_seconds), "how long a throttled login waits" },
+	{ "LOGIN_MAX_FAILURES_ACCOUNT", CFG_INT, "100", 0, 1, 1000000,
+	  OFF(login_max_failures_account),
+	  "failed logins per account from all addresses per account window" },
+	{ "LOGIN_ACCOUNT_WINDOW_SECONDS", CFG_INT, "3600", 0, 1, 7 * 86400,
+	  OFF(login_account_window_seconds),
+	  "window of the per-account limit" },
+	{ "PASSWORD_SCRYPT_LOG_N", CFG_INT, "17", 0, PASSWORD_LOG_N_MIN,
+	  PASSWORD_LOG_N_MAX, OFF(password_scrypt_log_n),
+	  "scrypt cost of new password hashes, N = 2^value (r=8, p=1)" },
 	{ "KC_SQL_DIR", CFG_STRING, KC_SQLDIR, 0, 0, 0, OFF(sql_dir),
 	  "folder of sql/NNN_name.sql migrations" },
 	{ "PRUNE_INTERVAL_HOURS", CFG_INT, "24", 0, 0, 24 * 365,

@@ -25,6 +25,10 @@ struct kc_config {
 	long		 login_max_failures_ip;
 	long		 login_window_seconds;
 	long		 login_lockout_seconds;
+	long		 login_max_failures_account;
+	long		 login_account_window_seconds;
+	long		 password_scrypt_log_n;
+	long		 session_max_per_user;
 	const char	*sql_dir;
 	long		 prune_interval_hours;	/* src/core/prune.c */
 	long		 prune_audit_days;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "oauth_flow.h"
 #include "outbox.h"
+#include "perm.h"
 #include "sync_type.h"
 
 void
@@ -172,7 +173,9 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 		goto out;
 	if ((rc = db_begin(act->db)) != KC_OK)
 		goto out;
-	if ((rc = integ_lock(act->db, a->store_id, &old)) != KC_OK)
+	if ((rc = integ_lock(act->db, a->store_id, &old)) != KC_OK ||
+	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
+	    KC_OK)
 		goto fail;
 	same = integ_configured(&old) && old.account_id &&
 	    strcmp(old.account_id, acct) == 0;
@@ -229,7 +232,9 @@ connect_change_metric(const struct connect_actor *act,
 	no_orders = !json_get_bool(metric, "isShopifyPlacedOrder");
 	if ((rc = db_begin(act->db)) != KC_OK)
 		return rc;
-	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK)
+	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK ||
+	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
+	    KC_OK)
 		goto fail;
 	if (!integ_configured(&in) || in.account_id == NULL) {
 		rc = KC_ERR_CONFLICT;
@@ -268,7 +273,9 @@ connect_remove(const struct connect_actor *act, const struct store_access *a,
 	memset(&reset, 0, sizeof(reset));	/* not_configured */
 	if ((rc = db_begin(act->db)) != KC_OK)
 		return rc;
-	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK)
+	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK ||
+	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
+	    KC_OK)
 		goto out;
 	*was = integ_configured(&in);
 	if ((rc = credential_delete(act->db, a->store_id)) != KC_OK ||

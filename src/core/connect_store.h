@@ -17,7 +17,7 @@ struct keyring;
 struct connect_actor {
 	struct db		*db;
 	const struct keyring	*keyring;
-	long long		 user_id;	/* the audit row's actor */
+	long long		 user_id;	/* the actor; re-checked */
 	const char		*ip;		/* the audit row's address */
 };
 
@@ -41,6 +41,9 @@ struct connect_cred {
  * replaced on the same account) and an audit row, and consumes the
  * OAuth grant, all in one transaction.  account and metric are the
  * probe's objects.  KC_ERR_CONFLICT: the OAuth grant was used meanwhile.
+ * This, connect_change_metric and connect_remove check again, with the
+ * store row locked, that the actor may still manage the store
+ * (perm_still_manages): KC_ERR_NOT_FOUND / KC_ERR_FORBIDDEN roll back.
  */
 int	connect_save(const struct connect_actor *, const struct store_access *,
 	    const struct connect_cred *, struct json_object *account,

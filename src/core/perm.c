@@ -10,6 +10,20 @@
 /* The highest role wins when several seats reach the same store. */
 static const char SQL_ACCESS[] = PERM_ACCESS_SQL("$2", "$1");
 
+/*
+ * The user's highest role on the store by id, as PERM_ACCESS_SQL reads
+ * it; the access row is share-locked so a revoke waits for our commit.
+ */
+static const char SQL_STILL[] =
+    "SELECT r.level, coalesce(r.permissions #> '{stores,manage_integrations}'"
+    " = 'true', false)"
+    " FROM seat_store_access a"
+    " JOIN contract_seats c ON c.id = a.seat_id"
+    " JOIN roles r ON r.id = a.role_id"
+    " JOIN users u ON u.id = c.user_id"
+    " WHERE a.store_id = $2 AND c.user_id = $1 AND u.disabled_at IS NULL"
+    " ORDER BY r.level DESC LIMIT 1 FOR SHARE OF a";
+
 static const char SQL_ROLE_ID[] = "SELECT id FROM roles WHERE name = $1";
 /* The user's first seat, created when they have none. */
 static const char SQL_SEAT[] =
@@ -97,6 +111,27 @@ perm_store_access(struct db *db, long long user_id, const char *public_id,
 	}
 	rc = perm_access_from_row(res, 0, 0, a);
 out:
+	PQclear(res);
+	return rc;
+}
+
+int
+perm_still_manages(struct db *db, long long user_id, long long store_id)
+{
+	char		 uid[24], sid[24];
+	const char	*params[2] = { uid, sid };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if ((rc = db_query(db, SQL_STILL, 2, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = KC_ERR_NOT_FOUND;
+	else if (!perm_can_manage((int)strtol(PQgetvalue(res, 0, 0), NULL,
+	    10), PQgetvalue(res, 0, 1)[0] == 't'))
+		rc = KC_ERR_FORBIDDEN;
 	PQclear(res);
 	return rc;
 }

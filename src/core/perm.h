@@ -51,6 +51,14 @@ int	perm_store_access(struct db *, long long user_id,
 	    const char *public_id, struct store_access *) KC_MUSTCHECK;
 void	perm_access_clear(struct store_access *);
 /*
+ * Inside the transaction that saves, after the store row is locked: the
+ * user may still manage the store's integration (the check made at the
+ * start of the request may be stale).  KC_ERR_NOT_FOUND without a role
+ * (or disabled), KC_ERR_FORBIDDEN with one that may not manage.
+ */
+int	perm_still_manages(struct db *, long long user_id, long long store_id)
+	    KC_MUSTCHECK;
+/*
  * Gives the user the role (owner, admin, viewer) on the store through
  * their first contract seat, made when they have none; replaces a role
  * they had.  KC_ERR_NOT_FOUND: no such role.

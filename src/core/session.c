@@ -13,6 +13,11 @@ static const char SQL_CREATE[] =
     " VALUES (decode($1, 'hex'), $2, now() + make_interval(hours => $3))";
 static const char SQL_PURGE[] =
     "DELETE FROM sessions WHERE user_id = $1 AND expires_at < now()";
+/* All but the newest $2 of the user's sessions (the one just made too). */
+static const char SQL_CAP[] =
+    "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash"
+    " FROM sessions WHERE user_id = $1"
+    " ORDER BY created_at DESC, last_seen_at DESC, token_hash OFFSET $2)";
 static const char SQL_LOOKUP[] =
     "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds'"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
@@ -41,11 +46,13 @@ session_token_valid(const char *s)
 
 int
 session_create(struct db *db, long long user_id, long ttl_hours,
-    char token[SESSION_TOKEN_LEN + 1])
+    long max_per_user, char token[SESSION_TOKEN_LEN + 1])
 {
 	unsigned char	 raw[32];
 	char		 enc[48], hash[SHA256_HEX_LEN + 1], uid[24], ttl[24];
+	char		 max[24];
 	const char	*params[3] = { hash, uid, ttl };
+	const char	*cap[2] = { uid, max };
 	int		 rc;
 
 	token[0] = '\0';
@@ -62,8 +69,14 @@ session_create(struct db *db, long long user_id, long ttl_hours,
 	crypto_sha256_hex(token, SESSION_TOKEN_LEN, hash);
 	snprintf(uid, sizeof(uid), "%lld", user_id);
 	snprintf(ttl, sizeof(ttl), "%ld", ttl_hours);
+	snprintf(max, sizeof(max), "%ld", max_per_user > 0 ? max_per_user : 1);
+	/*
+	 * Made before the cap, so the new one counts; created_at is the
+	 * transaction's time, so one statement per step orders them.
+	 */
 	if ((rc = db_query(db, SQL_PURGE, 1, &params[1], NULL)) != KC_OK ||
-	    (rc = db_query(db, SQL_CREATE, 3, params, NULL)) != KC_OK)
+	    (rc = db_query(db, SQL_CREATE, 3, params, NULL)) != KC_OK ||
+	    (rc = db_query(db, SQL_CAP, 2, cap, NULL)) != KC_OK)
 		crypto_wipe(token, SESSION_TOKEN_LEN + 1);
 	return rc;
 }

@@ -20,8 +20,13 @@ struct kc_user {
 	char		email[EMAIL_MAX + 1];
 };
 
+/*
+ * A new session; the user keeps at most max_per_user, so the oldest
+ * beyond that end (a stolen or forgotten one does not live for ever
+ * next to fresh logins).
+ */
 int	session_create(struct db *, long long user_id, long ttl_hours,
-	    char token[SESSION_TOKEN_LEN + 1]) KC_MUSTCHECK;
+	    long max_per_user, char token[SESSION_TOKEN_LEN + 1]) KC_MUSTCHECK;
 /* KC_ERR_UNAUTHORIZED when unknown, expired or malformed. */
 int	session_lookup(struct db *, const char *token, struct kc_user *)
 	    KC_MUSTCHECK;

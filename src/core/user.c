@@ -112,6 +112,10 @@ static const char SQL_ENABLE[] =
     " AND disabled_at IS NOT NULL";
 static const char SQL_SET_PASSWORD[] =
     "UPDATE users SET password_hash = $2 WHERE id = $1";
+/* Only the hash that was verified: a password set meanwhile stays. */
+static const char SQL_UPGRADE_HASH[] =
+    "UPDATE users SET password_hash = $3 WHERE id = $1"
+    " AND password_hash = $2";
 
 /* Runs an UPDATE of one user; *changed is its row count. */
 static int
@@ -153,4 +157,15 @@ user_set_password(struct db *db, long long id, const char *hash)
 	if ((rc = update_one(db, SQL_SET_PASSWORD, 2, params, &n)) != KC_OK)
 		return rc;
 	return n == 1 ? KC_OK : KC_ERR_NOT_FOUND;
+}
+
+int
+user_upgrade_hash(struct db *db, long long id, const char *old,
+    const char *hash)
+{
+	char		 uid[24];
+	const char	*params[3] = { uid, old, hash };
+
+	snprintf(uid, sizeof(uid), "%lld", id);
+	return update_one(db, SQL_UPGRADE_HASH, 3, params, NULL);
 }

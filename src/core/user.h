@@ -43,5 +43,11 @@ int	user_set_disabled(struct db *, long long id, int disabled,
 /* Replaces the password hash; KC_ERR_NOT_FOUND. */
 int	user_set_password(struct db *, long long id, const char *hash)
 	    KC_MUSTCHECK;
+/*
+ * A stronger hash of the same password, saved only while the stored one
+ * is still old (a password changed meanwhile is kept).
+ */
+int	user_upgrade_hash(struct db *, long long id, const char *old,
+	    const char *hash) KC_MUSTCHECK;
 
 #endif

@@ -32,12 +32,28 @@ ctx_reply(struct kc_ctx *ctx, int status, struct json_object *o)
 	http_resp_json(ctx->resp, status, o);
 }
 
+/* The audit row of a refused store request (role as read at the start). */
+static void
+deny(struct kc_ctx *ctx, const struct store_access *a)
+{
+	struct json_object *d;
+
+	if ((d = json_object_new_object()) != NULL &&
+	    json_add_str(d, "method", ctx->req->method) == KC_OK &&
+	    json_add_str(d, "path", ctx->req->path) == KC_OK &&
+	    json_add_str(d, "role", a->role) == KC_OK &&
+	    audit_log(ctx->db, ctx->user.id, a->store_id,
+	    "permission_denied", "denied", ctx->req->remote_addr,
+	    d) != KC_OK)
+		log_warnx("audit of a permission denial failed");
+	json_object_put(d);
+}
+
 int
 ctx_store_access(struct kc_ctx *ctx, int need, struct store_access *a)
 {
 	const char		*id = route_param(&ctx->params,
 	    "storePublicId");
-	struct json_object	*d;
 	int			 rc;
 
 	if (ctx->store_loaded) {
@@ -54,20 +70,23 @@ ctx_store_access(struct kc_ctx *ctx, int need, struct store_access *a)
 		return ctx_fail(ctx, rc, NULL);
 	if (need == STORE_MANAGE &&
 	    !perm_can_manage(a->level, a->manage_integrations)) {
-		if ((d = json_object_new_object()) != NULL &&
-		    json_add_str(d, "method", ctx->req->method) == KC_OK &&
-		    json_add_str(d, "path", ctx->req->path) == KC_OK &&
-		    json_add_str(d, "role", a->role) == KC_OK &&
-		    audit_log(ctx->db, ctx->user.id, a->store_id,
-		    "permission_denied", "denied", ctx->req->remote_addr,
-		    d) != KC_OK)
-			log_warnx("audit of a permission denial failed");
-		json_object_put(d);
+		deny(ctx, a);
 		perm_access_clear(a);
 		return ctx_fail(ctx, KC_ERR_FORBIDDEN,
 		    "Insufficient permissions");
 	}
 	return KC_OK;
+}
+
+int
+ctx_access_lost(struct kc_ctx *ctx, const struct store_access *a, int rc)
+{
+	if (rc == KC_ERR_NOT_FOUND)
+		return ctx_fail(ctx, rc, "Store not found");
+	if (rc != KC_ERR_FORBIDDEN)
+		return rc;
+	deny(ctx, a);
+	return ctx_fail(ctx, rc, "Insufficient permissions");
 }
 
 int

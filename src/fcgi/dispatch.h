@@ -22,6 +22,13 @@ void	dispatch(struct kc_ctx *, const struct route *, size_t);
  */
 int	ctx_store_access(struct kc_ctx *, int need, struct store_access *)
 	    KC_MUSTCHECK;
+/*
+ * The answer ctx_store_access would have given when the access, checked
+ * again inside a saving transaction (perm_still_manages), is gone:
+ * KC_ERR_NOT_FOUND and KC_ERR_FORBIDDEN set that response (and audit the
+ * denial); any other rc is returned untouched.
+ */
+int	ctx_access_lost(struct kc_ctx *, const struct store_access *, int rc);
 /* Sets a 200 (or status) JSON response; an error response on failure. */
 void	ctx_reply(struct kc_ctx *, int status, struct json_object *);
 /* 302 to location (a path or URL without CR/LF). */

@@ -1,7 +1,9 @@
 /*
  * POST /api/auth/login and POST /api/auth/logout.  Login answers the same
  * for an unknown account and a wrong password, spends the same scrypt
- * time on both, and is throttled per account and per client address.
+ * time on both, and is throttled per account and client address, per
+ * address and per account (throttle.h).  A hash with weaker parameters
+ * than PASSWORD_SCRYPT_LOG_N is replaced at a successful login.
  */
 #include "routes.h"
 
@@ -59,6 +61,26 @@ audit_login(struct kc_ctx *ctx, long long uid, const char *outcome,
 	json_object_put(d);
 }
 
+/*
+ * The password was right: a hash made with weaker parameters is made
+ * again at today's cost.  Best effort: a failure only waits for the next
+ * login.
+ */
+static void
+upgrade_hash(struct kc_ctx *ctx, long long uid, const char *password,
+    const char *old, unsigned log_n)
+{
+	char	hash[PASSWORD_HASH_MAX];
+
+	if (!password_needs_rehash(old, log_n))
+		return;
+	if (password_hash(password, log_n, hash, sizeof(hash)) != KC_OK ||
+	    user_upgrade_hash(ctx->db, uid, old, hash) != KC_OK)
+		log_warnx("cannot upgrade the password hash of user %lld",
+		    uid);
+	crypto_wipe(hash, sizeof(hash));
+}
+
 static int
 set_cookie(struct kc_ctx *ctx, const char *value, long max_age)
 {
@@ -74,8 +96,12 @@ route_login(struct kc_ctx *ctx)
 {
 	struct throttle_policy	 pol = {
 		ctx->cfg->login_max_failures, ctx->cfg->login_max_failures_ip,
-		ctx->cfg->login_window_seconds, ctx->cfg->login_lockout_seconds,
+		ctx->cfg->login_window_seconds,
+		ctx->cfg->login_max_failures_account,
+		ctx->cfg->login_account_window_seconds,
+		ctx->cfg->login_lockout_seconds,
 	};
+	unsigned		 log_n = (unsigned)ctx->cfg->password_scrypt_log_n;
 	char			 err[256], email[EMAIL_MAX + 1];
 	char			 token[SESSION_TOKEN_LEN + 1];
 	char			 hash[PASSWORD_HASH_MAX];
@@ -95,7 +121,8 @@ route_login(struct kc_ctx *ctx)
 		    "Field 'email' must be an email address");
 	password = json_get_str(ctx->body, "password");
 
-	if ((rc = throttle_check(ctx->db, email, ip, &wait)) != KC_OK) {
+	/* The try is taken before the password is checked: see throttle.h. */
+	if ((rc = throttle_take(ctx->db, &pol, email, ip, &wait)) != KC_OK) {
 		if (rc != KC_ERR_RATE_LIMITED)
 			return rc;
 		audit_login(ctx, 0, "throttled", email);
@@ -116,21 +143,22 @@ route_login(struct kc_ctx *ctx)
 			goto out;
 		ok = rc == KC_OK;
 	} else {
-		password_burn(password);
+		password_burn(password, log_n);
 		ok = 0;
 	}
 	if (!ok) {
-		if ((rc = throttle_fail(ctx->db, &pol, email, ip)) != KC_OK)
-			goto out;
+		/* The try taken above stays counted. */
 		audit_login(ctx, uid, "failure", email);
 		rc = KC_ERR_UNAUTHORIZED;
 		http_resp_error_code(ctx->resp, KC_ERR_UNAUTHORIZED,
 		    "invalid_credentials", "Wrong email or password");
 		goto out;
 	}
-	if ((rc = throttle_success(ctx->db, email)) != KC_OK ||
-	    (rc = session_create(ctx->db, uid, ctx->cfg->session_ttl_hours,
-	    token)) != KC_OK)
+	if ((rc = throttle_success(ctx->db, email, ip)) != KC_OK)
+		goto out;
+	upgrade_hash(ctx, uid, password, hash, log_n);
+	if ((rc = session_create(ctx->db, uid, ctx->cfg->session_ttl_hours,
+	    ctx->cfg->session_max_per_user, token)) != KC_OK)
 		goto out;
 	audit_login(ctx, uid, "success", email);
 	rc = set_cookie(ctx, token, ctx->cfg->session_ttl_hours * 3600);

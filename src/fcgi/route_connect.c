@@ -222,7 +222,9 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	had_old = cred_peek(ctx->db, ctx->keyring, a->store_id, a->public_id,
 	    &old) == KC_OK;
 	rc = connect_save(&act, a, cred, p.account, m, &r);
-	if (rc == KC_ERR_CONFLICT && cred->oauth_flow)
+	if (rc == KC_ERR_NOT_FOUND || rc == KC_ERR_FORBIDDEN)
+		rc = ctx_access_lost(ctx, a, rc);
+	else if (rc == KC_ERR_CONFLICT && cred->oauth_flow)
 		rc = ctx_fail_code(ctx, rc, "oauth_not_authorized",
 		    "This Klaviyo authorization was already used; "
 		    NOT_AUTHORIZED_MSG);
@@ -381,7 +383,9 @@ do_change_metric(struct kc_ctx *ctx, const struct store_access *a,
 	if ((m = metrics_find(p.metrics, metric_id)) == NULL)
 		rc = unknown_metric(ctx);
 	else if ((rc = connect_change_metric(&act, a, m, &r)) ==
-	    KC_ERR_CONFLICT)
+	    KC_ERR_NOT_FOUND || rc == KC_ERR_FORBIDDEN)
+		rc = ctx_access_lost(ctx, a, rc);
+	else if (rc == KC_ERR_CONFLICT)
 		rc = ctx_fail(ctx, rc, "Klaviyo is not connected for this "
 		    "store; send apiKey as well");
 	else if (rc == KC_OK)
@@ -510,18 +514,26 @@ route_connect_delete(struct kc_ctx *ctx)
 	struct store_access	 a;
 	struct kc_cred		 old;
 	struct json_object	*o;
-	int			 rc, was;
+	int			 rc, was, had_old;
 
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
-	/* An OAuth grant is revoked at Klaviyo before it is deleted. */
-	if (cred_peek(ctx->db, ctx->keyring, a.store_id, a.public_id, &old) ==
-	    KC_OK) {
-		cred_revoke(&old, ctx->oauth);
+	/*
+	 * An OAuth grant is read before it is deleted and revoked at Klaviyo
+	 * once the disconnect committed: a disconnect refused inside its
+	 * transaction (access revoked meanwhile) leaves it working.
+	 */
+	had_old = cred_peek(ctx->db, ctx->keyring, a.store_id, a.public_id,
+	    &old) == KC_OK;
+	rc = connect_remove(&act, &a, &was);
+	if (rc != KC_OK)
+		rc = ctx_access_lost(ctx, &a, rc);
+	perm_access_clear(&a);
+	if (had_old) {
+		if (rc == KC_OK)
+			cred_revoke(&old, ctx->oauth);
 		cred_close(&old);
 	}
-	rc = connect_remove(&act, &a, &was);
-	perm_access_clear(&a);
 	if (rc != KC_OK)
 		return rc;
 	if ((o = json_object_new_object()) == NULL ||

@@ -1,7 +1,9 @@
 /*
  * POST /api/store/{storePublicId}/klaviyo-sync {types?: [...]}: on-demand
  * sync.  Enqueues incremental jobs (full for a type never synced), 202
- * with their ids; 409 when Klaviyo is not connected.
+ * with their ids; 409 when Klaviyo is not connected.  Connection and
+ * permission are read again in the enqueueing transaction, the store row
+ * locked (as a connect or disconnect does).
  */
 #include "routes.h"
 
@@ -15,6 +17,7 @@
 #include "json_util.h"
 #include "ksync.h"
 #include "log.h"
+#include "perm.h"
 #include "sync_type.h"
 
 static const struct jfield sync_fields[] = {
@@ -64,25 +67,36 @@ route_sync_post(struct kc_ctx *ctx)
 			    "takes campaigns, flows, segments, forms, orders");
 			goto out;
 		}
-	if ((rc = integ_parse(a.integration, &in)) != KC_OK)
+	rc = KC_ERR_NOMEM;
+	if ((jobs = json_object_new_array()) == NULL)
 		goto out;
+	/*
+	 * The store row locked, the integration and the user's right to
+	 * manage it are read again: a disconnect or a revoke since the start
+	 * of the request wins.
+	 */
+	if ((rc = db_begin(ctx->db)) != KC_OK)
+		goto out;
+	if ((rc = integ_lock(ctx->db, a.store_id, &in)) != KC_OK ||
+	    (rc = perm_still_manages(ctx->db, ctx->user.id, a.store_id)) !=
+	    KC_OK) {
+		db_rollback(ctx->db);
+		rc = ctx_access_lost(ctx, &a, rc);
+		goto out;
+	}
 	if (in.status != INTEG_CONNECTED || in.account_id == NULL) {
 		rc = ctx_fail(ctx, KC_ERR_CONFLICT, in.status == INTEG_ERROR ?
 		    "Klaviyo refused the stored credential; reconnect before "
 		    "syncing" : "Klaviyo is not connected for this store");
-		goto out;
+		goto fail;
 	}
 	orders = in.metric.shopify_placed_order;
 	if (!orders && types && wanted(types, "orders")) {
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Orders are synced only "
 		    "when the conversion metric is Shopify's Placed Order");
-		goto out;
+		goto fail;
 	}
-	rc = KC_ERR_NOMEM;
-	if ((jobs = json_object_new_array()) == NULL)
-		goto out;
-	if ((rc = db_begin(ctx->db)) != KC_OK ||
-	    (rc = ksync_find_or_create(ctx->db, in.account_id, a.store_id,
+	if ((rc = ksync_find_or_create(ctx->db, in.account_id, a.store_id,
 	    &ksid)) != KC_OK)
 		goto fail;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {

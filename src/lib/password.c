@@ -10,13 +10,17 @@
 
 #include "crypto.h"
 
-/* N = 2^15, r = 8, p = 1: about 32 MiB and 50 ms on our machine. */
-#define SCRYPT_LN 15
+/*
+ * N = 2^log_n (OWASP: 2^17, about 128 MiB and 0.3 s), r = 8, p = 1.
+ * Older hashes (2^15) still verify and are upgraded at the next login.
+ */
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 #define SALT_LEN 16
 #define HASH_LEN 32
-#define SCRYPT_MAXMEM (128ULL * 1024 * 1024)
+/* The largest V we would write (2^18 * 128 * 8), plus scrypt's B. */
+#define SCRYPT_MAXV (128ULL * SCRYPT_R << PASSWORD_LOG_N_MAX)
+#define SCRYPT_MAXMEM (SCRYPT_MAXV + 16ULL * 1024 * 1024)
 
 static int
 derive(const char *pw, const unsigned char *salt, size_t saltlen,
@@ -31,7 +35,7 @@ derive(const char *pw, const unsigned char *salt, size_t saltlen,
 }
 
 int
-password_hash(const char *pw, char *out, size_t outlen)
+password_hash(const char *pw, unsigned log_n, char *out, size_t outlen)
 {
 	unsigned char	 salt[SALT_LEN], hash[HASH_LEN];
 	char		 s64[32], h64[64];
@@ -39,7 +43,9 @@ password_hash(const char *pw, char *out, size_t outlen)
 
 	if ((rc = crypto_random(salt, sizeof(salt))) != KC_OK)
 		return rc;
-	if ((rc = derive(pw, salt, sizeof(salt), SCRYPT_LN, SCRYPT_R,
+	if (log_n < PASSWORD_LOG_N_MIN || log_n > PASSWORD_LOG_N_MAX)
+		return KC_ERR_BAD_INPUT;
+	if ((rc = derive(pw, salt, sizeof(salt), log_n, SCRYPT_R,
 	    SCRYPT_P, hash)) != KC_OK)
 		return rc;
 	if ((rc = crypto_b64url_encode(salt, sizeof(salt), s64,
@@ -47,7 +53,7 @@ password_hash(const char *pw, char *out, size_t outlen)
 	    (rc = crypto_b64url_encode(hash, sizeof(hash), h64,
 	    sizeof(h64))) != KC_OK)
 		goto out;
-	n = snprintf(out, outlen, "scrypt$%d$%d$%d$%s$%s", SCRYPT_LN,
+	n = snprintf(out, outlen, "scrypt$%u$%d$%d$%s$%s", log_n,
 	    SCRYPT_R, SCRYPT_P, s64, h64);
 	rc = (n < 0 || (size_t)n >= outlen) ? KC_ERR_INTERNAL : KC_OK;
 out:
@@ -106,7 +112,7 @@ password_verify(const char *pw, const char *enc)
 		return KC_ERR_UNAUTHORIZED;
 	/* A cost beyond what we would ever write is not ours: no match. */
 	if ((uint64_t)128 * r * ((uint64_t)1 << (ln < 30 ? ln : 30)) >
-	    SCRYPT_MAXMEM / 2)
+	    SCRYPT_MAXV)
 		return KC_ERR_UNAUTHORIZED;
 	if ((rc = derive(pw, salt, sizeof(salt), ln, r, p, got)) != KC_OK)
 		return rc == KC_ERR_BAD_INPUT ? KC_ERR_UNAUTHORIZED : rc;
@@ -115,13 +121,27 @@ password_verify(const char *pw, const char *enc)
 	return rc;
 }
 
+int
+password_needs_rehash(const char *enc, unsigned log_n)
+{
+	unsigned	ln, r, p;
+	int		off = 0;
+
+	/* Not ours to read: verify refuses it, nothing to upgrade. */
+	if (sscanf(enc, "scrypt$%u$%u$%u$%n", &ln, &r, &p, &off) != 3 ||
+	    off == 0)
+		return 0;
+	/* Weaker in memory or time; never lowered to a smaller setting. */
+	return ln < log_n || r < SCRYPT_R || p < SCRYPT_P;
+}
+
 void
-password_burn(const char *pw)
+password_burn(const char *pw, unsigned log_n)
 {
 	static const unsigned char	salt[SALT_LEN];
 	unsigned char			out[HASH_LEN];
 
-	if (derive(pw, salt, sizeof(salt), SCRYPT_LN, SCRYPT_R, SCRYPT_P,
+	if (derive(pw, salt, sizeof(salt), log_n, SCRYPT_R, SCRYPT_P,
 	    out) == KC_OK)
 		crypto_wipe(out, sizeof(out));
 }

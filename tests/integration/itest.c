@@ -131,6 +131,13 @@ it_request(const char *method, const char *path, const char *const *hdrs,
 void
 it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out)
 {
+	it_parallel_from(NULL, n, reqs, out);
+}
+
+void
+it_parallel_from(const char *source, size_t n, const struct it_req *reqs,
+    struct it_resp *out)
+{
 	struct xfer	*xs;
 	CURLM		*m;
 	CURLMsg		*msg;
@@ -158,6 +165,14 @@ it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out)
 		    reqs[i].path, hdrs, reqs[i].body, reqs[i].body ?
 		    strlen(reqs[i].body) : 0, &out[i]);
 		curl_easy_setopt(xs[i].c, CURLOPT_PRIVATE, &xs[i]);
+		if (source) {
+			char ifc[64];
+
+			/* curl copies the string. */
+			snprintf(ifc, sizeof(ifc), "host!%s", source);
+			ck_assert(curl_easy_setopt(xs[i].c, CURLOPT_INTERFACE,
+			    ifc) == CURLE_OK);
+		}
 		ck_assert(curl_multi_add_handle(m, xs[i].c) == CURLM_OK);
 	}
 	do {
@@ -191,6 +206,71 @@ it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out)
 		    xs[i].what);
 	curl_multi_cleanup(m);
 	free(xs);
+}
+
+static void *
+bg_main(void *arg)
+{
+	struct it_bg *b = arg;
+
+	it_parallel(1, &b->req, &b->resp);
+	return NULL;
+}
+
+void
+it_bg_start(struct it_bg *b, const struct it_req *req)
+{
+	memset(&b->resp, 0, sizeof(b->resp));
+	b->req = *req;
+	ck_assert_int_eq(pthread_create(&b->thread, NULL, bg_main, b), 0);
+}
+
+void
+it_bg_wait(struct it_bg *b, struct it_resp *out)
+{
+	ck_assert_int_eq(pthread_join(b->thread, NULL), 0);
+	*out = b->resp;
+	memset(&b->resp, 0, sizeof(b->resp));
+}
+
+void
+it_store_lock(const char *store)
+{
+	const char *p[1] = { store };
+
+	PQclear(it_sql("BEGIN", 0, NULL));
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM (SELECT id FROM"
+	    " stores WHERE public_id = $1 FOR UPDATE) x", 1, p), 1);
+}
+
+void
+it_store_unlock(void)
+{
+	PQclear(it_sql("COMMIT", 0, NULL));
+}
+
+void
+it_wait_lock_waiter(void)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (it_sql_count("SELECT count(*) FROM pg_stat_activity"
+		    " WHERE datname = current_database()"
+		    " AND wait_event_type = 'Lock'", 0, NULL) > 0)
+			return;
+		it_pause_ms(50);
+	}
+	ck_abort_msg("no request waited for the lock");
+}
+
+void
+it_revoke_all(const char *store)
+{
+	const char *p[1] = { store };
+
+	PQclear(it_sql("DELETE FROM seat_store_access a USING stores s"
+	    " WHERE a.store_id = s.id AND s.public_id = $1", 1, p));
 }
 
 static void
@@ -370,15 +450,27 @@ it_unique(void)
 	return s;
 }
 
-/* Hashing costs ~50 ms: all test users share one precomputed hash. */
+unsigned
+it_log_n(void)
+{
+	const char *v = getenv("PASSWORD_SCRYPT_LOG_N");
+
+	return v && *v ? (unsigned)strtoul(v, NULL, 10) :
+	    PASSWORD_LOG_N_DEFAULT;
+}
+
+/*
+ * Hashing costs 50-300 ms: all test users share one precomputed hash,
+ * at the services' cost so a login does not upgrade it.
+ */
 static const char *
 shared_hash(void)
 {
 	static char hash[PASSWORD_HASH_MAX];
 
 	if (hash[0] == '\0')
-		ck_assert(password_hash(IT_PASSWORD, hash, sizeof(hash)) ==
-		    KC_OK);
+		ck_assert(password_hash(IT_PASSWORD, it_log_n(), hash,
+		    sizeof(hash)) == KC_OK);
 	return hash;
 }
 

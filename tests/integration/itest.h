@@ -19,6 +19,7 @@
 #include <check.h>
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #define IT_PASSWORD "correct horse battery"
@@ -56,6 +57,34 @@ void	it_delete(const char *path, const char *token, struct it_resp *);
 void	it_resp_free(struct it_resp *);
 /* Runs n requests at the same time (curl multi); out[i] answers reqs[i]. */
 void	it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out);
+/*
+ * The same from another client address, the one nginx sees as
+ * $remote_addr (any 127.0.0.0/8 address: the connections are made from
+ * it); NULL: 127.0.0.1.
+ */
+void	it_parallel_from(const char *source, size_t n,
+	    const struct it_req *reqs, struct it_resp *out);
+/* One request running in a thread while the test goes on. */
+struct it_bg {
+	pthread_t	 thread;
+	struct it_req	 req;
+	struct it_resp	 resp;
+};
+/* Starts req (its strings must live until it_bg_wait). */
+void	it_bg_start(struct it_bg *, const struct it_req *);
+/* Waits for it and hands over its response (free it). */
+void	it_bg_wait(struct it_bg *, struct it_resp *);
+/*
+ * A transaction on the test's connection that holds the store's row
+ * lock (as a connect, disconnect or sync now takes it), so a request
+ * waits there while the test changes things; it_store_unlock commits.
+ */
+void	it_store_lock(const char *store);
+void	it_store_unlock(void);
+/* Waits (up to 10 s) until some request waits for a row lock. */
+void	it_wait_lock_waiter(void);
+/* Removes every role of every user on the store. */
+void	it_revoke_all(const char *store);
 /* Value of a response header (case-insensitive name) or NULL; static. */
 const char *it_header(const struct it_resp *, const char *name);
 /* Error response check: status, success false, code, non-empty error. */
@@ -73,6 +102,8 @@ long long it_sql_count(const char *sql, int n, const char *const *params);
 /* Checksum of users, sessions, stores, seats and access rows. */
 char	*it_db_snapshot(void);
 
+/* The scrypt cost the services hash with (PASSWORD_SCRYPT_LOG_N). */
+unsigned it_log_n(void);
 /* A user with a unique e-mail "<prefix>-<rand>@example.test". */
 long long it_user(const char *prefix, char *email, size_t emaillen);
 /* A store with a unique public id; returns it (static until next call). */

@@ -1,6 +1,8 @@
 /*
  * POST /api/auth/login and /api/auth/logout, sessions (cookie and
- * Bearer), login throttling, CSRF rules and secrets in the logs.
+ * Bearer), the per-user session cap, the password hash upgrade, login
+ * throttling (per account and address, per address, per account; exact
+ * under parallel attempts), CSRF rules and secrets in the logs.
  */
 #include "itest.h"
 
@@ -10,6 +12,7 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "password.h"
 #include "session.h"
 
 #define WRONG_PASSWORD "not the right password"
@@ -44,6 +47,28 @@ login_req(const char *email, const char *password, const char *extra,
 	    json_object_new_string(password));
 	body = json_object_to_json_string(o);
 	it_request("POST", "/api/auth/login", hdrs, body, strlen(body), r);
+	json_object_put(o);
+}
+
+/*
+ * The same from another client address (127.0.0.0/8): nginx's
+ * $remote_addr, so the service's REMOTE_ADDR, is that address.
+ */
+static void
+login_from(const char *source, const char *email, const char *password,
+    struct it_resp *r)
+{
+	struct json_object	*o = json_object_new_object();
+	struct it_req		 q;
+
+	json_object_object_add(o, "email", json_object_new_string(email));
+	json_object_object_add(o, "password",
+	    json_object_new_string(password));
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.path = "/api/auth/login";
+	q.body = json_object_to_json_string(o);
+	it_parallel_from(source, 1, &q, r);
 	json_object_put(o);
 }
 
@@ -605,6 +630,74 @@ START_TEST(csrf_same_origin_allowed)
 }
 END_TEST
 
+/*
+ * A hash made with weaker parameters (here one step below the suite's
+ * PASSWORD_SCRYPT_LOG_N; in production 2^15 below 2^17) still signs in,
+ * and is replaced by one at today's cost that signs in too.
+ */
+START_TEST(login_upgrades_weak_hash)
+{
+	char		 email[128], id[24], old[PASSWORD_HASH_MAX], want[32];
+	char		*now;
+	const char	*p[2] = { id, old };
+	long long	 uid;
+
+	uid = it_user("upgrade", email, sizeof(email));
+	snprintf(id, sizeof(id), "%lld", uid);
+	ck_assert(password_hash(IT_PASSWORD, it_log_n() - 1, old,
+	    sizeof(old)) == KC_OK);
+	PQclear(it_sql("UPDATE users SET password_hash = $2 WHERE id = $1",
+	    2, p));
+	ck_assert_int_eq(it_login(email, IT_PASSWORD, NULL, 0), 200);
+	now = it_sql_value("SELECT password_hash FROM users WHERE id = $1",
+	    1, p);
+	snprintf(want, sizeof(want), "scrypt$%u$8$1$", it_log_n());
+	ck_assert_msg(strncmp(now, want, strlen(want)) == 0,
+	    "stored hash %.20s..., want %s...", now, want);
+	ck_assert_str_ne(now, old);
+	ck_assert_int_eq(password_verify(IT_PASSWORD, now), KC_OK);
+	/* The new hash signs in, and is left as it is. */
+	snprintf(old, sizeof(old), "%s", now);
+	free(now);
+	ck_assert_int_eq(it_login(email, IT_PASSWORD, NULL, 0), 200);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM users"
+	    " WHERE id = $1 AND password_hash = $2", 2, p), 1);
+}
+END_TEST
+
+/* SESSION_MAX_PER_USER (10): one more session ends the oldest. */
+START_TEST(session_cap_ends_oldest)
+{
+	struct it_resp	 r;
+	char		 email[128], tok[11][128];
+	long long	 uid;
+	int		 i;
+
+	uid = it_user("cap", email, sizeof(email));
+	/* Ten, one statement each, so created_at orders them. */
+	for (i = 0; i < 10; i++)
+		it_token(uid, tok[i], sizeof(tok[i]));
+	ck_assert_int_eq(user_sessions(uid), 10);
+	login_ok(email, tok[10], sizeof(tok[10]));
+	ck_assert_int_eq(user_sessions(uid), 10);
+	ck_assert_int_eq(session_rows(tok[0]), 0);
+	it_get("/api/me", tok[0], &r);
+	it_assert_error(&r, 401, "unauthorized");
+	it_resp_free(&r);
+	for (i = 1; i <= 10; i++) {
+		ck_assert_int_eq(session_rows(tok[i]), 1);
+		it_get("/api/me", tok[i], &r);
+		assert_success(&r);
+		it_resp_free(&r);
+	}
+	/* And again: the next oldest goes. */
+	login_ok(email, tok[0], sizeof(tok[0]));
+	ck_assert_int_eq(user_sessions(uid), 10);
+	ck_assert_int_eq(session_rows(tok[1]), 0);
+	ck_assert_int_eq(session_rows(tok[0]), 1);
+}
+END_TEST
+
 /* --------------------------------------------------------- throttle -- */
 
 START_TEST(throttle_per_account)
@@ -635,7 +728,7 @@ START_TEST(throttle_per_account)
 	it_resp_free(&r);
 	ck_assert_int_eq(user_sessions(uid), 0);
 	/* The lock lifted, the right password works and is audited. */
-	snprintf(key, sizeof(key), "acct:%s", email);
+	snprintf(key, sizeof(key), "pair:127.0.0.1|%s", email);
 	p[0] = key;
 	PQclear(it_sql("DELETE FROM login_throttle WHERE key = $1", 1, p));
 	login_ok(email, tok, sizeof(tok));
@@ -691,6 +784,126 @@ START_TEST(throttle_per_address)
 	PQclear(it_sql("DELETE FROM login_throttle", 0, NULL));
 	/* Unblocked again. */
 	ck_assert_int_eq(it_login(email[10], IT_PASSWORD, NULL, 0), 200);
+}
+END_TEST
+
+/*
+ * Issue 14: a stranger's wrong passwords from one address lock that
+ * address out of the account, not the owner signing in from another.
+ */
+START_TEST(throttle_stranger_does_not_lock_out_owner)
+{
+	struct it_resp	 r;
+	char		 email[128], tok[128];
+	const char	*p[1] = { email };
+	long long	 uid;
+	int		 i;
+
+	uid = it_user("stranger", email, sizeof(email));
+	for (i = 0; i < 5; i++) {
+		login_from("127.0.0.2", email, WRONG_PASSWORD, &r);
+		ck_assert_msg(r.status == 401, "failure %d -> %ld %s", i + 1,
+		    r.status, r.body);
+		it_resp_free(&r);
+	}
+	/* The stranger's address is locked out of the account ... */
+	login_from("127.0.0.2", email, IT_PASSWORD, &r);
+	it_assert_error(&r, 429, "rate_limited");
+	ck_assert_ptr_nonnull(it_header(&r, "Retry-After"));
+	it_resp_free(&r);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM audit_log"
+	    " WHERE action = 'login' AND outcome = 'failure'"
+	    " AND detail->>'email' = $1 AND ip = '127.0.0.2'", 1, p), 5);
+	/* ... the owner at another address is not. */
+	login_ok(email, tok, sizeof(tok));
+	ck_assert_int_eq(user_sessions(uid), 1);
+	/* Nor is a new address of the owner's. */
+	login_from("127.0.0.4", email, IT_PASSWORD, &r);
+	assert_success(&r);
+	it_resp_free(&r);
+	/* The owner's sign-in does not unlock the stranger. */
+	login_from("127.0.0.2", email, IT_PASSWORD, &r);
+	it_assert_error(&r, 429, "rate_limited");
+	it_resp_free(&r);
+}
+END_TEST
+
+/*
+ * Many addresses together still meet the slower account-wide limit
+ * (LOGIN_MAX_FAILURES_ACCOUNT, 100 an hour): 99 failures are on the
+ * books, the 100th still checks a password, the 101st does not, from
+ * any address, the owner's too.
+ */
+START_TEST(throttle_account_wide)
+{
+	struct it_resp	 r;
+	char		 email[128], key[160];
+	const char	*p[1] = { key };
+
+	it_user("acctwide", email, sizeof(email));
+	snprintf(key, sizeof(key), "acct:%s", email);
+	PQclear(it_sql("INSERT INTO login_throttle (key, failures,"
+	    " window_start) VALUES ($1, 99, now() - interval '50 minutes')",
+	    1, p));
+	login_from("127.0.0.5", email, WRONG_PASSWORD, &r);
+	it_assert_error(&r, 401, "invalid_credentials");
+	it_resp_free(&r);
+	login_from("127.0.0.6", email, IT_PASSWORD, &r);
+	it_assert_error(&r, 429, "rate_limited");
+	it_resp_free(&r);
+	ck_assert_int_eq(it_login(email, IT_PASSWORD, NULL, 0), 429);
+	/* A window older than the hour starts over. */
+	PQclear(it_sql("UPDATE login_throttle SET failures = 100,"
+	    " window_start = now() - interval '61 minutes',"
+	    " blocked_until = NULL WHERE key = $1", 1, p));
+	ck_assert_int_eq(it_login(email, IT_PASSWORD, NULL, 0), 200);
+}
+END_TEST
+
+/*
+ * Issue 14: 30 wrong passwords at once from one address get exactly
+ * LOGIN_MAX_FAILURES (5) password checks; the others 429 (before, the
+ * check and the count were two statements and 7 got through).
+ */
+START_TEST(throttle_parallel_exact)
+{
+	struct it_req	 q[30];
+	struct it_resp	 r[30];
+	struct json_object *o = json_object_new_object();
+	char		 email[128];
+	const char	*p[1] = { email };
+	int		 i, n401 = 0, n429 = 0;
+
+	it_user("parallel", email, sizeof(email));
+	json_object_object_add(o, "email", json_object_new_string(email));
+	json_object_object_add(o, "password",
+	    json_object_new_string(WRONG_PASSWORD));
+	memset(q, 0, sizeof(q));
+	for (i = 0; i < 30; i++) {
+		q[i].method = "POST";
+		q[i].path = "/api/auth/login";
+		q[i].body = json_object_to_json_string(o);
+	}
+	it_parallel_from("127.0.0.3", 30, q, r);
+	for (i = 0; i < 30; i++) {
+		if (r[i].status == 401)
+			n401++;
+		else if (r[i].status == 429)
+			n429++;
+		else
+			ck_abort_msg("attempt %d: %ld %s", i, r[i].status,
+			    r[i].body);
+		it_resp_free(&r[i]);
+	}
+	json_object_put(o);
+	ck_assert_int_eq(n401, 5);
+	ck_assert_int_eq(n429, 25);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM audit_log"
+	    " WHERE action = 'login' AND outcome = 'failure'"
+	    " AND detail->>'email' = $1", 1, p), 5);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM audit_log"
+	    " WHERE action = 'login' AND outcome = 'throttled'"
+	    " AND detail->>'email' = $1", 1, p), 25);
 }
 END_TEST
 
@@ -779,6 +992,7 @@ suite_auth(void)
 	tcase_add_test(tc, login_wrong_password_and_unknown_email_look_alike);
 	tcase_add_test(tc, login_missing_or_mistyped_fields);
 	tcase_add_test(tc, login_text_plain_415);
+	tcase_add_test(tc, login_upgrades_weak_hash);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("session");
@@ -790,6 +1004,7 @@ suite_auth(void)
 	tcase_add_test(tc, session_expired_is_401);
 	tcase_add_test(tc, session_forged_token_is_401);
 	tcase_add_test(tc, session_malformed_token_is_401);
+	tcase_add_test(tc, session_cap_ends_oldest);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csrf");
@@ -803,6 +1018,9 @@ suite_auth(void)
 	tcase_add_unchecked_fixture(tc, clear_throttle, clear_throttle);
 	tcase_add_test(tc, throttle_per_account);
 	tcase_add_test(tc, throttle_per_address);
+	tcase_add_test(tc, throttle_stranger_does_not_lock_out_owner);
+	tcase_add_test(tc, throttle_account_wide);
+	tcase_add_test(tc, throttle_parallel_exact);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("logs");

@@ -1255,6 +1255,118 @@ START_TEST(connect_concurrent_connects_one_state)
 }
 END_TEST
 
+/*
+ * Issue 14: permission is checked again inside the saving transaction.
+ * The owner starts a connect to another account, Klaviyo is slow (1.5 s),
+ * the owner's role is revoked meanwhile: the store stays on its account
+ * and the answer is what the start would have said (404).
+ */
+START_TEST(connect_revoked_meanwhile_keeps_account)
+{
+	struct it_bg	 b;
+	struct it_req	 q;
+	struct it_resp	 r;
+	char		 store[32], tok[64], path[160], body[256];
+	char		*before, *after;
+
+	owned_store("Revoked", store, sizeof(store), tok, sizeof(tok));
+	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO);
+	before = it_store_state(store);
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":1500,"
+	    "\"path\":\"/api/accounts\"}");
+	snprintf(path, sizeof(path), "%s", it_connect_path(store));
+	snprintf(body, sizeof(body), "{\"apiKey\":\"%s\","
+	    "\"conversionMetricId\":\"%s\"}", IT_KEY_BLUEBIRD,
+	    IT_METRIC_BLUEBIRD_PO);
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.path = path;
+	q.token = tok;
+	q.body = body;
+	it_bg_start(&b, &q);
+	/* Past its permission check, waiting for Klaviyo. */
+	it_pause_ms(600);
+	it_revoke_all(store);
+	it_bg_wait(&b, &r);
+	it_assert_error(&r, 404, "not_found");
+	it_assert_no_secret(&r, IT_KEY_BLUEBIRD);
+	it_resp_free(&r);
+	/* Klaviyo was asked: the first check had passed. */
+	ck_assert_int_ge(it_sbx_count("/api/accounts", IT_KEY_BLUEBIRD, -1),
+	    1);
+	assert_integ(store, "public_id", IT_ACCT_ACME);
+	after = it_store_state(store);
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(audits(store, "connect"), 1);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/*
+ * The same for a metric change (role lowered to viewer: 403) and a
+ * disconnect (role removed: 404), each held at the store's row lock
+ * while its access changes.
+ */
+START_TEST(connect_change_and_disconnect_recheck_permission)
+{
+	struct it_bg	 b;
+	struct it_req	 q;
+	struct it_resp	 r;
+	char		 store[32], tok[64], path[160], body[128];
+	const char	*p[1] = { store };
+	char		*before, *after;
+
+	owned_store("Recheck", store, sizeof(store), tok, sizeof(tok));
+	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO);
+	before = it_store_state(store);
+	snprintf(path, sizeof(path), "%s", it_connect_path(store));
+	snprintf(body, sizeof(body), "{\"conversionMetricId\":\"%s\"}",
+	    IT_METRIC_ACME_API_PO);
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.path = path;
+	q.token = tok;
+	q.body = body;
+	it_store_lock(store);
+	it_bg_start(&b, &q);
+	it_wait_lock_waiter();
+	PQclear(it_sql("UPDATE seat_store_access a SET role_id = r.id"
+	    " FROM stores s, roles r WHERE a.store_id = s.id"
+	    " AND s.public_id = $1 AND r.name = 'viewer'", 1, p));
+	it_store_unlock();
+	it_bg_wait(&b, &r);
+	it_assert_error(&r, 403, "forbidden");
+	it_resp_free(&r);
+	assert_integ(store, "conversion_metric_id", IT_METRIC_ACME_SHOPIFY_PO);
+	ck_assert_int_eq(audits(store, "change_metric"), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM audit_log l JOIN stores"
+	    " s ON s.id = l.store_id WHERE s.public_id = $1"
+	    " AND l.action = 'permission_denied'", store), 1);
+
+	/* Owner again, then removed while the disconnect waits. */
+	PQclear(it_sql("UPDATE seat_store_access a SET role_id = r.id"
+	    " FROM stores s, roles r WHERE a.store_id = s.id"
+	    " AND s.public_id = $1 AND r.name = 'owner'", 1, p));
+	q.method = "DELETE";
+	q.body = NULL;
+	it_store_lock(store);
+	it_bg_start(&b, &q);
+	it_wait_lock_waiter();
+	it_revoke_all(store);
+	it_store_unlock();
+	it_bg_wait(&b, &r);
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	assert_integ(store, "status", "connected");
+	ck_assert_int_eq(credentials_of(store), 1);
+	after = it_store_state(store);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 /* ---- GET /api/klaviyo/test ---- */
 
 /* The debug route answers 200 with a JSON object. */
@@ -1411,6 +1523,8 @@ suite_connect(void)
 	tcase_add_test(tc, connect_permissions);
 	tcase_add_test(tc, connect_is_one_transaction);
 	tcase_add_test(tc, connect_concurrent_connects_one_state);
+	tcase_add_test(tc, connect_revoked_meanwhile_keeps_account);
+	tcase_add_test(tc, connect_change_and_disconnect_recheck_permission);
 	tcase_add_test(tc, connect_debug_route);
 	suite_add_tcase(s, tc);
 	return s;

@@ -83,6 +83,37 @@ START_TEST(sync_now_permissions)
 }
 END_TEST
 
+/*
+ * Issue 14: sync now checks permission again with the store row locked;
+ * a role removed while the request waits there: 404, nothing queued.
+ */
+START_TEST(sync_now_revoked_meanwhile_404)
+{
+	struct it_bg	 b;
+	struct it_req	 q;
+	struct it_resp	 r;
+	char		 store[80], tok[64], path[160];
+
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	snprintf(path, sizeof(path), "%s", sync_path(store));
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.path = path;
+	q.token = tok;
+	q.body = "{}";
+	it_store_lock(store);
+	it_bg_start(&b, &q);
+	it_wait_lock_waiter();
+	it_revoke_all(store);
+	it_store_unlock();
+	it_bg_wait(&b, &r);
+	it_assert_error(&r, 404, "not_found");
+	it_resp_free(&r);
+	ck_assert_int_eq(jobs_of(store, "queued"), 0);
+}
+END_TEST
+
 START_TEST(sync_now_enqueues_once)
 {
 	char			 store[80], tok[64];
@@ -365,6 +396,7 @@ suite_sync(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, sync_now_not_connected_409);
 	tcase_add_test(tc, sync_now_permissions);
+	tcase_add_test(tc, sync_now_revoked_meanwhile_404);
 	tcase_add_test(tc, sync_now_enqueues_once);
 	tcase_add_test(tc, sync_now_bad_types);
 	tcase_add_test(tc, report_route_auth_and_payload);

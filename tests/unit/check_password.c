@@ -1,9 +1,10 @@
 /*
  * Unit tests for scrypt password hashing (password.h): round trip, wrong
  * passwords, salting, tampered and garbage encodings (never a crash,
- * always KC_ERR_UNAUTHORIZED) and the length policy.  Each scrypt call
- * costs 50-100 ms, so one hash is made once for the whole test case and
- * the suite stays under ten calls.
+ * always KC_ERR_UNAUTHORIZED), the default cost (OWASP's N = 2^17, one
+ * hash and one verify, ~0.3 s each), which stored hashes need an upgrade,
+ * and the length policy.  The other hashes are made at 2^15 (50-100 ms a
+ * call): one for the whole test case, and the suite stays under ten calls.
  */
 #include <check.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "password.h"
 
 #define PW "correct horse battery staple"
+#define OLD_LOG_N 15	/* the cost before issue 14 */
 
 /* Made once by the unchecked fixture; forked tests inherit it. */
 static char	good[PASSWORD_HASH_MAX];
@@ -23,7 +25,8 @@ hash_once(void)
 {
 	const char	*p, *q;
 
-	ck_assert_int_eq(password_hash(PW, good, sizeof(good)), KC_OK);
+	ck_assert_int_eq(password_hash(PW, OLD_LOG_N, good, sizeof(good)),
+	    KC_OK);
 	/* scrypt$ln$r$p$salt$hash: split out salt and hash. */
 	ck_assert_ptr_nonnull(p = strrchr(good, '$'));
 	snprintf(good_hash, sizeof(good_hash), "%s", p + 1);
@@ -66,10 +69,51 @@ START_TEST(test_salted)	/* 1 call */
 {
 	char again[PASSWORD_HASH_MAX];
 
-	ck_assert_int_eq(password_hash(PW, again, sizeof(again)), KC_OK);
+	ck_assert_int_eq(password_hash(PW, OLD_LOG_N, again, sizeof(again)),
+	    KC_OK);
 	ck_assert_str_ne(again, good);
 	/* The salt itself differs, not only the hash. */
 	ck_assert_ptr_null(strstr(again, good_salt));
+}
+END_TEST
+
+/* New hashes carry OWASP's parameters and verify (2 calls at 2^17). */
+START_TEST(test_default_cost)
+{
+	char enc[PASSWORD_HASH_MAX];
+
+	ck_assert_int_ge(PASSWORD_LOG_N_DEFAULT, 17);
+	ck_assert_int_eq(password_hash(PW, PASSWORD_LOG_N_DEFAULT, enc,
+	    sizeof(enc)), KC_OK);
+	ck_assert_msg(strncmp(enc, "scrypt$17$8$1$", 14) == 0, "%s", enc);
+	ck_assert_int_eq(password_verify(PW, enc), KC_OK);
+	ck_assert_int_eq(password_needs_rehash(enc, PASSWORD_LOG_N_DEFAULT),
+	    0);
+	/* Out of the configurable range: refused, nothing written. */
+	ck_assert_int_ne(password_hash(PW, PASSWORD_LOG_N_MIN - 1, enc,
+	    sizeof(enc)), KC_OK);
+	ck_assert_int_ne(password_hash(PW, PASSWORD_LOG_N_MAX + 1, enc,
+	    sizeof(enc)), KC_OK);
+}
+END_TEST
+
+/* Which stored encodings a successful login re-hashes (no scrypt). */
+START_TEST(test_needs_rehash)
+{
+	/* The old default, and weaker r or p, below today's cost. */
+	ck_assert_int_eq(password_needs_rehash(good, 17), 1);
+	ck_assert_int_eq(password_needs_rehash("scrypt$15$8$1$s$h", 17), 1);
+	ck_assert_int_eq(password_needs_rehash("scrypt$17$4$1$s$h", 17), 1);
+	ck_assert_int_eq(password_needs_rehash("scrypt$17$8$0$s$h", 17), 1);
+	/* As strong or stronger: kept, never lowered to a test's cost. */
+	ck_assert_int_eq(password_needs_rehash(good, OLD_LOG_N), 0);
+	ck_assert_int_eq(password_needs_rehash("scrypt$17$8$1$s$h", 17), 0);
+	ck_assert_int_eq(password_needs_rehash("scrypt$18$8$1$s$h", 17), 0);
+	ck_assert_int_eq(password_needs_rehash("scrypt$17$8$1$s$h", 15), 0);
+	/* Not an scrypt encoding: verify refuses it, nothing to upgrade. */
+	ck_assert_int_eq(password_needs_rehash("", 17), 0);
+	ck_assert_int_eq(password_needs_rehash("md5$abc", 17), 0);
+	ck_assert_int_eq(password_needs_rehash("scrypt$x$8$1$s$h", 17), 0);
 }
 END_TEST
 
@@ -181,6 +225,8 @@ password_suite(void)
 	tcase_add_test(tc, test_salted);
 	tcase_add_test(tc, test_tampered);
 	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_default_cost);
+	tcase_add_test(tc, test_needs_rehash);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(tp, test_policy);
