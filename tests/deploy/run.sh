@@ -149,6 +149,8 @@ grep -q "root $KC_PKGDATADIR/www;" "$SNIP" ||
 sed -e "s|unix:$KC_RUNDIR/fcgi.sock;|unix:$RUN/fcgi.sock;|g" \
     -e "s|root $KC_PKGDATADIR/www;|root $D$KC_PKGDATADIR/www;|g" \
     "$SNIP" >"$ST/nginx/snippet.conf"
+cp "$D$KC_PKGDATADIR/nginx/klaviyo-connect.http.conf" "$ST/nginx/http.conf" ||
+    fail "no installed klaviyo-connect.http.conf"
 kc_nginx_start "$ST"
 
 URL=http://127.0.0.1:$PORT
