@@ -144,14 +144,20 @@ kc_free_port() {
 
 kc_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# kc_nginx_conf STATE PORT WWW: writes STATE/nginx/{snippet,nginx}.conf
+# kc_nginx_conf STATE PORT WWW: writes STATE/nginx/{snippet,http,nginx}.conf
 kc_nginx_conf() {
 	local st=$1 port=$2 www=$3
 	mkdir -p "$st/nginx"
 	sed -e "s|@KC_SOCKET@|$st/run/fcgi.sock|g" -e "s|@KC_WWW@|$www|g" \
 	    "$KC_ROOT/nginx/snippet.conf.in" >"$st/nginx/snippet.conf"
+	cp "$KC_ROOT/nginx/http.conf.in" "$st/nginx/http.conf"
+	# What an operator's server-level add_header lines become: see the
+	# snippet's comment on add_header.
+	echo 'add_header Strict-Transport-Security "max-age=63072000" always;' \
+	    >"$st/nginx/klaviyo-connect.server-headers.conf"
 	sed -e "s|@KC_PREFIX@|$st/nginx|g" -e "s|@KC_PORT@|$port|g" \
 	    -e "s|@KC_SNIPPET@|$st/nginx/snippet.conf|g" \
+	    -e "s|@KC_HTTPCONF@|$st/nginx/http.conf|g" \
 	    -e "s|@KC_SOCKET@|$st/run/fcgi.sock|g" -e "s|@KC_WWW@|$www|g" \
 	    "$KC_ROOT/nginx/local.conf.in" >"$st/nginx/nginx.conf"
 }

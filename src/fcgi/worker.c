@@ -96,7 +96,8 @@ handle(FCGX_Request *fr, const struct worker *w)
 	else
 		dispatch(&ctx, routes, nroutes);
 	if (http_resp_header(&resp, "X-Request-Id", "%s", req.request_id) !=
-	    KC_OK || http_resp_format(&resp, &out) != KC_OK) {
+	    KC_OK || http_resp_format_ext(&resp, &out,
+	    strcmp(req.method, "HEAD") != 0) != KC_OK) {
 		buf_reset(&out);
 		buf_free(&out);
 		buf_init(&out, 1024);

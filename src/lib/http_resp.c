@@ -116,6 +116,12 @@ http_status_text(int s)
 int
 http_resp_format(const struct http_resp *r, struct buf *out)
 {
+	return http_resp_format_ext(r, out, 1);
+}
+
+int
+http_resp_format_ext(const struct http_resp *r, struct buf *out, int body_too)
+{
 	const char	*body;
 	int		 rc;
 
@@ -133,5 +139,6 @@ http_resp_format(const struct http_resp *r, struct buf *out)
 		return rc;
 	if ((rc = buf_puts(out, "\r\n")) != KC_OK)
 		return rc;
-	return buf_puts(out, body);
+	/* HEAD: the GET's headers, Content-Length included, no body. */
+	return body_too ? buf_puts(out, body) : KC_OK;
 }

@@ -34,6 +34,9 @@ void	http_resp_error_code(struct http_resp *, int e, const char *code,
 	    const char *msg);
 /* The FastCGI response: Status line, headers, blank line, body. */
 int	http_resp_format(const struct http_resp *, struct buf *) KC_MUSTCHECK;
+/* The same; body_too 0 leaves the body out (an answer to HEAD). */
+int	http_resp_format_ext(const struct http_resp *, struct buf *,
+	    int body_too) KC_MUSTCHECK;
 const char *http_status_text(int);
 
 #endif

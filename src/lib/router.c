@@ -48,23 +48,26 @@ router_match(const struct route *rt, size_t n, const char *method,
 {
 	struct route_params	 tmp;
 	size_t			 i, used = 0;
-	int			 path_found = 0, w;
+	int			 path_found = 0, w, head, isget;
 
 	*out = NULL;
 	if (allowlen)
 		allow[0] = '\0';
 	memset(p, 0, sizeof(*p));
+	/* HEAD is a GET without the body (RFC 9110 9.3.2). */
+	head = strcmp(method, "HEAD") == 0;
 	for (i = 0; i < n; i++) {
 		if (!match_one(rt[i].pattern, path, &tmp))
 			continue;
-		if (strcmp(rt[i].method, method) == 0) {
+		isget = strcmp(rt[i].method, "GET") == 0;
+		if (strcmp(rt[i].method, method) == 0 || (head && isget)) {
 			*p = tmp;
 			*out = &rt[i];
 			return KC_OK;
 		}
 		path_found = 1;
-		w = snprintf(allow + used, allowlen - used, "%s%s",
-		    used ? ", " : "", rt[i].method);
+		w = snprintf(allow + used, allowlen - used, "%s%s%s",
+		    used ? ", " : "", rt[i].method, isget ? ", HEAD" : "");
 		if (w > 0 && (size_t)w < allowlen - used)
 			used += (size_t)w;
 		else if (allowlen)

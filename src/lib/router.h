@@ -34,8 +34,8 @@ struct route_params {
 };
 
 /*
- * KC_OK with *out; KC_ERR_METHOD with allow filled ("GET, POST");
- * KC_ERR_NOT_FOUND.
+ * KC_OK with *out; KC_ERR_METHOD with allow filled ("GET, HEAD, POST");
+ * KC_ERR_NOT_FOUND.  HEAD matches a GET route (the caller drops the body).
  */
 int	router_match(const struct route *, size_t, const char *method,
 	    const char *path, const struct route **out, struct route_params *,

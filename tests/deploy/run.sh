@@ -149,6 +149,16 @@ grep -q "root $KC_PKGDATADIR/www;" "$SNIP" ||
 sed -e "s|unix:$KC_RUNDIR/fcgi.sock;|unix:$RUN/fcgi.sock;|g" \
     -e "s|root $KC_PKGDATADIR/www;|root $D$KC_PKGDATADIR/www;|g" \
     "$SNIP" >"$ST/nginx/snippet.conf"
+cp "$D$KC_PKGDATADIR/nginx/klaviyo-connect.http.conf" "$ST/nginx/http.conf" ||
+    fail "no installed klaviyo-connect.http.conf"
+# Beside Debian's default site: a server with its own `location /` takes
+# the installed snippet too (nginx refuses a duplicate location).
+sed -e 's|^\([[:space:]]*\)include \(.*/snippet.conf;\)|\1location / { root /var/www/html; try_files $uri $uri/ =404; }\n\1include \2|' \
+    "$ST/nginx/nginx.conf" >"$ST/nginx/debian.conf"
+grep -q 'location / {' "$ST/nginx/debian.conf" || fail "no location / made"
+kc_as_svc nginx -t -q -e "$ST/nginx/error.log" -p "$ST/nginx" \
+    -c "$ST/nginx/debian.conf" >"$ST/log/nginx-t.log" 2>&1 ||
+    fail "the snippet does not fit a server with location /: $(cat "$ST/log/nginx-t.log")"
 kc_nginx_start "$ST"
 
 URL=http://127.0.0.1:$PORT

@@ -11,7 +11,7 @@
  *   KC_TEST_STATE         the throwaway state folder (logs in log/)
  *   KC_TEST_FCGI_PIDFILE  pid file of the FastCGI master
  *   KC_TEST_FCGICTL       script: "restart [NAME=VALUE...]" the FastCGI
- *                         service with changed settings
+ *                         service with changed settings, or "stop" it
  */
 #ifndef KC_ITEST_H
 #define KC_ITEST_H
@@ -220,6 +220,7 @@ Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
 Suite	*suite_oauth(void);
 Suite	*suite_sighup(void);
+Suite	*suite_nginx(void);
 Suite	*suite_admin_day2(void);
 
 #endif

@@ -25,6 +25,7 @@ main(void)
 	srunner_add_suite(sr, suite_sync_full());
 	srunner_add_suite(sr, suite_oauth());
 	srunner_add_suite(sr, suite_sighup());
+	srunner_add_suite(sr, suite_nginx());
 	/* Last: it stops and starts PostgreSQL. */
 	srunner_add_suite(sr, suite_dbrestart());
 	srunner_run_all(sr, CK_NORMAL);

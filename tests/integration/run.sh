@@ -90,11 +90,16 @@ SH
 chmod 755 "$ST/pgctl"
 
 # And one to restart the FastCGI service with changed settings
-# (fcgictl restart [NAME=VALUE...]), e.g. without an OAuth client.
+# (fcgictl restart [NAME=VALUE...]), e.g. without an OAuth client, or
+# to stop it (fcgictl stop: an upstream outage for nginx).
 cat >"$ST/fcgictl" <<SH
 #!/usr/bin/env bash
 . "$SRC/scripts/common.sh"
-[ "\$1" = restart ] || exit 2
+case "\$1" in
+stop) kc_kill_pidfile "$ST/run/fcgi.pid"; exit 0 ;;
+restart) ;;
+*) exit 2 ;;
+esac
 shift
 kc_kill_pidfile "$ST/run/fcgi.pid"
 for kv in "\$@"; do export "\$kv"; done

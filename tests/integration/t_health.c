@@ -36,7 +36,7 @@ START_TEST(wrong_method_405)
 
 	it_post("/api/health", NULL, "{}", &r);
 	it_assert_error(&r, 405, "method_not_allowed");
-	ck_assert_str_eq(it_header(&r, "Allow"), "GET");
+	ck_assert_str_eq(it_header(&r, "Allow"), "GET, HEAD");
 	it_resp_free(&r);
 	it_get("/api/auth/login", NULL, &r);
 	it_assert_error(&r, 405, "method_not_allowed");

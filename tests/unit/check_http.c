@@ -610,6 +610,28 @@ START_TEST(test_resp_format_ok_and_empty)
 }
 END_TEST
 
+/* An answer to HEAD: the same headers (Content-Length too), no body. */
+START_TEST(test_resp_format_head)
+{
+	struct http_resp	 r;
+	struct buf		 out;
+	struct json_object	*o = json_object_new_object();
+	const char		*s;
+
+	ck_assert_int_eq(json_add_bool(o, "ok", 1), KC_OK);
+	http_resp_init(&r);
+	http_resp_json(&r, 200, o);
+	buf_init(&out, 65536);
+	ck_assert_int_eq(http_resp_format_ext(&r, &out, 0), KC_OK);
+	s = buf_cstr(&out);
+	ck_assert_int_eq(strncmp(s, "Status: 200 OK\r\n", 16), 0);
+	ck_assert_ptr_nonnull(strstr(s, "Content-Length: 11\r\n"));
+	ck_assert_str_eq(s + header_len(s), "\r\n");
+	http_resp_free(&r);
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_resp_format_cap)
 {
 	struct http_resp	r;
@@ -665,6 +687,7 @@ http_suite(void)
 	tcase_add_test(tr, test_resp_header);
 	tcase_add_test(tr, test_resp_format);
 	tcase_add_test(tr, test_resp_format_ok_and_empty);
+	tcase_add_test(tr, test_resp_format_head);
 	tcase_add_test(tr, test_resp_format_cap);
 	tcase_add_test(tr, test_status_text);
 	suite_add_tcase(s, tr);
