@@ -69,6 +69,12 @@ int	admin_read_password(char *, size_t) KC_MUSTCHECK;
 /* Looks up a user id by e-mail (lower-cased); KC_ERR_NOT_FOUND. */
 int	admin_user_id(struct db *, const char *email, long long *)
 	    KC_MUSTCHECK;
+/*
+ * Reads a new password (prompt or stdin), checks the policy and hashes
+ * it at the configured cost, the plain text wiped on every path: EXIT_OK
+ * or the exit code, with what went wrong said.
+ */
+int	admin_new_password(const struct kc_config *, char *hash, size_t);
 /* Lower-cases an e-mail into out; KC_ERR_BAD_INPUT when malformed. */
 int	admin_email(const char *, char *, size_t) KC_MUSTCHECK;
 /* Parses a positive id or count (1..max); KC_ERR_BAD_INPUT. */

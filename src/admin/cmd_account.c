@@ -75,30 +75,14 @@ int
 admin_user_password(const struct kc_config *cfg, struct db *db, int argc,
     char **argv)
 {
-	char		 pw[PASSWORD_MAX_LEN + 2], hash[PASSWORD_HASH_MAX];
-	const char	*why;
+	char		 hash[PASSWORD_HASH_MAX];
 	long long	 uid;
 	int		 rc, n = 0;
 
-		if ((rc = one_user(db, argc, argv, &uid)) != EXIT_OK)
+	if ((rc = one_user(db, argc, argv, &uid)) != EXIT_OK)
 		return rc;
-	if (admin_read_password(pw, sizeof(pw)) != KC_OK) {
-		crypto_wipe(pw, sizeof(pw));
-		admin_err("no password read (give it on standard input)");
-		return EXIT_USAGE;
-	}
-	if ((why = password_policy(pw)) != NULL) {
-		crypto_wipe(pw, sizeof(pw));
-		admin_err("%s", why);
-		return EXIT_USAGE;
-	}
-	rc = password_hash(pw, (unsigned)cfg->password_scrypt_log_n, hash,
-	    sizeof(hash));
-	crypto_wipe(pw, sizeof(pw));
-	if (rc != KC_OK) {
-		admin_err("cannot hash the password");
-		return EXIT_FAIL;
-	}
+	if ((rc = admin_new_password(cfg, hash, sizeof(hash))) != EXIT_OK)
+		return rc;
 	if ((rc = db_begin(db)) != KC_OK)
 		return admin_exit(rc);
 	if ((rc = user_set_password(db, uid, hash)) != KC_OK ||

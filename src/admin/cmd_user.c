@@ -12,34 +12,18 @@ int
 admin_user_add(const struct kc_config *cfg, struct db *db, int argc,
     char **argv)
 {
-	char		 email[EMAIL_MAX + 1], pw[PASSWORD_MAX_LEN + 2];
-	char		 hash[PASSWORD_HASH_MAX];
-	const char	*why;
+	char		 email[EMAIL_MAX + 1], hash[PASSWORD_HASH_MAX];
 	long long	 id;
 	int		 rc;
 
-		if (argc != 1)
+	if (argc != 1)
 		return EXIT_USAGE;
 	if (admin_email(argv[0], email, sizeof(email)) != KC_OK) {
 		admin_err("'%s' is not an e-mail address", argv[0]);
 		return EXIT_USAGE;
 	}
-	if ((rc = admin_read_password(pw, sizeof(pw))) != KC_OK) {
-		admin_err("no password read (give it on standard input)");
-		return EXIT_USAGE;
-	}
-	if ((why = password_policy(pw)) != NULL) {
-		crypto_wipe(pw, sizeof(pw));
-		admin_err("%s", why);
-		return EXIT_USAGE;
-	}
-	rc = password_hash(pw, (unsigned)cfg->password_scrypt_log_n, hash,
-	    sizeof(hash));
-	crypto_wipe(pw, sizeof(pw));
-	if (rc != KC_OK) {
-		admin_err("cannot hash the password");
-		return EXIT_FAIL;
-	}
+	if ((rc = admin_new_password(cfg, hash, sizeof(hash))) != EXIT_OK)
+		return rc;
 	if ((rc = user_add(db, email, hash, &id)) == KC_ERR_CONFLICT) {
 		admin_err("user %s already exists", email);
 		return EXIT_CONFLICT;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "password.h"
 #include "session.h"
 #include "user.h"
 
@@ -148,4 +149,31 @@ admin_number(const char *s, long long max, long long *out)
 		return KC_ERR_BAD_INPUT;
 	*out = v;
 	return KC_OK;
+}
+
+int
+admin_new_password(const struct kc_config *cfg, char *hash, size_t len)
+{
+	char		 pw[PASSWORD_MAX_LEN + 2];
+	const char	*why;
+	int		 rc;
+
+	if (admin_read_password(pw, sizeof(pw)) != KC_OK) {
+		crypto_wipe(pw, sizeof(pw));
+		admin_err("no password read (give it on standard input)");
+		return EXIT_USAGE;
+	}
+	if ((why = password_policy(pw)) != NULL) {
+		crypto_wipe(pw, sizeof(pw));
+		admin_err("%s", why);
+		return EXIT_USAGE;
+	}
+	rc = password_hash(pw, (unsigned)cfg->password_scrypt_log_n, hash,
+	    len);
+	crypto_wipe(pw, sizeof(pw));
+	if (rc != KC_OK) {
+		admin_err("cannot hash the password");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }
