@@ -85,35 +85,68 @@ acc_series(struct sync_ctx *sc, struct json_object *res,
 	return KC_OK;
 }
 
-/* Writes acc's rows with the type's report statement. */
+#define SERIES_BATCH 500	/* rows a statement writes */
+
+/* One (id, day) row as {"id", "day", "s": {statistic: value}}. */
+static struct json_object *
+series_row(const struct series_arg *sa, size_t r)
+{
+	struct json_object	*o, *stats;
+	size_t			 k;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (json_add_str(o, "id", sa->acc.rows[r].id) != KC_OK ||
+	    json_add_str(o, "day", sa->acc.rows[r].day) != KC_OK ||
+	    (stats = json_object_new_object()) == NULL ||
+	    json_add_obj(o, "s", stats) != KC_OK) {
+		json_object_put(o);
+		return NULL;
+	}
+	for (k = 0; k < sa->t->ncounts; k++)
+		if ((sa->acc.rows[r].have & ((uint32_t)1 << k)) &&
+		    json_add_obj(stats, sa->t->counts[k], json_object_new_double(
+		    series_acc_value(&sa->acc, r, k))) != KC_OK) {
+			json_object_put(o);
+			return NULL;
+		}
+	return o;
+}
+
+/*
+ * Writes acc's rows with the type's report statement, a batch of rows
+ * a statement (one round trip for hundreds of object-days).
+ */
 static int
 write_series(struct sync_ctx *sc, const struct series_arg *sa)
 {
-	struct json_object	*stats;
+	struct json_object	*batch = NULL, *row;
 	char			 sid[24];
-	const char		*params[5];
-	size_t			 r, k;
+	const char		*params[3];
+	size_t			 r;
 	int			 rc = KC_OK;
 
 	sync_store_param(sc, sid, sizeof(sid));
 	params[0] = sid;
-	params[3] = sc->tz;
+	params[1] = sc->tz;
 	for (r = 0; r < sa->acc.nrows && rc == KC_OK; r++) {
-		if ((stats = json_object_new_object()) == NULL)
+		if (batch == NULL && (batch = json_object_new_array()) == NULL)
 			return KC_ERR_NOMEM;
-		for (k = 0; k < sa->t->ncounts && rc == KC_OK; k++)
-			if (sa->acc.rows[r].have & ((uint32_t)1 << k))
-				rc = json_add_obj(stats, sa->t->counts[k],
-				    json_object_new_double(series_acc_value(
-				    &sa->acc, r, k)));
-		params[1] = sa->acc.rows[r].id;
-		params[2] = sa->acc.rows[r].day;
-		params[4] = sync_plain(stats);
-		if (rc == KC_OK)
-			rc = db_query(sc->db, sa->t->sql_report, 5, params,
-			    NULL);
-		json_object_put(stats);
+		if ((row = series_row(sa, r)) == NULL ||
+		    json_object_array_add(batch, row) != 0) {
+			json_object_put(row);
+			rc = KC_ERR_NOMEM;
+			break;
+		}
+		if (json_object_array_length(batch) < SERIES_BATCH &&
+		    r + 1 < sa->acc.nrows)
+			continue;
+		params[2] = sync_plain(batch);
+		rc = db_query(sc->db, sa->t->sql_report, 3, params, NULL);
+		json_object_put(batch);
+		batch = NULL;
 	}
+	json_object_put(batch);
 	return rc;
 }
 

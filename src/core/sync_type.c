@@ -95,22 +95,29 @@ static const char SQL_UP_CAMPAIGN_STATS[] =
     " SET statistics = EXCLUDED.statistics,"
     " conversion_metric_id = EXCLUDED.conversion_metric_id,"
     " updated_at = now()";
-/* ... and (store, id, day, timezone, stats) for the daily series. */
+/*
+ * ... and the daily series a batch at a time: (store, timezone, a JSON
+ * array of {"id", "day", "s": statistics}).
+ */
 static const char SQL_UP_FLOW_DAY[] =
     "INSERT INTO flow_series (store_id, flow_id, day, timezone, statistics)"
-    " VALUES ($1, $2, $3::date, $4, $5::jsonb)"
+    " SELECT $1::bigint, r ->> 'id', (r ->> 'day')::date, $2::text, r -> 's'"
+    " FROM jsonb_array_elements($3::jsonb) r"
     " ON CONFLICT (store_id, flow_id, day) DO UPDATE"
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 static const char SQL_UP_SEGMENT_DAY[] =
     "INSERT INTO segment_series (store_id, segment_id, day, timezone,"
-    " statistics) VALUES ($1, $2, $3::date, $4, $5::jsonb)"
+    " statistics)"
+    " SELECT $1::bigint, r ->> 'id', (r ->> 'day')::date, $2::text, r -> 's'"
+    " FROM jsonb_array_elements($3::jsonb) r"
     " ON CONFLICT (store_id, segment_id, day) DO UPDATE"
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 static const char SQL_UP_FORM_DAY[] =
     "INSERT INTO form_series (store_id, form_id, day, timezone, statistics)"
-    " VALUES ($1, $2, $3::date, $4, $5::jsonb)"
+    " SELECT $1::bigint, r ->> 'id', (r ->> 'day')::date, $2::text, r -> 's'"
+    " FROM jsonb_array_elements($3::jsonb) r"
     " ON CONFLICT (store_id, form_id, day) DO UPDATE"
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";

@@ -464,7 +464,7 @@ press_test(const char *key, int rounds)
 {
 	struct it_req	 reqs[WORKERS];
 	struct it_resp	 out[WORKERS];
-	char		 store[32], tok[64], body[128];
+	char		 store[32], tok[64], body[128], from[32];
 	const char	*code;
 	int		 round, ok = 0, limited = 0;
 	size_t		 i;
@@ -481,7 +481,12 @@ press_test(const char *key, int rounds)
 	}
 	for (round = 0; round < rounds; round++) {
 		PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
-		it_parallel(WORKERS, reqs, out);
+		/*
+		 * Each round from its own address: nginx's per-address
+		 * limit on Klaviyo routes is not what this measures.
+		 */
+		snprintf(from, sizeof(from), "127.0.0.%d", 60 + round);
+		it_parallel_from(from, WORKERS, reqs, out);
 		for (i = 0; i < WORKERS; i++) {
 			if (out[i].status == 200) {
 				it_assert_ok(&out[i]);
