@@ -195,6 +195,23 @@ START_TEST(db_restart_workers_reconnect)
 }
 END_TEST
 
+/* 1 once pid has died (reaped, or a zombie waiting for its master). */
+static int
+gone(pid_t pid)
+{
+	char	 path[64], buf[256], *p;
+	FILE	*fp;
+	int	 dead;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 1;
+	dead = fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
+	fclose(fp);
+	return dead;
+}
+
 START_TEST(killed_worker_is_replaced)
 {
 	pid_t		 m, before[MAX_PIDS], now[MAX_PIDS], victim = 0;
@@ -209,6 +226,12 @@ START_TEST(killed_worker_is_replaced)
 	ck_assert_int_eq(nb, 3);
 	victim = before[1];
 	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	/*
+	 * kill() returns before the worker is gone: until it is, it may
+	 * still accept nginx's next connection and die with it (a 502).
+	 */
+	for (i = 0; i < 100 && gone(victim) == 0; i++)
+		pause_ms(10);
 
 	for (i = 0; i < 50 && !done; i++) {
 		if (i > 0)
