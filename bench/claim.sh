@@ -27,12 +27,16 @@ n=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM sync_jobs WHERE last_error =
 # The claim statement of src/core/jobq.c, verbatim apart from the parameters.
 sed -n '/^static const char SQL_CLAIM\[\] =/,/;$/p' src/core/jobq.c |
     grep -v '^ */\*' | sed -e '1d' -e 's/^ *"//' -e 's/"[;]*$//' -e 's/\\"/"/g' |
-    tr -d '\n' | sed -e "s/\$1/'bench'/" -e 's/\$2/60/' >"$tmp/claim.sql"
+    tr -d '\n' | sed -e "s/\$1/'bench'/" -e 's/\$2/60/' \
+    -e 's/" INTEG_SQL_DOC("s") "/s.klaviyo_integration::text/' >"$tmp/claim.sql"
 echo ";" >>"$tmp/claim.sql"
 per=$((n / 4))
 echo "claiming $n queued jobs with 4 clients ($per each)"
-"$pgbin/pgbench" -n -c 4 -j 2 -t "$per" -f "$tmp/claim.sql" "$DATABASE_URL" 2>&1 |
-    grep -E "number of transactions actually processed|latency average|tps ="
+out=$("$pgbin/pgbench" -n -c 4 -j 2 -t "$per" -f "$tmp/claim.sql" "$DATABASE_URL" 2>&1 |
+    grep -E "number of transactions actually processed|latency average|tps =")
+echo "$out"
+tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
 left=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM sync_jobs WHERE last_error = 'bench' AND state = 'queued'")
 dups=$(psql "$DATABASE_URL" -Atc "SELECT count(*) - count(DISTINCT (store_id, type)) FROM sync_jobs WHERE lease_owner = 'bench' AND state = 'running'")
 echo "left queued: $left; claimed twice: $dups"
+echo "claim: jobs=$n clients=4 claims_per_s=${tps:-0} left_queued=$left claimed_twice=$dups"
