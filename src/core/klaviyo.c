@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "crypto.h"
 #include "log.h"
 
@@ -50,15 +51,6 @@ struct kv_xfer {
 	CURLcode		 result;
 	void			*task;		/* the hooks' task, or NULL */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 kv_client_new(const struct kv_options *opt, struct db *db,
@@ -236,7 +228,7 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK)
 		return KC_ERR_INTERNAL;
-	x->started = now_ms();
+	x->started = kc_now_ms();
 	x->state = X_RUNNING;
 	return KC_OK;
 }
@@ -318,8 +310,8 @@ retry_or_fail(struct kv_client *c, struct kv_xfer *x, int err,
 
 	if (x->attempts < c->opt.max_retries) {
 		if (crypto_random(&rnd, sizeof(rnd)) != KC_OK)
-			rnd = (unsigned)now_ms();
-		x->ready_at = now_ms() + kv_backoff_ms(x->attempts, rnd);
+			rnd = (unsigned)kc_now_ms();
+		x->ready_at = kc_now_ms() + kv_backoff_ms(x->attempts, rnd);
 		x->attempts++;
 		x->state = X_IDLE;
 		return;
@@ -342,7 +334,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 	call->status = status;
 	log_debug("klaviyo %s %s -> %ld (%s) %ldms", kv_endpoints[ep].method,
 	    kv_endpoints[ep].path, status, curl_easy_strerror(cc),
-	    (long)(now_ms() - x->started));
+	    (long)(kc_now_ms() - x->started));
 	x->state = X_DONE;
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		fail(x, KC_ERR_TIMEOUT, "klaviyo_timeout", "Klaviyo did not "
@@ -392,7 +384,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 			return;		/* enough for the caller */
 		else if (more) {
 			x->attempts = 0;
-			x->ready_at = now_ms();
+			x->ready_at = kc_now_ms();
 			x->state = X_IDLE;
 		}
 		return;
@@ -406,7 +398,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 		if (wait * 1000 <= c->opt.max_wait_ms &&
 		    x->attempts < c->opt.max_retries) {
 			x->attempts++;
-			x->ready_at = now_ms() + wait * 1000;
+			x->ready_at = kc_now_ms() + wait * 1000;
 			x->state = X_IDLE;
 			return;
 		}
@@ -476,7 +468,7 @@ xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
 			    x->call->retry_after);
 			return;
 		}
-		x->ready_at = now_ms() + (int64_t)(wait * 1000) + 1;
+		x->ready_at = kc_now_ms() + (int64_t)(wait * 1000) + 1;
 		return;
 	}
 	/* The last word before a credential leaves: may it still? */
@@ -581,7 +573,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 	if ((xs = calloc(n ? n : 1, sizeof(*xs))) == NULL)
 		return KC_ERR_NOMEM;
 	/* A bound on the whole run, whatever Klaviyo does. */
-	deadline = now_ms() + (c->opt.timeout_ms + 5000) *
+	deadline = kc_now_ms() + (c->opt.timeout_ms + 5000) *
 	    (c->opt.max_retries + 1) + c->opt.max_wait_ms * 4 + 60000;
 	for (i = 0; i < n; i++) {
 		kv_call_reset(&calls[i]);
@@ -618,7 +610,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		 */
 		for (i = 0; i < n && !failed; i++)
 			failed = xs[i].state == X_DONE && xs[i].call->err;
-		now = now_ms();
+		now = kc_now_ms();
 		open = 0;
 		next = now + 1000;
 		for (i = 0; i < n && !failed; i++) {
@@ -645,7 +637,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 			    "Klaviyo did not finish answering in time");
 			break;
 		}
-		wait = (long)(next - now_ms());
+		wait = (long)(next - kc_now_ms());
 		if (wait < 0)
 			wait = 0;
 		if (task) {

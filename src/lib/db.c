@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define DB_MAX_STMTS 128
@@ -22,15 +23,6 @@ struct db {
 	int64_t		 last_fail_ms;
 	char		 sqlstate[6];
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 db_open(const char *url, const char *appname, struct db **out)
@@ -91,7 +83,7 @@ db_ensure(struct db *db)
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return KC_OK;
 	db_drop(db);
-	if (db->last_fail_ms && now_ms() - db->last_fail_ms < DB_RETRY_MS)
+	if (db->last_fail_ms && kc_now_ms() - db->last_fail_ms < DB_RETRY_MS)
 		return KC_ERR_DB_DOWN;
 	if (*db->url == '\0')
 		keys[3] = vals[3] = NULL;
@@ -101,7 +93,7 @@ db_ensure(struct db *db)
 		log_warnx("database connect failed: %.300s",
 		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
 		db_drop(db);
-		db->last_fail_ms = now_ms();
+		db->last_fail_ms = kc_now_ms();
 		return KC_ERR_DB_DOWN;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "credential.h"
 #include "db.h"
@@ -79,15 +80,6 @@ nap(long ms)
 
 	/* SIGTERM interrupts the sleep (no SA_RESTART). */
 	nanosleep(&ts, NULL);
-}
-
-static int64_t
-time_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -258,10 +250,10 @@ main(int argc, char *argv[])
 		if (sighup_take())
 			(void)reload_apply(&cfg, &kr, db);
 		worked = 0;
-		if (!stopping && time_ms() - last_house >= cfg.sync_poll_ms) {
+		if (!stopping && kc_now_ms() - last_house >= cfg.sync_poll_ms) {
 			worked += housekeeping(db, &kr, oauth, &oo, &cfg,
 			    &last_schedule, &last_reap);
-			last_house = time_ms();
+			last_house = kc_now_ms();
 		}
 		pool_turn(pool, !no_jobs && !stopping, &worked);
 		if (pool_active(pool) > 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "coro.h"
 #include "jobq.h"
 #include "log.h"
@@ -35,15 +36,6 @@ struct pool {
 	int				 stop_seen;
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- what kv_run asks of the pool ---- */
 
 static void *
@@ -60,7 +52,7 @@ hook_sleep(void *arg, void *task, long ms)
 	struct pool_job *j = task;
 
 	(void)arg;
-	j->wake_at = now_ms() + (ms > 0 ? ms : 0);
+	j->wake_at = kc_now_ms() + (ms > 0 ? ms : 0);
 	j->runnable = 0;
 	coro_yield();
 	j->wake_at = 0;
@@ -191,7 +183,7 @@ static void
 run_jobs(struct pool *p, int *worked)
 {
 	struct pool_job	*j;
-	int64_t		 now = now_ms();
+	int64_t		 now = kc_now_ms();
 	size_t		 i;
 
 	/* Stopping: every job hears it once, then as usual. */
@@ -259,7 +251,7 @@ pool_new(struct db *db, struct kv_client *kv, const struct keyring *kr,
 void
 pool_turn(struct pool *p, int claim, int *worked)
 {
-	int64_t	now = now_ms();
+	int64_t	now = kc_now_ms();
 	int	rc;
 
 	/* An empty queue is asked again only after claim_ms. */
@@ -297,7 +289,7 @@ pool_active(const struct pool *p)
 long
 pool_timeout(const struct pool *p, long max_ms)
 {
-	int64_t	now = now_ms(), t = max_ms;
+	int64_t	now = kc_now_ms(), t = max_ms;
 	size_t	i;
 
 	for (i = 0; i < p->n; i++) {
