@@ -49,10 +49,11 @@ static const char SQL_FINISH[] =
     "UPDATE sync_jobs SET state = $3, last_error = $4, finished_at = now(),"
     " lease_owner = NULL, lease_until = NULL"
     " WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+/* $5: 1 gives back the claim's attempt (a park is no failure). */
 static const char SQL_RESCHEDULE[] =
     "UPDATE sync_jobs SET state = 'queued', lease_owner = NULL,"
     " lease_until = NULL, run_after = now() + make_interval(secs => $3),"
-    " last_error = $4"
+    " last_error = $4, attempts = greatest(attempts - $5::int, 0)"
     " WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
     " AND NOT EXISTS (SELECT 1 FROM sync_jobs q WHERE q.store_id ="
     "  sync_jobs.store_id AND q.type = sync_jobs.type"
@@ -67,9 +68,6 @@ static const char SQL_HELD[] =
 static const char SQL_RENEW_ALL[] =
     "UPDATE sync_jobs SET lease_until = now() + make_interval(secs => $2)"
     " WHERE lease_owner = $1 AND state = 'running' RETURNING id";
-static const char SQL_STILL_HELD[] =
-    "SELECT 1 FROM sync_jobs WHERE id = $1 AND lease_owner = $2"
-    " AND state = 'running'";
 /* The scheduler's: nothing when one is queued already. */
 static const char SQL_ENQUEUE_NEW[] =
     "INSERT INTO sync_jobs (store_id, type, mode) VALUES ($1, $2, $3)"
@@ -169,12 +167,14 @@ affected(struct db *db, const char *sql, int n, const char *const *params)
 	return rc;
 }
 
-int
-jobq_heartbeat(struct db *db, const struct job *j, const char *owner,
-    int lease, struct json_object *progress, struct json_object *cursor)
+static int
+beat(struct db *db, const struct job *j, const char *owner, int lease,
+    struct json_object *progress, struct json_object *cursor, int commit)
 {
 	char		 id[24], ls[16];
 	const char	*params[5];
+	PGresult	*res = NULL;
+	int		 rc;
 
 	snprintf(id, sizeof(id), "%lld", j->id);
 	snprintf(ls, sizeof(ls), "%d", lease);
@@ -185,7 +185,27 @@ jobq_heartbeat(struct db *db, const struct job *j, const char *owner,
 	    JSON_C_TO_STRING_PLAIN) : NULL;
 	params[4] = cursor ? json_object_to_json_string_ext(cursor,
 	    JSON_C_TO_STRING_PLAIN) : NULL;
-	return affected(db, SQL_BEAT, 5, params);
+	if (!commit)
+		return affected(db, SQL_BEAT, 5, params);
+	if ((rc = db_query_commit(db, SQL_BEAT, 5, params, &res)) != KC_OK)
+		return rc;
+	rc = strcmp(PQcmdTuples(res), "0") == 0 ? KC_ERR_CONFLICT : KC_OK;
+	PQclear(res);
+	return rc;
+}
+
+int
+jobq_heartbeat(struct db *db, const struct job *j, const char *owner,
+    int lease, struct json_object *progress, struct json_object *cursor)
+{
+	return beat(db, j, owner, lease, progress, cursor, 0);
+}
+
+int
+jobq_heartbeat_commit(struct db *db, const struct job *j, const char *owner,
+    int lease, struct json_object *progress, struct json_object *cursor)
+{
+	return beat(db, j, owner, lease, progress, cursor, 1);
 }
 
 int
@@ -199,21 +219,35 @@ jobq_finish(struct db *db, const struct job *j, const char *owner,
 	return affected(db, SQL_FINISH, 4, params);
 }
 
-int
-jobq_reschedule(struct db *db, const struct job *j, const char *owner,
-    long seconds, const char *why)
+static int
+reschedule(struct db *db, const struct job *j, const char *owner,
+    long seconds, const char *why, int park)
 {
 	char		 id[24], s[24];
-	const char	*params[4] = { id, owner, s, why };
+	const char	*params[5] = { id, owner, s, why, park ? "1" : "0" };
 	int		 rc;
 
 	snprintf(id, sizeof(id), "%lld", j->id);
 	snprintf(s, sizeof(s), "%ld", seconds);
-	rc = affected(db, SQL_RESCHEDULE, 4, params);
+	rc = affected(db, SQL_RESCHEDULE, 5, params);
 	if (rc == KC_ERR_CONFLICT)
 		/* Another job of this store and type is queued: it will run. */
 		rc = affected(db, SQL_RESCHEDULE_DROP, 2, params);
 	return rc;
+}
+
+int
+jobq_reschedule(struct db *db, const struct job *j, const char *owner,
+    long seconds, const char *why)
+{
+	return reschedule(db, j, owner, seconds, why, 0);
+}
+
+int
+jobq_park(struct db *db, const struct job *j, const char *owner,
+    long seconds)
+{
+	return reschedule(db, j, owner, seconds, NULL, 1);
 }
 
 int
@@ -279,22 +313,6 @@ jobq_held(struct db *db, const char *owner, int lease_seconds, int renew,
 	*n = (size_t)PQntuples(res);
 	PQclear(res);
 	return KC_OK;
-}
-
-int
-jobq_still_held(struct db *db, long long job_id, const char *owner)
-{
-	char		 jid[24];
-	const char	*params[2] = { jid, owner };
-	PGresult	*res = NULL;
-	int		 rc;
-
-	snprintf(jid, sizeof(jid), "%lld", job_id);
-	if ((rc = db_query(db, SQL_STILL_HELD, 2, params, &res)) != KC_OK)
-		return rc;
-	rc = PQntuples(res) == 1 ? KC_OK : KC_ERR_CONFLICT;
-	PQclear(res);
-	return rc;
 }
 
 /* ---- klaviyo-admin jobs: list, retry, cancel one job ---- */

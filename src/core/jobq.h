@@ -48,11 +48,26 @@ int	jobq_claim(struct db *, const char *owner, int lease_seconds,
 int	jobq_heartbeat(struct db *, const struct job *, const char *owner,
 	    int lease_seconds, struct json_object *progress,
 	    struct json_object *cursor) KC_MUSTCHECK;
+/*
+ * The same, then COMMIT, in one round trip: for a step's transaction
+ * that began with jobq_heartbeat (whose row lock keeps the job ours, so
+ * this one cannot find it gone).
+ */
+int	jobq_heartbeat_commit(struct db *, const struct job *,
+	    const char *owner, int lease_seconds,
+	    struct json_object *progress, struct json_object *cursor)
+	    KC_MUSTCHECK;
 int	jobq_finish(struct db *, const struct job *, const char *owner,
 	    const char *state, const char *error) KC_MUSTCHECK;
 /* Back to queued, to run at now + seconds (a daily cap, a long wait). */
 int	jobq_reschedule(struct db *, const struct job *, const char *owner,
 	    long seconds, const char *why) KC_MUSTCHECK;
+/*
+ * Back to queued until the account's next rate-limit slot, with its
+ * cursor: not a failure (no error, the attempt given back).
+ */
+int	jobq_park(struct db *, const struct job *, const char *owner,
+	    long seconds) KC_MUSTCHECK;
 /*
  * Cancels a store's queued and running jobs (a running one sees it at
  * its next heartbeat and stops).
@@ -65,9 +80,6 @@ int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
  */
 int	jobq_held(struct db *, const char *owner, int lease_seconds,
 	    int renew, long long **ids, size_t *n) KC_MUSTCHECK;
-/* KC_OK while owner holds the job, KC_ERR_CONFLICT once it does not. */
-int	jobq_still_held(struct db *, long long job_id, const char *owner)
-	    KC_MUSTCHECK;
 /* Cancels the store's queued jobs with why (running ones go on). */
 int	jobq_cancel_queued(struct db *, long long store_id, const char *why)
 	    KC_MUSTCHECK;

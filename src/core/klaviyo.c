@@ -448,17 +448,35 @@ static void
 xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
     int bearer, const char *acct)
 {
-	double	wait;
-	int	rc;
+	struct kv_guard	 guard, *g = NULL;
+	double		 wait;
+	int		 rc;
 
+	/* The last word before a credential leaves: may it still? */
+	if (x->task && c->hooks.may_send) {
+		if ((rc = c->hooks.may_send(c->hooks.arg, x->task, &guard)) !=
+		    KC_OK) {
+			fail(x, rc, "cancelled", "not sent: the store's sync "
+			    "was stopped");
+			return;
+		}
+		g = &guard;
+	}
+	/* ... asked in the database with the slot (one round trip). */
 	if ((rc = kv_rate_take(c->db, c->opt.window_scale, acct,
-	    x->call->ep, &wait)) != KC_OK) {
-		fail(x, rc, rc == KC_ERR_DB_DOWN ? "database_unavailable" :
-		    "internal_error", "%s", kc_strerror(rc));
+	    x->call->ep, g, &wait)) != KC_OK) {
+		if (rc == KC_ERR_CONFLICT)
+			fail(x, rc, "cancelled", "not sent: the store's sync "
+			    "was stopped");
+		else
+			fail(x, rc, rc == KC_ERR_DB_DOWN ?
+			    "database_unavailable" : "internal_error", "%s",
+			    kc_strerror(rc));
 		return;
 	}
 	if (wait > 0) {
-		if (wait * 1000 > (double)c->opt.max_wait_ms) {
+		if (wait * 1000 > (double)(x->call->max_wait_ms > 0 ?
+		    x->call->max_wait_ms : c->opt.max_wait_ms)) {
 			x->call->retry_after = (long)(wait + 0.999);
 			fail(x, KC_ERR_RATE_LIMITED, "rate_limited",
 			    "Klaviyo allows only %d requests per minute to %s "
@@ -469,13 +487,6 @@ xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
 			return;
 		}
 		x->ready_at = kc_now_ms() + (int64_t)(wait * 1000) + 1;
-		return;
-	}
-	/* The last word before a credential leaves: may it still? */
-	if (x->task && c->hooks.may_send &&
-	    (rc = c->hooks.may_send(c->hooks.arg, x->task)) != KC_OK) {
-		fail(x, rc, "cancelled", "not sent: the store's sync was "
-		    "stopped");
 		return;
 	}
 	if ((rc = xfer_start(c, x, cred, bearer)) != KC_OK) {

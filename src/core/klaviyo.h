@@ -62,6 +62,7 @@ struct kv_call {
 	const char		*url;	/* a links.next to fetch, or NULL */
 	int			 all_pages;
 	int			 max_pages;	/* 0: no cap but the guard */
+	long			 max_wait_ms;	/* 0: the client's */
 	/* out */
 	int			 err;	/* kc_err */
 	char			 code[40];	/* machine code of err */
@@ -98,14 +99,21 @@ void	kv_call_reset(struct kv_call *);
  * wakes: KC_ERR_CONFLICT drops everything (the job was cancelled), any
  * other error lets what is in flight land and sends nothing more (the
  * daemon is stopping).  may_send() is asked right before each request
- * leaves, after its rate-limit slot.
+ * leaves: it fills the guard, the sync job the request is for, and the
+ * statement that takes the rate-limit slot checks in the same round
+ * trip that the job is still running and held (KC_ERR_CONFLICT: it was
+ * cancelled; send nothing).
  */
+struct kv_guard {
+	long long	 job_id;
+	const char	*owner;
+};
 struct kv_hooks {
 	void	*(*task)(void *arg);
 	void	 (*sleep)(void *arg, void *task, long ms);
 	void	 (*wake)(void *arg, void *task);
 	int	 (*stop)(void *arg, void *task);
-	int	 (*may_send)(void *arg, void *task);
+	int	 (*may_send)(void *arg, void *task, struct kv_guard *);
 	void	 *arg;
 };
 void	kv_client_set_hooks(struct kv_client *, const struct kv_hooks *);
@@ -130,10 +138,12 @@ int	kv_remember_account(struct db *, const char *credential,
 /*
  * klaviyo_rate.c: takes a slot of the account's buckets for one request
  * of ep; *wait gets the seconds to wait first (0: go).  scale shortens
- * the windows (tests, the demo).
+ * the windows (tests, the demo).  With a guard, no slot is taken and
+ * KC_ERR_CONFLICT returned when its job is no longer running and held.
  */
 int	kv_rate_take(struct db *, double scale, const char *account_key,
-	    enum kv_endpoint, double *wait) KC_MUSTCHECK;
+	    enum kv_endpoint, const struct kv_guard *, double *wait)
+	    KC_MUSTCHECK;
 /* Blocks the endpoint's buckets for Klaviyo's seconds (429, spent). */
 void	kv_rate_block(struct db *, const char *account_key, enum kv_endpoint,
 	    long seconds);

@@ -15,16 +15,21 @@
 
 static const char SQL_TAKE[] =
     "SELECT kc_rate_take($1, $2, $3::integer[], $4::integer[])";
+/* The same, only while the sync job is still ours (NULL: it is not). */
+static const char SQL_TAKE_GUARDED[] =
+    "SELECT kc_rate_take($1, $2, $3::integer[], $4::integer[])"
+    " FROM sync_jobs WHERE id = $5::bigint AND lease_owner = $6"
+    " AND state = 'running'";
 static const char SQL_BLOCK[] = "SELECT kc_rate_block($1, $2, $3)";
 
 int
 kv_rate_take(struct db *db, double scale, const char *acct,
-    enum kv_endpoint ep, double *wait)
+    enum kv_endpoint ep, const struct kv_guard *g, double *wait)
 {
 	const struct kv_endpoint_info	*e = &kv_endpoints[ep];
-	char				 limits[64], windows[64];
-	const char			*params[4] = { acct, e->name, limits,
-	    windows };
+	char				 limits[64], windows[64], job[24];
+	const char			*params[6] = { acct, e->name, limits,
+	    windows, job, g ? g->owner : NULL };
 	PGresult			*res = NULL;
 	double				 s = scale > 0 ? scale : 1;
 	int				 rc;
@@ -47,8 +52,15 @@ kv_rate_take(struct db *db, double scale, const char *acct,
 	    "{%ld,%ld}", (long)(1050 / s) + 20, (long)(63000 / s) + 20,
 	    (long)(86400000 / s) + 20);
 	*wait = 0;
-	if ((rc = db_query(db, SQL_TAKE, 4, params, &res)) != KC_OK)
+	if (g)
+		snprintf(job, sizeof(job), "%lld", g->job_id);
+	if ((rc = db_query(db, g ? SQL_TAKE_GUARDED : SQL_TAKE, g ? 6 : 4,
+	    params, &res)) != KC_OK)
 		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_CONFLICT;
+	}
 	*wait = strtod(PQgetvalue(res, 0, 0), NULL);
 	PQclear(res);
 	return KC_OK;

@@ -44,9 +44,11 @@ struct sync_ctx {
 	const char		*currency;	/* account currency, or NULL */
 	const char		*metric_id;	/* conversion metric */
 	long long		 done, total;
+	long long		 held;		/* objects stored; -1 unknown */
 	int			 report_requests;
 	long			 retry_after;
 	int			 scope_missing;	/* error names the scope */
+	int			 slot_wait;	/* only our own limiter said wait */
 	char			 error[256];
 };
 

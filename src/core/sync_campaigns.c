@@ -14,23 +14,33 @@
 
 #define VALUES_WINDOW_DAYS 365
 
+/* A campaign's row; not yet sent, its send_time is when it is due. */
 static int
-up_campaign(struct sync_ctx *sc, struct json_object *it, const char *chan)
+row_campaign(struct sync_ctx *sc, struct json_object *it, const char *chan,
+    struct json_object **out)
 {
-	char		 sid[24];
-	const char	*params[7];
-	const char	*send = sync_attr_str(it, "send_time");
+	struct json_object	*row;
+	const char		*send = sync_attr_str(it, "send_time");
+	const char		*due = sync_attr_str(it, "scheduled_at");
 
-	sync_store_param(sc, sid, sizeof(sid));
-	params[0] = sid;
-	params[1] = json_get_str(it, "id");
-	params[2] = chan;
-	params[3] = sync_attr_str(it, "name") ? sync_attr_str(it, "name") : "";
-	params[4] = sync_attr_str(it, "status");
-	params[5] = send && *send ? send : sync_attr_str(it, "scheduled_at");
-	params[6] = sync_plain(sync_attrs(it));
-	return params[1] ? db_query(sc->db, sc->type->sql_upsert, 7, params,
-	    NULL) : KC_OK;
+	(void)sc;
+	if (json_get_str(it, "id") == NULL)
+		return KC_OK;
+	if ((row = sync_row_new()) == NULL ||
+	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
+	    json_add_str(row, "channel", chan) != KC_OK ||
+	    json_add_str(row, "name", sync_attr_str(it, "name")) != KC_OK ||
+	    json_add_str(row, "status", sync_attr_str(it, "status")) !=
+	    KC_OK ||
+	    json_add_str(row, "send_time", send && *send ? send :
+	    (due && *due ? due : NULL)) != KC_OK ||
+	    json_add_obj(row, "attributes",
+	    json_object_get(sync_attrs(it))) != KC_OK) {
+		json_object_put(row);
+		return KC_ERR_NOMEM;
+	}
+	*out = row;
+	return KC_OK;
 }
 
 /* "id|channel" -> statistics of one window. */
@@ -79,30 +89,41 @@ acc_values(struct sync_ctx *sc, struct json_object *res,
 	return KC_OK;
 }
 
-/* One window's statistics, written in one step. */
+/* One window's statistics, written in one statement. */
 static int
 write_values(struct sync_ctx *sc, struct json_object *acc)
 {
-	char		 sid[24], id[160], *bar;
-	const char	*params[5];
-	int		 rc;
+	struct json_object	*rows, *row;
+	char			 sid[24], id[160], *bar;
+	const char		*params[3];
+	int			 rc = KC_OK;
 
-	sync_store_param(sc, sid, sizeof(sid));
+	if ((rows = json_object_new_array()) == NULL)
+		return KC_ERR_NOMEM;
 	json_object_object_foreach(acc, key, st) {
 		snprintf(id, sizeof(id), "%s", key);
 		if ((bar = strchr(id, '|')) == NULL)
 			continue;
 		*bar = '\0';
-		params[0] = sid;
-		params[1] = id;
-		params[2] = bar + 1;
-		params[3] = sync_plain(st);
-		params[4] = sc->metric_id;
-		if ((rc = db_query(sc->db, sc->type->sql_report, 5, params,
-		    NULL)) != KC_OK)
-			return rc;
+		if ((row = sync_row_new()) == NULL ||
+		    json_add_str(row, "id", id) != KC_OK ||
+		    json_add_str(row, "channel", bar + 1) != KC_OK ||
+		    json_add_obj(row, "s", json_object_get(st)) != KC_OK ||
+		    json_object_array_add(rows, row) != 0) {
+			json_object_put(row);
+			rc = KC_ERR_NOMEM;
+			break;
+		}
 	}
-	return KC_OK;
+	if (rc == KC_OK && json_object_array_length(rows) > 0) {
+		sync_store_param(sc, sid, sizeof(sid));
+		params[0] = sid;
+		params[1] = sc->metric_id;
+		params[2] = sync_plain(rows);
+		rc = db_query(sc->db, sc->type->sql_report, 3, params, NULL);
+	}
+	json_object_put(rows);
+	return rc;
 }
 
 static int
@@ -154,7 +175,7 @@ sync_campaigns(struct sync_ctx *sc)
 		snprintf(query, sizeof(query),
 		    "filter=equals(messages.channel,%%27%s%%27)", channels[i]);
 		if ((rc = sync_list_phase(sc, cur, phase, sc->type->list_ep,
-		    query, up_campaign, channels[i])) != KC_OK)
+		    query, row_campaign, channels[i])) != KC_OK)
 			return rc;
 	}
 	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK)

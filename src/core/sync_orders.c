@@ -10,15 +10,19 @@
 
 #include "json_util.h"
 
+/* An event's order row: id, order_id, value, currency, at, properties. */
 static int
-up_order(struct sync_ctx *sc, struct json_object *it, const char *x)
+row_order(struct sync_ctx *sc, struct json_object *it, const char *x,
+    struct json_object **out)
 {
-	struct json_object	*props, *v;
-	char			 sid[24], value[64];
-	const char		*params[7];
+	struct json_object	*props, *v, *row;
+	char			 value[64];
+	const char		*order, *cur;
 
 	(void)x;
-	sync_store_param(sc, sid, sizeof(sid));
+	if (json_get_str(it, "id") == NULL ||
+	    sync_attr_str(it, "datetime") == NULL)
+		return KC_OK;
 	if (!json_object_object_get_ex(sync_attrs(it), "event_properties",
 	    &props))
 		props = NULL;
@@ -28,21 +32,26 @@ up_order(struct sync_ctx *sc, struct json_object *it, const char *x)
 	    json_object_is_type(v, json_type_int)))
 		snprintf(value, sizeof(value), "%.2f",
 		    json_object_get_double(v));
-	params[0] = sid;
-	params[1] = json_get_str(it, "id");
-	params[2] = json_get_str(props, "OrderId") ? json_get_str(props,
-	    "OrderId") : json_get_str(props, "$event_id");
-	params[3] = value[0] ? value : NULL;
-	params[4] = json_get_str(props, "Currency") ? json_get_str(props,
-	    "Currency") : json_get_str(props, "$currency_code");
+	if ((order = json_get_str(props, "OrderId")) == NULL)
+		order = json_get_str(props, "$event_id");
+	if ((cur = json_get_str(props, "Currency")) == NULL)
+		cur = json_get_str(props, "$currency_code");
 	/* No currency on the event: it is the account's. */
-	if (params[4] == NULL)
-		params[4] = sc->currency;
-	params[5] = sync_attr_str(it, "datetime");
-	params[6] = sync_plain(props);
-	if (params[1] == NULL || params[5] == NULL)
-		return KC_OK;
-	return db_query(sc->db, sc->type->sql_upsert, 7, params, NULL);
+	if (cur == NULL)
+		cur = sc->currency;
+	if ((row = sync_row_new()) == NULL ||
+	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
+	    json_add_str(row, "order_id", order) != KC_OK ||
+	    json_add_str(row, "value", value[0] ? value : NULL) != KC_OK ||
+	    json_add_str(row, "currency", cur) != KC_OK ||
+	    json_add_str(row, "at", sync_attr_str(it, "datetime")) != KC_OK ||
+	    json_add_obj(row, "properties", json_object_get(props)) !=
+	    KC_OK) {
+		json_object_put(row);
+		return KC_ERR_NOMEM;
+	}
+	*out = row;
+	return KC_OK;
 }
 
 int
@@ -62,5 +71,5 @@ sync_orders(struct sync_ctx *sc)
 	    "&fields%%5Bevent%%5D=datetime,event_properties",
 	    sc->metric_id, from);
 	return sync_list_phase(sc, sc->job->cursor, "events",
-	    sc->type->list_ep, query, up_order, NULL);
+	    sc->type->list_ep, query, row_order, NULL);
 }

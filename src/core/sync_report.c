@@ -116,6 +116,15 @@ for_each_result(struct kv_call *call, sync_result_fn fn, struct sync_ctx *sc,
 	return KC_OK;
 }
 
+/*
+ * A report's later pages wait for their slot in the pool (the lease is
+ * renewed meanwhile) however short SYNC_MAX_WAIT_MS is: a parked job
+ * resumes at its window's start, so parking between pages would read
+ * the first pages again, and a window with more pages than the 2/min
+ * burst would never end.  Beyond this (a daily cap) the job parks.
+ */
+#define REPORT_PAGE_MAX_WAIT_MS 65000
+
 int
 sync_report_pages(struct sync_ctx *sc, const char *body, sync_result_fn fn,
     void *arg)
@@ -129,6 +138,7 @@ sync_report_pages(struct sync_ctx *sc, const char *body, sync_result_fn fn,
 	call.body = body;
 	for (;;) {
 		call.url = url;
+		call.max_wait_ms = url ? REPORT_PAGE_MAX_WAIT_MS : 0;
 		if ((rc = sync_fetch(sc, &call)) != KC_OK ||
 		    (rc = for_each_result(&call, fn, sc, arg)) != KC_OK)
 			break;

@@ -26,11 +26,12 @@ credential_refused(struct sync_ctx *sc)
 
 /* A job that waits again no longer updates the dashboard. */
 static int
-requeue(struct sync_ctx *sc, long wait, const char *why)
+requeue(struct sync_ctx *sc, long wait, const char *why, int park)
 {
 	int rc;
 
-	rc = jobq_reschedule(sc->db, sc->job, sc->owner, wait, why);
+	rc = park ? jobq_park(sc->db, sc->job, sc->owner, wait) :
+	    jobq_reschedule(sc->db, sc->job, sc->owner, wait, why);
 	if (rc == KC_OK)
 		rc = integ_track_sync(sc->db, sc->job->store_id, NULL, NULL);
 	return rc;
@@ -74,13 +75,25 @@ finish(struct sync_ctx *sc, int rc)
 	}
 	if (*sc->stopping) {
 		log_info("job %lld released at shutdown", j->id);
-		return requeue(sc, 0, "released at shutdown");
+		return requeue(sc, 0, "released at shutdown", 0);
+	}
+	if (rc == KC_ERR_RATE_LIMITED && sc->slot_wait) {
+		/*
+		 * The account's next slot is far: park the job in the queue
+		 * until then (its cursor is saved), so the slot it held in
+		 * this process runs another account's job meanwhile.  Not an
+		 * error: nothing shows on the page.
+		 */
+		wait = sc->retry_after > 0 ? sc->retry_after : 1;
+		log_debug("job %lld parked for %ld s: the account's rate-limit "
+		    "slot", j->id, wait);
+		return requeue(sc, wait, NULL, 1);
 	}
 	if (rc == KC_ERR_RATE_LIMITED) {
 		wait = sc->retry_after > 0 ? sc->retry_after : 60;
 		log_info("job %lld rescheduled in %ld s: %s", j->id, wait,
 		    sc->error);
-		return requeue(sc, wait, sc->error);
+		return requeue(sc, wait, sc->error, 0);
 	}
 	if (rc == KC_ERR_UNPROCESSABLE && sc->scope_missing) {
 		/* The other types go on; this one waits for a new key. */
@@ -93,7 +106,7 @@ finish(struct sync_ctx *sc, int rc)
 		wait = 30L << (j->attempts < 6 ? j->attempts : 6);
 		log_warnx("job %lld %s failed (attempt %d), retrying in %ld s: "
 		    "%s", j->id, j->type, j->attempts, wait, sc->error);
-		return requeue(sc, wait, sc->error);
+		return requeue(sc, wait, sc->error, 0);
 	}
 	log_warnx("job %lld %s of store %s failed: %s", j->id, j->type,
 	    j->store_public_id, sc->error);
@@ -115,6 +128,7 @@ sync_run_job(struct sync_ctx *sc)
 	sc->metric_id = in->metric.id;
 	sc->tz = in->account.timezone ? in->account.timezone : "UTC";
 	sc->currency = in->account.currency;
+	sc->held = -1;
 	if ((sc->type = sync_type_find(j->type)) == NULL) {
 		snprintf(sc->error, sizeof(sc->error), "unknown job type");
 		return jobq_finish(sc->db, j, sc->owner, "failed", sc->error);
@@ -144,8 +158,10 @@ sync_run_job(struct sync_ctx *sc)
 	snprintf(sc->acct, sizeof(sc->acct), "acct:%s", sc->kid);
 	/* What was known before: progress counts against it. */
 	if (!json_object_object_get_ex(j->cursor, "known", NULL) &&
-	    (rc = sync_count_objects(sc, &known)) == KC_OK)
+	    (rc = sync_count_objects(sc, &known)) == KC_OK) {
+		sc->held = known;
 		rc = json_add_int(j->cursor, "known", known);
+	}
 	if (rc != KC_OK) {
 		cred_close(&sc->cred);
 		return finish(sc, rc);

@@ -15,24 +15,29 @@
 
 #define SERIES_WINDOW_DAYS 60
 
-/* (store, id, name, attributes[, status]): the type's upsert. */
+/* {id, name, attributes, status}: the type's upsert row. */
 static int
-up_object(struct sync_ctx *sc, struct json_object *it, const char *x)
+row_object(struct sync_ctx *sc, struct json_object *it, const char *x,
+    struct json_object **out)
 {
-	char		 sid[24];
-	const char	*params[5];
+	struct json_object	*row, *attrs = sync_attrs(it);
 
+	(void)sc;
 	(void)x;
-	sync_store_param(sc, sid, sizeof(sid));
-	params[0] = sid;
-	params[1] = json_get_str(it, "id");
-	params[2] = sync_attr_str(it, "name") ? sync_attr_str(it, "name") : "";
-	params[3] = sync_plain(sync_attrs(it));
-	params[4] = sync_attr_str(it, "status");
-	if (params[1] == NULL)
+	if (json_get_str(it, "id") == NULL)
 		return KC_OK;
-	return db_query(sc->db, sc->type->sql_upsert,
-	    sc->type->has_status ? 5 : 4, params, NULL);
+	if ((row = sync_row_new()) == NULL ||
+	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
+	    json_add_str(row, "name", sync_attr_str(it, "name")) != KC_OK ||
+	    json_add_str(row, "status", sync_attr_str(it, "status")) !=
+	    KC_OK ||
+	    json_add_obj(row, "attributes", json_object_get(attrs)) !=
+	    KC_OK) {
+		json_object_put(row);
+		return KC_ERR_NOMEM;
+	}
+	*out = row;
+	return KC_OK;
 }
 
 struct series_arg {
@@ -189,7 +194,7 @@ sync_series(struct sync_ctx *sc)
 	sa.cur = sc->job->cursor;
 	if (!sync_phase_done(sa.cur, "list") &&
 	    (rc = sync_list_phase(sc, sa.cur, "list", sc->type->list_ep, NULL,
-	    up_object, NULL)) != KC_OK)
+	    row_object, NULL)) != KC_OK)
 		return rc;
 	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK ||
 	    (rc = sync_report_start(sc, since, start, sizeof(start), &none)) !=

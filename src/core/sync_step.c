@@ -85,6 +85,7 @@ sync_fetch(struct sync_ctx *sc, struct kv_call *call)
 		snprintf(sc->error, sizeof(sc->error), "%s",
 		    kv_call_error(call));
 		sc->retry_after = call->retry_after;
+		sc->slot_wait = strcmp(call->code, "rate_limited") == 0;
 		/* A key without one type's scope fails that type only. */
 		if (strcmp(call->code, "klaviyo_scope_missing") == 0) {
 			snprintf(sc->error, sizeof(sc->error), "needs scope %s",
@@ -170,8 +171,13 @@ progress_json(struct sync_ctx *sc, struct json_object **out)
 	int			 rc;
 
 	*out = NULL;
-	if ((rc = sync_count_objects(sc, &n)) != KC_OK)
-		return rc;
+	/* Counted once a job; its pages then add what they inserted. */
+	if (sc->held < 0) {
+		if ((rc = sync_count_objects(sc, &n)) != KC_OK)
+			return rc;
+		sc->held = n;
+	}
+	n = sc->held;
 	known = cursor_int(cur, "known");
 	if (known < n)
 		known = n;
@@ -202,13 +208,11 @@ sync_commit_step(struct sync_ctx *sc)
 	struct json_object	*p = NULL;
 	int			 rc;
 
-	/* The step's progress, counted after its writes, in its commit. */
+	/* The step's progress, counted after its writes, with its commit. */
 	if ((rc = progress_json(sc, &p)) == KC_OK)
-		rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
+		rc = jobq_heartbeat_commit(sc->db, sc->job, sc->owner,
 		    sc->opt->lease_seconds, p, NULL);
 	json_object_put(p);
-	if (rc == KC_OK)
-		rc = db_commit(sc->db);
 	/*
 	 * Each step's pages are freed by now: keep the footprint flat, at
 	 * most once a second (many jobs' steps share one process).
@@ -264,14 +268,67 @@ sync_phase_done(struct json_object *cur, const char *phase)
 	return p && strcmp(p, phase) != 0 && strcmp(p, "report") == 0;
 }
 
+struct json_object *
+sync_row_new(void)
+{
+	return json_object_new_object();
+}
+
+/* One page's rows in one statement; adds the new objects to held. */
+static int
+upsert_rows(struct sync_ctx *sc, struct json_object *rows)
+{
+	char		 sid[24];
+	const char	*params[2] = { sid, NULL };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	if (json_object_array_length(rows) == 0)
+		return KC_OK;
+	sync_store_param(sc, sid, sizeof(sid));
+	params[1] = sync_plain(rows);
+	if ((rc = db_query(sc->db, sc->type->sql_upsert, 2, params, &res)) !=
+	    KC_OK)
+		return rc;
+	if (sc->held >= 0)
+		sc->held += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return KC_OK;
+}
+
+/* The rows of one page, in the order Klaviyo listed them. */
+static int
+page_rows(struct sync_ctx *sc, struct json_object *data, sync_row_fn fn,
+    const char *arg, struct json_object **out)
+{
+	struct json_object	*rows, *row;
+	size_t			 i, n = data ? json_object_array_length(data) : 0;
+	int			 rc;
+
+	if ((*out = rows = json_object_new_array_ext((int)n)) == NULL)
+		return KC_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		row = NULL;
+		if ((rc = fn(sc, json_object_array_get_idx(data, i), arg,
+		    &row)) != KC_OK)
+			return rc;
+		if (row && json_object_array_add(rows, row) != 0) {
+			json_object_put(row);
+			return KC_ERR_NOMEM;
+		}
+	}
+	return KC_OK;
+}
+
 int
 sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
     const char *phase, enum kv_endpoint ep, const char *query,
-    sync_upsert_fn up, const char *arg)
+    sync_row_fn fn, const char *arg)
 {
-	struct kv_call	 call;
-	size_t		 i, n;
-	int		 rc, resume;
+	struct kv_call		 call;
+	struct json_object	*rows = NULL;
+	size_t			 n;
+	int			 rc, resume;
 
 	resume = json_get_str(cur, "phase") &&
 	    strcmp(json_get_str(cur, "phase"), phase) == 0 &&
@@ -291,15 +348,14 @@ sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
 		n = call.data ? json_object_array_length(call.data) : 0;
 		sc->done += (long long)n;
 		sc->total = sc->done;
-		if ((rc = json_add_str(cur, "phase", phase)) != KC_OK ||
+		json_object_put(rows);
+		if ((rc = page_rows(sc, call.data, fn, arg, &rows)) != KC_OK ||
+		    (rc = json_add_str(cur, "phase", phase)) != KC_OK ||
 		    (rc = json_add_str(cur, "next", call.next[0] ? call.next :
 		    NULL)) != KC_OK ||
 		    (rc = sync_begin_step(sc, cur)) != KC_OK)
 			break;
-		for (i = 0; i < n && rc == KC_OK; i++)
-			rc = up(sc, json_object_array_get_idx(call.data, i),
-			    arg);
-		if (rc != KC_OK) {
+		if ((rc = upsert_rows(sc, rows)) != KC_OK) {
 			db_rollback(sc->db);
 			break;
 		}
@@ -312,6 +368,7 @@ sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
 			break;
 		}
 	}
+	json_object_put(rows);
 	free((char *)call.url);
 	kv_call_reset(&call);
 	return rc;

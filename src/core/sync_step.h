@@ -23,7 +23,7 @@ int	sync_begin_step(struct sync_ctx *, struct json_object *cursor)
 	    KC_MUSTCHECK;
 /* Saves the step's progress and commits. */
 int	sync_commit_step(struct sync_ctx *) KC_MUSTCHECK;
-/* How many of the type's objects the store holds now. */
+/* How many of the type's objects the store holds now (counts them). */
 int	sync_count_objects(struct sync_ctx *, long long *) KC_MUSTCHECK;
 /* Splits [since, until] (YYYY-MM-DD) into windows of at most days. */
 int	sync_windows(const char *since, const char *until, int days,
@@ -45,16 +45,22 @@ const char *sync_plain(struct json_object *o);
 int	sync_phase_done(struct json_object *cur, const char *phase);
 const char *sync_cursor_phase(struct json_object *cur);
 
-/* Writes one listed object; arg is the runner's (a channel, ...). */
-typedef int (*sync_upsert_fn)(struct sync_ctx *, struct json_object *item,
-    const char *arg);
 /*
- * Pages through a list endpoint, one step a page; the cursor's "phase"
- * names this list and "next" the page to resume from.
+ * The row the type's sql_upsert takes for one listed object (*row NULL:
+ * skip it); arg is the runner's (a channel, ...).
+ */
+typedef int (*sync_row_fn)(struct sync_ctx *, struct json_object *item,
+    const char *arg, struct json_object **row);
+/*
+ * Pages through a list endpoint, one step a page written in one
+ * statement; the cursor's "phase" names this list and "next" the page
+ * to resume from.
  */
 int	sync_list_phase(struct sync_ctx *, struct json_object *cur,
 	    const char *phase, enum kv_endpoint, const char *query,
-	    sync_upsert_fn, const char *arg) KC_MUSTCHECK;
+	    sync_row_fn, const char *arg) KC_MUSTCHECK;
+/* A new JSON object row, or NULL when out of memory. */
+struct json_object *sync_row_new(void);
 /* The first day to read: since (incremental) or the history's start. */
 int	sync_first_day(struct sync_ctx *, char *since, char *today, size_t)
 	    KC_MUSTCHECK;

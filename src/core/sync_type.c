@@ -31,31 +31,47 @@ static const char *const segment_counts[] = {
 };
 
 /*
- * Object upserts take (store, id, name, attributes) and, for a type
- * with has_status, the status as $5.
+ * Object upserts write one list page in one statement: $1 the store,
+ * $2 a JSON array of rows built by the type's runner (sync_*.c), and
+ * answer how many of its objects are new (xmax is 0 on an inserted
+ * row), so progress counts objects without counting the table.  A page
+ * that names one object twice keeps one (ON CONFLICT may not touch a
+ * row twice in a statement).
  */
-static const char SQL_UP_CAMPAIGN[] =
-    "INSERT INTO campaigns (store_id, id, channel, name, status, send_time,"
-    " attributes) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::jsonb)"
-    " ON CONFLICT (store_id, id) DO UPDATE SET channel = EXCLUDED.channel,"
-    " name = EXCLUDED.name, status = EXCLUDED.status,"
-    " send_time = EXCLUDED.send_time, attributes = EXCLUDED.attributes,"
-    " updated_at = now()";
-static const char SQL_UP_FLOW[] =
-    "INSERT INTO flows (store_id, id, name, attributes, status)"
-    " VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (store_id, id)"
-    " DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,"
-    " attributes = EXCLUDED.attributes, updated_at = now()";
-static const char SQL_UP_SEGMENT[] =
-    "INSERT INTO segments (store_id, id, name, attributes)"
-    " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (store_id, id)"
-    " DO UPDATE SET name = EXCLUDED.name, attributes = EXCLUDED.attributes,"
-    " updated_at = now()";
-static const char SQL_UP_FORM[] =
-    "INSERT INTO forms (store_id, id, name, attributes, status)"
-    " VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (store_id, id)"
-    " DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,"
-    " attributes = EXCLUDED.attributes, updated_at = now()";
+#define UP_OBJECTS(table, cols, sel, rec, set)				\
+    "WITH up AS (INSERT INTO " table " (store_id, id, " cols ")"	\
+    " SELECT DISTINCT ON (r.id) $1::bigint, r.id, " sel		\
+    " FROM jsonb_to_recordset($2::jsonb) AS r(id text, " rec ")"	\
+    " WHERE r.id IS NOT NULL"						\
+    " ON CONFLICT (store_id, id) DO UPDATE SET " set			\
+    ", updated_at = now() RETURNING (xmax = 0) AS fresh)"		\
+    " SELECT count(*) FILTER (WHERE fresh) FROM up"
+static const char SQL_UP_CAMPAIGN[] = UP_OBJECTS("campaigns",
+    "channel, name, status, send_time, attributes",
+    "r.channel, coalesce(r.name, ''), r.status, r.send_time::timestamptz,"
+    " coalesce(r.attributes, '{}')",
+    "channel text, name text, status text, send_time text,"
+    " attributes jsonb",
+    "channel = EXCLUDED.channel, name = EXCLUDED.name,"
+    " status = EXCLUDED.status, send_time = EXCLUDED.send_time,"
+    " attributes = EXCLUDED.attributes");
+static const char SQL_UP_FLOW[] = UP_OBJECTS("flows",
+    "name, attributes, status",
+    "coalesce(r.name, ''), coalesce(r.attributes, '{}'), r.status",
+    "name text, attributes jsonb, status text",
+    "name = EXCLUDED.name, status = EXCLUDED.status,"
+    " attributes = EXCLUDED.attributes");
+static const char SQL_UP_SEGMENT[] = UP_OBJECTS("segments",
+    "name, attributes",
+    "coalesce(r.name, ''), coalesce(r.attributes, '{}')",
+    "name text, attributes jsonb",
+    "name = EXCLUDED.name, attributes = EXCLUDED.attributes");
+static const char SQL_UP_FORM[] = UP_OBJECTS("forms",
+    "name, attributes, status",
+    "coalesce(r.name, ''), coalesce(r.attributes, '{}'), r.status",
+    "name text, attributes jsonb, status text",
+    "name = EXCLUDED.name, status = EXCLUDED.status,"
+    " attributes = EXCLUDED.attributes");
 /* Campaigns and orders have their own parameters (sync_*.c). */
 
 /*
@@ -79,18 +95,32 @@ static const char SQL_FIRST_FORM[] =
     "SELECT count(*), to_char((min((attributes ->> 'created_at')"
     "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
     " FROM forms WHERE store_id = $1";
+/* Orders a page at a time, the same way (their key is the event id). */
 static const char SQL_UP_ORDER[] =
-    "INSERT INTO orders (store_id, event_id, order_id, value, currency,"
-    " occurred_at, properties) VALUES ($1, $2, $3, $4::numeric, $5,"
-    " $6::timestamptz, $7::jsonb) ON CONFLICT (store_id, event_id)"
+    "WITH up AS (INSERT INTO orders (store_id, event_id, order_id, value,"
+    " currency, occurred_at, properties)"
+    " SELECT DISTINCT ON (r.id) $1::bigint, r.id, r.order_id,"
+    " r.value::numeric, r.currency, r.at::timestamptz,"
+    " coalesce(r.properties, '{}')"
+    " FROM jsonb_to_recordset($2::jsonb) AS r(id text, order_id text,"
+    " value text, currency text, at text, properties jsonb)"
+    " WHERE r.id IS NOT NULL AND r.at IS NOT NULL"
+    " ON CONFLICT (store_id, event_id)"
     " DO UPDATE SET order_id = EXCLUDED.order_id, value = EXCLUDED.value,"
     " currency = EXCLUDED.currency, occurred_at = EXCLUDED.occurred_at,"
-    " properties = EXCLUDED.properties";
+    " properties = EXCLUDED.properties RETURNING (xmax = 0) AS fresh)"
+    " SELECT count(*) FILTER (WHERE fresh) FROM up";
 
-/* Report rows: (store, campaign, channel, stats, metric) ... */
+/*
+ * Report rows: a window's campaign statistics in one statement ($1 the
+ * store, $2 the metric, $3 a JSON array of {"id", "channel", "s"}) ...
+ */
 static const char SQL_UP_CAMPAIGN_STATS[] =
     "INSERT INTO campaign_stats (store_id, campaign_id, channel,"
-    " statistics, conversion_metric_id) VALUES ($1, $2, $3, $4::jsonb, $5)"
+    " statistics, conversion_metric_id)"
+    " SELECT DISTINCT ON (r ->> 'id', r ->> 'channel') $1::bigint,"
+    " r ->> 'id', r ->> 'channel', r -> 's', $2::text"
+    " FROM jsonb_array_elements($3::jsonb) r"
     " ON CONFLICT (store_id, campaign_id, channel) DO UPDATE"
     " SET statistics = EXCLUDED.statistics,"
     " conversion_metric_id = EXCLUDED.conversion_metric_id,"
@@ -173,7 +203,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.report_type = "flow-series-report", .group_key = "flow_id",
 		.interval = "daily", .with_metric = 1,
 		.counts = message_counts, .ncounts = nitems(message_counts),
-		.has_status = 1, .sql_upsert = SQL_UP_FLOW,
+		.sql_upsert = SQL_UP_FLOW,
 		.sql_report = SQL_UP_FLOW_DAY, .sql_first_day = SQL_FIRST_FLOW,
 		.sql_clear = flow_clear, .sql_count = SQL_COUNT_FLOWS,
 		.run = sync_series,
@@ -199,7 +229,7 @@ const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 		.report_type = "form-series-report", .group_key = "form_id",
 		.group_by = "form_id", .interval = "daily",
 		.counts = form_counts, .ncounts = nitems(form_counts),
-		.has_status = 1, .sql_upsert = SQL_UP_FORM,
+		.sql_upsert = SQL_UP_FORM,
 		.sql_report = SQL_UP_FORM_DAY, .sql_first_day = SQL_FIRST_FORM,
 		.sql_clear = form_clear, .sql_count = SQL_COUNT_FORMS,
 		.run = sync_series,

@@ -42,9 +42,8 @@ struct sync_type {
 	size_t			 ncounts;
 	const char *const	*rates;		/* statistics kept as read */
 	size_t			 nrates;
-	int			 has_status;	/* its objects have a status */
-	const char		*sql_upsert;	/* one listed object */
-	const char		*sql_report;	/* one report row */
+	const char		*sql_upsert;	/* a list page's rows */
+	const char		*sql_report;	/* a window's report rows */
 	const char		*sql_first_day;	/* objects and first day */
 	const char *const	*sql_clear;	/* deletes of its tables, a store */
 	const char		*sql_count;	/* its objects we hold */

@@ -20,6 +20,7 @@ struct db {
 	const char	*prepared[DB_MAX_STMTS];
 	int		 nprepared;
 	int		 in_tx;
+	int		 begin_pending;	/* BEGIN goes with the next statement */
 	int64_t		 last_fail_ms;
 	char		 sqlstate[6];
 };
@@ -61,6 +62,7 @@ db_drop(struct db *db)
 	db->conn = NULL;
 	db->nprepared = 0;
 	db->in_tx = 0;
+	db->begin_pending = 0;
 }
 
 /* libpq notices (e.g. "relation already exists, skipping") stay quiet. */
@@ -154,19 +156,98 @@ db_prepare(struct db *db, const char *sql, int nparams, int *idx)
 	return KC_OK;
 }
 
+/* The result of one pipelined command and the NULL that ends it. */
+static PGresult *
+db_pipe_result(struct db *db)
+{
+	PGresult *res, *extra;
+
+	if ((res = PQgetResult(db->conn)) == NULL)
+		return NULL;
+	while ((extra = PQgetResult(db->conn)) != NULL)
+		PQclear(extra);	/* not expected: one result a command */
+	return res;
+}
+
+/*
+ * [BEGIN] statement [COMMIT] in one round trip (libpq's pipeline mode):
+ * a transaction's first statement carries its BEGIN, and its last one
+ * may carry its COMMIT.  After a failure the rest is skipped by the
+ * server and the transaction is left for db_rollback.
+ */
+static int
+db_pipeline(struct db *db, int begin, const char *name, int nparams,
+    const char *const *params, int commit, PGresult **out)
+{
+	PGresult	*res, *stmt = NULL;
+	int		 rc = KC_OK, k, ok;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return KC_ERR_DB_DOWN;
+	ok = (!begin || PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL,
+	    NULL, NULL, 0) == 1) &&
+	    PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL,
+	    0) == 1 &&
+	    (!commit || PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL,
+	    NULL, NULL, 0) == 1) &&
+	    PQpipelineSync(db->conn) == 1;
+	if (!ok)
+		return KC_ERR_DB_DOWN;	/* the caller drops the connection */
+	for (k = 0; k < begin + 1 + commit; k++) {
+		if ((res = db_pipe_result(db)) == NULL) {
+			PQclear(stmt);
+			return KC_ERR_DB_DOWN;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+			PQclear(res);	/* skipped after the failure */
+			continue;
+		}
+		if (rc == KC_OK)
+			rc = db_result(db, res);
+		if (k == begin && rc == KC_OK) {
+			stmt = res;
+			continue;
+		}
+		PQclear(res);
+	}
+	/* The Sync's own result, then out of pipeline mode. */
+	if ((res = PQgetResult(db->conn)) == NULL ||
+	    PQresultStatus(res) != PGRES_PIPELINE_SYNC ||
+	    PQexitPipelineMode(db->conn) != 1) {
+		PQclear(res);
+		PQclear(stmt);
+		return KC_ERR_DB_DOWN;
+	}
+	PQclear(res);
+	if (rc != KC_OK) {
+		PQclear(stmt);
+		return rc;
+	}
+	if (out)
+		*out = stmt;
+	else
+		PQclear(stmt);
+	return KC_OK;
+}
+
 static int
 db_query_once(struct db *db, const char *sql, int nparams,
-    const char *const *params, PGresult **out)
+    const char *const *params, int commit, PGresult **out)
 {
 	PGresult	*res;
 	char		 name[16];
-	int		 idx, rc;
+	int		 idx, rc, begin = db->begin_pending;
 
 	if ((rc = db_ensure(db)) != KC_OK)
 		return rc;
 	if ((rc = db_prepare(db, sql, nparams, &idx)) != KC_OK)
 		return rc;
 	snprintf(name, sizeof(name), "kc%d", idx);
+	if (begin || commit) {
+		db->begin_pending = 0;
+		return db_pipeline(db, begin, name, nparams, params, commit,
+		    out);
+	}
 	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
 	if (res == NULL)
 		return PQstatus(db->conn) == CONNECTION_OK ? KC_ERR_NOMEM :
@@ -191,7 +272,7 @@ db_query(struct db *db, const char *sql, int nparams,
 	if (out)
 		*out = NULL;
 	was_connected = db->conn != NULL;
-	rc = db_query_once(db, sql, nparams, params, out);
+	rc = db_query_once(db, sql, nparams, params, 0, out);
 	if (rc != KC_ERR_DB_DOWN)
 		return rc;
 	db_drop(db);
@@ -199,7 +280,25 @@ db_query(struct db *db, const char *sql, int nparams,
 	if (!was_connected || in_tx)
 		return rc;
 	db->last_fail_ms = 0;
-	return db_query_once(db, sql, nparams, params, out);
+	return db_query_once(db, sql, nparams, params, 0, out);
+}
+
+int
+db_query_commit(struct db *db, const char *sql, int nparams,
+    const char *const *params, PGresult **out)
+{
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!db->in_tx)
+		return KC_ERR_INTERNAL;
+	rc = db_query_once(db, sql, nparams, params, 1, out);
+	if (rc == KC_ERR_DB_DOWN)
+		db_drop(db);
+	else if (rc == KC_OK)
+		db->in_tx = 0;
+	return rc;
 }
 
 int
@@ -212,6 +311,19 @@ db_exec_script(struct db *db, const char *sql, char *err, size_t errlen)
 	if ((rc = db_ensure(db)) != KC_OK) {
 		snprintf(err, errlen, "database unavailable");
 		return rc;
+	}
+	if (db->begin_pending) {
+		/* Text that runs inside the transaction: open it first. */
+		db->begin_pending = 0;
+		res = PQexec(db->conn, "BEGIN");
+		rc = db_result(db, res);
+		PQclear(res);
+		if (rc != KC_OK) {
+			snprintf(err, errlen, "cannot begin a transaction");
+			if (rc == KC_ERR_DB_DOWN)
+				db_drop(db);
+			return rc;
+		}
 	}
 	res = PQexec(db->conn, sql);
 	if ((rc = db_result(db, res)) != KC_OK) {
@@ -233,21 +345,31 @@ db_simple(struct db *db, const char *sql)
 	return db_exec_script(db, sql, err, sizeof(err));
 }
 
+/*
+ * BEGIN costs no round trip of its own: it is sent with the
+ * transaction's first statement (db_pipeline).
+ */
 int
 db_begin(struct db *db)
 {
 	int rc;
 
-	if ((rc = db_simple(db, "BEGIN")) == KC_OK)
-		db->in_tx = 1;
-	return rc;
+	if ((rc = db_ensure(db)) != KC_OK)
+		return rc;
+	db->in_tx = 1;
+	db->begin_pending = 1;
+	return KC_OK;
 }
 
 int
 db_commit(struct db *db)
 {
-	int rc = db_simple(db, "COMMIT");
+	int rc = KC_OK;
 
+	/* Nothing ran since BEGIN: there is nothing to commit. */
+	if (!db->begin_pending)
+		rc = db_simple(db, "COMMIT");
+	db->begin_pending = 0;
 	db->in_tx = 0;
 	return rc;
 }
@@ -255,6 +377,7 @@ db_commit(struct db *db)
 void
 db_rollback(struct db *db)
 {
+	db->begin_pending = 0;
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		(void)db_simple(db, "ROLLBACK");

@@ -1,7 +1,8 @@
 /*
  * One PostgreSQL connection per process, kept for life.  Statements are
  * prepared on first use per connection, keyed by the address of their SQL
- * text, so callers must pass string literals (static storage).  When the
+ * text, so callers must pass string literals (static storage).  A
+ * transaction's BEGIN travels with its first statement.  When the
  * server goes away the next call reconnects; a statement outside a
  * transaction is retried once on the new connection, so a PostgreSQL
  * restart costs at most the requests made while it is really down.
@@ -29,6 +30,12 @@ int	db_ensure(struct db *) KC_MUSTCHECK;
  * statement (see db_sqlstate).
  */
 int	db_query(struct db *, const char *sql, int nparams,
+	    const char *const *params, PGresult **out) KC_MUSTCHECK;
+/*
+ * db_query, then COMMIT of the open transaction, in one round trip; on
+ * failure nothing is committed and the caller rolls back.
+ */
+int	db_query_commit(struct db *, const char *sql, int nparams,
 	    const char *const *params, PGresult **out) KC_MUSTCHECK;
 /* Runs SQL text with no parameters (several statements allowed). */
 int	db_exec_script(struct db *, const char *sql, char *err,

@@ -78,20 +78,22 @@ hook_stop(void *arg, void *task)
 	return *p->opt.stopping ? KC_ERR_IO : KC_OK;
 }
 
-/* Checked in the database: a disconnect may have committed just now. */
+/*
+ * The job a request is for: the statement that takes its rate-limit
+ * slot checks the job's row too, since a disconnect may have committed
+ * just now.
+ */
 static int
-hook_may_send(void *arg, void *task)
+hook_may_send(void *arg, void *task, struct kv_guard *g)
 {
 	struct pool	*p = arg;
 	struct pool_job	*j = task;
-	int		 rc;
 
 	if (j->cancelled)
 		return KC_ERR_CONFLICT;
-	rc = jobq_still_held(p->db, j->job.id, p->opt.owner);
-	if (rc == KC_ERR_CONFLICT)
-		j->cancelled = 1;
-	return rc;
+	g->job_id = j->job.id;
+	g->owner = p->opt.owner;
+	return KC_OK;
 }
 
 /* ---- jobs ---- */

@@ -60,7 +60,9 @@ syncd_once(const char *extra)
 static void
 full_sync(const char *store)
 {
-	int i;
+	const char	*p[1] = { store };
+	PGresult	*res;
+	int		 i;
 
 	/* Reschedules (rate waits) come back within seconds: loop. */
 	for (i = 0; i < 20; i++) {
@@ -70,7 +72,14 @@ full_sync(const char *store)
 			return;
 		it_pause_ms(500);
 	}
-	ck_abort_msg("jobs of %s still pending", store);
+	res = it_sql("SELECT string_agg(j.type || ' ' || j.state || ' a' ||"
+	    " j.attempts || ' ' || coalesce(j.last_error, '-') || ' in ' ||"
+	    " round(extract(epoch FROM j.run_after - now())) || 's', '; ')"
+	    " FROM sync_jobs j JOIN stores s ON s.id = j.store_id"
+	    " WHERE s.public_id = $1 AND j.state IN ('queued', 'running')", 1,
+	    p);
+	ck_abort_msg("jobs of %s still pending: %s", store,
+	    PQgetisnull(res, 0, 0) ? "?" : PQgetvalue(res, 0, 0));
 }
 
 /*
@@ -539,6 +548,112 @@ START_TEST(one_daemon_runs_accounts_in_parallel)
 }
 END_TEST
 
+/* What a store holds of one synced table, as one comparable string. */
+static char *
+table_digest(const char *sql, const char *store)
+{
+	const char	*p[1] = { store };
+	PGresult	*res = it_sql(sql, 1, p);
+	char		*out;
+
+	ck_assert_int_eq(PQntuples(res), 1);
+	out = strdup(PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+	ck_assert_ptr_nonnull(out);
+	PQclear(res);
+	return out;
+}
+
+/*
+ * Jobs parked in the queue for their account's next report slot
+ * (SYNC_MAX_WAIT_MS below Klaviyo's 2/min) resume from their cursors
+ * and store exactly what jobs that waited in the pool stored: two stores
+ * of one account, one synced each way.  A park is no failure: no
+ * attempt is spent and no error shows.
+ */
+START_TEST(parked_jobs_store_the_same_data)
+{
+	struct fleet_store f[2] = {
+		{ IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, 5, "", "" },
+		{ IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, 5, "", "" },
+	};
+	static const char *const parking[] = { "SYNC_MAX_WAIT_MS=200", NULL };
+	static const char *const tables[] = {
+		"SELECT count(*) || ':' || md5(string_agg(c.id || c.channel ||"
+		" c.name || coalesce(c.send_time::text, ''), ',' ORDER BY c.id))"
+		" FROM campaigns c JOIN stores s ON s.id = c.store_id"
+		" WHERE s.public_id = $1",
+		"SELECT count(*) || ':' || md5(string_agg(c.campaign_id ||"
+		" c.channel || c.statistics::text, ',' ORDER BY c.campaign_id,"
+		" c.channel)) FROM campaign_stats c JOIN stores s"
+		" ON s.id = c.store_id WHERE s.public_id = $1",
+		"SELECT count(*) || ':' || md5(string_agg(f.flow_id || f.day ||"
+		" f.statistics::text, ',' ORDER BY f.flow_id, f.day))"
+		" FROM flow_series f JOIN stores s ON s.id = f.store_id"
+		" WHERE s.public_id = $1",
+		"SELECT count(*) || ':' || md5(string_agg(f.segment_id || f.day ||"
+		" f.statistics::text, ',' ORDER BY f.segment_id, f.day))"
+		" FROM segment_series f JOIN stores s ON s.id = f.store_id"
+		" WHERE s.public_id = $1",
+		"SELECT count(*) || ':' || md5(string_agg(f.form_id || f.day ||"
+		" f.statistics::text, ',' ORDER BY f.form_id, f.day))"
+		" FROM form_series f JOIN stores s ON s.id = f.store_id"
+		" WHERE s.public_id = $1",
+		"SELECT count(*) || ':' || md5(string_agg(o.event_id ||"
+		" coalesce(o.value::text, '') || coalesce(o.currency, ''), ','"
+		" ORDER BY o.event_id)) FROM orders o JOIN stores s"
+		" ON s.id = o.store_id WHERE s.public_id = $1",
+	};
+	char	*a, *b;
+	pid_t	 pid;
+	int	 st, i, parked = 0, finished = 0;
+	size_t	 k;
+
+	connect_fleet(f, 2);
+	/* Years of history: report windows beyond the 2/min burst. */
+	setenv("SYNC_HISTORY_DAYS", "400", 1);
+	/*
+	 * The second store's sync (its connect's report trigger makes its
+	 * jobs) waits until the first has synced.
+	 */
+	PQclear(it_sql("UPDATE report_triggers SET next_attempt_at = now() +"
+	    " interval '1 hour' WHERE delivered_at IS NULL AND store_id ="
+	    " (SELECT id FROM stores WHERE public_id = $1)", 1,
+	    (const char *const[]){ f[1].store }));
+	full_sync(f[0].store);
+	ck_assert_int_eq(jobs_of("done", f[0].store), f[0].types);
+	ck_assert_int_eq(jobs_of("done", f[1].store), 0);
+	PQclear(it_sql("UPDATE report_triggers SET next_attempt_at = now()"
+	    " WHERE delivered_at IS NULL AND store_id = (SELECT id FROM"
+	    " stores WHERE public_id = $1)", 1,
+	    (const char *const[]){ f[1].store }));
+	pid = syncd_spawn(parking);
+	for (i = 0; i < 1800 && !finished; i++) {
+		/* Parked: queued again, its cursor saved. */
+		parked |= count_for(JOBS_IN("queued") " AND j.cursor <> '{}'",
+		    f[1].store) > 0;
+		finished = jobs_of("done", f[1].store) == f[1].types;
+		it_pause_ms(100);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ck_assert_msg(finished, "not every parked job ended done");
+	ck_assert_msg(parked, "no job was parked");
+	ck_assert_int_eq(count_for("SELECT count(*) FROM sync_jobs j JOIN"
+	    " stores s ON s.id = j.store_id WHERE s.public_id = $1"
+	    " AND (j.attempts <> 1 OR j.last_error IS NOT NULL)", f[1].store),
+	    0);
+	for (k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
+		a = table_digest(tables[k], f[0].store);
+		b = table_digest(tables[k], f[1].store);
+		ck_assert_msg(strcmp(a, b) == 0 && a[0] != '0',
+		    "table %zu: %s (waited) vs %s (parked)", k, a, b);
+		free(a);
+		free(b);
+	}
+	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
+}
+END_TEST
+
 /*
  * A disconnect while the store's jobs wait for their account's slot:
  * they stop within about a second, and not one request with the removed
@@ -689,6 +804,7 @@ suite_sync_full(void)
 	tcase_add_test(tc, postgres_restart_mid_sync);
 	tcase_add_test(tc, missing_scope_fails_that_type_only);
 	tcase_add_test(tc, one_daemon_runs_accounts_in_parallel);
+	tcase_add_test(tc, parked_jobs_store_the_same_data);
 	tcase_add_test(tc, disconnect_stops_jobs_waiting_for_a_slot);
 	tcase_add_test(tc, hanging_account_does_not_hold_the_others);
 	tcase_add_test(tc, killed_daemon_resumes_every_job);
