@@ -19,7 +19,12 @@
 	offsetof(struct kc_config, field), \
 	"SELECT count(*) FROM " table " WHERE " where, \
 	"DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " \
-	table " WHERE " where " LIMIT " BATCH "))" }
+	table " WHERE " where " LIMIT " BATCH "))", 0 }
+/* An age that is no setting: days fixed here. */
+#define RULE_FIXED(table, what, ndays, where) { table, what, 0, \
+	"SELECT count(*) FROM " table " WHERE " where, \
+	"DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " \
+	table " WHERE " where " LIMIT " BATCH "))", ndays }
 
 static const struct prune_rule {
 	const char	*table;
@@ -27,6 +32,7 @@ static const struct prune_rule {
 	size_t		 days;		/* offset in struct kc_config */
 	const char	*count_sql;
 	const char	*delete_sql;
+	long		 fixed_days;	/* > 0: instead of the setting */
 } rules[] = {
 	RULE("audit_log", "entries", prune_audit_days, AGO("at")),
 	RULE("sync_jobs", "finished jobs", prune_jobs_days,
@@ -51,6 +57,12 @@ static const struct prune_rule {
 	/* A granted one is revoked at Klaviyo first, by oauth_flow_reap. */
 	RULE("oauth_flows", "expired OAuth attempts", prune_oauth_flows_days,
 	    AGO("expires_at") " AND granted_at IS NULL"),
+	/*
+	 * Dead processes' heartbeats (sql/007): ignored after a minute
+	 * already, kept a day so a crash can still be looked into.
+	 */
+	RULE_FIXED("process_heartbeat", "dead processes' heartbeats", 1,
+	    AGO("heartbeat_at")),
 };
 
 /* Arbitrary constant of the daemons' prune (migrate uses 7263540001). */
@@ -66,6 +78,8 @@ static const char SQL_RECORD[] =
 static long
 days_of(const struct kc_config *cfg, const struct prune_rule *r)
 {
+	if (r->fixed_days > 0)
+		return r->fixed_days;
 	return *(const long *)(const void *)((const char *)cfg + r->days);
 }
 

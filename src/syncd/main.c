@@ -23,6 +23,7 @@
 #include "config.h"
 #include "credential.h"
 #include "db.h"
+#include "heartbeat.h"
 #include "jobq.h"
 #include "klaviyo.h"
 #include "ksync.h"
@@ -114,6 +115,18 @@ housekeeping(struct db *db, const struct keyring *kr,
 	return worked;
 }
 
+/* The heartbeat row (heartbeat.h) with the jobs running now. */
+static void
+beat(struct heartbeat *hb, struct db *db, const struct keyring *kr,
+    const struct pool *pool)
+{
+	long long	ids[64];
+	size_t		n;
+
+	n = pool ? pool_job_ids(pool, ids, nitems(ids)) : 0;
+	(void)heartbeat_beat(hb, db, kr, ids, n);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -133,6 +146,7 @@ main(int argc, char *argv[])
 	struct sync_opts	 so;
 	struct pool_opts	 po;
 	struct pool		*pool = NULL;
+	struct heartbeat	 hb;
 	struct oauth_client	 oc, *oauth = NULL;
 	struct sigaction	 sa;
 	enum log_level		 lvl;
@@ -244,11 +258,16 @@ main(int argc, char *argv[])
 	    owner, *cfg.report_server ? "external" : "built-in",
 	    po.concurrency);
 	(void)sdnotify("READY=1");
+	heartbeat_init(&hb, "klaviyo-syncd");
 
 	for (;;) {
 		/* Between turns: no job is inside the keyring now. */
-		if (sighup_take())
+		if (sighup_take()) {
 			(void)reload_apply(&cfg, &kr, db);
+			hb.last_ms = 0;	/* the keys it holds, shown at once */
+		}
+		if (heartbeat_due(&hb, kc_now_ms()))
+			beat(&hb, db, &kr, pool);
 		worked = 0;
 		if (!stopping && kc_now_ms() - last_house >= cfg.sync_poll_ms) {
 			worked += housekeeping(db, &kr, oauth, &oo, &cfg,
@@ -270,6 +289,7 @@ main(int argc, char *argv[])
 			nap(cfg.sync_poll_ms);
 		}
 	}
+	heartbeat_forget(&hb, db);
 	log_info("stopped");
 out:
 	pool_free(pool);

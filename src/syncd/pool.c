@@ -286,6 +286,16 @@ pool_active(const struct pool *p)
 	return p->n;
 }
 
+size_t
+pool_job_ids(const struct pool *p, long long *ids, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < p->n && i < max; i++)
+		ids[i] = p->jobs[i]->job.id;
+	return i;
+}
+
 long
 pool_timeout(const struct pool *p, long max_ms)
 {

@@ -90,8 +90,10 @@ SH
 chmod 755 "$ST/pgctl"
 
 # And one to restart the FastCGI service with changed settings
-# (fcgictl restart [NAME=VALUE...]), e.g. without an OAuth client, or
-# to stop it (fcgictl stop: an upstream outage for nginx).
+# (fcgictl restart [NAME=VALUE | -NAME ...]; -NAME unsets NAME), e.g.
+# without an OAuth client or with KC_MASTER_KEYS_FILE instead of
+# KC_MASTER_KEYS, or to stop it (fcgictl stop: an upstream outage for
+# nginx).
 cat >"$ST/fcgictl" <<SH
 #!/usr/bin/env bash
 . "$SRC/scripts/common.sh"
@@ -102,7 +104,12 @@ restart) ;;
 esac
 shift
 kc_kill_pidfile "$ST/run/fcgi.pid"
-for kv in "\$@"; do export "\$kv"; done
+for kv in "\$@"; do
+	case "\$kv" in
+	-*) unset "\${kv#-}" ;;
+	*) export "\$kv" ;;
+	esac
+done
 # A session of its own: Check kills a test's process group when it ends.
 kc_spawn "$ST" fcgi setsid "$BUILD/src/fcgi/klaviyo-connect-fcgi"
 kc_wait_http "$APP_URL/api/health" 30
