@@ -142,6 +142,10 @@ const struct config_var config_vars[] = {
 	  "days an incremental sync re-reads (Klaviyo's attribution window)" },
 	{ "SYNC_HISTORY_DAYS", CFG_INT, "730", 0, 1, 3650,
 	  OFF(sync_history_days), "how far back a full sync reads" },
+	{ "SYNCD_METRICS_FILE", CFG_STRING, "", 0, 0, 0,
+	  OFF(syncd_metrics_file),
+	  "Prometheus text file klaviyo-syncd rewrites every 15 s (node "
+	  "exporter's textfile collector); empty: none" },
 	{ "REPORT_SERVER_TIMEOUT_MS", CFG_INT, "10000", 0, 100, 120000,
 	  OFF(report_server_timeout_ms), "one delivery to REPORT_SERVER" },
 	{ "REPORT_RETRY_BASE_MS", CFG_INT, "5000", 0, 10, 3600000,

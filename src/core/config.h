@@ -60,6 +60,7 @@ struct kc_config {
 	long		 sync_max_wait_ms;
 	long		 sync_lookback_days;
 	long		 sync_history_days;
+	const char	*syncd_metrics_file;	/* "": none */
 	long		 report_server_timeout_ms;
 	long		 report_retry_base_ms;
 	long		 report_retry_max_ms;

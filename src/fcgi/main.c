@@ -24,6 +24,7 @@
 #include "db.h"
 #include "hup.h"
 #include "log.h"
+#include "opstats.h"
 #include "privs.h"
 #include "schema.h"
 #include "sdnotify.h"
@@ -217,6 +218,11 @@ main(int argc, char *argv[])
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
 
+	/* Before the fork: every worker counts into the same region. */
+	if (opstats_init() != KC_OK) {
+		log_error("cannot map the metrics counters");
+		return 1;
+	}
 	if (FCGX_Init() != 0) {
 		log_error("FastCGI initialisation failed");
 		return 1;

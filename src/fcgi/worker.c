@@ -18,6 +18,7 @@
 #include "klaviyo.h"
 #include "log.h"
 #include "oauth.h"
+#include "opstats.h"
 #include "reload.h"
 #include "routes.h"
 #include "sighup.h"
@@ -83,6 +84,20 @@ elapsed_ms(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* The request's index in the route table, for the metrics. */
+static size_t
+route_id(const struct http_req *req, int parsed)
+{
+	const struct route	*rt;
+	struct route_params	 params;
+	char			 allow[128];
+
+	if (parsed != KC_OK || router_match(routes, nroutes, req->method,
+	    req->path, &rt, &params, allow, sizeof(allow)) != KC_OK)
+		return OPSTATS_UNMATCHED;
+	return (size_t)(rt - routes);
+}
+
 struct worker {
 	const struct kc_config	*cfg;
 	const char		*app_origin;
@@ -101,6 +116,7 @@ handle(FCGX_Request *fr, const struct worker *w)
 	struct buf		 out;
 	struct timespec		 t0;
 	char			 path[256], method[16];
+	double			 ms;
 	int			 rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -137,10 +153,11 @@ handle(FCGX_Request *fr, const struct worker *w)
 	}
 	if (out.len > 0 && FCGX_PutStr(out.data, (int)out.len, fr->out) < 0)
 		log_warnx("client went away before the response was sent");
+	ms = elapsed_ms(&t0);
+	opstats_request(route_id(&req, rc), resp.status, ms);
 	log_info("%s %s %d %.2fms",
 	    log_escape(req.method, method, sizeof(method)),
-	    log_escape(req.path, path, sizeof(path)), resp.status,
-	    elapsed_ms(&t0));
+	    log_escape(req.path, path, sizeof(path)), resp.status, ms);
 	log_set_request_id(NULL);
 	/* Any path may have copied a token in: failed bearer, logout. */
 	crypto_wipe(ctx.token, sizeof(ctx.token));

@@ -10,6 +10,7 @@
 #include "coro.h"
 #include "jobq.h"
 #include "log.h"
+#include "opstats.h"
 
 struct pool_job {
 	struct pool		*pool;
@@ -106,6 +107,7 @@ job_main(void *arg)
 	    job->mode, job->type, job->store_public_id, job->attempts);
 	if (sync_run_job(&j->sc) != KC_OK)
 		log_warnx("job %lld: bookkeeping failed", job->id);
+	opstats_job_end(j->sc.error[0] != '\0');
 }
 
 static void
