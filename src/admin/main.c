@@ -196,6 +196,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("admin", lvl < LOG_LVL_WARN ? lvl : LOG_LVL_WARN);
+	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
 	if (db_open(cfg.database_url, "klaviyo-admin", &db) != KC_OK)
 		return EXIT_FAIL;
 	if (db_ensure(db) != KC_OK) {

@@ -23,6 +23,10 @@
 const struct config_var config_vars[] = {
 	{ "DATABASE_URL", CFG_STRING, "", 1, 0, 0, OFF(database_url),
 	  "libpq connection string or URI; empty uses libpq's PG* defaults" },
+	{ "DB_TRANSACTION_POOLING", CFG_INT, "0", 0, 0, 1,
+	  OFF(db_transaction_pooling),
+	  "1: DATABASE_URL is a transaction-pooling PgBouncer (no prepared "
+	  "statements, no options startup parameter)" },
 	{ "APP_URL", CFG_URL, "http://127.0.0.1:8080", 0, 0, 0, OFF(app_url),
 	  "public origin of the app: CSRF origin check, Secure cookies" },
 	{ "KC_SOCKET", CFG_STRING, KC_RUNDIR "/fcgi.sock", 0, 0, 0,

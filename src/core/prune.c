@@ -68,6 +68,8 @@ static const struct prune_rule {
 /* Arbitrary constant of the daemons' prune (migrate uses 7263540001). */
 static const char SQL_TRY_LOCK[] = "SELECT pg_try_advisory_lock(7263540002)";
 static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(7263540002)";
+static const char SQL_TRY_XACT_LOCK[] =
+    "SELECT pg_try_advisory_xact_lock(7263540002)";
 static const char SQL_DUE[] =
     "SELECT NOT EXISTS (SELECT 1 FROM maintenance_runs WHERE name = 'prune'"
     " AND last_run_at > now() - make_interval(hours => $1::int))";
@@ -142,6 +144,52 @@ add_rows(void *arg, const char *table, const char *what, long days,
 	*(long long *)arg += rows;
 }
 
+/* One boolean statement with the hours (or none) as $1. */
+static int
+ask(struct db *db, const char *sql, int nparams, const char *const *params,
+    int *yes)
+{
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*yes = 0;
+	if ((rc = db_query(db, sql, nparams, params, &res)) != KC_OK)
+		return rc;
+	*yes = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return KC_OK;
+}
+
+/*
+ * Behind a transaction-pooling PgBouncer (db.h) a session lock could be
+ * taken on one server connection and released on another: the whole
+ * prune runs in one transaction under a transaction-level lock instead
+ * (its batches then only bound each statement).
+ */
+static int
+prune_if_due_tx(struct db *db, const struct kc_config *cfg, long long *rows)
+{
+	char		 h[24];
+	const char	*params[1] = { h };
+	int		 rc, yes;
+
+	snprintf(h, sizeof(h), "%ld", cfg->prune_interval_hours);
+	if ((rc = db_begin(db)) != KC_OK)
+		return rc;
+	if ((rc = ask(db, SQL_TRY_XACT_LOCK, 0, NULL, &yes)) != KC_OK ||
+	    !yes || (rc = ask(db, SQL_DUE, 1, params, &yes)) != KC_OK || !yes) {
+		db_rollback(db);
+		return rc;
+	}
+	*rows = 0;
+	if ((rc = prune_run(db, cfg, 0, add_rows, rows)) == KC_OK &&
+	    (rc = db_query(db, SQL_RECORD, 0, NULL, NULL)) == KC_OK)
+		return db_commit(db);
+	db_rollback(db);
+	*rows = -1;
+	return rc;
+}
+
 int
 prune_if_due(struct db *db, const struct kc_config *cfg, long long *rows)
 {
@@ -151,6 +199,8 @@ prune_if_due(struct db *db, const struct kc_config *cfg, long long *rows)
 	int		 rc, due;
 
 	*rows = -1;
+	if (db_transaction_pooling())
+		return prune_if_due_tx(db, cfg, rows);
 	if ((rc = db_query(db, SQL_TRY_LOCK, 0, NULL, &res)) != KC_OK)
 		return rc;
 	due = PQgetvalue(res, 0, 0)[0] == 't';

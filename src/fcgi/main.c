@@ -197,6 +197,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("fcgi", lvl);
+	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
 	sighup_install();
 	if (keyring_parse(cfg.master_keys, &keyring, err, sizeof(err)) !=
 	    KC_OK) {

@@ -13,6 +13,20 @@
 #define DB_MAX_STMTS 128
 #define DB_RETRY_MS 250		/* after a failed connect, wait this long */
 
+static int pooled;	/* db_set_transaction_pooling */
+
+void
+db_set_transaction_pooling(int on)
+{
+	pooled = on != 0;
+}
+
+int
+db_transaction_pooling(void)
+{
+	return pooled;
+}
+
 struct db {
 	PGconn		*conn;
 	char		*url;
@@ -87,6 +101,11 @@ db_ensure(struct db *db)
 		return KC_ERR_DB_DOWN;
 	if (*db->url == '\0')
 		keys[3] = vals[3] = NULL;
+	if (pooled) {
+		/* Drops "options": the rest moves up one. */
+		memmove(&keys[1], &keys[2], 3 * sizeof(keys[0]));
+		memmove(&vals[1], &vals[2], 3 * sizeof(vals[0]));
+	}
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		/* libpq's message names host and reason, never a password. */
@@ -164,10 +183,16 @@ db_query_once(struct db *db, const char *sql, int nparams,
 
 	if ((rc = db_ensure(db)) != KC_OK)
 		return rc;
-	if ((rc = db_prepare(db, sql, nparams, &idx)) != KC_OK)
-		return rc;
-	snprintf(name, sizeof(name), "kc%d", idx);
-	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	if (pooled)
+		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+	else {
+		if ((rc = db_prepare(db, sql, nparams, &idx)) != KC_OK)
+			return rc;
+		snprintf(name, sizeof(name), "kc%d", idx);
+		res = PQexecPrepared(db->conn, name, nparams, params, NULL,
+		    NULL, 0);
+	}
 	if (res == NULL)
 		return PQstatus(db->conn) == CONNECTION_OK ? KC_ERR_NOMEM :
 		    KC_ERR_DB_DOWN;

@@ -207,6 +207,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("syncd", lvl);
+	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
 	sighup_install();
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
