@@ -12,7 +12,7 @@ libcurl4-openssl-dev libjson-c-dev libpq-dev libssl-dev check postgresql
 nginx-light curl ca-certificates util-linux procps"
 # Only the test suite needs these (Prism's spec check, headless Chromium,
 # systemd-analyze for the units in tests/deploy/units.sh).
-KC_TEST_PACKAGES="python3 chromium fonts-liberation systemd"
+KC_TEST_PACKAGES="python3 chromium fonts-liberation systemd pgbouncer"
 
 kc_die() { echo "error: $*" >&2; exit 1; }
 kc_say() { echo "==> $*" >&2; }
@@ -219,6 +219,53 @@ kc_wait_http() {
 }
 
 # kc_state_dirs STATE: the folders every service writes to.
+# Debian's PgBouncer in transaction pooling mode in front of the
+# throwaway cluster of $1, the way docs/INSTALL.md sets it up: unix socket
+# only, in $1/run/pgb, named by port $2; three server connections for
+# every client, so consecutive statements of one client do reach
+# different server connections.  Echoes the DATABASE_URL through it.
+kc_pgbouncer_start() {
+	local st=$1 port=$2 d=$1/run/pgb i
+	[ -x /usr/sbin/pgbouncer ] || kc_die "PgBouncer not found (apt-get install pgbouncer)"
+	kc_as_svc mkdir -p "$d"
+	kc_as_svc sh -c "cat >'$d/pgbouncer.ini'" <<EOF
+[databases]
+klaviyo_connect = host=$st/run dbname=klaviyo_connect
+
+[pgbouncer]
+listen_addr =
+listen_port = $port
+unix_socket_dir = $d
+auth_type = trust
+auth_file = $d/users.txt
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 200
+logfile = $st/log/pgbouncer.log
+pidfile = $d/pgbouncer.pid
+EOF
+	echo '"kc" ""' | kc_as_svc sh -c "cat >'$d/users.txt'"
+	kc_as_svc /usr/sbin/pgbouncer -d "$d/pgbouncer.ini" >/dev/null
+	for i in $(seq 1 100); do
+		[ -S "$d/.s.PGSQL.$port" ] && break
+		sleep 0.1
+	done
+	[ -S "$d/.s.PGSQL.$port" ] || kc_die "PgBouncer did not start (see $st/log/pgbouncer.log)"
+	echo "postgresql:///klaviyo_connect?host=$d&port=$port&user=kc"
+}
+
+kc_pgbouncer_stop() {
+	local f=$1/run/pgb/pgbouncer.pid pid i
+	[ -f "$f" ] || return 0
+	pid=$(head -1 "$f")
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
 kc_state_dirs() {
 	local st=$1 u
 	mkdir -p "$st/run" "$st/log" "$st/nginx"

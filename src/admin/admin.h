@@ -17,6 +17,8 @@
 #define EXIT_NOTFOUND 4		/* no such user, store or role */
 #define EXIT_PENDING KC_EXIT_SCHEMA	/* migrate --status: migrations pending */
 #define EXIT_ROOT KC_EXIT_ROOT		/* refused to run as root */
+#define EXIT_KEYS_NOT_LOADED 7	/* rotate-keys: a process lacks the key */
+#define EXIT_NO_SYNCD 8		/* status: no klaviyo-syncd alive */
 
 struct admin_cmd {
 	const char	*name;		/* "user add" */
@@ -58,6 +60,7 @@ int	admin_triggers_list(const struct kc_config *, struct db *, int,
 	    char **);
 int	admin_triggers_redeliver(const struct kc_config *, struct db *, int,
 	    char **);
+int	admin_status(const struct kc_config *, struct db *, int, char **);
 int	admin_prune(const struct kc_config *, struct db *, int, char **);
 
 /* Prints "klaviyo-admin: <msg>" to stderr. */

@@ -29,6 +29,16 @@ admin_migrate(const struct kc_config *cfg, struct db *db, int argc,
 			return EXIT_USAGE;
 		}
 	}
+	/*
+	 * The session advisory lock that serializes migrations would be
+	 * taken on one pooled server connection and released on another.
+	 */
+	if (mode == MIGRATE_APPLY && db_transaction_pooling()) {
+		admin_err("migrate needs PostgreSQL itself, not a "
+		    "transaction-pooling PgBouncer: run it with "
+		    "DB_TRANSACTION_POOLING=0 and a DATABASE_URL of the server");
+		return EXIT_FAIL;
+	}
 	rc = migrate_run(db, dir, mode, stdout, &n, err, sizeof(err));
 	if (rc != KC_OK) {
 		admin_err("%s", err);

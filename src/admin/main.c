@@ -81,10 +81,18 @@ const struct admin_cmd admin_cmds[] = {
 	  "counters, report idempotency keys, expired sessions and OAuth\n"
 	  "attempts); --dry-run counts them instead.  klaviyo-syncd does\n"
 	  "it every PRUNE_INTERVAL_HOURS.", admin_prune },
-	{ "rotate-keys", "",
+	{ "status", "",
+	  "Shows the live processes (klaviyo-connect-fcgi workers and\n"
+	  "klaviyo-syncd: host, pid, heartbeat age, master key versions,\n"
+	  "jobs) and the queues.  Exit 8 when no klaviyo-syncd is alive.",
+	  admin_status },
+	{ "rotate-keys", "[--force]",
 	  "Re-encrypts every stored Klaviyo credential under the newest key\n"
 	  "of KC_MASTER_KEYS (one row per transaction, while the service\n"
-	  "runs).  Keep the old version listed until it has finished.",
+	  "runs).  Refused (exit 7) while a live process does not hold that\n"
+	  "key version: add it to every host's KC_MASTER_KEYS and reload\n"
+	  "them first; --force skips that check.  Keep the old version\n"
+	  "listed until it has finished.",
 	  admin_rotate_keys },
 };
 const size_t admin_ncmds = nitems(admin_cmds);
@@ -102,7 +110,8 @@ usage(FILE *fp)
 	    "\nSettings come from the environment (DATABASE_URL, "
 	    "KC_SQL_DIR, ...);\nsee klaviyo-admin(8).  Exit codes: 0 ok, "
 	    "1 failure, 2 usage,\n3 conflict, 4 not found, 5 migrations "
-	    "pending, 6 refused to run as root.\n");
+	    "pending, 6 refused to run as root,\n7 a process lacks the new "
+	    "master key, 8 no klaviyo-syncd alive.\n");
 }
 
 static void
@@ -187,6 +196,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("admin", lvl < LOG_LVL_WARN ? lvl : LOG_LVL_WARN);
+	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
 	if (db_open(cfg.database_url, "klaviyo-admin", &db) != KC_OK)
 		return EXIT_FAIL;
 	if (db_ensure(db) != KC_OK) {

@@ -23,6 +23,10 @@
 const struct config_var config_vars[] = {
 	{ "DATABASE_URL", CFG_STRING, "", 1, 0, 0, OFF(database_url),
 	  "libpq connection string or URI; empty uses libpq's PG* defaults" },
+	{ "DB_TRANSACTION_POOLING", CFG_INT, "0", 0, 0, 1,
+	  OFF(db_transaction_pooling),
+	  "1: DATABASE_URL is a transaction-pooling PgBouncer (no prepared "
+	  "statements, no options startup parameter)" },
 	{ "APP_URL", CFG_URL, "http://127.0.0.1:8080", 0, 0, 0, OFF(app_url),
 	  "public origin of the app: CSRF origin check, Secure cookies" },
 	{ "KC_SOCKET", CFG_STRING, KC_RUNDIR "/fcgi.sock", 0, 0, 0,
@@ -142,6 +146,10 @@ const struct config_var config_vars[] = {
 	  "days an incremental sync re-reads (Klaviyo's attribution window)" },
 	{ "SYNC_HISTORY_DAYS", CFG_INT, "730", 0, 1, 3650,
 	  OFF(sync_history_days), "how far back a full sync reads" },
+	{ "SYNCD_METRICS_FILE", CFG_STRING, "", 0, 0, 0,
+	  OFF(syncd_metrics_file),
+	  "Prometheus text file klaviyo-syncd rewrites every 15 s (node "
+	  "exporter's textfile collector); empty: none" },
 	{ "REPORT_SERVER_TIMEOUT_MS", CFG_INT, "10000", 0, 100, 120000,
 	  OFF(report_server_timeout_ms), "one delivery to REPORT_SERVER" },
 	{ "REPORT_RETRY_BASE_MS", CFG_INT, "5000", 0, 10, 3600000,

@@ -30,6 +30,7 @@ struct kc_config {
 	long		 password_scrypt_log_n;
 	long		 session_max_per_user;
 	const char	*sql_dir;
+	long		 db_transaction_pooling;	/* db.h */
 	long		 prune_interval_hours;	/* src/core/prune.c */
 	long		 prune_audit_days;
 	long		 prune_jobs_days;
@@ -60,6 +61,7 @@ struct kc_config {
 	long		 sync_max_wait_ms;
 	long		 sync_lookback_days;
 	long		 sync_history_days;
+	const char	*syncd_metrics_file;	/* "": none */
 	long		 report_server_timeout_ms;
 	long		 report_retry_base_ms;
 	long		 report_retry_max_ms;

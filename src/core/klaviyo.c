@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
+#include "opstats.h"
 
 #define KV_PAGE_MAX (16 * 1024 * 1024)	/* one response body */
 #define KV_MAX_PAGES 500		/* per call, a runaway guard */
@@ -330,6 +331,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 	int			 more, rc;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	opstats_klaviyo(ep, cc == CURLE_OK ? status : 0);
 	call->requests++;
 	call->status = status;
 	log_debug("klaviyo %s %s -> %ld (%s) %ldms", kv_endpoints[ep].method,
@@ -486,6 +488,7 @@ xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
 			    x->call->retry_after);
 			return;
 		}
+		opstats_rate_wait(wait);
 		x->ready_at = kc_now_ms() + (int64_t)(wait * 1000) + 1;
 		return;
 	}

@@ -19,7 +19,12 @@
 	offsetof(struct kc_config, field), \
 	"SELECT count(*) FROM " table " WHERE " where, \
 	"DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " \
-	table " WHERE " where " LIMIT " BATCH "))" }
+	table " WHERE " where " LIMIT " BATCH "))", 0 }
+/* An age that is no setting: days fixed here. */
+#define RULE_FIXED(table, what, ndays, where) { table, what, 0, \
+	"SELECT count(*) FROM " table " WHERE " where, \
+	"DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " \
+	table " WHERE " where " LIMIT " BATCH "))", ndays }
 
 static const struct prune_rule {
 	const char	*table;
@@ -27,6 +32,7 @@ static const struct prune_rule {
 	size_t		 days;		/* offset in struct kc_config */
 	const char	*count_sql;
 	const char	*delete_sql;
+	long		 fixed_days;	/* > 0: instead of the setting */
 } rules[] = {
 	RULE("audit_log", "entries", prune_audit_days, AGO("at")),
 	RULE("sync_jobs", "finished jobs", prune_jobs_days,
@@ -51,11 +57,19 @@ static const struct prune_rule {
 	/* A granted one is revoked at Klaviyo first, by oauth_flow_reap. */
 	RULE("oauth_flows", "expired OAuth attempts", prune_oauth_flows_days,
 	    AGO("expires_at") " AND granted_at IS NULL"),
+	/*
+	 * Dead processes' heartbeats (sql/007): ignored after a minute
+	 * already, kept a day so a crash can still be looked into.
+	 */
+	RULE_FIXED("process_heartbeat", "dead processes' heartbeats", 1,
+	    AGO("heartbeat_at")),
 };
 
 /* Arbitrary constant of the daemons' prune (migrate uses 7263540001). */
 static const char SQL_TRY_LOCK[] = "SELECT pg_try_advisory_lock(7263540002)";
 static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(7263540002)";
+static const char SQL_TRY_XACT_LOCK[] =
+    "SELECT pg_try_advisory_xact_lock(7263540002)";
 static const char SQL_DUE[] =
     "SELECT NOT EXISTS (SELECT 1 FROM maintenance_runs WHERE name = 'prune'"
     " AND last_run_at > now() - make_interval(hours => $1::int))";
@@ -66,6 +80,8 @@ static const char SQL_RECORD[] =
 static long
 days_of(const struct kc_config *cfg, const struct prune_rule *r)
 {
+	if (r->fixed_days > 0)
+		return r->fixed_days;
 	return *(const long *)(const void *)((const char *)cfg + r->days);
 }
 
@@ -128,6 +144,52 @@ add_rows(void *arg, const char *table, const char *what, long days,
 	*(long long *)arg += rows;
 }
 
+/* One boolean statement with the hours (or none) as $1. */
+static int
+ask(struct db *db, const char *sql, int nparams, const char *const *params,
+    int *yes)
+{
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*yes = 0;
+	if ((rc = db_query(db, sql, nparams, params, &res)) != KC_OK)
+		return rc;
+	*yes = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return KC_OK;
+}
+
+/*
+ * Behind a transaction-pooling PgBouncer (db.h) a session lock could be
+ * taken on one server connection and released on another: the whole
+ * prune runs in one transaction under a transaction-level lock instead
+ * (its batches then only bound each statement).
+ */
+static int
+prune_if_due_tx(struct db *db, const struct kc_config *cfg, long long *rows)
+{
+	char		 h[24];
+	const char	*params[1] = { h };
+	int		 rc, yes;
+
+	snprintf(h, sizeof(h), "%ld", cfg->prune_interval_hours);
+	if ((rc = db_begin(db)) != KC_OK)
+		return rc;
+	if ((rc = ask(db, SQL_TRY_XACT_LOCK, 0, NULL, &yes)) != KC_OK ||
+	    !yes || (rc = ask(db, SQL_DUE, 1, params, &yes)) != KC_OK || !yes) {
+		db_rollback(db);
+		return rc;
+	}
+	*rows = 0;
+	if ((rc = prune_run(db, cfg, 0, add_rows, rows)) == KC_OK &&
+	    (rc = db_query(db, SQL_RECORD, 0, NULL, NULL)) == KC_OK)
+		return db_commit(db);
+	db_rollback(db);
+	*rows = -1;
+	return rc;
+}
+
 int
 prune_if_due(struct db *db, const struct kc_config *cfg, long long *rows)
 {
@@ -137,6 +199,8 @@ prune_if_due(struct db *db, const struct kc_config *cfg, long long *rows)
 	int		 rc, due;
 
 	*rows = -1;
+	if (db_transaction_pooling())
+		return prune_if_due_tx(db, cfg, rows);
 	if ((rc = db_query(db, SQL_TRY_LOCK, 0, NULL, &res)) != KC_OK)
 		return rc;
 	due = PQgetvalue(res, 0, 0)[0] == 't';

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "hup.h"
 #include "log.h"
+#include "opstats.h"
 #include "privs.h"
 #include "schema.h"
 #include "sdnotify.h"
@@ -196,6 +197,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("fcgi", lvl);
+	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
 	sighup_install();
 	if (keyring_parse(cfg.master_keys, &keyring, err, sizeof(err)) !=
 	    KC_OK) {
@@ -217,6 +219,11 @@ main(int argc, char *argv[])
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
 
+	/* Before the fork: every worker counts into the same region. */
+	if (opstats_init() != KC_OK) {
+		log_error("cannot map the metrics counters");
+		return 1;
+	}
 	if (FCGX_Init() != 0) {
 		log_error("FastCGI initialisation failed");
 		return 1;

@@ -24,5 +24,7 @@ const struct route routes[] = {
 	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_sync_post },
 	{ "POST", "/api/v1/reports/full_sync", RT_BODY | RT_MUTATES,
 	  route_report_full_sync },
+	/* Prometheus; nginx exposes it on an internal location only. */
+	{ "GET", "/metrics", 0, route_prom_metrics },
 };
 const size_t nroutes = nitems(routes);

@@ -7,14 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "db.h"
 #include "dispatch.h"
+#include "heartbeat.h"
 #include "klaviyo.h"
 #include "log.h"
 #include "oauth.h"
+#include "opstats.h"
 #include "reload.h"
 #include "routes.h"
 #include "sighup.h"
@@ -27,6 +31,31 @@ on_term(int sig)
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
+}
+
+/* Only wakes an idle accept() so the heartbeat is written on time. */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* SIGALRM every HEARTBEAT_SECONDS, without SA_RESTART. */
+static void
+heartbeat_timer(void)
+{
+	struct sigaction	sa;
+	struct itimerval	it;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_interval.tv_sec = HEARTBEAT_SECONDS;
+	it.it_value.tv_sec = HEARTBEAT_SECONDS;
+	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
+		log_warn("setitimer; the heartbeat waits for requests");
 }
 
 static int
@@ -55,6 +84,20 @@ elapsed_ms(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* The request's index in the route table, for the metrics. */
+static size_t
+route_id(const struct http_req *req, int parsed)
+{
+	const struct route	*rt;
+	struct route_params	 params;
+	char			 allow[128];
+
+	if (parsed != KC_OK || router_match(routes, nroutes, req->method,
+	    req->path, &rt, &params, allow, sizeof(allow)) != KC_OK)
+		return OPSTATS_UNMATCHED;
+	return (size_t)(rt - routes);
+}
+
 struct worker {
 	const struct kc_config	*cfg;
 	const char		*app_origin;
@@ -73,6 +116,7 @@ handle(FCGX_Request *fr, const struct worker *w)
 	struct buf		 out;
 	struct timespec		 t0;
 	char			 path[256], method[16];
+	double			 ms;
 	int			 rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -109,10 +153,11 @@ handle(FCGX_Request *fr, const struct worker *w)
 	}
 	if (out.len > 0 && FCGX_PutStr(out.data, (int)out.len, fr->out) < 0)
 		log_warnx("client went away before the response was sent");
+	ms = elapsed_ms(&t0);
+	opstats_request(route_id(&req, rc), resp.status, ms);
 	log_info("%s %s %d %.2fms",
 	    log_escape(req.method, method, sizeof(method)),
-	    log_escape(req.path, path, sizeof(path)), resp.status,
-	    elapsed_ms(&t0));
+	    log_escape(req.path, path, sizeof(path)), resp.status, ms);
 	log_set_request_id(NULL);
 	/* Any path may have copied a token in: failed bearer, logout. */
 	crypto_wipe(ctx.token, sizeof(ctx.token));
@@ -148,6 +193,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	struct sigaction	 sa;
 	sigset_t		 term, old;
 	struct keyring		 kr = *keyring;	/* SIGHUP may replace it */
+	struct heartbeat	 hb;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;	/* no SA_RESTART: accept() must wake */
@@ -159,7 +205,10 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
 	sigaddset(&term, SIGHUP);
+	sigaddset(&term, SIGALRM);	/* never inside a request */
 	sighup_install();
+	heartbeat_timer();
+	heartbeat_init(&hb, "klaviyo-connect-fcgi");
 
 	if (FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
@@ -188,8 +237,12 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		log_warnx("database not reachable yet; will retry per request");
 	while (!stopping) {
 		/* Between two requests: none sees half a reload. */
-		if (sighup_take())
+		if (sighup_take()) {
 			(void)reload_apply(cfg, &kr, db);
+			hb.last_ms = 0;	/* the keys it holds, shown at once */
+		}
+		if (heartbeat_due(&hb, kc_now_ms()))
+			(void)heartbeat_beat(&hb, db, &kr, NULL, 0);
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (stopping)
 				break;
@@ -206,6 +259,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	FCGX_Free(&fr, 0);
+	heartbeat_forget(&hb, db);
 	kv_client_free(w.kv);
 	db_close(db);
 	keyring_wipe(&kr);

@@ -13,6 +13,20 @@
 #define DB_MAX_STMTS 128
 #define DB_RETRY_MS 250		/* after a failed connect, wait this long */
 
+static int pooled;	/* db_set_transaction_pooling */
+
+void
+db_set_transaction_pooling(int on)
+{
+	pooled = on != 0;
+}
+
+int
+db_transaction_pooling(void)
+{
+	return pooled;
+}
+
 struct db {
 	PGconn		*conn;
 	char		*url;
@@ -89,6 +103,11 @@ db_ensure(struct db *db)
 		return KC_ERR_DB_DOWN;
 	if (*db->url == '\0')
 		keys[3] = vals[3] = NULL;
+	if (pooled) {
+		/* Drops "options": the rest moves up one. */
+		memmove(&keys[1], &keys[2], 3 * sizeof(keys[0]));
+		memmove(&vals[1], &vals[2], 3 * sizeof(vals[0]));
+	}
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		/* libpq's message names host and reason, never a password. */
@@ -154,6 +173,22 @@ db_prepare(struct db *db, const char *sql, int nparams, int *idx)
 	db->nprepared++;
 	*idx = i;
 	return KC_OK;
+}
+
+/* A BEGIN that was left for the next statement, sent on its own. */
+static int
+db_exec_begin(struct db *db)
+{
+	PGresult	*res;
+	int		 rc;
+
+	db->begin_pending = 0;
+	res = PQexec(db->conn, "BEGIN");
+	rc = db_result(db, res);
+	PQclear(res);
+	if (rc == KC_ERR_DB_DOWN)
+		db_drop(db);
+	return rc;
 }
 
 /* The result of one pipelined command and the NULL that ends it. */
@@ -240,15 +275,24 @@ db_query_once(struct db *db, const char *sql, int nparams,
 
 	if ((rc = db_ensure(db)) != KC_OK)
 		return rc;
-	if ((rc = db_prepare(db, sql, nparams, &idx)) != KC_OK)
-		return rc;
-	snprintf(name, sizeof(name), "kc%d", idx);
-	if (begin || commit) {
-		db->begin_pending = 0;
-		return db_pipeline(db, begin, name, nparams, params, commit,
-		    out);
+	if (pooled) {
+		/* No prepared statements, no pipeline: one by one. */
+		if (begin && (rc = db_exec_begin(db)) != KC_OK)
+			return rc;
+		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+	} else {
+		if ((rc = db_prepare(db, sql, nparams, &idx)) != KC_OK)
+			return rc;
+		snprintf(name, sizeof(name), "kc%d", idx);
+		if (begin || commit) {
+			db->begin_pending = 0;
+			return db_pipeline(db, begin, name, nparams, params,
+			    commit, out);
+		}
+		res = PQexecPrepared(db->conn, name, nparams, params, NULL,
+		    NULL, 0);
 	}
-	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
 	if (res == NULL)
 		return PQstatus(db->conn) == CONNECTION_OK ? KC_ERR_NOMEM :
 		    KC_ERR_DB_DOWN;
@@ -293,6 +337,14 @@ db_query_commit(struct db *db, const char *sql, int nparams,
 		*out = NULL;
 	if (!db->in_tx)
 		return KC_ERR_INTERNAL;
+	if (pooled) {
+		if ((rc = db_query(db, sql, nparams, params, out)) == KC_OK &&
+		    (rc = db_commit(db)) != KC_OK && out) {
+			PQclear(*out);
+			*out = NULL;
+		}
+		return rc;
+	}
 	rc = db_query_once(db, sql, nparams, params, 1, out);
 	if (rc == KC_ERR_DB_DOWN)
 		db_drop(db);
@@ -312,18 +364,10 @@ db_exec_script(struct db *db, const char *sql, char *err, size_t errlen)
 		snprintf(err, errlen, "database unavailable");
 		return rc;
 	}
-	if (db->begin_pending) {
-		/* Text that runs inside the transaction: open it first. */
-		db->begin_pending = 0;
-		res = PQexec(db->conn, "BEGIN");
-		rc = db_result(db, res);
-		PQclear(res);
-		if (rc != KC_OK) {
-			snprintf(err, errlen, "cannot begin a transaction");
-			if (rc == KC_ERR_DB_DOWN)
-				db_drop(db);
-			return rc;
-		}
+	/* Text that runs inside the transaction: open it first. */
+	if (db->begin_pending && (rc = db_exec_begin(db)) != KC_OK) {
+		snprintf(err, errlen, "cannot begin a transaction");
+		return rc;
 	}
 	res = PQexec(db->conn, sql);
 	if ((rc = db_result(db, res)) != KC_OK) {

@@ -19,6 +19,16 @@ struct db;
 int	db_open(const char *url, const char *appname, struct db **)
 	    KC_MUSTCHECK;
 void	db_close(struct db *);
+/*
+ * Transaction pooling (PgBouncer pool_mode=transaction): a statement
+ * outside a transaction may reach another server connection, so no
+ * protocol-level prepared statements (each statement is sent with
+ * PQexecParams) and no "options" startup parameter (PgBouncer refuses
+ * it; statement_timeout then comes from ALTER ROLE ... SET).  For the
+ * whole process; set before the first connection.
+ */
+void	db_set_transaction_pooling(int on);
+int	db_transaction_pooling(void);
 /* Connects when not connected: KC_OK or KC_ERR_DB_DOWN. */
 int	db_ensure(struct db *) KC_MUSTCHECK;
 /*

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_util.h"
@@ -15,6 +16,8 @@ http_resp_init(struct http_resp *r)
 	r->status = 500;
 	r->json = NULL;
 	r->err = KC_OK;
+	r->text = NULL;
+	r->text_type = NULL;
 	buf_init(&r->headers, RESP_HEADERS_MAX);
 }
 
@@ -23,6 +26,8 @@ http_resp_reset(struct http_resp *r)
 {
 	json_object_put(r->json);
 	r->json = NULL;
+	free(r->text);
+	r->text = NULL;
 	r->status = 500;
 	r->err = KC_OK;
 	buf_reset(&r->headers);
@@ -33,6 +38,8 @@ http_resp_free(struct http_resp *r)
 {
 	json_object_put(r->json);
 	r->json = NULL;
+	free(r->text);
+	r->text = NULL;
 	buf_free(&r->headers);
 }
 
@@ -57,6 +64,20 @@ http_resp_json(struct http_resp *r, int status, struct json_object *body)
 	json_object_put(r->json);
 	r->json = body;
 	r->status = status;
+	free(r->text);
+	r->text = NULL;
+}
+
+void
+http_resp_text(struct http_resp *r, int status, const char *ctype,
+    char *body)
+{
+	json_object_put(r->json);
+	r->json = NULL;
+	free(r->text);
+	r->text = body;
+	r->text_type = ctype;
+	r->status = status;
 }
 
 void
@@ -69,6 +90,8 @@ http_resp_error_code(struct http_resp *r, int e, const char *code,
 	r->status = kc_err_http_status(e);
 	json_object_put(r->json);
 	r->json = NULL;
+	free(r->text);
+	r->text = NULL;
 	if ((o = json_object_new_object()) == NULL)
 		return;
 	if (json_add_bool(o, "success", 0) != KC_OK ||
@@ -128,11 +151,14 @@ http_resp_format_ext(const struct http_resp *r, struct buf *out, int body_too)
 	body = r->json ? json_object_to_json_string_ext(r->json,
 	    JSON_C_TO_STRING_PLAIN) : "{\"success\":false,"
 	    "\"error\":\"Internal error\",\"code\":\"internal_error\"}";
+	if (r->text != NULL)
+		body = r->text;
 	if ((rc = buf_printf(out, "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "Content-Length: %zu\r\n", r->status,
-	    http_status_text(r->status), strlen(body))) != KC_OK)
+	    http_status_text(r->status), r->text != NULL ? r->text_type :
+	    "application/json; charset=utf-8", strlen(body))) != KC_OK)
 		return rc;
 	if ((rc = buf_append(out, buf_cstr(&r->headers),
 	    r->headers.len)) != KC_OK)

@@ -16,6 +16,8 @@ struct http_resp {
 	struct json_object	*json;
 	struct buf		 headers;
 	int			 err;	/* kc_err of an error response */
+	char			*text;	/* a non-JSON body (metrics), or NULL */
+	const char		*text_type;	/* its Content-Type */
 };
 
 void	http_resp_init(struct http_resp *);
@@ -27,6 +29,12 @@ int	http_resp_header(struct http_resp *, const char *name,
 	    const char *fmt, ...) KC_PRINTF(3, 4) KC_MUSTCHECK;
 /* Sets status and body, taking ownership of body. */
 void	http_resp_json(struct http_resp *, int status, struct json_object *);
+/*
+ * Sets status and a text body (malloc'd, owned from now on) with its
+ * Content-Type, e.g. Prometheus's exposition format.
+ */
+void	http_resp_text(struct http_resp *, int status, const char *ctype,
+	    char *body);
 /* An error with the default message of e, or msg. */
 void	http_resp_error(struct http_resp *, int e, const char *msg);
 /* An error with its own machine code. */

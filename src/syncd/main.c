@@ -23,12 +23,15 @@
 #include "config.h"
 #include "credential.h"
 #include "db.h"
+#include "heartbeat.h"
 #include "jobq.h"
 #include "klaviyo.h"
 #include "ksync.h"
 #include "log.h"
+#include "metrics_file.h"
 #include "oauth.h"
 #include "oauth_flow.h"
+#include "opstats.h"
 #include "outbox.h"
 #include "pool.h"
 #include "privs.h"
@@ -114,6 +117,32 @@ housekeeping(struct db *db, const struct keyring *kr,
 	return worked;
 }
 
+/*
+ * The heartbeat row (heartbeat.h) with the jobs running now, and the
+ * metrics file (SYNCD_METRICS_FILE) on the same cadence.
+ */
+static void
+beat(struct heartbeat *hb, struct db *db, const struct keyring *kr,
+    const struct pool *pool, const struct kc_config *cfg)
+{
+	static int	failed;
+	long long	ids[64];
+	size_t		n;
+	int		rc;
+
+	n = pool ? pool_job_ids(pool, ids, nitems(ids)) : 0;
+	(void)heartbeat_beat(hb, db, kr, ids, n);
+	if (*cfg->syncd_metrics_file == '\0')
+		return;
+	rc = metrics_file_write(cfg->syncd_metrics_file, db,
+	    (size_t)cfg->sync_concurrency, pool ? pool_active(pool) : 0);
+	/* Said once, not every 15 s. */
+	if (rc != KC_OK && !failed)
+		log_warnx("cannot write SYNCD_METRICS_FILE %s: %s",
+		    cfg->syncd_metrics_file, kc_strerror(rc));
+	failed = rc != KC_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -133,6 +162,7 @@ main(int argc, char *argv[])
 	struct sync_opts	 so;
 	struct pool_opts	 po;
 	struct pool		*pool = NULL;
+	struct heartbeat	 hb;
 	struct oauth_client	 oc, *oauth = NULL;
 	struct sigaction	 sa;
 	enum log_level		 lvl;
@@ -177,6 +207,7 @@ main(int argc, char *argv[])
 	}
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("syncd", lvl);
+	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
 	sighup_install();
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
@@ -190,7 +221,8 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	if (opstats_init() != KC_OK ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    db_open(cfg.database_url, "klaviyo-syncd", &db) != KC_OK) {
 		log_error("initialisation failed");
 		keyring_wipe(&kr);
@@ -244,11 +276,16 @@ main(int argc, char *argv[])
 	    owner, *cfg.report_server ? "external" : "built-in",
 	    po.concurrency);
 	(void)sdnotify("READY=1");
+	heartbeat_init(&hb, "klaviyo-syncd");
 
 	for (;;) {
 		/* Between turns: no job is inside the keyring now. */
-		if (sighup_take())
+		if (sighup_take()) {
 			(void)reload_apply(&cfg, &kr, db);
+			hb.last_ms = 0;	/* the keys it holds, shown at once */
+		}
+		if (heartbeat_due(&hb, kc_now_ms()))
+			beat(&hb, db, &kr, pool, &cfg);
 		worked = 0;
 		if (!stopping && kc_now_ms() - last_house >= cfg.sync_poll_ms) {
 			worked += housekeeping(db, &kr, oauth, &oo, &cfg,
@@ -270,6 +307,13 @@ main(int argc, char *argv[])
 			nap(cfg.sync_poll_ms);
 		}
 	}
+	heartbeat_forget(&hb, db);
+	/* The final counters (a --once run's whole work). */
+	if (*cfg.syncd_metrics_file != '\0' && metrics_file_write(
+	    cfg.syncd_metrics_file, db, (size_t)cfg.sync_concurrency, 0) !=
+	    KC_OK)
+		log_warnx("cannot write SYNCD_METRICS_FILE %s",
+		    cfg.syncd_metrics_file);
 	log_info("stopped");
 out:
 	pool_free(pool);

@@ -10,6 +10,7 @@
 #include "coro.h"
 #include "jobq.h"
 #include "log.h"
+#include "opstats.h"
 
 struct pool_job {
 	struct pool		*pool;
@@ -108,6 +109,7 @@ job_main(void *arg)
 	    job->mode, job->type, job->store_public_id, job->attempts);
 	if (sync_run_job(&j->sc) != KC_OK)
 		log_warnx("job %lld: bookkeeping failed", job->id);
+	opstats_job_end(j->sc.error[0] != '\0');
 }
 
 static void
@@ -286,6 +288,16 @@ size_t
 pool_active(const struct pool *p)
 {
 	return p->n;
+}
+
+size_t
+pool_job_ids(const struct pool *p, long long *ids, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < p->n && i < max; i++)
+		ids[i] = p->jobs[i]->job.id;
+	return i;
 }
 
 long

@@ -43,6 +43,8 @@ int	pool_new(struct db *, struct kv_client *, const struct keyring *,
 void	pool_turn(struct pool *, int claim, int *worked);
 /* Jobs running now. */
 size_t	pool_active(const struct pool *);
+/* The ids of up to max running jobs into ids; returns how many. */
+size_t	pool_job_ids(const struct pool *, long long *ids, size_t max);
 /* How long the loop may wait before the next turn, at most max_ms. */
 long	pool_timeout(const struct pool *, long max_ms);
 /* Waits for a transfer or ms, whichever comes first. */

@@ -221,6 +221,8 @@ Suite	*suite_sync_full(void);
 Suite	*suite_oauth(void);
 Suite	*suite_sighup(void);
 Suite	*suite_nginx(void);
+Suite	*suite_heartbeat(void);
+Suite	*suite_metrics(void);
 Suite	*suite_admin_day2(void);
 
 #endif

@@ -26,6 +26,8 @@ main(void)
 	srunner_add_suite(sr, suite_oauth());
 	srunner_add_suite(sr, suite_sighup());
 	srunner_add_suite(sr, suite_nginx());
+	srunner_add_suite(sr, suite_heartbeat());
+	srunner_add_suite(sr, suite_metrics());
 	/* Last: it stops and starts PostgreSQL. */
 	srunner_add_suite(sr, suite_dbrestart());
 	srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,7 @@ cleanup() {
 	kc_kill_pidfile "$ST/run/fcgi.pid"
 	kc_kill_pidfile "$ST/run/syncd.pid"
 	kc_kill_pidfile "$ST/run/sandbox.pid"
+	kc_pgbouncer_stop "$ST"
 	kc_pg_stop "$ST"
 	if [ "${KC_KEEP_STATE:-0}" = 1 ]; then
 		echo "state kept in $ST"
@@ -69,6 +70,27 @@ export KLAVIYO_OAUTH_REVOKE_URL="$KLAVIYO_BASE_URL/oauth/revoke"
 
 kc_as_svc "$BUILD/src/admin/klaviyo-admin" migrate >"$ST/log/migrate.log" 2>&1 ||
     { cat "$ST/log/migrate.log"; exit 1; }
+DIRECT_DATABASE_URL=$DATABASE_URL
+# KC_PGBOUNCER=1 (tests/deploy/pgbouncer.sh): the services and the admin
+# tool reach the database through PgBouncer in transaction pooling mode,
+# set up as docs/INSTALL.md says; the tests' own SQL goes straight to
+# PostgreSQL.  First the reason for DB_TRANSACTION_POOLING: without it
+# PgBouncer refuses the connection (the "options" startup parameter).
+if [ "${KC_PGBOUNCER:-0}" = 1 ]; then
+	kc_as_svc "$(kc_pg_bin)/psql" -h "$ST/run" -U kc -d klaviyo_connect \
+	    -Atqc "ALTER ROLE kc SET statement_timeout = '30s'" >/dev/null
+	PGB_URL=$(kc_pgbouncer_start "$ST" "$(kc_free_port)")
+	st=0
+	DATABASE_URL=$PGB_URL kc_as_svc "$BUILD/src/admin/klaviyo-admin" \
+	    status >"$ST/log/pgb-unpooled.log" 2>&1 || st=$?
+	if [ "$st" != 1 ] || ! grep -q "unsupported startup parameter" \
+	    "$ST/log/pgbouncer.log"; then
+		echo "FAIL: without DB_TRANSACTION_POOLING PgBouncer should refuse (exit $st)"
+		cat "$ST/log/pgb-unpooled.log"
+		exit 1
+	fi
+	export DATABASE_URL=$PGB_URL DB_TRANSACTION_POOLING=1
+fi
 export REPORT_SERVER_KEY="test-report-key-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SYNC_POLL_MS=100
 export SYNC_LEASE_SECONDS=10
@@ -90,8 +112,10 @@ SH
 chmod 755 "$ST/pgctl"
 
 # And one to restart the FastCGI service with changed settings
-# (fcgictl restart [NAME=VALUE...]), e.g. without an OAuth client, or
-# to stop it (fcgictl stop: an upstream outage for nginx).
+# (fcgictl restart [NAME=VALUE | -NAME ...]; -NAME unsets NAME), e.g.
+# without an OAuth client or with KC_MASTER_KEYS_FILE instead of
+# KC_MASTER_KEYS, or to stop it (fcgictl stop: an upstream outage for
+# nginx).
 cat >"$ST/fcgictl" <<SH
 #!/usr/bin/env bash
 . "$SRC/scripts/common.sh"
@@ -102,7 +126,12 @@ restart) ;;
 esac
 shift
 kc_kill_pidfile "$ST/run/fcgi.pid"
-for kv in "\$@"; do export "\$kv"; done
+for kv in "\$@"; do
+	case "\$kv" in
+	-*) unset "\${kv#-}" ;;
+	*) export "\$kv" ;;
+	esac
+done
 # A session of its own: Check kills a test's process group when it ends.
 kc_spawn "$ST" fcgi setsid "$BUILD/src/fcgi/klaviyo-connect-fcgi"
 kc_wait_http "$APP_URL/api/health" 30
@@ -127,7 +156,7 @@ SH
 fi
 
 export KC_TEST_URL=$APP_URL
-export KC_TEST_DATABASE_URL=$DATABASE_URL
+export KC_TEST_DATABASE_URL=$DIRECT_DATABASE_URL
 export KC_TEST_ADMIN="$BIN/admin/klaviyo-admin"
 # The programs themselves (the root-refusal tests) and the sandbox.
 export KC_TEST_BUILD=$BUILD
@@ -151,6 +180,17 @@ kc_nginx_stop "$ST"
 kc_kill_pidfile "$ST/run/fcgi.pid"
 kc_kill_pidfile "$ST/run/syncd.pid"
 kc_kill_pidfile "$ST/run/sandbox.pid"
+if [ "${KC_PGBOUNCER:-0}" = 1 ]; then
+	# The services did go through it, and it saw no protocol error.
+	grep -q "login attempt: db=klaviyo_connect user=kc" "$ST/log/pgbouncer.log" ||
+	    { echo "FAIL: no connection through PgBouncer"; status=1; }
+	if grep -E "prepared statement|unsupported" "$ST"/log/fcgi.log \
+	    "$ST"/log/syncd*.log 2>/dev/null; then
+		echo "FAIL: a pooling error in a service log"
+		status=1
+	fi
+	kc_pgbouncer_stop "$ST"
+fi
 if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
     "$ST"/log/*.log >/dev/null 2>&1; then
 	echo "FAIL: sanitizer report in a service log:"

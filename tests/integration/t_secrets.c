@@ -573,7 +573,9 @@ END_TEST
 /*
  * klaviyo-admin rotate-keys while the service runs.  The workers only
  * hold run.sh's version 1, so the test works on its own credential
- * (the others are set aside in a table and put back at the end).
+ * (the others are set aside in a table and put back at the end), and
+ * passes --force: a rotation the workers cannot follow is refused
+ * otherwise (t_heartbeat.c tests that refusal).
  */
 START_TEST(secrets_rotate_keys_reencrypts_under_newest)
 {
@@ -601,7 +603,7 @@ START_TEST(secrets_rotate_keys_reencrypts_under_newest)
 	    " (SELECT id FROM stores WHERE public_id = $1)", 1, p));
 
 	s1 = it_run(&o1, "KC_MASTER_KEYS='%s' \"$KC_TEST_ADMIN\" rotate-keys"
-	    " 2>&1", keys);
+	    " --force 2>&1", keys);
 	ck_assert(cred_read(store, &c1));
 	rotated = it_sql_value("SELECT (c.rotated_at IS NOT NULL)::text FROM"
 	    " klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
@@ -615,11 +617,11 @@ START_TEST(secrets_rotate_keys_reencrypts_under_newest)
 	open_old = cred_open(&c1, master_keys(), store, &plain);
 	/* Again: nothing left to do. */
 	s2 = it_run(&o2, "KC_MASTER_KEYS='%s' \"$KC_TEST_ADMIN\" rotate-keys"
-	    " 2>&1", keys);
+	    " --force 2>&1", keys);
 	ck_assert(cred_read(store, &c2));
 	/* A keyring without the version in use: refused, nothing changed. */
 	s3 = it_run(&o3, "KC_MASTER_KEYS='3:%s' \"$KC_TEST_ADMIN\""
-	    " rotate-keys 2>&1", other);
+	    " rotate-keys --force 2>&1", other);
 	ck_assert(cred_read(store, &c3));
 	s4 = it_run(&o4, "KC_MASTER_KEYS='1:c2hvcnQ=' \"$KC_TEST_ADMIN\""
 	    " rotate-keys 2>&1");
