@@ -33,7 +33,7 @@
 
 #include <curl/curl.h>
 
-#define MAX_WORKERS 256
+#define MAX_WORKERS CONFIG_WORKERS_MAX
 #define DRAIN_SECONDS 30
 #define LISTEN_BACKLOG 1024
 
@@ -211,11 +211,7 @@ main(int argc, char *argv[])
 		log_error("libcurl initialisation failed");
 		return 1;
 	}
-	n = cfg.workers ? cfg.workers : 2 * sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 2;
-	if (n > MAX_WORKERS)
-		n = MAX_WORKERS;
+	n = config_worker_count(&cfg);
 
 	if (FCGX_Init() != 0) {
 		log_error("FastCGI initialisation failed");

@@ -215,6 +215,7 @@ Suite	*suite_dbrestart(void);
 Suite	*suite_admin(void);
 Suite	*suite_connect(void);
 Suite	*suite_klaviyo_faults(void);
+Suite	*suite_slow_klaviyo(void);
 Suite	*suite_secrets(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
