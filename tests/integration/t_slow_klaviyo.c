@@ -14,6 +14,7 @@
  */
 #include "itest.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,75 @@ START_TEST(test_always_asks_klaviyo)
 }
 END_TEST
 
+/* Klaviyo request slots held right now (the gate's advisory locks). */
+static long long
+slots_held(void)
+{
+	/* klaviyo_gate.c's KGATE_CLASS_GLOBAL and KGATE_CLASS_USER + slot. */
+	return it_sql_count("SELECT count(*) FROM pg_locks WHERE locktype ="
+	    " 'advisory' AND granted AND objsubid = 2 AND (classid ="
+	    " 1262682113 OR classid BETWEEN 1262686208 AND 1262686463)", 0,
+	    NULL);
+}
+
+/*
+ * Workers killed with SIGKILL while they hold slots: the slots go with
+ * their database connections, and the user may call Klaviyo again.
+ */
+START_TEST(killed_workers_leave_no_slot)
+{
+	struct it_bg	 bg[2];
+	struct it_req	 q[2];
+	struct it_resp	 out[2], r;
+	pid_t		 m, w[16];
+	char		 store[32], tok[64];
+	int		 i, n;
+
+	it_store("Killed", store, sizeof(store));
+	it_member("owner", store, tok, sizeof(tok));
+	it_sbx_fault("{\"fault\":\"hang\",\"ms\":20000,\"key\":\""
+	    IT_KEY_ACME "\"}");
+	for (i = 0; i < 2; i++) {
+		test_req(&q[i], store, tok);
+		it_bg_start(&bg[i], &q[i]);
+	}
+	/* Both in flight: a global and a user slot each. */
+	for (i = 0; i < 100 && slots_held() < 4; i++)
+		it_pause_ms(10);
+	ck_assert_int_eq(slots_held(), 4);
+	m = it_fcgi_master();
+	n = it_fcgi_workers(m, w, 16);
+	ck_assert_int_eq(n, 3);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(w[i], SIGKILL), 0);
+	for (i = 0; i < 2; i++) {
+		it_bg_wait(&bg[i], &out[i]);
+		ck_assert_msg(out[i].status != 200, "%ld", out[i].status);
+		it_resp_free(&out[i]);
+	}
+	/* The connections close as the workers die: nothing stays held. */
+	for (i = 0; i < 500 && slots_held() > 0; i++)
+		it_pause_ms(10);
+	ck_assert_int_eq(slots_held(), 0);
+	/* Replaced workers serve; the user's two slots are free again. */
+	for (i = 0; i < 100; i++) {
+		it_get("/api/health", NULL, &r);
+		n = (int)r.status;
+		it_resp_free(&r);
+		if (n == 200 && it_fcgi_workers(m, w, 16) == 3)
+			break;
+		it_pause_ms(50);
+	}
+	ck_assert_int_eq(n, 200);
+	it_sbx_reset();
+	it_parallel(2, q, out);
+	for (i = 0; i < 2; i++) {
+		it_assert_ok(&out[i]);
+		it_resp_free(&out[i]);
+	}
+}
+END_TEST
+
 Suite *
 suite_slow_klaviyo(void)
 {
@@ -379,6 +449,7 @@ suite_slow_klaviyo(void)
 	tcase_add_test(tc, hang_storm_leaves_a_worker_free);
 	tcase_add_test(tc, rate_wait_over_a_second_429_at_once);
 	tcase_add_test(tc, test_always_asks_klaviyo);
+	tcase_add_test(tc, killed_workers_leave_no_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
