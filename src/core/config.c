@@ -109,8 +109,8 @@ const struct config_var config_vars[] = {
 	  "total time a web request may spend on Klaviyo before 504" },
 	{ "KLAVIYO_WEB_CONCURRENCY", CFG_INT, "0", 0, 0, 256,
 	  OFF(klaviyo_web_concurrency),
-	  "web requests calling Klaviyo at once, all workers together; 0 "
-	  "means workers - 1 (one worker stays free)" },
+	  "web requests calling Klaviyo at once, all workers of this host "
+	  "together; 0 means workers - 1 (one worker stays free)" },
 	{ "KLAVIYO_WEB_CONCURRENCY_PER_USER", CFG_INT, "2", 0, 1, 256,
 	  OFF(klaviyo_web_concurrency_per_user),
 	  "web requests calling Klaviyo at once for one user" },

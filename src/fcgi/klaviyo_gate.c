@@ -1,18 +1,26 @@
 /* Caps and deadline of Klaviyo-calling requests; see klaviyo_gate.h. */
 #include "klaviyo_gate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "dispatch.h"
 #include "klaviyo.h"
 #include "log.h"
 
-/* "KC" and a kind: a key space of our own beside prune's and migrate's. */
-#define KGATE_CLASS_GLOBAL	0x4b430001
+/*
+ * "KC", a kind and the slot: a key space of our own beside prune's and
+ * migrate's (single bigint keys never meet two-int4 ones).  The second
+ * key is the user, or for the server's cap this host, so that several
+ * hosts on one database each keep a worker of their own free.
+ */
 #define KGATE_CLASS_USER	0x4b431000	/* + slot */
+#define KGATE_CLASS_GLOBAL	0x4b432000	/* + slot */
+#define KGATE_SLOTS_MAX		256
 
 static const char SQL_TRY[] = "SELECT pg_try_advisory_lock($1::int, $2::int)";
 static const char SQL_UNLOCK[] =
@@ -50,21 +58,20 @@ unlock(struct db *db, long k1, long k2)
 }
 
 /*
- * The first free slot of cap under key(slot): its number, -1 when all
- * are taken, or -2 with *err on a database failure.  Tried one by one:
- * each try either takes one lock or none, whatever the plan.
+ * The first free slot of cap among (class + slot, other): its number,
+ * -1 when all are taken, or -2 with *err on a database failure.  Tried
+ * one by one: each try takes one lock or none, whatever the plan.
  */
 static int
-take_slot(struct db *db, long cap, long class, long other, int by_class,
-    int *err)
+take_slot(struct db *db, long cap, long class, long other, int *err)
 {
 	long	i;
 	int	got;
 
+	if (cap > KGATE_SLOTS_MAX)
+		cap = KGATE_SLOTS_MAX;
 	for (i = 0; i < cap; i++) {
-		got = by_class ? try_lock(db, class + i, other) :
-		    try_lock(db, class, i);
-		if (got < 0) {
+		if ((got = try_lock(db, class + i, other)) < 0) {
 			*err = -got;
 			return -2;
 		}
@@ -72,6 +79,22 @@ take_slot(struct db *db, long cap, long class, long other, int by_class,
 			return (int)i;
 	}
 	return -1;
+}
+
+/* This host's name as an int4 key (FNV-1a), the same in every worker. */
+static long
+host_key(void)
+{
+	char		name[256];
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	if (gethostname(name, sizeof(name)) != 0)
+		return 0;
+	name[sizeof(name) - 1] = '\0';
+	for (i = 0; name[i]; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return (long)(h & 0x7fffffff);
 }
 
 /* When to ask again: a slot is free within one deadline at the latest. */
@@ -103,13 +126,13 @@ kgate_enter(struct kc_ctx *ctx, struct kgate *g)
 	int	err = KC_OK;
 
 	g->global = g->user = -1;
-	g->user_key = 0;
+	g->user_key = g->host_key = 0;
 	/* The user's own cap first: one user cannot take every slot. */
 	if (ctx->authed) {
 		/* int4 keys: ids past 2^31 share a key, which only cuts. */
 		g->user_key = (long)(ctx->user.id & 0x7fffffff);
 		g->user = take_slot(ctx->db, ucap, KGATE_CLASS_USER,
-		    g->user_key, 1, &err);
+		    g->user_key, &err);
 		if (g->user == -2)
 			return ctx_fail(ctx, err, NULL);
 		if (g->user < 0) {
@@ -119,7 +142,9 @@ kgate_enter(struct kc_ctx *ctx, struct kgate *g)
 			return busy(ctx, msg, secs);
 		}
 	}
-	g->global = take_slot(ctx->db, cap, KGATE_CLASS_GLOBAL, 0, 0, &err);
+	g->host_key = host_key();
+	g->global = take_slot(ctx->db, cap, KGATE_CLASS_GLOBAL, g->host_key,
+	    &err);
 	if (g->global < 0) {
 		kgate_leave(ctx, g);
 		if (err != KC_OK)
@@ -139,7 +164,7 @@ kgate_leave(struct kc_ctx *ctx, struct kgate *g)
 {
 	kv_client_set_deadline(ctx->kv, 0);
 	if (g->global >= 0)
-		unlock(ctx->db, KGATE_CLASS_GLOBAL, g->global);
+		unlock(ctx->db, KGATE_CLASS_GLOBAL + g->global, g->host_key);
 	if (g->user >= 0)
 		unlock(ctx->db, KGATE_CLASS_USER + g->user, g->user_key);
 	g->global = g->user = -1;

@@ -8,8 +8,10 @@
  * while health, login and status pages keep a free worker.
  *
  * Slots are PostgreSQL session-level advisory locks on the worker's own
- * connection, two int4 keys (KGATE_CLASS_*, slot or user): a worker
- * killed mid-request closes its connection and its slots vanish with it.
+ * connection, two int4 keys (kind + slot, and the user or this host): a
+ * worker killed mid-request closes its connection and its slots vanish
+ * with it.  Session locks need the worker's own server session: no
+ * PgBouncer in transaction mode between workers and PostgreSQL.
  */
 #ifndef KC_KLAVIYO_GATE_H
 #define KC_KLAVIYO_GATE_H
@@ -23,6 +25,7 @@ struct kgate {
 	int	global;
 	int	user;
 	long	user_key;
+	long	host_key;
 };
 
 /*

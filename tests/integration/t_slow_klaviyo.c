@@ -371,9 +371,8 @@ slots_held(void)
 {
 	/* klaviyo_gate.c's KGATE_CLASS_GLOBAL and KGATE_CLASS_USER + slot. */
 	return it_sql_count("SELECT count(*) FROM pg_locks WHERE locktype ="
-	    " 'advisory' AND granted AND objsubid = 2 AND (classid ="
-	    " 1262682113 OR classid BETWEEN 1262686208 AND 1262686463)", 0,
-	    NULL);
+	    " 'advisory' AND granted AND objsubid = 2 AND classid BETWEEN"
+	    " x'4b431000'::int AND x'4b4320ff'::int", 0, NULL);
 }
 
 /*
