@@ -63,7 +63,7 @@ const NOTHING_CHANGED = "Nothing was changed.";
 // reconnect (the stored authorization needs a new approval).
 export function describeError(r, ctx) {
 	const d = describe(r, ctx);
-	const transient = ["klaviyo_rate_limited", "rate_limited", "klaviyo_timeout", "klaviyo_unreachable",
+	const transient = ["klaviyo_rate_limited", "rate_limited", "klaviyo_busy", "klaviyo_timeout", "klaviyo_unreachable",
 		"klaviyo_error", "database_unavailable", "db_unavailable", "service_unavailable"];
 	d.tone = r.network || transient.includes(r.code) || r.code === "access_denied" || r.status === 429 || r.status === 503 || r.status === 504 ? "warn" : "err";
 	d.transient = d.tone === "warn" && r.code !== "access_denied";
@@ -151,6 +151,13 @@ function describe(r, ctx) {
 		return {
 			title: "Klaviyo asks us to slow down",
 			text: "Klaviyo is limiting how many requests we can make for this account right now. Wait " + duration(wait || 5) + ", then try again. " + NOTHING_CHANGED,
+			wait: wait || 5,
+		};
+	case "klaviyo_busy":
+		// Our own cap on requests waiting for Klaviyo, not Klaviyo's limit.
+		return {
+			title: "Klaviyo is slow to answer",
+			text: "Other requests are still waiting for Klaviyo, so we did not send this one. Wait " + duration(wait || 5) + ", then try again. " + NOTHING_CHANGED,
 			wait: wait || 5,
 		};
 	case "klaviyo_timeout":
@@ -289,7 +296,7 @@ export function statusInfo(s) {
 // Codes describeError() has its own words for.
 export const KNOWN_CODES = new Set([
 	"invalid_api_key_format", "klaviyo_key_rejected", "klaviyo_scope_missing",
-	"klaviyo_rate_limited", "rate_limited", "klaviyo_timeout", "klaviyo_unreachable",
+	"klaviyo_rate_limited", "rate_limited", "klaviyo_busy", "klaviyo_timeout", "klaviyo_unreachable",
 	"klaviyo_error", "klaviyo_bad_response", "unknown_metric", "conflict", "forbidden",
 	"not_found", "unauthorized", "invalid_credentials", "payload_too_large",
 	"unsupported_media_type", "method_not_allowed", "database_unavailable",

@@ -99,15 +99,33 @@ const struct config_var config_vars[] = {
 	{ "KLAVIYO_MAX_RETRIES", CFG_INT, "2", 0, 0, 10,
 	  OFF(klaviyo_max_retries),
 	  "retries of a Klaviyo 5xx or connection error" },
-	{ "KLAVIYO_MAX_WAIT_MS", CFG_INT, "3000", 0, 0, 120000,
+	/* At most 1 s: a wait holds a worker that others need (issue 14). */
+	{ "KLAVIYO_MAX_WAIT_MS", CFG_INT, "1000", 0, 0, 1000,
 	  OFF(klaviyo_max_wait_ms),
 	  "longest a web request waits for a rate-limit slot before 429" },
+	/*
+	 * Below nginx's fastcgi_read_timeout (60 s, nginx/snippet.conf.in)
+	 * with room to spare: our 504 must reach the client before nginx
+	 * gives up on the worker.
+	 */
+	{ "KLAVIYO_REQUEST_DEADLINE_MS", CFG_INT, "20000", 0, 1000, 50000,
+	  OFF(klaviyo_request_deadline_ms),
+	  "total time a web request may spend on Klaviyo before 504" },
+	{ "KLAVIYO_WEB_CONCURRENCY", CFG_INT, "0", 0, 0, 256,
+	  OFF(klaviyo_web_concurrency),
+	  "web requests calling Klaviyo at once, all workers of this host "
+	  "together; 0 means workers - 1 (one worker stays free)" },
+	{ "KLAVIYO_WEB_CONCURRENCY_PER_USER", CFG_INT, "2", 0, 1, 256,
+	  OFF(klaviyo_web_concurrency_per_user),
+	  "web requests calling Klaviyo at once for one user" },
 	{ "KLAVIYO_RATE_SCALE", CFG_INT, "1", 0, 1, 100000,
 	  OFF(klaviyo_rate_scale),
 	  "divides Klaviyo's rate windows (tests against a scaled sandbox)" },
-	{ "KLAVIYO_PROBE_CACHE_SECONDS", CFG_INT, "60", 0, 0, 3600,
+	/* Seconds: only a connect right after its test may use it. */
+	{ "KLAVIYO_PROBE_CACHE_SECONDS", CFG_INT, "10", 0, 0, 10,
 	  OFF(klaviyo_probe_cache_seconds),
-	  "how long a key's account and metrics are reused" },
+	  "how long a tested key's metrics may serve the connect after it "
+	  "(a test always asks Klaviyo)" },
 	{ "KLAVIYO_CLIENT_ID", CFG_STRING, "", 0, 0, 0,
 	  OFF(klaviyo_client_id), "OAuth client id; empty turns OAuth off" },
 	{ "KLAVIYO_CLIENT_SECRET", CFG_STRING, "", 1, 0, 0,
@@ -384,4 +402,25 @@ int
 config_load(struct kc_config *cfg, char *err, size_t errlen)
 {
 	return config_load_from(cfg, env_get, err, errlen);
+}
+
+long
+config_worker_count(const struct kc_config *cfg)
+{
+	long n = cfg->workers ? cfg->workers :
+	    2 * sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 2;
+	return n > CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX : n;
+}
+
+long
+config_klaviyo_web_cap(const struct kc_config *cfg)
+{
+	long n = config_worker_count(cfg) - 1;
+
+	if (cfg->klaviyo_web_concurrency > 0)
+		return cfg->klaviyo_web_concurrency;
+	return n > 0 ? n : 1;
 }

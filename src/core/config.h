@@ -48,6 +48,9 @@ struct kc_config {
 	long		 klaviyo_max_wait_ms;
 	long		 klaviyo_rate_scale;
 	long		 klaviyo_probe_cache_seconds;
+	long		 klaviyo_request_deadline_ms;
+	long		 klaviyo_web_concurrency;	/* 0: workers - 1 */
+	long		 klaviyo_web_concurrency_per_user;
 	const char	*klaviyo_client_id;
 	const char	*klaviyo_client_secret;
 	const char	*klaviyo_oauth_authorize_url;
@@ -99,6 +102,14 @@ int	config_load_from(struct kc_config *, const char *(*)(const char *),
 	    char *err, size_t errlen) KC_MUSTCHECK;
 /* Frees the values cfg read from files (a no-op without any). */
 void	config_free(struct kc_config *);
+/* KC_WORKERS as the FastCGI master applies it (0: two per core). */
+#define CONFIG_WORKERS_MAX 256
+long	config_worker_count(const struct kc_config *);
+/*
+ * KLAVIYO_WEB_CONCURRENCY as applied: 0 is workers - 1 (at least 1), so
+ * one worker is always free for health, login and status pages.
+ */
+long	config_klaviyo_web_cap(const struct kc_config *);
 /* Parses "scheme://host[:port]" into an origin without a path. */
 int	config_origin(const char *url, char *out, size_t outlen)
 	    KC_MUSTCHECK;

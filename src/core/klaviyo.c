@@ -2,6 +2,7 @@
 #include "klaviyo.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct kv_client {
 	struct db		*db;
 	struct kv_options	 opt;
 	struct kv_hooks		 hooks;		/* task == NULL: none */
+	int64_t			 deadline;	/* 0: none */
 };
 
 enum xstate { X_IDLE, X_RUNNING, X_DONE };
@@ -45,6 +47,7 @@ struct kv_xfer {
 	char			 rl_reset[32];
 	int			 attempts;
 	int			 bearer;	/* OAuth access token */
+	int			 cut;		/* timeout cut by the deadline */
 	int64_t			 ready_at;
 	int64_t			 started;
 	enum xstate		 state;
@@ -83,6 +86,25 @@ kv_client_free(struct kv_client *c)
 	free(c);
 }
 
+void
+kv_client_set_deadline(struct kv_client *c, int64_t at_ms)
+{
+	c->deadline = at_ms;
+}
+
+/* Milliseconds left before the deadline (LONG_MAX: none). */
+static long
+time_left(const struct kv_client *c)
+{
+	int64_t left;
+
+	if (c->deadline == 0)
+		return LONG_MAX;
+	left = c->deadline - kc_now_ms();
+	return left > 0 ? (long)left : 0;
+}
+
+#define DEADLINE_MSG "Klaviyo did not answer in time; try again shortly"
 
 static void
 fail(struct kv_xfer *x, int err, const char *code, const char *fmt, ...)
@@ -186,6 +208,7 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 {
 	char		 line[8192];
 	const char	*scheme = bearer ? "Bearer" : "Klaviyo-API-Key";
+	long		 left;
 
 	buf_init(&x->body, KV_PAGE_MAX);
 	x->ctype[0] = x->retry_after[0] = x->rl_limit[0] = '\0';
@@ -220,9 +243,15 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	/* Never past the request's deadline (curl: 0 is "no timeout"). */
+	if ((left = time_left(c)) < 1)
+		left = 1;
+	x->cut = left < c->opt.timeout_ms;
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    c->opt.connect_timeout_ms);
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
+	    c->opt.connect_timeout_ms < left ? c->opt.connect_timeout_ms :
+	    left);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms < left ?
+	    c->opt.timeout_ms : left);
 	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, KV_USER_AGENT);
 	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -315,7 +344,9 @@ retry_or_fail(struct kv_client *c, struct kv_xfer *x, int err,
 		x->ready_at = kc_now_ms() + kv_backoff_ms(x->attempts, rnd);
 		x->attempts++;
 		x->state = X_IDLE;
-		return;
+		/* A retry that would start after the deadline is no retry. */
+		if (c->deadline == 0 || x->ready_at < c->deadline)
+			return;
 	}
 	fail(x, err, code, "%s", what);
 }
@@ -338,6 +369,10 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 	    kv_endpoints[ep].path, status, curl_easy_strerror(cc),
 	    (long)(kc_now_ms() - x->started));
 	x->state = X_DONE;
+	if (cc == CURLE_OPERATION_TIMEDOUT && x->cut) {
+		fail(x, KC_ERR_TIMEOUT, "klaviyo_timeout", DEADLINE_MSG);
+		return;
+	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		fail(x, KC_ERR_TIMEOUT, "klaviyo_timeout", "Klaviyo did not "
 		    "answer %s within %ld seconds; try again shortly",
@@ -398,6 +433,7 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 		kv_rate_block(c->db, acct, ep, wait);
 		call->retry_after = wait;
 		if (wait * 1000 <= c->opt.max_wait_ms &&
+		    wait * 1000 < time_left(c) &&
 		    x->attempts < c->opt.max_retries) {
 			x->attempts++;
 			x->ready_at = kc_now_ms() + wait * 1000;
@@ -477,8 +513,10 @@ xfer_kick(struct kv_client *c, struct kv_xfer *x, const char *cred,
 		return;
 	}
 	if (wait > 0) {
+		/* Waits are short and end before the deadline, or are 429. */
 		if (wait * 1000 > (double)(x->call->max_wait_ms > 0 ?
-		    x->call->max_wait_ms : c->opt.max_wait_ms)) {
+		    x->call->max_wait_ms : c->opt.max_wait_ms) ||
+		    wait * 1000 >= (double)time_left(c)) {
 			x->call->retry_after = (long)(wait + 0.999);
 			fail(x, KC_ERR_RATE_LIMITED, "rate_limited",
 			    "Klaviyo allows only %d requests per minute to %s "
@@ -589,6 +627,8 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 	/* A bound on the whole run, whatever Klaviyo does. */
 	deadline = kc_now_ms() + (c->opt.timeout_ms + 5000) *
 	    (c->opt.max_retries + 1) + c->opt.max_wait_ms * 4 + 60000;
+	if (c->deadline && c->deadline < deadline)
+		deadline = c->deadline;
 	for (i = 0; i < n; i++) {
 		kv_call_reset(&calls[i]);
 		xs[i].call = &calls[i];
@@ -627,6 +667,8 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		now = kc_now_ms();
 		open = 0;
 		next = now + 1000;
+		if (next > deadline)
+			next = deadline;
 		for (i = 0; i < n && !failed; i++) {
 			x = &xs[i];
 			if (x->state == X_IDLE && x->ready_at <= now) {
@@ -646,8 +688,9 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		}
 		if (open == 0)
 			break;
-		if (now > deadline) {
+		if (now >= deadline) {
 			fail_open(c, xs, n, KC_ERR_TIMEOUT, "klaviyo_timeout",
+			    c->deadline ? DEADLINE_MSG :
 			    "Klaviyo did not finish answering in time");
 			break;
 		}

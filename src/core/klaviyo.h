@@ -10,6 +10,7 @@
 #define KC_KLAVIYO_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "kc_err.h"
@@ -81,6 +82,13 @@ struct kv_client;
 int	kv_client_new(const struct kv_options *, struct db *,
 	    struct kv_client **) KC_MUSTCHECK;
 void	kv_client_free(struct kv_client *);
+/*
+ * A web request's deadline (kc_now_ms() clock; 0: none, as in
+ * klaviyo-syncd): every HTTP request's timeouts are cut to what is left,
+ * no retry or rate-limit wait is started that would end after it, and
+ * whatever is still open then fails with KC_ERR_TIMEOUT.
+ */
+void	kv_client_set_deadline(struct kv_client *, int64_t at_ms);
 /*
  * Runs n calls concurrently with the credential (a private key "pk_..."
  * or an OAuth access token when bearer is set).  account_key names the

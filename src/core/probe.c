@@ -126,6 +126,14 @@ cache_put(struct db *db, const char *hash, struct probe *p)
 		log_warnx("cannot cache the key probe");
 }
 
+static int
+same_account(struct json_object *a, struct json_object *b)
+{
+	const char *x = json_get_str(a, "id"), *y = json_get_str(b, "id");
+
+	return x && y && strcmp(x, y) == 0;
+}
+
 /*
  * The probe; with a stored credential c its calls go through cred_run,
  * which refreshes an OAuth token (so key may change: see the end).
@@ -145,10 +153,11 @@ probe_exec(struct db *db, struct kv_client *kv, const char *key, int bearer,
 	memset(&cached, 0, sizeof(cached));
 	memset(calls, 0, sizeof(calls));
 	crypto_sha256_hex(key, strlen(key), hash);
-	if (cache_secs > 0 &&
+	/* A test always asks Klaviyo: a revoked key must fail at once. */
+	if (cache_secs > 0 && mode != PROBE_TEST &&
 	    (rc = cache_get(db, hash, cache_secs, &cached)) != KC_OK)
 		return fail(p, rc, "database_unavailable", kc_strerror(rc));
-	if (cached.account && mode != PROBE_CONNECT) {
+	if (cached.account && mode == PROBE_METRICS) {
 		*p = cached;
 		p->cached = 1;
 		return KC_OK;
@@ -204,13 +213,23 @@ probe_exec(struct db *db, struct kv_client *kv, const char *key, int bearer,
 			fail(p, rc, "internal_error", kc_strerror(rc));
 			goto out;
 		}
+	} else if (cached.account == NULL || !same_account(p->account,
+	    cached.account)) {
+		/* The key answers for another account now: ask it all. */
+		for (i = 0; i < n; i++)
+			kv_call_reset(&calls[i]);
+		probe_free(&cached);
+		probe_free(p);
+		return probe_exec(db, kv, key, bearer, c, account_key, mode, 0,
+		    p);
 	} else {
 		p->metrics = json_object_get(cached.metrics);
 	}
 	if (p->account && kv_remember_account(db, key,
 	    json_get_str(p->account, "id")) != KC_OK)
 		log_warnx("cannot record the key's account");
-	if (p->account && p->metrics)
+	/* Only what was fetched: a reuse must not make the cache younger. */
+	if (p->account && p->metrics && im < 3)
 		cache_put(db, hash, p);
 	rc = KC_OK;
 out:

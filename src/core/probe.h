@@ -1,9 +1,11 @@
 /*
  * Probing a Klaviyo key: its account and its merged metric list, from
  * GET /api/accounts, /api/metrics (all pages) and /api/custom-metrics,
- * fetched concurrently.  A fresh probe of the same key is reused for a
- * short while (klaviyo_probe_cache) so pressing Test twice, or Test then
- * Connect, does not spend /api/accounts' 1/s and 15/min budget twice.
+ * fetched concurrently.  A test always asks Klaviyo (a key revoked
+ * since fails at once); the connect right after it asks for the account
+ * again and reuses the test's metric list only when it is seconds old
+ * (klaviyo_probe_cache, at most 10 s) and of the same account, so Test
+ * then Connect does not spend the metrics budget twice.
  */
 #ifndef KC_PROBE_H
 #define KC_PROBE_H
@@ -17,9 +19,9 @@ struct kv_client;
 struct kc_cred;
 
 enum probe_mode {
-	PROBE_TEST,	/* anything fresh will do */
+	PROBE_TEST,	/* everything from Klaviyo, cached for a connect */
 	PROBE_CONNECT,	/* the account is asked again; metrics may be cached */
-	PROBE_METRICS,	/* only the metric list */
+	PROBE_METRICS,	/* only the metric list, cached if seconds old */
 };
 
 struct probe {

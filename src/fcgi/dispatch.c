@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "json_util.h"
+#include "klaviyo_gate.h"
 #include "log.h"
 
 int
@@ -193,6 +194,7 @@ void
 dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 {
 	const struct route	*rt;
+	struct kgate		 gate;
 	char			 allow[128];
 	int			 rc;
 
@@ -216,7 +218,11 @@ dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 		return;
 	if (check_csrf(ctx, rt->flags) != KC_OK)
 		return;
+	if ((rt->flags & RT_KLAVIYO) && kgate_enter(ctx, &gate) != KC_OK)
+		return;
 	rc = rt->handler(ctx);
+	if (rt->flags & RT_KLAVIYO)
+		kgate_leave(ctx, &gate);
 	if (rc != KC_OK && ctx->resp->err == KC_OK)
 		ctx_fail(ctx, rc, NULL);
 	if (ctx->resp->status >= 500 && ctx->resp->err != KC_OK &&

@@ -34,7 +34,7 @@
 
 #include <curl/curl.h>
 
-#define MAX_WORKERS 256
+#define MAX_WORKERS CONFIG_WORKERS_MAX
 #define DRAIN_SECONDS 30
 #define LISTEN_BACKLOG 1024
 
@@ -213,11 +213,7 @@ main(int argc, char *argv[])
 		log_error("libcurl initialisation failed");
 		return 1;
 	}
-	n = cfg.workers ? cfg.workers : 2 * sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 2;
-	if (n > MAX_WORKERS)
-		n = MAX_WORKERS;
+	n = config_worker_count(&cfg);
 
 	/* Before the fork: every worker counts into the same region. */
 	if (opstats_init() != KC_OK) {

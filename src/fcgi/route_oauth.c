@@ -16,9 +16,11 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "clock.h"
 #include "crypto.h"
 #include "dispatch.h"
 #include "json_util.h"
+#include "klaviyo.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_flow.h"
@@ -141,8 +143,15 @@ finish_grant(struct kc_ctx *ctx, struct oauth_flow *f, const char *verifier)
 		    "error", e.code);
 		return back(ctx, store, "oauth_error", e.code);
 	}
+	/*
+	 * Not behind the Klaviyo gate (its 429 would be JSON, not the page
+	 * this redirect owes the browser), but under the same deadline.
+	 */
+	kv_client_set_deadline(ctx->kv, kc_now_ms() +
+	    ctx->cfg->klaviyo_request_deadline_ms);
 	rc = probe_run(ctx->db, ctx->kv, tok.access, 1, PROBE_TEST,
 	    ctx->cfg->klaviyo_probe_cache_seconds, &p);
+	kv_client_set_deadline(ctx->kv, 0);
 	if (rc == KC_OK)
 		rc = oauth_flow_grant(ctx->db, ctx->keyring, f, &tok,
 		    p.account);

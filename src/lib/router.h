@@ -14,6 +14,7 @@
 #define RT_BODY		0x02	/* takes a JSON body */
 #define RT_BODY_OPT	0x04	/* may take a JSON body */
 #define RT_MUTATES	0x08	/* state-changing: CSRF rules apply */
+#define RT_KLAVIYO	0x10	/* calls Klaviyo: capped, with a deadline */
 
 #define ROUTE_MAX_PARAMS 4
 #define ROUTE_PARAM_MAX 64

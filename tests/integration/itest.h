@@ -21,6 +21,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define IT_PASSWORD "correct horse battery"
 
@@ -129,6 +130,12 @@ int	it_run(char **out, const char *fmt, ...)
 /* A user with the role on the store; a bearer token for them. */
 long long it_member(const char *role, const char *store, char *tok,
 	    size_t len);
+/*
+ * The FastCGI master's pid (below any wrapper) and its workers' pids,
+ * sorted; returns how many (t_dbrestart.c).
+ */
+pid_t	it_fcgi_master(void);
+int	it_fcgi_workers(pid_t master, pid_t *out, int max);
 /* Sleeps ms milliseconds. */
 void	it_pause_ms(long ms);
 
@@ -215,6 +222,7 @@ Suite	*suite_dbrestart(void);
 Suite	*suite_admin(void);
 Suite	*suite_connect(void);
 Suite	*suite_klaviyo_faults(void);
+Suite	*suite_slow_klaviyo(void);
 Suite	*suite_secrets(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);

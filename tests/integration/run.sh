@@ -62,8 +62,15 @@ export KLAVIYO_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
 export KLAVIYO_RATE_SCALE=60
 export KLAVIYO_TIMEOUT_MS=2000
 export KLAVIYO_CONNECT_TIMEOUT_MS=1000
-export KLAVIYO_MAX_WAIT_MS=1500
+export KLAVIYO_MAX_WAIT_MS=1000
 export KLAVIYO_MAX_RETRIES=2
+# A web request's whole Klaviyo time, two per-request timeouts.
+export KLAVIYO_REQUEST_DEADLINE_MS=4000
+# No cap with three workers: the suites that send parallel Klaviyo
+# requests test other things.  t_slow_klaviyo.c restarts the workers
+# with the shipped caps (workers - 1, 2 per user) for its own tests.
+export KLAVIYO_WEB_CONCURRENCY=3
+export KLAVIYO_WEB_CONCURRENCY_PER_USER=3
 export KLAVIYO_OAUTH_AUTHORIZE_URL="$KLAVIYO_BASE_URL/oauth/authorize"
 export KLAVIYO_OAUTH_TOKEN_URL="$KLAVIYO_BASE_URL/oauth/token"
 export KLAVIYO_OAUTH_REVOKE_URL="$KLAVIYO_BASE_URL/oauth/revoke"

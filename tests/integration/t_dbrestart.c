@@ -303,6 +303,19 @@ START_TEST(service_log_one_entry_per_line)
 }
 END_TEST
 
+/* For other suites: the FastCGI master and its workers (t_slow_klaviyo.c). */
+pid_t
+it_fcgi_master(void)
+{
+	return master();
+}
+
+int
+it_fcgi_workers(pid_t m, pid_t *out, int max)
+{
+	return children(m, out, max);
+}
+
 Suite *
 suite_dbrestart(void)
 {

@@ -93,6 +93,36 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/*
+ * The Klaviyo caps of a web request (issue 14): a wait of at most 1 s,
+ * a deadline below nginx's 60 s, one worker kept free by default.
+ */
+START_TEST(test_klaviyo_web_limits)
+{
+	struct kc_config	 cfg;
+	char			 err[256] = "";
+
+	fake_clear();
+	ck_assert_int_eq(config_load_from(&cfg, fake_get, err, sizeof(err)),
+	    KC_OK);
+	ck_assert_int_le(cfg.klaviyo_max_wait_ms, 1000);
+	ck_assert_int_lt(cfg.klaviyo_request_deadline_ms, 60000);
+	ck_assert_int_le(cfg.klaviyo_probe_cache_seconds, 10);
+	ck_assert_int_eq(cfg.klaviyo_web_concurrency_per_user, 2);
+	cfg.workers = 3;
+	ck_assert_int_eq(config_klaviyo_web_cap(&cfg), 2);
+	cfg.workers = 1;
+	ck_assert_int_eq(config_klaviyo_web_cap(&cfg), 1);
+	cfg.workers = 0;
+	ck_assert_int_ge(config_klaviyo_web_cap(&cfg), 1);
+	ck_assert_int_eq(config_klaviyo_web_cap(&cfg),
+	    config_worker_count(&cfg) - 1);
+	cfg.klaviyo_web_concurrency = 7;
+	ck_assert_int_eq(config_klaviyo_web_cap(&cfg), 7);
+	config_free(&cfg);
+}
+END_TEST
+
 /* Every default in the table must be valid for its own variable. */
 START_TEST(test_table_defaults_valid)
 {
@@ -232,6 +262,12 @@ static const struct {
 	{ "APP_URL", "https://app example.com" },
 	{ "APP_URL", "javascript:alert(1)" },
 	{ "KLAVIYO_BASE_URL", "a.klaviyo.com" },
+	/* Issue 14: no sleep over 1 s in a worker, no deadline at nginx's. */
+	{ "KLAVIYO_MAX_WAIT_MS", "1001" },
+	{ "KLAVIYO_REQUEST_DEADLINE_MS", "60000" },
+	{ "KLAVIYO_REQUEST_DEADLINE_MS", "999" },
+	{ "KLAVIYO_WEB_CONCURRENCY_PER_USER", "0" },
+	{ "KLAVIYO_PROBE_CACHE_SECONDS", "11" },
 };
 
 START_TEST(test_bad_values)
@@ -708,6 +744,7 @@ config_suite(void)
 	TCase	*tf = tcase_create("files");
 
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_klaviyo_web_limits);
 	tcase_add_test(tc, test_table_defaults_valid);
 	tcase_add_test(tc, test_values);
 	tcase_add_loop_test(tc, test_good_values, 0,
