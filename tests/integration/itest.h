@@ -226,6 +226,7 @@ Suite	*suite_slow_klaviyo(void);
 Suite	*suite_secrets(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
+Suite	*suite_fleet(void);
 Suite	*suite_oauth(void);
 Suite	*suite_sighup(void);
 Suite	*suite_nginx(void);

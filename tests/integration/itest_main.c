@@ -24,6 +24,7 @@ main(void)
 	srunner_add_suite(sr, suite_secrets());
 	srunner_add_suite(sr, suite_sync());
 	srunner_add_suite(sr, suite_sync_full());
+	srunner_add_suite(sr, suite_fleet());
 	srunner_add_suite(sr, suite_oauth());
 	srunner_add_suite(sr, suite_sighup());
 	srunner_add_suite(sr, suite_nginx());
