@@ -15,6 +15,7 @@ const char *const schema_required[] = {
 	"004_oauth.sql",
 	"005_integration_status.sql",
 	"006_day2_admin.sql",
+	"007_sealed_purpose.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

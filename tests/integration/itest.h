@@ -216,6 +216,7 @@ Suite	*suite_admin(void);
 Suite	*suite_connect(void);
 Suite	*suite_klaviyo_faults(void);
 Suite	*suite_secrets(void);
+Suite	*suite_secrets_purpose(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
 Suite	*suite_oauth(void);
