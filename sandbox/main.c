@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "privs.h"
 #include "sandbox.h"
 #include "ctl.h"
 #include "fleet.h"
@@ -169,6 +170,8 @@ main(int argc, char **argv)
 	size_t			 nfleet = 0, cache = SBX_FLEET_CACHE;
 	int			 i, fd, rc = 1;
 
+	/* It holds the OAuth client secret: no core, no /proc/PID/mem. */
+	(void)privs_no_dump();
 	memset(&app, 0, sizeof(app));
 	app.scale = 1.0;
 	for (i = 1; i < argc; i++) {

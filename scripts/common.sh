@@ -197,8 +197,10 @@ kc_kill_pidfile() {
 	[ -f "$f" ] || return 0
 	pid=$(head -1 "$f")
 	# Only a service of ours: a stale pid may belong to anything now.
+	# (ps, not the owner of /proc/PID: root's once a service made itself
+	# non-dumpable.)
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-	    [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$(kc_svc_user)" ]; then
+	    [ "$(ps -o user= -p "$pid" 2>/dev/null)" = "$(kc_svc_user)" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
 		for i in $(seq 1 400); do
 			kill -0 "$pid" 2>/dev/null || break
