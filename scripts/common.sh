@@ -197,10 +197,11 @@ kc_kill_pidfile() {
 	[ -f "$f" ] || return 0
 	pid=$(head -1 "$f")
 	# Only a service of ours: a stale pid may belong to anything now.
-	# (ps, not the owner of /proc/PID: root's once a service made itself
-	# non-dumpable.)
+	# (Its real uid, not the owner of /proc/PID: root's once a service
+	# made itself non-dumpable.)
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-	    [ "$(ps -o user= -p "$pid" 2>/dev/null)" = "$(kc_svc_user)" ]; then
+	    [ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" = \
+	    "$(id -u "$(kc_svc_user)")" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
 		for i in $(seq 1 400); do
 			kill -0 "$pid" 2>/dev/null || break
