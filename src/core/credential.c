@@ -10,8 +10,8 @@
 
 static const char SQL_SAVE[] =
     "INSERT INTO klaviyo_credentials (store_id, kind, key_version, nonce,"
-    " ciphertext, tag, sealed_format) VALUES ($1, $2, $3, decode($4, 'hex'),"
-    " decode($5, 'hex'), decode($6, 'hex'), 2)"
+    " ciphertext, tag, sealed_format) VALUES ($1, $2, $3,"
+    " decode($4, 'hex'), decode($5, 'hex'), decode($6, 'hex'), 2)"
     " ON CONFLICT (store_id) DO UPDATE SET kind = EXCLUDED.kind,"
     " key_version = EXCLUDED.key_version, nonce = EXCLUDED.nonce,"
     " ciphertext = EXCLUDED.ciphertext, tag = EXCLUDED.tag,"
@@ -136,11 +136,14 @@ legacy_shape_ok(const char *kind, const char *plain)
 {
 	char		 key[APIKEY_MAX + 1];
 	const char	*why;
+	int		 ok;
 
-	if (strcmp(kind, "api_key") == 0)
-		return apikey_check(plain, key, sizeof(key), &why) == KC_OK &&
-		    strcmp(key, plain) == 0;
-	return plain[0] == '{';
+	if (strcmp(kind, "api_key") != 0)
+		return plain[0] == '{';
+	ok = apikey_check(plain, key, sizeof(key), &why) == KC_OK &&
+	    strcmp(key, plain) == 0;
+	crypto_wipe(key, sizeof(key));
+	return ok;
 }
 
 /* Decodes one row of ROW_COLS's shape and opens it. */

@@ -145,9 +145,9 @@ oauth_flow_take(struct db *db, const struct keyring *kr, const char *state,
 		ctx.store = f->store_public_id;
 		ctx.row = hash;
 		ctx.legacy = 0;
-		rc = sealed_text_open(kr, &ctx, PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
-		    PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7), verifier,
-		    &len);
+		rc = sealed_text_open(kr, &ctx, PQgetvalue(res, 0, 4),
+		    PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6),
+		    PQgetvalue(res, 0, 7), verifier, &len);
 		if (rc == KC_OK)
 			*check = OAUTH_STATE_OK;
 	}

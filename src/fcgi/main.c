@@ -192,8 +192,8 @@ main(int argc, char *argv[])
 		return KC_EXIT_ROOT;
 	/* Keys live here: no core dump, no /proc/PID/mem for the user. */
 	if (privs_no_dump() != 0 || wipe_ssl_init() != KC_OK)
-		fprintf(stderr, "klaviyo-connect-fcgi: warning: cannot make the "
-		    "process non-dumpable, or OpenSSL wipe what it "
+		fprintf(stderr, "klaviyo-connect-fcgi: warning: cannot make "
+		    "the process non-dumpable, or OpenSSL wipe what it "
 		    "frees\n");
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK ||
 	    config_origin(cfg.app_url, origin, sizeof(origin)) != KC_OK) {

@@ -147,8 +147,8 @@ cred_open(const struct cred *c, const char *keys, const char *aad_store,
 {
 	struct keyring		 kr;
 	struct sealed		 s;
-	struct sealed_ctx	 ctx = { SECRETBOX_CREDENTIAL_API_KEY, aad_store,
-				    c->row, 0 };
+	struct sealed_ctx	 ctx = { SECRETBOX_CREDENTIAL_API_KEY,
+				    aad_store, c->row, 0 };
 	unsigned char		 ct[256];
 	char			 err[256];
 	size_t			 n, len;
