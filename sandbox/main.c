@@ -4,7 +4,8 @@
  * time-scale semantics).  Never used in production.
  *
  *   klaviyo-sandbox --listen 127.0.0.1:PORT [--time-scale N] [--log FILE]
- *       [--today YYYY-MM-DD] [--oauth-client ID:SECRET]
+ *       [--today YYYY-MM-DD] [--oauth-client-file FILE |
+ *       --oauth-client ID:SECRET]
  *       [--oauth-access-ttl SECONDS] [--fleet N] [--fleet-cache N]
  *
  * Prints "listening on HOST:PORT" on stdout once it accepts connections
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "privs.h"
 #include "sandbox.h"
 #include "ctl.h"
 #include "fleet.h"
@@ -43,7 +45,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: klaviyo-sandbox --listen HOST:PORT "
 	    "[--time-scale N] [--log FILE] [--log-level LEVEL]\n"
-	    "       [--today YYYY-MM-DD] [--oauth-client ID:SECRET] "
+	    "       [--today YYYY-MM-DD] [--oauth-client-file FILE] "
 	    "[--oauth-access-ttl S]\n"
 	    "       [--fleet N] [--fleet-cache N]\n"
 	    "  --time-scale N  divide every rate-limit window by N "
@@ -54,10 +56,15 @@ usage(void)
 	    "  --today DATE    the accounts' today (their history ends the "
 	    "day before);\n"
 	    "                  default: each account's current date\n"
+	    "  --oauth-client-file FILE\n"
+	    "                  register the OAuth client ID:SECRET read from "
+	    "FILE's first\n"
+	    "                  line (/oauth/authorize, /oauth/token, "
+	    "/oauth/revoke);\n"
+	    "                  without it /oauth/ is 404\n"
 	    "  --oauth-client ID:SECRET\n"
-	    "                  register the OAuth client (/oauth/authorize, "
-	    "/oauth/token,\n"
-	    "                  /oauth/revoke); without it /oauth/ is 404\n"
+	    "                  the same on the command line (visible to "
+	    "every user: tests)\n"
 	    "  --oauth-access-ttl S\n"
 	    "                  access-token lifetime in real seconds "
 	    "(1 to 31622400,\n"
@@ -68,6 +75,25 @@ usage(void)
 	    "  --fleet-cache N fleet accounts kept built at once (1 to "
 	    "20000); default 64\n"
 	    "  -V, --version   show the version\n");
+}
+
+/*
+ * The OAuth client "ID:SECRET" from the first line of path, so the
+ * secret is on no command line; KC_OK only when it has that shape.
+ */
+static int
+read_client_file(const char *path, char *out, size_t len)
+{
+	FILE	*f;
+	int	 ok;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return KC_ERR_CONFIG;
+	ok = fgets(out, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		out[strcspn(out, "\r\n")] = '\0';
+	return ok && sbx_oauth_client_ok(out) ? KC_OK : KC_ERR_CONFIG;
 }
 
 static int
@@ -138,12 +164,14 @@ main(int argc, char **argv)
 	const char		*listen_addr = NULL, *logfile = NULL;
 	const char		*level = "info", *oauth_client = NULL;
 	enum log_level		 lvl;
-	char			 bound[128];
+	char			 bound[128], client_buf[512];
 	int64_t			 today = -1;
 	long			 ttl = SBX_OAUTH_TTL_DEFAULT;
 	size_t			 nfleet = 0, cache = SBX_FLEET_CACHE;
 	int			 i, fd, rc = 1;
 
+	/* It holds the OAuth client secret: no core, no /proc/PID/mem. */
+	(void)privs_no_dump();
 	memset(&app, 0, sizeof(app));
 	app.scale = 1.0;
 	for (i = 1; i < argc; i++) {
@@ -173,6 +201,17 @@ main(int argc, char **argv)
 				    "printable, no spaces, at most 256)\n");
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--oauth-client-file") == 0 &&
+		    i + 1 < argc) {
+			if (read_client_file(argv[++i], client_buf,
+			    sizeof(client_buf)) != KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--oauth-client-file: %s is unreadable or "
+				    "its first line is not ID:SECRET\n",
+				    argv[i]);
+				return 2;
+			}
+			oauth_client = client_buf;
 		} else if (strcmp(argv[i], "--oauth-access-ttl") == 0 &&
 		    i + 1 < argc) {
 			if (parse_ttl(argv[++i], &ttl) != KC_OK) {

@@ -167,7 +167,8 @@ kc_nginx_conf() {
 
 kc_nginx_start() {
 	local st=$1
-	kc_as_svc nginx -e "$st/nginx/error.log" -p "$st/nginx" \
+	kc_as_svc "${KC_NOSECRET_ENV[@]}" nginx -e "$st/nginx/error.log" \
+	    -p "$st/nginx" \
 	    -c "$st/nginx/nginx.conf" || kc_die "nginx did not start"
 }
 
@@ -196,8 +197,11 @@ kc_kill_pidfile() {
 	[ -f "$f" ] || return 0
 	pid=$(head -1 "$f")
 	# Only a service of ours: a stale pid may belong to anything now.
+	# (Its real uid, not the owner of /proc/PID: root's once a service
+	# made itself non-dumpable.)
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-	    [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$(kc_svc_user)" ]; then
+	    [ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" = \
+	    "$(id -u "$(kc_svc_user)")" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
 		for i in $(seq 1 400); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -281,12 +285,34 @@ kc_state_dirs() {
 	    kc_die "$KC_SVC_USER_NAME cannot read $KC_ROOT: make its parent folders world-executable"
 }
 
+# Secrets only klaviyo-connect-fcgi, klaviyo-syncd and klaviyo-admin get
+# (docs/INSTALL.md 5, "Which program gets which secret"): nginx and the
+# sandbox run with "${KC_NOSECRET_ENV[@]}" in front, so none of these is
+# in their /proc/PID/environ.
+KC_NOSECRET_ENV=(env)
+for _kc_v in KC_MASTER_KEYS KC_MASTER_KEYS_FILE KLAVIYO_CLIENT_SECRET \
+    REPORT_SERVER_KEY DATABASE_URL KC_TEST_DATABASE_URL; do
+	KC_NOSECRET_ENV+=(-u "$_kc_v")
+done
+unset _kc_v
+
+# kc_sandbox_client_file STATE ID:SECRET: writes the sandbox's OAuth
+# client to a 0600 file of the service user (for --oauth-client-file:
+# a command line is readable by every user) and prints its path.
+kc_sandbox_client_file() {
+	local f=$1/run/sandbox-oauth-client
+	(umask 077; printf '%s\n' "$2" >"$f")
+	[ "$(id -u)" -ne 0 ] || chown "$(kc_svc_user):" "$f"
+	echo "$f"
+}
+
 # kc_sandbox_start STATE BIN [ARGS...]: starts klaviyo-sandbox on a free
 # loopback port and prints the port (read from its "listening on" line).
 kc_sandbox_start() {
 	local st=$1 bin=$2 i port=""; shift 2
 	: >"$st/log/sandbox.log"
-	kc_spawn "$st" sandbox "$bin" --listen 127.0.0.1:0 "$@"
+	kc_spawn "$st" sandbox "${KC_NOSECRET_ENV[@]}" "$bin" \
+	    --listen 127.0.0.1:0 "$@"
 	for i in $(seq 1 100); do
 		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
 		    "$st/log/sandbox.log" | head -1)

@@ -5,32 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apikey.h"
 #include "crypto.h"
 
 static const char SQL_SAVE[] =
     "INSERT INTO klaviyo_credentials (store_id, kind, key_version, nonce,"
-    " ciphertext, tag) VALUES ($1, $2, $3, decode($4, 'hex'),"
-    " decode($5, 'hex'), decode($6, 'hex'))"
+    " ciphertext, tag, sealed_format) VALUES ($1, $2, $3,"
+    " decode($4, 'hex'), decode($5, 'hex'), decode($6, 'hex'), 2)"
     " ON CONFLICT (store_id) DO UPDATE SET kind = EXCLUDED.kind,"
     " key_version = EXCLUDED.key_version, nonce = EXCLUDED.nonce,"
     " ciphertext = EXCLUDED.ciphertext, tag = EXCLUDED.tag,"
-    " rotated_at = now()";
+    " sealed_format = 2, rotated_at = now()";
+/* ROW_COLS: the columns open_row() reads, in its order. */
+#define ROW_COLS "c.kind, c.key_version, encode(c.nonce, 'hex')," \
+	" encode(c.ciphertext, 'hex'), encode(c.tag, 'hex')," \
+	" c.sealed_format, c.store_id"
 static const char SQL_LOAD[] =
-    "SELECT kind, key_version, encode(nonce, 'hex'),"
-    " encode(ciphertext, 'hex'), encode(tag, 'hex')"
-    " FROM klaviyo_credentials WHERE store_id = $1";
+    "SELECT " ROW_COLS " FROM klaviyo_credentials c WHERE c.store_id = $1";
 static const char SQL_DELETE[] =
     "DELETE FROM klaviyo_credentials WHERE store_id = $1";
 
 int
-sealed_text_seal(const struct keyring *kr, const char *pub,
+sealed_text_seal(const struct keyring *kr, const struct sealed_ctx *ctx,
     const char *secret, struct sealed_text *t)
 {
 	struct sealed	s;
 	int		rc;
 
 	memset(t, 0, sizeof(*t));
-	if ((rc = secretbox_seal(kr, pub, secret, strlen(secret), &s)) !=
+	if ((rc = secretbox_seal(kr, ctx, secret, strlen(secret), &s)) !=
 	    KC_OK)
 		return rc;
 	if ((t->ct = malloc(2 * s.ctlen + 1)) == NULL) {
@@ -53,7 +56,7 @@ sealed_text_free(struct sealed_text *t)
 }
 
 int
-sealed_text_open(const struct keyring *kr, const char *pub,
+sealed_text_open(const struct keyring *kr, const struct sealed_ctx *ctx,
     const char *version, const char *nonce, const char *ct, const char *tag,
     char **secret, size_t *len)
 {
@@ -75,9 +78,20 @@ sealed_text_open(const struct keyring *kr, const char *pub,
 	if ((rc = crypto_unhex(ct, s.ct, n, &s.ctlen)) != KC_OK)
 		rc = KC_ERR_CRYPTO;
 	else
-		rc = secretbox_open(kr, pub, &s, secret, len);
+		rc = secretbox_open(kr, ctx, &s, secret, len);
 	sealed_free(&s);
 	return rc;
+}
+
+/* The purpose a credential of this kind is sealed for. */
+static const char *
+kind_purpose(const char *kind)
+{
+	if (strcmp(kind, "api_key") == 0)
+		return SECRETBOX_CREDENTIAL_API_KEY;
+	if (strcmp(kind, "oauth") == 0)
+		return SECRETBOX_CREDENTIAL_OAUTH;
+	return NULL;
 }
 
 int
@@ -85,13 +99,20 @@ credential_save(struct db *db, const struct keyring *kr, long long store_id,
     const char *pub, const char *kind, const char *secret)
 {
 	struct sealed_text	 t;
+	struct sealed_ctx	 ctx;
 	char			 sid[24];
 	const char		*params[6];
 	int			 rc;
 
-	if ((rc = sealed_text_seal(kr, pub, secret, &t)) != KC_OK)
-		return rc;
 	snprintf(sid, sizeof(sid), "%lld", store_id);
+	ctx.purpose = kind_purpose(kind);
+	ctx.store = pub;
+	ctx.row = sid;
+	ctx.legacy = 0;
+	if (ctx.purpose == NULL)
+		return KC_ERR_INTERNAL;
+	if ((rc = sealed_text_seal(kr, &ctx, secret, &t)) != KC_OK)
+		return rc;
 	params[0] = sid;
 	params[1] = kind;
 	params[2] = t.version;
@@ -103,14 +124,53 @@ credential_save(struct db *db, const struct keyring *kr, long long store_id,
 	return rc;
 }
 
-/* Decodes one row of SQL_LOAD's shape and opens it. */
+/*
+ * Whether a plaintext opened from a pre-008 row has the shape of its
+ * kind.  The old AAD did not name the purpose, so an OAuth verifier or
+ * token blob planted in a credential row would open: a PKCE verifier or
+ * a JSON blob is never "pk_..." and a key is never a JSON object, so
+ * neither is ever sent to Klaviyo as the other.
+ */
+static int
+legacy_shape_ok(const char *kind, const char *plain)
+{
+	char		 key[APIKEY_MAX + 1];
+	const char	*why;
+	int		 ok;
+
+	if (strcmp(kind, "api_key") != 0)
+		return plain[0] == '{';
+	ok = apikey_check(plain, key, sizeof(key), &why) == KC_OK &&
+	    strcmp(key, plain) == 0;
+	crypto_wipe(key, sizeof(key));
+	return ok;
+}
+
+/* Decodes one row of ROW_COLS's shape and opens it. */
 static int
 open_row(const struct keyring *kr, const char *pub, const PGresult *res,
     int r, char **secret, size_t *len)
 {
-	return sealed_text_open(kr, pub, PQgetvalue(res, r, 1),
+	struct sealed_ctx	 ctx;
+	const char		*kind = PQgetvalue(res, r, 0);
+	int			 rc;
+
+	ctx.purpose = kind_purpose(kind);
+	ctx.store = pub;
+	ctx.row = PQgetvalue(res, r, 6);
+	ctx.legacy = strcmp(PQgetvalue(res, r, 5), "1") == 0;
+	if (ctx.purpose == NULL)
+		return KC_ERR_CRYPTO;
+	rc = sealed_text_open(kr, &ctx, PQgetvalue(res, r, 1),
 	    PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
 	    secret, len);
+	if (rc == KC_OK && ctx.legacy && !legacy_shape_ok(kind, *secret)) {
+		secretbox_free_plain(*secret, *len);
+		*secret = NULL;
+		*len = 0;
+		rc = KC_ERR_CRYPTO;
+	}
+	return rc;
 }
 
 int
@@ -157,11 +217,10 @@ credential_delete(struct db *db, long long store_id)
 static const char SQL_OLD[] =
     "SELECT c.store_id, s.public_id FROM klaviyo_credentials c"
     " JOIN stores s ON s.id = c.store_id WHERE c.key_version <> $1"
-    " ORDER BY c.store_id";
+    " OR c.sealed_format <> 2 ORDER BY c.store_id";
 static const char SQL_LOCK_ONE[] =
-    "SELECT c.kind, c.key_version, encode(c.nonce, 'hex'),"
-    " encode(c.ciphertext, 'hex'), encode(c.tag, 'hex')"
-    " FROM klaviyo_credentials c WHERE c.store_id = $1 FOR UPDATE";
+    "SELECT " ROW_COLS " FROM klaviyo_credentials c WHERE c.store_id = $1"
+    " FOR UPDATE";
 
 int
 credential_rotate_all(struct db *db, const struct keyring *kr, int *done,
@@ -222,9 +281,7 @@ fail:
 }
 
 static const char SQL_VERSIONS[] =
-    "SELECT DISTINCT ON (c.key_version) c.kind, c.key_version,"
-    " encode(c.nonce, 'hex'), encode(c.ciphertext, 'hex'),"
-    " encode(c.tag, 'hex'), s.public_id"
+    "SELECT DISTINCT ON (c.key_version) " ROW_COLS ", s.public_id"
     " FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
     " ORDER BY c.key_version, c.store_id";
 
@@ -250,7 +307,7 @@ credential_check_keyring(struct db *db, const struct keyring *kr, char *err,
 			rc = KC_ERR_CONFIG;
 			break;
 		}
-		if (open_row(kr, PQgetvalue(res, r, 5), res, r, &secret,
+		if (open_row(kr, PQgetvalue(res, r, 7), res, r, &secret,
 		    &len) != KC_OK) {
 			snprintf(err, errlen, "KC_MASTER_KEYS version %d does "
 			    "not decrypt the stored credentials (wrong key?)",

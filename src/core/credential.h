@@ -1,6 +1,9 @@
 /*
  * A store's Klaviyo credential in klaviyo_credentials, sealed with
- * secretbox (AES-256-GCM, AAD = store public id + key version).  The
+ * secretbox (AES-256-GCM; AAD = purpose "credential/<kind>", store public
+ * id, store id, key version).  Rows sealed before migration 008
+ * (sealed_format 1) are still read, checked for the shape of their kind,
+ * and re-sealed by the next save or klaviyo-admin rotate-keys.  The
  * plaintext only lives in memory for one request or job.
  */
 #ifndef KC_CREDENTIAL_H
@@ -23,11 +26,11 @@ struct sealed_text {
 	char	*ct;
 };
 
-int	sealed_text_seal(const struct keyring *, const char *store_public_id,
+int	sealed_text_seal(const struct keyring *, const struct sealed_ctx *,
 	    const char *secret, struct sealed_text *) KC_MUSTCHECK;
 void	sealed_text_free(struct sealed_text *);
 /* The caller frees *secret with secretbox_free_plain(*secret, *len). */
-int	sealed_text_open(const struct keyring *, const char *store_public_id,
+int	sealed_text_open(const struct keyring *, const struct sealed_ctx *,
 	    const char *version, const char *nonce, const char *ct,
 	    const char *tag, char **secret, size_t *len) KC_MUSTCHECK;
 
@@ -45,8 +48,9 @@ int	credential_load(struct db *, const struct keyring *, long long store_id,
 	    size_t *len) KC_MUSTCHECK;
 int	credential_delete(struct db *, long long store_id) KC_MUSTCHECK;
 /*
- * Re-encrypts every credential sealed under an older version with the
- * newest key, one row per transaction; *done gets the count.
+ * Re-encrypts every credential sealed under an older version or in the
+ * pre-008 format with the newest key, one row per transaction; *done
+ * gets the count.
  */
 int	credential_rotate_all(struct db *, const struct keyring *, int *done,
 	    char *err, size_t errlen) KC_MUSTCHECK;

@@ -69,6 +69,7 @@ oauth_flow_start(struct db *db, const struct keyring *kr, long long user_id,
     char challenge[OAUTH_CHALLENGE_LEN + 1])
 {
 	struct sealed_text	 t;
+	struct sealed_ctx	 ctx;
 	char			 verifier[OAUTH_VERIFIER_LEN + 1];
 	char			 hash[SHA256_HEX_LEN + 1], uid[24], sid[24];
 	char			 ttl[16];
@@ -78,10 +79,16 @@ oauth_flow_start(struct db *db, const struct keyring *kr, long long user_id,
 	memset(&t, 0, sizeof(t));
 	if ((rc = oauth_random(32, state, OAUTH_STATE_LEN + 1)) != KC_OK ||
 	    (rc = oauth_random(48, verifier, sizeof(verifier))) != KC_OK ||
-	    (rc = oauth_challenge(verifier, challenge)) != KC_OK ||
-	    (rc = sealed_text_seal(kr, pub, verifier, &t)) != KC_OK)
+	    (rc = oauth_challenge(verifier, challenge)) != KC_OK)
 		goto out;
 	crypto_sha256_hex(state, strlen(state), hash);
+	/* The row is known by its state hash before it is inserted. */
+	ctx.purpose = SECRETBOX_OAUTH_VERIFIER;
+	ctx.store = pub;
+	ctx.row = hash;
+	ctx.legacy = 0;
+	if ((rc = sealed_text_seal(kr, &ctx, verifier, &t)) != KC_OK)
+		goto out;
 	snprintf(uid, sizeof(uid), "%lld", user_id);
 	snprintf(sid, sizeof(sid), "%lld", store_id);
 	snprintf(ttl, sizeof(ttl), "%d", OAUTH_STATE_TTL);
@@ -105,11 +112,12 @@ oauth_flow_take(struct db *db, const struct keyring *kr, const char *state,
     long long user_id, struct oauth_flow *f, char **verifier,
     enum oauth_state_check *check)
 {
-	char		 hash[SHA256_HEX_LEN + 1];
-	const char	*params[1] = { hash };
-	PGresult	*res = NULL;
-	size_t		 len;
-	int		 rc;
+	struct sealed_ctx	 ctx;
+	char			 hash[SHA256_HEX_LEN + 1];
+	const char		*params[1] = { hash };
+	PGresult		*res = NULL;
+	size_t			 len;
+	int			 rc;
 
 	memset(f, 0, sizeof(*f));
 	*verifier = NULL;
@@ -133,10 +141,13 @@ oauth_flow_take(struct db *db, const struct keyring *kr, const char *state,
 	else if (strcmp(PQgetvalue(res, 0, 9), "t") == 0)
 		*check = OAUTH_STATE_EXPIRED;
 	else {
-		rc = sealed_text_open(kr, f->store_public_id,
-		    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
-		    PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7), verifier,
-		    &len);
+		ctx.purpose = SECRETBOX_OAUTH_VERIFIER;
+		ctx.store = f->store_public_id;
+		ctx.row = hash;
+		ctx.legacy = 0;
+		rc = sealed_text_open(kr, &ctx, PQgetvalue(res, 0, 4),
+		    PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6),
+		    PQgetvalue(res, 0, 7), verifier, &len);
 		if (rc == KC_OK)
 			*check = OAUTH_STATE_OK;
 	}
@@ -150,16 +161,21 @@ oauth_flow_grant(struct db *db, const struct keyring *kr,
     struct json_object *account)
 {
 	struct sealed_text	 t;
+	struct sealed_ctx	 ctx;
 	char			*blob = NULL, id[24], ttl[16];
 	const char		*params[7];
 	PGresult		*res = NULL;
 	int			 rc;
 
 	memset(&t, 0, sizeof(t));
-	if ((rc = oauth_tokens_encode(tok, &blob)) != KC_OK ||
-	    (rc = sealed_text_seal(kr, f->store_public_id, blob, &t)) != KC_OK)
-		goto out;
 	snprintf(id, sizeof(id), "%lld", f->id);
+	ctx.purpose = SECRETBOX_OAUTH_GRANT;
+	ctx.store = f->store_public_id;
+	ctx.row = id;
+	ctx.legacy = 0;
+	if ((rc = oauth_tokens_encode(tok, &blob)) != KC_OK ||
+	    (rc = sealed_text_seal(kr, &ctx, blob, &t)) != KC_OK)
+		goto out;
 	snprintf(ttl, sizeof(ttl), "%d", OAUTH_GRANT_TTL);
 	params[0] = id;
 	params[1] = t.version;
@@ -181,18 +197,23 @@ out:
 
 /*
  * The tokens sealed in row r's key_version, nonce, ciphertext and tag,
- * four columns from col.
+ * four columns from col; the row's id is its column 0.
  */
 static int
 open_tokens(const struct keyring *kr, const char *pub, const PGresult *res,
     int r, int col, struct oauth_tokens *tok)
 {
-	char	*blob = NULL;
-	size_t	 len;
-	int	 rc;
+	struct sealed_ctx	 ctx;
+	char			*blob = NULL;
+	size_t			 len;
+	int			 rc;
 
 	memset(tok, 0, sizeof(*tok));
-	if ((rc = sealed_text_open(kr, pub, PQgetvalue(res, r, col),
+	ctx.purpose = SECRETBOX_OAUTH_GRANT;
+	ctx.store = pub;
+	ctx.row = PQgetvalue(res, r, 0);
+	ctx.legacy = 0;
+	if ((rc = sealed_text_open(kr, &ctx, PQgetvalue(res, r, col),
 	    PQgetvalue(res, r, col + 1), PQgetvalue(res, r, col + 2),
 	    PQgetvalue(res, r, col + 3), &blob, &len)) != KC_OK)
 		return rc;

@@ -16,6 +16,7 @@ const char *const schema_required[] = {
 	"005_integration_status.sql",
 	"006_day2_admin.sql",
 	"007_process_heartbeat.sql",
+	"008_sealed_purpose.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

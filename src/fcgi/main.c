@@ -30,6 +30,7 @@
 #include "sdnotify.h"
 #include "secretbox.h"
 #include "sighup.h"
+#include "wipe.h"
 #include "worker.h"
 
 #include <curl/curl.h>
@@ -190,6 +191,11 @@ main(int argc, char *argv[])
 	}
 	if (privs_refuse_root("klaviyo-connect-fcgi"))
 		return KC_EXIT_ROOT;
+	/* Keys live here: no core dump, no /proc/PID/mem for the user. */
+	if (privs_no_dump() != 0 || wipe_ssl_init() != KC_OK)
+		fprintf(stderr, "klaviyo-connect-fcgi: warning: cannot make "
+		    "the process non-dumpable, or OpenSSL wipe what it "
+		    "frees\n");
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK ||
 	    config_origin(cfg.app_url, origin, sizeof(origin)) != KC_OK) {
 		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);
@@ -209,7 +215,7 @@ main(int argc, char *argv[])
 	if (schema_check_url(cfg.database_url, "klaviyo-connect-fcgi") !=
 	    KC_OK)
 		return KC_EXIT_SCHEMA;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (wipe_curl_global_init() != KC_OK) {
 		log_error("libcurl initialisation failed");
 		return 1;
 	}

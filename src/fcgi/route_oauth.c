@@ -194,7 +194,10 @@ route_oauth_callback(struct kc_ctx *ctx)
 	    &verifier, &check);
 	crypto_wipe(state, sizeof(state));
 	if (rc == KC_ERR_CRYPTO) {
-		/* Sealed under a master key version no longer configured. */
+		/*
+		 * Sealed under a master key version no longer configured,
+		 * or copied from another row (the AAD names the row).
+		 */
 		log_warnx("an OAuth attempt of store %s does not decrypt",
 		    f.store_public_id);
 		oauth_flow_free(&f);

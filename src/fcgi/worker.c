@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "dispatch.h"
+#include "fcgi_wipe.h"
 #include "heartbeat.h"
 #include "klaviyo.h"
 #include "log.h"
@@ -22,6 +23,7 @@
 #include "reload.h"
 #include "routes.h"
 #include "sighup.h"
+#include "wipe.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -67,8 +69,10 @@ read_body(struct kc_ctx *ctx, size_t len)
 	if ((ctx->req->body = malloc(len + 1)) == NULL)
 		return KC_ERR_NOMEM;
 	n = FCGX_GetStr(ctx->req->body, (int)len, fr->in);
-	if (n < 0 || (size_t)n != len)
+	if (n < 0 || (size_t)n != len) {
+		crypto_wipe(ctx->req->body, len + 1);	/* body_len is 0 */
 		return KC_ERR_BAD_INPUT;
+	}
 	ctx->req->body[len] = '\0';
 	ctx->req->body_len = len;
 	return KC_OK;
@@ -161,7 +165,7 @@ handle(FCGX_Request *fr, const struct worker *w)
 	log_set_request_id(NULL);
 	/* Any path may have copied a token in: failed bearer, logout. */
 	crypto_wipe(ctx.token, sizeof(ctx.token));
-	json_object_put(ctx.body);
+	wipe_json_put(ctx.body);
 	perm_access_clear(&ctx.store);
 	buf_free(&out);
 	http_resp_free(&resp);
@@ -255,6 +259,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		/* A request in flight is finished before SIGTERM acts. */
 		sigprocmask(SIG_BLOCK, &term, &old);
 		handle(&fr, &w);
+		fcgi_wipe_request(&fr);
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}

@@ -81,6 +81,9 @@ http_req_parse(struct http_req *r, char **envp)
 void
 http_req_free(struct http_req *r)
 {
+	/* A body may hold a key or a password. */
+	if (r->body != NULL)
+		crypto_wipe(r->body, r->body_len);
 	free(r->body);
 	r->body = NULL;
 	r->body_len = 0;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wipe.h"
+
 #define JSON_MAX_DEPTH 32
 
 /*
@@ -111,7 +113,9 @@ json_parse_object(const char *s, size_t len, struct json_object **out,
 	obj = NULL;
 	rc = KC_OK;
 out:
-	json_object_put(obj);
+	wipe_json_put(obj);
+	/* Its buffer holds the last string read: a key, a token. */
+	wipe_json_tokener(tok);
 	json_tokener_free(tok);
 	return rc;
 }

@@ -2,6 +2,7 @@
 #include "privs.h"
 
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 int
@@ -13,4 +14,10 @@ privs_refuse_root(const char *prog)
 	    "user (e.g. setpriv --reuid=klaviyo-connect --regid="
 	    "klaviyo-connect --clear-groups -- %s ...)\n", prog, prog);
 	return 1;
+}
+
+int
+privs_no_dump(void)
+{
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }

@@ -14,5 +14,11 @@
  * effective user is root, else 0.
  */
 int	privs_refuse_root(const char *prog);
+/*
+ * PR_SET_DUMPABLE 0: no core dump, and /proc/PID/mem, environ and ptrace
+ * closed to the same user (root keeps them).  Inherited by fork, reset by
+ * execve.  Services call it first: they hold keys and master keys.
+ */
+int	privs_no_dump(void);
 
 #endif

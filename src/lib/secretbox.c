@@ -11,6 +11,7 @@
 #include "crypto.h"
 
 #define SECRETBOX_MAX_PLAIN (64 * 1024)
+#define AAD_MAX 384
 
 int
 keyring_parse(const char *spec, struct keyring *kr, char *err, size_t errlen)
@@ -120,32 +121,57 @@ keyring_wipe(struct keyring *kr)
 	crypto_wipe(kr, sizeof(*kr));
 }
 
-static void
-make_aad(char *out, size_t len, const char *store, int version)
+/*
+ * The AAD for ctx under key version.  Each field is length-prefixed so no
+ * choice of fields can spell another's AAD.  The legacy form (before
+ * migration 008) named neither purpose nor row.  KC_ERR_CRYPTO when a
+ * field is missing or the whole does not fit.
+ */
+static int
+make_aad(char *out, size_t len, const struct sealed_ctx *ctx, int version)
 {
-	snprintf(out, len, "klaviyo-connect:credential:%s:%d", store,
-	    version);
+	int n;
+
+	if (ctx == NULL || ctx->store == NULL)
+		return KC_ERR_CRYPTO;
+	if (ctx->legacy) {
+		/* Only credential rows ever held the old format. */
+		if (ctx->purpose == NULL || strncmp(ctx->purpose,
+		    "credential/", 11) != 0)
+			return KC_ERR_CRYPTO;
+		n = snprintf(out, len, "klaviyo-connect:credential:%s:%d",
+		    ctx->store, version);
+	} else {
+		if (ctx->purpose == NULL || ctx->row == NULL)
+			return KC_ERR_CRYPTO;
+		n = snprintf(out, len, "klaviyo-connect:2:%zu:%s:%zu:%s:"
+		    "%zu:%s:%d", strlen(ctx->purpose), ctx->purpose,
+		    strlen(ctx->store), ctx->store, strlen(ctx->row), ctx->row,
+		    version);
+	}
+	return n > 0 && (size_t)n < len ? KC_OK : KC_ERR_CRYPTO;
 }
 
 int
-secretbox_seal(const struct keyring *kr, const char *store, const void *pt,
-    size_t ptlen, struct sealed *s)
+secretbox_seal(const struct keyring *kr, const struct sealed_ctx *sc,
+    const void *pt, size_t ptlen, struct sealed *s)
 {
 	EVP_CIPHER_CTX		*ctx = NULL;
 	const unsigned char	*key;
-	char			 aad[128];
+	char			 aad[AAD_MAX];
 	int			 len, rc = KC_ERR_CRYPTO;
 
 	memset(s, 0, sizeof(*s));
 	s->version = keyring_newest(kr);
+	/* The old format is read, never written. */
 	if ((key = keyring_get(kr, s->version)) == NULL ||
-	    ptlen > SECRETBOX_MAX_PLAIN)
+	    ptlen > SECRETBOX_MAX_PLAIN || sc == NULL || sc->legacy ||
+	    make_aad(aad, sizeof(aad), sc, s->version) != KC_OK)
 		return KC_ERR_CRYPTO;
 	if (crypto_random(s->nonce, sizeof(s->nonce)) != KC_OK)
 		return KC_ERR_CRYPTO;
 	if ((s->ct = malloc(ptlen ? ptlen : 1)) == NULL)
 		return KC_ERR_NOMEM;
-	make_aad(aad, sizeof(aad), store, s->version);
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SECRETBOX_NONCE,
@@ -170,26 +196,26 @@ out:
 }
 
 int
-secretbox_open(const struct keyring *kr, const char *store,
+secretbox_open(const struct keyring *kr, const struct sealed_ctx *sc,
     const struct sealed *s, char **out, size_t *outlen)
 {
 	EVP_CIPHER_CTX		*ctx = NULL;
 	const unsigned char	*key;
 	unsigned char		*pt = NULL;
 	unsigned char		 tag[SECRETBOX_TAG];
-	char			 aad[128];
+	char			 aad[AAD_MAX];
 	int			 len, rc = KC_ERR_CRYPTO;
 	size_t			 total = 0;
 
 	*out = NULL;
 	*outlen = 0;
 	if ((key = keyring_get(kr, s->version)) == NULL ||
-	    s->ctlen > SECRETBOX_MAX_PLAIN)
+	    s->ctlen > SECRETBOX_MAX_PLAIN ||
+	    make_aad(aad, sizeof(aad), sc, s->version) != KC_OK)
 		return KC_ERR_CRYPTO;
 	if ((pt = malloc(s->ctlen + 1)) == NULL)
 		return KC_ERR_NOMEM;
 	memcpy(tag, s->tag, sizeof(tag));
-	make_aad(aad, sizeof(aad), store, s->version);
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SECRETBOX_NONCE,

@@ -1,8 +1,10 @@
 /*
- * Credentials at rest (DESIGN.md 5): AES-256-GCM with a fresh 12-byte
- * nonce per encryption and a 16-byte tag, the store's public id and the
- * key version as additional authenticated data, so a ciphertext copied to
- * another store, or relabelled with another version, does not decrypt.
+ * Secrets at rest (DESIGN.md 5): AES-256-GCM with a fresh 12-byte nonce
+ * per encryption and a 16-byte tag.  The additional authenticated data
+ * binds what the secret is for (its purpose), the store's public id, the
+ * row that holds it and the key version, so a ciphertext copied to another
+ * store, row or purpose (an OAuth verifier into a credential row), or
+ * relabelled with another version, does not decrypt.
  * KC_MASTER_KEYS holds versioned keys "2:base64,1:base64"; the highest
  * version encrypts, any listed one decrypts.
  */
@@ -25,6 +27,25 @@ struct keyring {
 	} keys[KEYRING_MAX];
 };
 
+/* Purposes: one per kind of secret and the column family it lives in. */
+#define SECRETBOX_CREDENTIAL_API_KEY	"credential/api_key"
+#define SECRETBOX_CREDENTIAL_OAUTH	"credential/oauth"
+#define SECRETBOX_OAUTH_VERIFIER	"oauth_flow/verifier"
+#define SECRETBOX_OAUTH_GRANT		"oauth_flow/grant"
+
+/*
+ * What a ciphertext is bound to.  legacy: sealed before migration 008,
+ * whose AAD held only the store and the version; such a ciphertext can
+ * only be opened, never made, and only for a credential purpose (the
+ * caller then checks the plaintext's shape, see credential.c).
+ */
+struct sealed_ctx {
+	const char	*purpose;	/* SECRETBOX_* above */
+	const char	*store;		/* the store's public id */
+	const char	*row;		/* the identity of the row it is in */
+	int		 legacy;
+};
+
 struct sealed {
 	int		 version;
 	unsigned char	 nonce[SECRETBOX_NONCE];
@@ -39,14 +60,14 @@ int	keyring_parse(const char *, struct keyring *, char *err,
 int	keyring_newest(const struct keyring *);
 int	keyring_has(const struct keyring *, int version);
 void	keyring_wipe(struct keyring *);
-/* Encrypts under the newest key. */
-int	secretbox_seal(const struct keyring *, const char *store_public_id,
+/* Encrypts under the newest key, in the current format. */
+int	secretbox_seal(const struct keyring *, const struct sealed_ctx *,
 	    const void *, size_t, struct sealed *) KC_MUSTCHECK;
 /*
  * Decrypts into a NUL-terminated malloc'd buffer; the caller wipes and
  * frees it (secretbox_free_plain).  KC_ERR_CRYPTO on any tampering.
  */
-int	secretbox_open(const struct keyring *, const char *store_public_id,
+int	secretbox_open(const struct keyring *, const struct sealed_ctx *,
 	    const struct sealed *, char **, size_t *) KC_MUSTCHECK;
 void	secretbox_free_plain(char *, size_t);
 void	sealed_free(struct sealed *);

@@ -41,6 +41,7 @@
 #include "sdnotify.h"
 #include "secretbox.h"
 #include "sighup.h"
+#include "wipe.h"
 #include "sync.h"
 
 /* A job's stack: sanitizers' redzones make frames larger. */
@@ -197,6 +198,11 @@ main(int argc, char *argv[])
 	}
 	if (privs_refuse_root("klaviyo-syncd"))
 		return KC_EXIT_ROOT;
+	/* Keys live here: no core dump, no /proc/PID/mem for the user. */
+	if (privs_no_dump() != 0 || wipe_ssl_init() != KC_OK)
+		fprintf(stderr, "klaviyo-syncd: warning: cannot make the "
+		    "process non-dumpable, or OpenSSL wipe what it "
+		    "frees\n");
 	if (config_load(&cfg, err, sizeof(err)) != KC_OK) {
 		fprintf(stderr, "klaviyo-syncd: %s\n", err);
 		return 1;
@@ -222,7 +228,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	if (opstats_init() != KC_OK ||
-	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    wipe_curl_global_init() != KC_OK ||
 	    db_open(cfg.database_url, "klaviyo-syncd", &db) != KC_OK) {
 		log_error("initialisation failed");
 		keyring_wipe(&kr);

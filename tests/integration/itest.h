@@ -213,6 +213,14 @@ void	it_assert_ok(const struct it_resp *);
  */
 void	it_isolate(const char *store);
 
+/* /proc readers (itest_proc.c); memory and others' environ need root. */
+long	it_proc_pidfile(const char *path);
+/* /proc/PID/WHAT (environ, cmdline, maps) whole, NUL-terminated. */
+char	*it_proc_read(long pid, const char *what, size_t *len);
+size_t	it_proc_children(long parent, long *pids, size_t max);
+/* Copies of needle in every readable mapping; *scanned: bytes read. */
+long	it_proc_mem_count(long pid, const char *needle, size_t *scanned);
+
 Suite	*suite_health(void);
 Suite	*suite_auth(void);
 Suite	*suite_me(void);
@@ -224,6 +232,8 @@ Suite	*suite_connect(void);
 Suite	*suite_klaviyo_faults(void);
 Suite	*suite_slow_klaviyo(void);
 Suite	*suite_secrets(void);
+Suite	*suite_secrets_purpose(void);
+Suite	*suite_secrets_memory(void);
 Suite	*suite_sync(void);
 Suite	*suite_sync_full(void);
 Suite	*suite_fleet(void);

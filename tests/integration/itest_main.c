@@ -22,6 +22,8 @@ main(void)
 	srunner_add_suite(sr, suite_klaviyo_faults());
 	srunner_add_suite(sr, suite_slow_klaviyo());
 	srunner_add_suite(sr, suite_secrets());
+	srunner_add_suite(sr, suite_secrets_purpose());
+	srunner_add_suite(sr, suite_secrets_memory());
 	srunner_add_suite(sr, suite_sync());
 	srunner_add_suite(sr, suite_sync_full());
 	srunner_add_suite(sr, suite_fleet());

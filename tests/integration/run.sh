@@ -57,8 +57,9 @@ export PASSWORD_SCRYPT_LOG_N=15
 # The OAuth client is the sandbox's test client, not a secret.
 export KLAVIYO_CLIENT_ID=kc-test-client
 export KLAVIYO_CLIENT_SECRET="kc-test-secret-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# The client goes in a file: nothing secret on a command line.
 SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/sandbox/klaviyo-sandbox" --time-scale 60 --fleet 40 \
-    --oauth-client "$KLAVIYO_CLIENT_ID:$KLAVIYO_CLIENT_SECRET")
+    --oauth-client-file "$(kc_sandbox_client_file "$ST" "$KLAVIYO_CLIENT_ID:$KLAVIYO_CLIENT_SECRET")")
 export KLAVIYO_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
 export KLAVIYO_RATE_SCALE=60
 export KLAVIYO_TIMEOUT_MS=2000

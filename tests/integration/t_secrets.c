@@ -1,6 +1,7 @@
 /*
  * Secrets (DESIGN.md 5): credentials sealed with AES-256-GCM, a fresh
- * nonce, the tag, and the store's public id plus key version as AAD;
+ * nonce, the tag, and purpose, store public id, row and key version as
+ * AAD (t_secrets_purpose.c: purpose and the pre-008 format);
  * tampering or moving a credential never yields a usable key; the raw
  * key is in no response, log or database dump; klaviyo-admin
  * rotate-keys re-encrypts under the newest master key; a wrong or
@@ -91,6 +92,7 @@ unhex(const char *h, unsigned char *out, size_t cap, size_t *n)
 
 /* The stored credential row of the store. */
 struct cred {
+	char	row[24];	/* store id: part of the AAD */
 	int	version;
 	char	nonce[64];
 	char	ct[512];
@@ -106,7 +108,7 @@ cred_read(const char *store, struct cred *c)
 
 	memset(c, 0, sizeof(*c));
 	res = it_sql("SELECT c.key_version, encode(c.nonce, 'hex'),"
-	    " encode(c.ciphertext, 'hex'), encode(c.tag, 'hex')"
+	    " encode(c.ciphertext, 'hex'), encode(c.tag, 'hex'), c.store_id"
 	    " FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
 	    " WHERE s.public_id = $1", 1, p);
 	found = PQntuples(res) == 1;
@@ -116,6 +118,7 @@ cred_read(const char *store, struct cred *c)
 		    1));
 		snprintf(c->ct, sizeof(c->ct), "%s", PQgetvalue(res, 0, 2));
 		snprintf(c->tag, sizeof(c->tag), "%s", PQgetvalue(res, 0, 3));
+		snprintf(c->row, sizeof(c->row), "%s", PQgetvalue(res, 0, 4));
 	}
 	PQclear(res);
 	return found;
@@ -142,12 +145,14 @@ static int
 cred_open(const struct cred *c, const char *keys, const char *aad_store,
     char **out)
 {
-	struct keyring	 kr;
-	struct sealed	 s;
-	unsigned char	 ct[256];
-	char		 err[256];
-	size_t		 n, len;
-	int		 rc;
+	struct keyring		 kr;
+	struct sealed		 s;
+	struct sealed_ctx	 ctx = { SECRETBOX_CREDENTIAL_API_KEY,
+				    aad_store, c->row, 0 };
+	unsigned char		 ct[256];
+	char			 err[256];
+	size_t			 n, len;
+	int			 rc;
 
 	*out = NULL;
 	ck_assert_msg(keyring_parse(keys, &kr, err, sizeof(err)) == KC_OK,
@@ -160,7 +165,7 @@ cred_open(const struct cred *c, const char *keys, const char *aad_store,
 	ck_assert_uint_eq(n, SECRETBOX_TAG);
 	unhex(c->ct, ct, sizeof(ct), &s.ctlen);
 	s.ct = ct;
-	rc = secretbox_open(&kr, aad_store, &s, out, &len);
+	rc = secretbox_open(&kr, &ctx, &s, out, &len);
 	keyring_wipe(&kr);
 	return rc;
 }
@@ -319,9 +324,9 @@ cred_insert(const char *store, const struct cred *c)
 
 	snprintf(v, sizeof(v), "%d", c->version);
 	PQclear(it_sql("INSERT INTO klaviyo_credentials (store_id, kind,"
-	    " key_version, nonce, ciphertext, tag) SELECT id, 'api_key', $2,"
-	    " decode($3, 'hex'), decode($4, 'hex'), decode($5, 'hex')"
-	    " FROM stores WHERE public_id = $1", 5, p));
+	    " key_version, nonce, ciphertext, tag, sealed_format)"
+	    " SELECT id, 'api_key', $2, decode($3, 'hex'), decode($4, 'hex'),"
+	    " decode($5, 'hex'), 2 FROM stores WHERE public_id = $1", 5, p));
 }
 
 /*

@@ -2,12 +2,15 @@
  * Unit tests for credentials at rest (secretbox.h): parsing the versioned
  * KC_MASTER_KEYS without ever echoing key material, AES-256-GCM sealing
  * with a fresh nonce, refusal of every kind of tampering (ciphertext,
- * tag, nonce, another store, a relabelled version) and key rotation.
+ * tag, nonce, another store, a relabelled version), key rotation, and
+ * the binding of purpose and row with the pre-008 format read only.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "secretbox.h"
 
@@ -176,11 +179,25 @@ END_TEST
 
 /* ---- seal and open ---- */
 
+/* A credential of store: what most tests seal (one call at a time). */
+static const struct sealed_ctx *
+cx(const char *store)
+{
+	static struct sealed_ctx c;
+
+	c.purpose = SECRETBOX_CREDENTIAL_API_KEY;
+	c.store = store;
+	c.row = "42";
+	c.legacy = 0;
+	return &c;
+}
+
 static void
 seal(const struct keyring *kr, const char *store, const char *pt,
     struct sealed *s)
 {
-	ck_assert_int_eq(secretbox_seal(kr, store, pt, strlen(pt), s), KC_OK);
+	ck_assert_int_eq(secretbox_seal(kr, cx(store), pt, strlen(pt), s),
+	    KC_OK);
 	ck_assert_ptr_nonnull(s->ct);
 	ck_assert_uint_eq(s->ctlen, strlen(pt));
 }
@@ -194,7 +211,7 @@ open_ok(const struct keyring *kr, const char *store, const struct sealed *s,
 	size_t	 n = 0;
 	int	 rc;
 
-	rc = secretbox_open(kr, store, s, &pt, &n);
+	rc = secretbox_open(kr, cx(store), s, &pt, &n);
 	ck_assert_msg(rc == KC_OK, "open: rc %d", rc);
 	ck_assert_ptr_nonnull(pt);
 	ck_assert_uint_eq(n, strlen(want));
@@ -211,7 +228,7 @@ open_refused(const struct keyring *kr, const char *store,
 	size_t	 n = 99;
 	int	 rc;
 
-	rc = secretbox_open(kr, store, s, &pt, &n);
+	rc = secretbox_open(kr, cx(store), s, &pt, &n);
 	ck_assert_msg(rc == KC_ERR_CRYPTO, "%s: rc %d%s%s", what, rc,
 	    rc == KC_OK ? ", plaintext " : "", rc == KC_OK ? pt : "");
 	ck_assert_ptr_null(pt);
@@ -245,10 +262,10 @@ START_TEST(test_round_trip_binary)
 	for (i = 0; i < sizeof(in); i++)
 		in[i] = (unsigned char)(i * 7);
 	must_parse("2:" K2, &kr);
-	ck_assert_int_eq(secretbox_seal(&kr, STORE, in, sizeof(in), &s),
+	ck_assert_int_eq(secretbox_seal(&kr, cx(STORE), in, sizeof(in), &s),
 	    KC_OK);
 	ck_assert_uint_eq(s.ctlen, sizeof(in));
-	ck_assert_int_eq(secretbox_open(&kr, STORE, &s, &pt, &n), KC_OK);
+	ck_assert_int_eq(secretbox_open(&kr, cx(STORE), &s, &pt, &n), KC_OK);
 	ck_assert_uint_eq(n, sizeof(in));
 	ck_assert_mem_eq(pt, in, sizeof(in));
 	ck_assert_int_eq(pt[n], '\0');
@@ -436,8 +453,8 @@ START_TEST(test_seal_refused)
 
 	memset(&empty, 0, sizeof(empty));
 	memset(&s, 0xa5, sizeof(s));
-	ck_assert_int_eq(secretbox_seal(&empty, STORE, SECRET, strlen(SECRET),
-	    &s), KC_ERR_CRYPTO);
+	ck_assert_int_eq(secretbox_seal(&empty, cx(STORE), SECRET,
+	    strlen(SECRET), &s), KC_ERR_CRYPTO);
 	ck_assert_ptr_null(s.ct);
 	ck_assert_uint_eq(s.ctlen, 0);
 
@@ -445,7 +462,7 @@ START_TEST(test_seal_refused)
 	ck_assert_ptr_nonnull(big = calloc(1, max + 2));
 	memset(big, 'k', max + 1);
 	memset(&s, 0xa5, sizeof(s));
-	ck_assert_int_eq(secretbox_seal(&kr, STORE, big, max + 1, &s),
+	ck_assert_int_eq(secretbox_seal(&kr, cx(STORE), big, max + 1, &s),
 	    KC_ERR_CRYPTO);
 	ck_assert_ptr_null(s.ct);
 	big[max] = '\0';
@@ -482,6 +499,165 @@ START_TEST(test_free_safe)
 }
 END_TEST
 
+/* ---- purpose and row (issue 14) ---- */
+
+static const char *const purposes[] = {
+	SECRETBOX_CREDENTIAL_API_KEY,
+	SECRETBOX_CREDENTIAL_OAUTH,
+	SECRETBOX_OAUTH_VERIFIER,
+	SECRETBOX_OAUTH_GRANT,
+};
+
+/*
+ * Sealed for one purpose, it opens for that purpose only: an OAuth
+ * verifier or grant copied into a credential row (or back) does not open.
+ */
+START_TEST(test_purpose_bound)
+{
+	struct keyring		 kr;
+	struct sealed		 s;
+	struct sealed_ctx	 c = { purposes[_i], STORE, "7", 0 }, o;
+	char			*pt = NULL, what[96];
+	size_t			 j, n = 0;
+
+	must_parse("1:" K1, &kr);
+	ck_assert_int_eq(secretbox_seal(&kr, &c, SECRET, strlen(SECRET), &s),
+	    KC_OK);
+	for (j = 0; j < NELEM(purposes); j++) {
+		o = c;
+		o.purpose = purposes[j];
+		snprintf(what, sizeof(what), "%s opened as %s", purposes[_i],
+		    purposes[j]);
+		pt = NULL;
+		ck_assert_int_eq(secretbox_open(&kr, &o, &s, &pt, &n),
+		    j == (size_t)_i ? KC_OK : KC_ERR_CRYPTO);
+		if (j == (size_t)_i)
+			ck_assert_str_eq(pt, SECRET);
+		else
+			ck_assert_msg(pt == NULL, "%s", what);
+		secretbox_free_plain(pt, n);
+		/* Nor as a pre-008 (legacy) credential. */
+		o.legacy = 1;
+		pt = NULL;
+		ck_assert_int_eq(secretbox_open(&kr, &o, &s, &pt, &n),
+		    KC_ERR_CRYPTO);
+		ck_assert_ptr_null(pt);
+	}
+	sealed_free(&s);
+	keyring_wipe(&kr);
+}
+END_TEST
+
+/* The row is bound: another row of the same store and purpose refuses. */
+START_TEST(test_row_bound)
+{
+	static const char *const rows[] = { "8", "77", "", "7:", "07" };
+	struct keyring		 kr;
+	struct sealed		 s;
+	struct sealed_ctx	 c = { SECRETBOX_OAUTH_GRANT, STORE, "7", 0 };
+	struct sealed_ctx	 o = c;
+	char			*pt = NULL;
+	size_t			 i, n = 0;
+
+	must_parse("1:" K1, &kr);
+	ck_assert_int_eq(secretbox_seal(&kr, &c, SECRET, strlen(SECRET), &s),
+	    KC_OK);
+	for (i = 0; i < NELEM(rows); i++) {
+		o.row = rows[i];
+		ck_assert_msg(secretbox_open(&kr, &o, &s, &pt, &n) ==
+		    KC_ERR_CRYPTO, "row '%s' opened row 7's secret", rows[i]);
+		ck_assert_ptr_null(pt);
+	}
+	/* Fields cannot run into each other: store "a:1", row "" etc. */
+	o = c;
+	o.store = STORE ":1";
+	o.row = "";
+	ck_assert_int_eq(secretbox_open(&kr, &o, &s, &pt, &n), KC_ERR_CRYPTO);
+	o = c;
+	o.row = NULL;
+	ck_assert_int_eq(secretbox_open(&kr, &o, &s, &pt, &n), KC_ERR_CRYPTO);
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_OK);
+	secretbox_free_plain(pt, n);
+	sealed_free(&s);
+	keyring_wipe(&kr);
+}
+END_TEST
+
+/* A ciphertext as sealed before migration 008 (store and version). */
+static void
+legacy_seal(const unsigned char *key, int version, const char *store,
+    const char *pt, struct sealed *s)
+{
+	EVP_CIPHER_CTX	*ctx;
+	char		 aad[160];
+	int		 len;
+
+	memset(s, 0, sizeof(*s));
+	s->version = version;
+	memset(s->nonce, 0x3c, sizeof(s->nonce));
+	snprintf(aad, sizeof(aad), "klaviyo-connect:credential:%s:%d", store,
+	    version);
+	ck_assert_ptr_nonnull(s->ct = malloc(strlen(pt) + 16));
+	ck_assert_ptr_nonnull(ctx = EVP_CIPHER_CTX_new());
+	ck_assert(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key,
+	    s->nonce) == 1);
+	ck_assert(EVP_EncryptUpdate(ctx, NULL, &len,
+	    (const unsigned char *)aad, (int)strlen(aad)) == 1);
+	ck_assert(EVP_EncryptUpdate(ctx, s->ct, &len,
+	    (const unsigned char *)pt, (int)strlen(pt)) == 1);
+	s->ctlen = (size_t)len;
+	ck_assert(EVP_EncryptFinal_ex(ctx, s->ct + len, &len) == 1);
+	s->ctlen += (size_t)len;
+	ck_assert(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+	    SECRETBOX_TAG, s->tag) == 1);
+	EVP_CIPHER_CTX_free(ctx);
+}
+
+/*
+ * Rows sealed before 008 still open, as legacy and as a credential only;
+ * nothing is ever sealed in the old format.
+ */
+START_TEST(test_legacy)
+{
+	struct keyring		 kr;
+	struct sealed		 s, t;
+	struct sealed_ctx	 c = { SECRETBOX_CREDENTIAL_API_KEY, STORE, "7",
+				    1 };
+	char			*pt = NULL;
+	size_t			 n = 0;
+
+	must_parse("1:" K1, &kr);
+	legacy_seal(kbytes(1), 1, STORE, SECRET, &s);
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_OK);
+	ck_assert_str_eq(pt, SECRET);
+	secretbox_free_plain(pt, n);
+	c.purpose = SECRETBOX_CREDENTIAL_OAUTH;
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_OK);
+	secretbox_free_plain(pt, n);
+	/* The old AAD is never tried for an OAuth flow's columns. */
+	c.purpose = SECRETBOX_OAUTH_VERIFIER;
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_ERR_CRYPTO);
+	c.purpose = SECRETBOX_OAUTH_GRANT;
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_ERR_CRYPTO);
+	/* Read as the current format, it does not open. */
+	c.purpose = SECRETBOX_CREDENTIAL_API_KEY;
+	c.legacy = 0;
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_ERR_CRYPTO);
+	/* Still bound to its store. */
+	c.legacy = 1;
+	c.store = "st_other";
+	ck_assert_int_eq(secretbox_open(&kr, &c, &s, &pt, &n), KC_ERR_CRYPTO);
+	ck_assert_ptr_null(pt);
+	/* Sealing in the old format is refused. */
+	c.store = STORE;
+	ck_assert_int_eq(secretbox_seal(&kr, &c, SECRET, strlen(SECRET), &t),
+	    KC_ERR_CRYPTO);
+	ck_assert_ptr_null(t.ct);
+	sealed_free(&s);
+	keyring_wipe(&kr);
+}
+END_TEST
+
 static Suite *
 secretbox_suite(void)
 {
@@ -503,6 +679,9 @@ secretbox_suite(void)
 	tcase_add_test(tb, test_rotation);
 	tcase_add_test(tb, test_seal_refused);
 	tcase_add_test(tb, test_free_safe);
+	tcase_add_loop_test(tb, test_purpose_bound, 0, NELEM(purposes));
+	tcase_add_test(tb, test_row_bound);
+	tcase_add_test(tb, test_legacy);
 	suite_add_tcase(s, tb);
 	return s;
 }
