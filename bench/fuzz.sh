@@ -4,7 +4,7 @@
 # are kept in $FUZZ_OUT/<harness>/crash/.  Ends with one line
 #   fuzz: targets=N seconds=S execs=E crashes=C
 # Usage: bench/fuzz.sh [BUILDDIR]   (default ./build; clang needed)
-set -eu
+set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" 2>/dev/null && pwd) || BUILD=$SRC/build
 mkdir -p "$BUILD/tests/fuzz"

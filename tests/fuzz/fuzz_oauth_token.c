@@ -40,7 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	memset(&back, 0, sizeof(back));
-	(void)oauth_tokens_decode(s, &back);
+	if (oauth_tokens_decode(s, &back) == KC_OK)
+		(void)oauth_needs_refresh(&back, 300, 1700000000LL);
 	oauth_tokens_free(&back);
 	free(s);
 	return 0;

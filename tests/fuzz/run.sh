@@ -15,6 +15,7 @@ BUILD=${KC_BUILDDIR:-$PWD}
 SECONDS_EACH=${FUZZ_SECONDS:-5}
 OUT=${FUZZ_OUT:-$BUILD/tests/fuzz/run}
 
+mkdir -p "$BUILD/tests/fuzz"
 "$SRC/tests/fuzz/build.sh" "$BUILD/tests/fuzz/bin" >"$BUILD/tests/fuzz/build.log" 2>&1
 rc=$?
 if [ "$rc" -eq 77 ]; then
