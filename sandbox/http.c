@@ -344,12 +344,8 @@ trim(char *s)
 	return s;
 }
 
-/*
- * Parses the request head in place (head is a NUL-terminated copy that
- * ends with the empty line).  On error, *why names the problem.
- */
-static int
-parse_head(char *head, struct sbx_req *r, long long *clen,
+int
+sbx_parse_head(char *head, struct sbx_req *r, long long *clen,
     const char **why)
 {
 	char		*line, *next, *sp1, *sp2, *colon, *q, *end;
@@ -568,7 +564,7 @@ conn_process(struct conn *c, sbx_handler_fn fn, void *arg, uint64_t now)
 	memcpy(head, c->in.data, headlen);
 	head[headlen] = '\0';
 	memset(&req, 0, sizeof(req));
-	rc = parse_head(head, &req, &clen, &why);
+	rc = sbx_parse_head(head, &req, &clen, &why);
 	if (rc == KC_ERR_TOO_LARGE) {
 		http_error(c, 431, why, now);
 		goto out;

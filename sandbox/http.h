@@ -66,6 +66,13 @@ typedef void	(*sbx_handler_fn)(void *, const struct sbx_req *,
 
 struct sbx_server;
 
+/*
+ * Parses a request head in place (head is a NUL-terminated copy that
+ * ends with the empty line) into r and the Content-Length; on error,
+ * *why names the problem.  Pure, so it can be fuzzed.
+ */
+int	sbx_parse_head(char *head, struct sbx_req *r, long long *clen,
+	    const char **why) KC_MUSTCHECK;
 /* Case-insensitive header lookup; NULL when absent. */
 const char *sbx_req_header(const struct sbx_req *, const char *);
 int	sbx_resp_header(struct sbx_resp *, const char *, const char *, ...)

@@ -11,8 +11,11 @@ KC_DEB_PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev
 libcurl4-openssl-dev libjson-c-dev libpq-dev libssl-dev check postgresql
 nginx-light curl ca-certificates util-linux procps"
 # Only the test suite needs these (Prism's spec check, headless Chromium,
-# systemd-analyze for the units in tests/deploy/units.sh).
-KC_TEST_PACKAGES="python3 chromium fonts-liberation systemd pgbouncer"
+# systemd-analyze for the units in tests/deploy/units.sh, pgbouncer for
+# tests/deploy/pgbouncer.sh, clang with libFuzzer's runtime for
+# tests/fuzz/run.sh).
+KC_TEST_PACKAGES="python3 chromium fonts-liberation systemd pgbouncer clang
+libclang-rt-14-dev"
 
 kc_die() { echo "error: $*" >&2; exit 1; }
 kc_say() { echo "==> $*" >&2; }

@@ -120,6 +120,15 @@ int	integ_public_json(const char *text, struct json_object **out)
 /* Locks the store row (in the caller's transaction) and parses it. */
 int	integ_lock(struct db *, long long store_id, struct integration *)
 	    KC_MUSTCHECK;
+/*
+ * Locks the store row before a sync transaction touches its job, its
+ * klaviyo_syncs or data rows: a disconnect locks in that order, and the
+ * other order deadlocks with it.  will_update: the transaction updates
+ * the store row later (integ_track_sync); else a key-share lock, which
+ * concurrent sync steps of the store share.
+ */
+int	integ_hold(struct db *, long long store_id, int will_update)
+	    KC_MUSTCHECK;
 int	integ_save(struct db *, long long store_id,
 	    const struct integration *) KC_MUSTCHECK;
 /*

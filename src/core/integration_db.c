@@ -11,6 +11,15 @@
 
 static const char SQL_LOCK[] =
     "SELECT klaviyo_integration::text FROM stores WHERE id = $1 FOR UPDATE";
+/*
+ * The store row first, in the order a disconnect takes its locks
+ * (store, jobs, klaviyo_syncs, data), so a sync transaction never holds
+ * a job or a data row while it waits for the store (40P01 deadlocks).
+ */
+static const char SQL_HOLD_SHARE[] =
+    "SELECT 1 FROM stores WHERE id = $1 FOR KEY SHARE";
+static const char SQL_HOLD_UPDATE[] =
+    "SELECT 1 FROM stores WHERE id = $1 FOR NO KEY UPDATE";
 static const char SQL_SAVE[] =
     "UPDATE stores SET klaviyo_integration = $2::jsonb, updated_at = now()"
     " WHERE id = $1";
@@ -88,6 +97,17 @@ integ_mark_refused(struct db *db, long long store_id, const char *why)
 
 	sid_str(store_id, sid, sizeof(sid));
 	return db_query(db, SQL_MARK_REFUSED, 2, params, NULL);
+}
+
+int
+integ_hold(struct db *db, long long store_id, int will_update)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	sid_str(store_id, sid, sizeof(sid));
+	return db_query(db, will_update ? SQL_HOLD_UPDATE : SQL_HOLD_SHARE, 1,
+	    params, NULL);
 }
 
 int

@@ -136,44 +136,20 @@ on_body(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static void
-header_value(const char *line, size_t n, const char *name, char *out,
-    size_t outlen)
-{
-	size_t nlen = strlen(name), vlen;
-
-	if (n <= nlen || strncasecmp(line, name, nlen) != 0 ||
-	    line[nlen] != ':')
-		return;
-	line += nlen + 1;
-	n -= nlen + 1;
-	while (n > 0 && (*line == ' ' || *line == '\t')) {
-		line++;
-		n--;
-	}
-	vlen = n;
-	while (vlen > 0 && (line[vlen - 1] == '\r' || line[vlen - 1] == '\n'))
-		vlen--;
-	if (vlen >= outlen)
-		vlen = outlen - 1;
-	memcpy(out, line, vlen);
-	out[vlen] = '\0';
-}
-
 static size_t
 on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct kv_xfer	*x = arg;
 	size_t		 n = size * nmemb;
 
-	header_value(p, n, "Content-Type", x->ctype, sizeof(x->ctype));
-	header_value(p, n, "Retry-After", x->retry_after,
+	kv_header_value(p, n, "Content-Type", x->ctype, sizeof(x->ctype));
+	kv_header_value(p, n, "Retry-After", x->retry_after,
 	    sizeof(x->retry_after));
-	header_value(p, n, "RateLimit-Limit", x->rl_limit,
+	kv_header_value(p, n, "RateLimit-Limit", x->rl_limit,
 	    sizeof(x->rl_limit));
-	header_value(p, n, "RateLimit-Remaining", x->rl_remaining,
+	kv_header_value(p, n, "RateLimit-Remaining", x->rl_remaining,
 	    sizeof(x->rl_remaining));
-	header_value(p, n, "RateLimit-Reset", x->rl_reset,
+	kv_header_value(p, n, "RateLimit-Reset", x->rl_reset,
 	    sizeof(x->rl_reset));
 	return n;
 }
@@ -263,65 +239,23 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	return KC_OK;
 }
 
-/* Appends the page's data (array or single object) to call->data. */
+/* Appends the page's data to call->data; *more when x follows next. */
 static int
 take_page(struct kv_client *c, struct kv_xfer *x, int *more)
 {
-	struct json_object	*doc, *data, *links, *next;
-	enum json_tokener_error	 jerr;
-	size_t			 i, n;
-	const char		*nx;
+	char	nx[sizeof(x->url)];
+	int	rc;
 
 	*more = 0;
-	doc = json_tokener_parse_verbose(buf_cstr(&x->body), &jerr);
-	if (doc == NULL || !json_object_is_type(doc, json_type_object) ||
-	    !json_object_object_get_ex(doc, "data", &data)) {
-		json_object_put(doc);
-		return KC_ERR_UPSTREAM;
-	}
-	if (x->call->data == NULL &&
-	    (x->call->data = json_object_new_array()) == NULL) {
-		json_object_put(doc);
-		return KC_ERR_NOMEM;
-	}
-	if (json_object_is_type(data, json_type_array)) {
-		n = json_object_array_length(data);
-		for (i = 0; i < n; i++)
-			if (json_object_array_add(x->call->data,
-			    json_object_get(json_object_array_get_idx(data,
-			    i))) != 0) {
-				json_object_put(doc);
-				return KC_ERR_NOMEM;
-			}
-	} else if (json_object_is_type(data, json_type_object)) {
-		if (json_object_array_add(x->call->data,
-		    json_object_get(data)) != 0) {
-			json_object_put(doc);
-			return KC_ERR_NOMEM;
-		}
-	} else {
-		json_object_put(doc);
-		return KC_ERR_UPSTREAM;
-	}
+	if ((rc = kv_page_parse(buf_cstr(&x->body), c->opt.base_url,
+	    &x->call->data, nx, sizeof(nx))) != KC_OK)
+		return rc;
 	x->call->pages++;
-	if (json_object_object_get_ex(doc, "links", &links) &&
-	    json_object_object_get_ex(links, "next", &next) &&
-	    json_object_is_type(next, json_type_string)) {
-		nx = json_object_get_string(next);
-		/* Never send the key anywhere but Klaviyo's own origin. */
-		if (!kv_same_origin(c->opt.base_url, nx) ||
-		    strlen(nx) >= sizeof(x->url)) {
-			json_object_put(doc);
-			return KC_ERR_UPSTREAM;
-		}
-		if (x->call->all_pages) {
-			snprintf(x->url, sizeof(x->url), "%s", nx);
-			*more = 1;
-		} else
-			snprintf(x->call->next, sizeof(x->call->next), "%s",
-			    nx);
-	}
-	json_object_put(doc);
+	if (nx[0] != '\0' && x->call->all_pages) {
+		snprintf(x->url, sizeof(x->url), "%s", nx);
+		*more = 1;
+	} else if (nx[0] != '\0')
+		snprintf(x->call->next, sizeof(x->call->next), "%s", nx);
 	return KC_OK;
 }
 

@@ -160,5 +160,20 @@ void	kv_rate_block(struct db *, const char *account_key, enum kv_endpoint,
 long	kv_backoff_ms(int attempt, unsigned rnd);
 int	kv_same_origin(const char *base, const char *url);
 long	kv_parse_seconds(const char *);
+/*
+ * klaviyo_page.c: copies the value of header line (n bytes, "Name: v\r\n")
+ * into out when its name is name (any case); out is untouched otherwise.
+ */
+void	kv_header_value(const char *line, size_t n, const char *name,
+	    char *out, size_t outlen);
+/*
+ * One JSON:API page body: appends its data (an array's items or a single
+ * object) to *data (made when NULL) and copies its links.next into next
+ * ("" when none).  KC_ERR_UPSTREAM for garbage, a page without data, or
+ * a next on another origin than base_url (the key would follow it).
+ */
+int	kv_page_parse(const char *body, const char *base_url,
+	    struct json_object **data, char *next, size_t nextlen)
+	    KC_MUSTCHECK;
 
 #endif

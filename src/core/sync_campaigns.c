@@ -89,6 +89,15 @@ acc_values(struct sync_ctx *sc, struct json_object *res,
 	return KC_OK;
 }
 
+int
+sync_values_fold(struct sync_ctx *sc, struct json_object *pages,
+    struct json_object *acc)
+{
+	struct values_arg va = { acc };
+
+	return sync_report_results(sc, pages, acc_values, &va);
+}
+
 /* One window's statistics, written in one statement. */
 static int
 write_values(struct sync_ctx *sc, struct json_object *acc)

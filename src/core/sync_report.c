@@ -86,18 +86,16 @@ out:
 	return out;
 }
 
-/* results[] of every page of a report call. */
-static int
-for_each_result(struct kv_call *call, sync_result_fn fn, struct sync_ctx *sc,
-    void *arg)
+int
+sync_report_results(struct sync_ctx *sc, struct json_object *pages,
+    sync_result_fn fn, void *arg)
 {
 	struct json_object	*page, *a, *results, *dates;
 	size_t			 p, i, n;
 	int			 rc;
 
-	for (p = 0; call->data && p < json_object_array_length(call->data);
-	    p++) {
-		page = json_object_array_get_idx(call->data, p);
+	for (p = 0; pages && p < json_object_array_length(pages); p++) {
+		page = json_object_array_get_idx(pages, p);
 		if ((a = sync_attrs(page)) == NULL ||
 		    !json_object_object_get_ex(a, "results", &results) ||
 		    !json_object_is_type(results, json_type_array)) {
@@ -105,7 +103,9 @@ for_each_result(struct kv_call *call, sync_result_fn fn, struct sync_ctx *sc,
 			    "report had no results");
 			return KC_ERR_UPSTREAM;
 		}
-		if (!json_object_object_get_ex(a, "date_times", &dates))
+		/* Anything but an array would abort in json-c's asserts. */
+		if (!json_object_object_get_ex(a, "date_times", &dates) ||
+		    !json_object_is_type(dates, json_type_array))
 			dates = NULL;
 		n = json_object_array_length(results);
 		for (i = 0; i < n; i++)
@@ -140,7 +140,8 @@ sync_report_pages(struct sync_ctx *sc, const char *body, sync_result_fn fn,
 		call.url = url;
 		call.max_wait_ms = url ? REPORT_PAGE_MAX_WAIT_MS : 0;
 		if ((rc = sync_fetch(sc, &call)) != KC_OK ||
-		    (rc = for_each_result(&call, fn, sc, arg)) != KC_OK)
+		    (rc = sync_report_results(sc, call.data, fn, arg)) !=
+		    KC_OK)
 			break;
 		free(url);
 		url = NULL;

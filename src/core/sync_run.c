@@ -45,7 +45,8 @@ completed(struct sync_ctx *sc, const char *error)
 
 	if ((rc = db_begin(sc->db)) != KC_OK)
 		return rc;
-	if ((rc = ksync_complete(sc->db, sc->job->store_id, sc->job->type,
+	if ((rc = integ_hold(sc->db, sc->job->store_id, 1)) != KC_OK ||
+	    (rc = ksync_complete(sc->db, sc->job->store_id, sc->job->type,
 	    error, json_get_str(sc->job->cursor, "synced_to"))) != KC_OK ||
 	    (rc = integ_track_sync(sc->db, sc->job->store_id, sc->type,
 	    error)) != KC_OK || (rc = db_commit(sc->db)) != KC_OK)

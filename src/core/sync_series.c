@@ -90,6 +90,18 @@ acc_series(struct sync_ctx *sc, struct json_object *res,
 	return KC_OK;
 }
 
+int
+sync_series_fold(struct sync_ctx *sc, struct json_object *pages,
+    struct series_acc *acc)
+{
+	struct series_arg	sa = { sc->type, *acc, NULL };
+	int			rc;
+
+	rc = sync_report_results(sc, pages, acc_series, &sa);
+	*acc = sa.acc;	/* it may have grown */
+	return rc;
+}
+
 #define SERIES_BATCH 500	/* rows a statement writes */
 
 /* One (id, day) row as {"id", "day", "s": {statistic: value}}. */

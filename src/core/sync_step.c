@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "integration.h"
 #include "json_util.h"
 #include "ksync.h"
 
@@ -112,7 +113,8 @@ sync_begin_step(struct sync_ctx *sc, struct json_object *cursor)
 
 	if ((rc = db_begin(sc->db)) != KC_OK)
 		return rc;
-	if ((rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
+	if ((rc = integ_hold(sc->db, sc->job->store_id, 0)) != KC_OK ||
+	    (rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
 	    sc->opt->lease_seconds, NULL, cursor)) != KC_OK)
 		db_rollback(sc->db);
 	return rc;

@@ -98,6 +98,20 @@ typedef int (*sync_result_fn)(struct sync_ctx *, struct json_object *result,
  */
 int	sync_report_pages(struct sync_ctx *, const char *body,
 	    sync_result_fn, void *arg) KC_MUSTCHECK;
+/* Feeds each result of report pages (a kv_call's data) to fn. */
+int	sync_report_results(struct sync_ctx *, struct json_object *pages,
+	    sync_result_fn, void *arg) KC_MUSTCHECK;
+/*
+ * What the runners make of report pages, without a database (the fuzz
+ * harness in tests/fuzz): a series report's counts summed per object
+ * and day into acc, a values report's statistics per "id|channel" into
+ * the object acc.
+ */
+struct series_acc;
+int	sync_series_fold(struct sync_ctx *, struct json_object *pages,
+	    struct series_acc *) KC_MUSTCHECK;
+int	sync_values_fold(struct sync_ctx *, struct json_object *pages,
+	    struct json_object *acc) KC_MUSTCHECK;
 /* Adds src's numbers for names into dst (a JSON object). */
 int	sync_add_counts(struct json_object *dst, struct json_object *src,
 	    const char *const *names, size_t n) KC_MUSTCHECK;

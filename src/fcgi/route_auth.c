@@ -21,10 +21,11 @@
 #include "throttle.h"
 #include "user.h"
 
-static const struct jfield login_fields[] = {
+const struct jfield login_fields[] = {
 	{ "email", JF_STRING, 1, EMAIL_MAX },
 	{ "password", JF_STRING, 1, PASSWORD_MAX_LEN },
 };
+const size_t nlogin_fields = nitems(login_fields);
 
 /* Trimmed, lower-cased copy; KC_ERR_BAD_INPUT when empty or odd. */
 static int
@@ -113,7 +114,7 @@ route_login(struct kc_ctx *ctx)
 	int			 rc, ok;
 
 	if ((rc = json_check_fields(ctx->body, login_fields,
-	    nitems(login_fields), err, sizeof(err))) != KC_OK)
+	    nlogin_fields, err, sizeof(err))) != KC_OK)
 		return ctx_fail(ctx, rc, err);
 	if (normalize_email(json_get_str(ctx->body, "email"), email,
 	    sizeof(email)) != KC_OK)

@@ -40,12 +40,13 @@ actor_of(const struct kc_ctx *ctx)
 	return act;
 }
 
-static const struct jfield post_fields[] = {
+const struct jfield connect_fields[] = {
 	{ "apiKey", JF_STRING, 0, 512 },
 	{ "action", JF_STRING, 0, 32 },
 	{ "conversionMetricId", JF_STRING, 0, 128 },
 	{ "method", JF_STRING, 0, 16 },
 };
+const size_t nconnect_fields = nitems(connect_fields);
 
 #define NOT_AUTHORIZED_MSG "Authorize with Klaviyo first (an " \
 	"authorization is kept for 30 minutes; start again if it expired)"
@@ -437,8 +438,8 @@ route_connect_post(struct kc_ctx *ctx)
 
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
-	if ((rc = json_check_fields(ctx->body, post_fields,
-	    nitems(post_fields), err, sizeof(err))) != KC_OK) {
+	if ((rc = json_check_fields(ctx->body, connect_fields,
+	    nconnect_fields, err, sizeof(err))) != KC_OK) {
 		rc = ctx_fail(ctx, rc, err);
 		goto out;
 	}

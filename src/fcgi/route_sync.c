@@ -20,9 +20,10 @@
 #include "perm.h"
 #include "sync_type.h"
 
-static const struct jfield sync_fields[] = {
+const struct jfield sync_fields[] = {
 	{ "types", JF_STRING_ARRAY, 0, SYNC_TYPE_COUNT },
 };
+const size_t nsync_fields = nitems(sync_fields);
 
 static int
 wanted(struct json_object *types, const char *t)
@@ -54,7 +55,7 @@ route_sync_post(struct kc_ctx *ctx)
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
 	if (ctx->body && (rc = json_check_fields(ctx->body, sync_fields,
-	    nitems(sync_fields), err, sizeof(err))) != KC_OK) {
+	    nsync_fields, err, sizeof(err))) != KC_OK) {
 		rc = ctx_fail(ctx, rc, err);
 		goto out;
 	}

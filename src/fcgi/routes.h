@@ -4,10 +4,15 @@
 
 #include <stddef.h>
 
+#include "json_util.h"
 #include "router.h"
 
 extern const struct route routes[];
 extern const size_t nroutes;
+
+/* The JSON body fields of the routes that take one (tests/fuzz too). */
+extern const struct jfield login_fields[], connect_fields[], sync_fields[];
+extern const size_t nlogin_fields, nconnect_fields, nsync_fields;
 
 int	route_login(struct kc_ctx *);
 int	route_logout(struct kc_ctx *);

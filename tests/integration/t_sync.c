@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
+#include "jobq.h"
+#include "sync.h"
+#include "sync_step.h"
+
 static const char *
 sync_path(const char *store)
 {
@@ -387,6 +392,74 @@ START_TEST(metrics_with_the_stored_key)
 }
 END_TEST
 
+/*
+ * Found by bench/soak.sh: a disconnect while klaviyo-syncd wrote a step
+ * deadlocked (40P01, the disconnect answered 500).  The step held its
+ * job row (lease renewal) and then waited for the store row (the data's
+ * foreign key), while the disconnect held the store row and waited for
+ * the job row.  Here the test plays klaviyo-syncd with the real step
+ * functions: a step begins, the disconnect comes and waits, the step
+ * writes a campaign and commits; both must succeed.
+ */
+START_TEST(disconnect_during_sync_step)
+{
+	char			 store[80], tok[64], sid[24], *v;
+	const char		*params[7], *pp[1] = { store };
+	struct db		*db;
+	struct job		 job;
+	struct sync_opts	 opt = { .lease_seconds = 60 };
+	struct sync_ctx		 sc;
+	struct it_bg		 bg;
+	struct it_req		 del = { "DELETE", NULL, NULL, NULL, NULL };
+	struct it_resp		 r;
+	long long		 jid;
+
+	connected_store(store, sizeof(store), tok, sizeof(tok),
+	    IT_METRIC_ACME_SHOPIFY_PO);
+	v = it_sql_value("SELECT id FROM stores WHERE public_id = $1", 1, pp);
+	snprintf(sid, sizeof(sid), "%s", v);
+	free(v);
+	ck_assert_int_eq(db_open(getenv("DATABASE_URL"), "itest-syncd", &db),
+	    KC_OK);
+	ck_assert_int_eq(jobq_enqueue(db, strtoll(sid, NULL, 10), "campaigns",
+	    "full", 0, &jid), KC_OK);
+	memset(&job, 0, sizeof(job));
+	ck_assert_int_eq(jobq_claim(db, "itest-syncd", 60, &job), KC_OK);
+	ck_assert_int_eq(job.id, jid);
+	memset(&sc, 0, sizeof(sc));
+	sc.db = db;
+	sc.opt = &opt;
+	sc.owner = "itest-syncd";
+	sc.job = &job;
+	sc.type = sync_type_find("campaigns");
+
+	ck_assert_int_eq(sync_begin_step(&sc, job.cursor), KC_OK);
+	del.path = it_connect_path(store);
+	del.token = tok;
+	it_bg_start(&bg, &del);
+	it_wait_lock_waiter();
+	params[0] = sid;
+	params[1] = "01HSOAKCAMPAIGN";
+	params[2] = "email";
+	params[3] = "Soak";
+	params[4] = "Sent";
+	params[5] = "2024-01-02T03:04:05Z";
+	params[6] = "{}";
+	ck_assert_int_eq(db_query(db, sc.type->sql_upsert, 7, params, NULL),
+	    KC_OK);
+	ck_assert_int_eq(sync_commit_step(&sc), KC_OK);
+	it_bg_wait(&bg, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	/* The disconnect came after the step: it cleared what it wrote. */
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM campaigns c JOIN"
+	    " stores s ON s.id = c.store_id WHERE s.public_id = $1", 1, pp), 0);
+	ck_assert_int_eq(jobs_of(store, "running"), 0);
+	job_clear(&job);
+	db_close(db);
+}
+END_TEST
+
 Suite *
 suite_sync(void)
 {
@@ -403,6 +476,7 @@ suite_sync(void)
 	tcase_add_test(tc, outbox_external_down_then_up);
 	tcase_add_test(tc, outbox_builtin_and_disconnect);
 	tcase_add_test(tc, metrics_with_the_stored_key);
+	tcase_add_test(tc, disconnect_during_sync_step);
 	suite_add_tcase(s, tc);
 	return s;
 }

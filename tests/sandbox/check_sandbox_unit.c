@@ -593,6 +593,39 @@ START_TEST(test_buckets)
 }
 END_TEST
 
+START_TEST(test_parse_head)
+{
+	char		 ok[] = "POST /api/x?a=1 HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length:  42 \r\n\r\n";
+	char		 te[] = "GET / HTTP/1.1\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n";
+	char		 fold[] = "GET / HTTP/1.1\r\n folded\r\n\r\n";
+	char		 neg[] = "GET / HTTP/1.0\r\nContent-Length: -1\r\n\r\n";
+	char		 rel[] = "GET x HTTP/1.1\r\n\r\n";
+	struct sbx_req	 r;
+	long long	 clen;
+	const char	*why = "";
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(sbx_parse_head(ok, &r, &clen, &why), KC_OK);
+	ck_assert_str_eq(r.method, "POST");
+	ck_assert_str_eq(r.path, "/api/x");
+	ck_assert_str_eq(r.query, "a=1");
+	ck_assert_int_eq(r.http_minor, 1);
+	ck_assert_int_eq(clen, 42);
+	ck_assert_str_eq(sbx_req_header(&r, "host"), "h");
+	ck_assert_int_eq(sbx_parse_head(te, &r, &clen, &why),
+	    KC_ERR_MEDIA_TYPE);
+	ck_assert_int_eq(sbx_parse_head(fold, &r, &clen, &why),
+	    KC_ERR_BAD_INPUT);
+	ck_assert_int_eq(sbx_parse_head(neg, &r, &clen, &why),
+	    KC_ERR_BAD_INPUT);
+	ck_assert_int_eq(sbx_parse_head(rel, &r, &clen, &why),
+	    KC_ERR_BAD_INPUT);
+	ck_assert_str_eq(why, "Request target must be an absolute path");
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -618,6 +651,7 @@ unit_suite(void)
 	    (int)(sizeof(xfilters) / sizeof(xfilters[0])));
 	tcase_add_test(tc, test_filter_conds);
 	tcase_add_test(tc, test_cursor_tagged);
+	tcase_add_test(tc, test_parse_head);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_civil);

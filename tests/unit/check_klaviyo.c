@@ -272,6 +272,64 @@ START_TEST(test_worst)
 }
 END_TEST
 
+START_TEST(test_page_parse)
+{
+	struct json_object	*data = NULL;
+	char			 next[128];
+
+	/* An array page with a next on Klaviyo's origin. */
+	ck_assert_int_eq(kv_page_parse("{\"data\":[{\"id\":\"a\"},"
+	    "{\"id\":\"b\"}],\"links\":{\"next\":"
+	    "\"https://a.klaviyo.com/api/metrics?page%5Bcursor%5D=x\"}}",
+	    "https://a.klaviyo.com/", &data, next, sizeof(next)), KC_OK);
+	ck_assert_str_eq(next,
+	    "https://a.klaviyo.com/api/metrics?page%5Bcursor%5D=x");
+	/* A single-object page is appended; next null is no next. */
+	ck_assert_int_eq(kv_page_parse("{\"data\":{\"id\":\"c\"},"
+	    "\"links\":{\"next\":null}}", "https://a.klaviyo.com", &data,
+	    next, sizeof(next)), KC_OK);
+	ck_assert_str_eq(next, "");
+	ck_assert_uint_eq(json_object_array_length(data), 3);
+	/* Refused: another origin, a next too long, no data, garbage. */
+	ck_assert_int_eq(kv_page_parse("{\"data\":[],\"links\":{\"next\":"
+	    "\"https://a.klaviyo.com.evil.example/api\"}}",
+	    "https://a.klaviyo.com", &data, next, sizeof(next)),
+	    KC_ERR_UPSTREAM);
+	ck_assert_int_eq(kv_page_parse("{\"data\":[],\"links\":{\"next\":"
+	    "\"https://a.klaviyo.com/api/metrics?x=0123456789\"}}",
+	    "https://a.klaviyo.com", &data, next, 20), KC_ERR_UPSTREAM);
+	ck_assert_int_eq(kv_page_parse("{\"errors\":[]}",
+	    "https://a.klaviyo.com", &data, next, sizeof(next)),
+	    KC_ERR_UPSTREAM);
+	ck_assert_int_eq(kv_page_parse("{\"data\":7}",
+	    "https://a.klaviyo.com", &data, next, sizeof(next)),
+	    KC_ERR_UPSTREAM);
+	ck_assert_int_eq(kv_page_parse("{\"data\":[1,", "https://a.klaviyo.com",
+	    &data, next, sizeof(next)), KC_ERR_UPSTREAM);
+	ck_assert_str_eq(next, "");
+	ck_assert_uint_eq(json_object_array_length(data), 3);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_header_value)
+{
+	static const char line[] = "retry-after:\t 12 \r\n";
+	char v[8] = "x", small[3];
+
+	kv_header_value(line, strlen(line), "Retry-After", v, sizeof(v));
+	ck_assert_str_eq(v, "12 ");
+	strcpy(v, "x");
+	kv_header_value(line, strlen(line), "Retry", v, sizeof(v));
+	ck_assert_str_eq(v, "x");	/* another header: untouched */
+	kv_header_value(line, 5, "Retry-After", v, sizeof(v));
+	ck_assert_str_eq(v, "x");	/* cut short */
+	kv_header_value(line, strlen(line), "Retry-After", small,
+	    sizeof(small));
+	ck_assert_str_eq(small, "12");	/* truncated, terminated */
+}
+END_TEST
+
 static Suite *
 klaviyo_suite(void)
 {
@@ -280,6 +338,7 @@ klaviyo_suite(void)
 	TCase	*to = tcase_create("origin");
 	TCase	*tp = tcase_create("seconds");
 	TCase	*tw = tcase_create("worst");
+	TCase	*tg = tcase_create("page");
 
 	tcase_add_test(tb, test_backoff_range);
 	tcase_add_test(tb, test_backoff_grows);
@@ -294,6 +353,10 @@ klaviyo_suite(void)
 
 	tcase_add_loop_test(tw, test_worst, 0, NELEM(worst_cases));
 	suite_add_tcase(s, tw);
+
+	tcase_add_test(tg, test_page_parse);
+	tcase_add_test(tg, test_header_value);
+	suite_add_tcase(s, tg);
 	return s;
 }
 

@@ -1,9 +1,12 @@
 /* Unit tests: report windows, day arithmetic, delivery backoff. */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "outbox.h"
+#include "series_acc.h"
+#include "sync.h"
 #include "sync_step.h"
 
 START_TEST(day_add_table)
@@ -110,6 +113,79 @@ START_TEST(outbox_backoff_bounds)
 }
 END_TEST
 
+/* Report pages (kv_run's data items) from JSON text. */
+static struct json_object *
+pages_of(const char *text)
+{
+	struct json_object *p = json_tokener_parse(text);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert(json_object_is_type(p, json_type_array));
+	return p;
+}
+
+START_TEST(series_fold_sums_per_object_and_day)
+{
+	struct sync_ctx		 sc;
+	struct series_acc	 acc;
+	struct json_object	*pages;
+	size_t			 r;
+	double			 total = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.type = sync_type_find("flows");
+	ck_assert_ptr_nonnull(sc.type);
+	pages = pages_of("[{\"attributes\":{\"date_times\":["
+	    "\"2024-01-01T00:00:00-05:00\",\"2024-01-02T00:00:00-05:00\"],"
+	    "\"results\":[{\"groupings\":{\"flow_id\":\"F1\"},"
+	    "\"statistics\":{\"recipients\":[3,4]}},{\"groupings\":"
+	    "{\"flow_id\":\"F1\"},\"statistics\":{\"recipients\":[2,0]}}"
+	    "]}}]");
+	ck_assert_int_eq(series_acc_init(&acc, sc.type->ncounts), KC_OK);
+	ck_assert_int_eq(sync_series_fold(&sc, pages, &acc), KC_OK);
+	ck_assert_uint_eq(acc.nrows, 2);
+	for (r = 0; r < acc.nrows; r++)
+		total += series_acc_value(&acc, r, 0);
+	ck_assert(total == 9);
+	series_acc_free(&acc);
+	json_object_put(pages);
+}
+END_TEST
+
+/*
+ * Found by tests/fuzz/fuzz_report: a date_times that is not an array
+ * reached json_object_array_length(), whose assertion aborted the
+ * daemon.  Now the page's series are skipped (no days to put them on).
+ */
+START_TEST(series_fold_survives_dates_not_array)
+{
+	static const char *const shapes[] = { "\"2024-01-01\"", "{}", "7",
+	    "null", "true" };
+	struct sync_ctx		 sc;
+	struct series_acc	 acc;
+	struct json_object	*pages;
+	char			 text[512];
+	size_t			 i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.type = sync_type_find("forms");
+	ck_assert_ptr_nonnull(sc.type);
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		snprintf(text, sizeof(text), "[{\"attributes\":{"
+		    "\"date_times\":%s,\"results\":[{\"groupings\":"
+		    "{\"form_id\":\"F1\"},\"statistics\":{\"viewed_form\":"
+		    "[1]}}]}}]", shapes[i]);
+		pages = pages_of(text);
+		ck_assert_int_eq(series_acc_init(&acc, sc.type->ncounts),
+		    KC_OK);
+		ck_assert_int_eq(sync_series_fold(&sc, pages, &acc), KC_OK);
+		ck_assert_uint_eq(acc.nrows, 0);
+		series_acc_free(&acc);
+		json_object_put(pages);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -122,6 +198,8 @@ main(void)
 	tcase_add_test(tc, windows_cover_without_overlap);
 	tcase_add_test(tc, windows_edges);
 	tcase_add_test(tc, outbox_backoff_bounds);
+	tcase_add_test(tc, series_fold_sums_per_object_and_day);
+	tcase_add_test(tc, series_fold_survives_dates_not_array);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
