@@ -166,20 +166,26 @@ out:
 int
 sync_campaigns(struct sync_ctx *sc)
 {
-	static const char *const channels[] = { "email", "sms" };
+	/* Klaviyo lists campaigns one channel at a time: all three. */
+	static const char *const channels[] = { "email", "sms",
+	    "mobile_push" };
 	struct json_object	*cur = sc->job->cursor;
 	char			 phase[32], query[96], since[16], today[16];
 	char			 start[16];
 	const char		*at;
-	size_t			 i;
+	size_t			 i, first;
 	int			 rc, none, full;
 
-	for (i = 0; i < nitems(channels); i++) {
+	/* A resumed job starts at the channel its cursor names. */
+	at = sync_cursor_phase(cur);
+	for (first = 0, i = 0; at && i < nitems(channels); i++) {
+		snprintf(phase, sizeof(phase), "list:%s", channels[i]);
+		if (strcmp(at, phase) == 0)
+			first = i;
+	}
+	for (i = first; i < nitems(channels); i++) {
 		snprintf(phase, sizeof(phase), "list:%s", channels[i]);
 		if (sync_phase_done(cur, phase))
-			continue;
-		at = sync_cursor_phase(cur);
-		if (at && i == 0 && strcmp(at, "list:sms") == 0)
 			continue;
 		snprintf(query, sizeof(query),
 		    "filter=equals(messages.channel,%%27%s%%27)", channels[i]);
