@@ -37,6 +37,12 @@ CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefin
  -Wno-unused-parameter
  $(pkg-config --cflags $DEPS)"
 DEFS=(-DKC_SQLDIR='"/nonexistent"' -DKC_RUNDIR='"/nonexistent"')
+# configure's header, for the few files that name the version: this build
+# has no configure run of its own.
+printf '#define PACKAGE_VERSION "fuzz"\n' >"$OUT/obj/kc_autoconf.h.new"
+cmp -s "$OUT/obj/kc_autoconf.h.new" "$OUT/obj/kc_autoconf.h" 2>/dev/null ||
+    mv "$OUT/obj/kc_autoconf.h.new" "$OUT/obj/kc_autoconf.h"
+rm -f "$OUT/obj/kc_autoconf.h.new"
 LIBS="$(pkg-config --libs $DEPS) -lfcgi -lm"
 
 # stale OBJ SRC: the object is missing or older than its source or a header.
@@ -49,6 +55,7 @@ stale() {
 layer() {
 	local name=$1 dir=$2 inc="" d src obj objs=() pids=() p
 	shift 2
+	inc="-I$OUT/obj"
 	for d in "$@"; do inc="$inc -I$SRC/$d"; done
 	mkdir -p "$OUT/obj/$name"
 	for src in "$SRC/$dir"/*.c; do

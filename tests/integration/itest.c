@@ -900,3 +900,25 @@ it_isolate(const char *store)
 	    " WHERE state IN ('queued', 'running') AND store_id"
 	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
 }
+
+pid_t
+it_syncd_spawn(const char *const *env)
+{
+	const char	*bin = getenv("KC_TEST_SYNCD");
+	pid_t		 pid;
+	char		*kv;
+	size_t		 i;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("REPORT_SERVER", "", 1);
+		for (i = 0; env && env[i]; i++) {
+			if ((kv = strdup(env[i])) == NULL || putenv(kv) != 0)
+				_exit(126);
+		}
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}

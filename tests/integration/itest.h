@@ -212,6 +212,12 @@ void	it_assert_ok(const struct it_resp *);
  * test runs syncs this store alone.
  */
 void	it_isolate(const char *store);
+/*
+ * klaviyo-syncd (KC_TEST_SYNCD) in the background with the built-in
+ * report server and extra settings ("K=V" ..., NULL-terminated; env may
+ * be NULL); the caller stops it (SIGTERM or SIGKILL, then waitpid).
+ */
+pid_t	it_syncd_spawn(const char *const *env);
 
 /* /proc readers (itest_proc.c); memory and others' environ need root. */
 long	it_proc_pidfile(const char *path);

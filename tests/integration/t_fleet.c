@@ -56,24 +56,6 @@ fleet_jobs(const char *state)
 	    " AND j.state = $1", 1, p);
 }
 
-static pid_t
-spawn_syncd(int short_lease)
-{
-	const char	*bin = getenv("KC_TEST_SYNCD");
-	pid_t		 pid;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		if (short_lease)
-			setenv("SYNC_LEASE_SECONDS", "5", 1);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* What store holds of one type, against its account. */
 static void
 assert_holds(const struct member *m)
@@ -103,6 +85,8 @@ assert_holds(const struct member *m)
 
 START_TEST(fleet_survives_restart_and_kill)
 {
+	static const char *const short_lease[] = { "SYNC_LEASE_SECONDS=5",
+	    NULL };
 	static struct member	 m[FLEET_N];
 	struct it_resp		 r;
 	struct json_object	*accs;
@@ -133,7 +117,7 @@ START_TEST(fleet_survives_restart_and_kill)
 
 	/* Slow answers: every job is in flight at once. */
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":300}");
-	pid = spawn_syncd(1);
+	pid = it_syncd_spawn(short_lease);
 	for (i = 0; i < 600 && running < FLEET_JOBS * 3 / 4; i++) {
 		it_pause_ms(50);
 		running = fleet_jobs("running");
@@ -159,7 +143,7 @@ START_TEST(fleet_survives_restart_and_kill)
 	it_sbx("DELETE", "/__sandbox/faults", NULL, &r);
 	it_resp_free(&r);
 	it_pause_ms(5500);
-	pid = spawn_syncd(0);
+	pid = it_syncd_spawn(NULL);
 	for (i = 0; i < 2400 && fleet_jobs("done") < FLEET_JOBS; i++)
 		it_pause_ms(100);
 	kill(pid, SIGTERM);

@@ -602,23 +602,14 @@ START_TEST(post_oauth_input_errors)
 }
 END_TEST
 
-/* Starts klaviyo-syncd in the background for the store's sync. */
+/* klaviyo-syncd in the background for the store's sync. */
 static pid_t
 syncd_start(void)
 {
-	const char	*bin = getenv("KC_TEST_SYNCD");
-	pid_t		 pid;
+	static const char *const env[] = { "SYNC_HISTORY_DAYS=120",
+	    "SYNC_SCHEDULE_SECONDS=0", NULL };
 
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		setenv("SYNC_HISTORY_DAYS", "120", 1);
-		setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return it_syncd_spawn(env);
 }
 
 

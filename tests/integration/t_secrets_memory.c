@@ -122,22 +122,14 @@ jobs(const char *store, int unfinished)
 	    " WHERE s.public_id = $1", 1, p);
 }
 
+/* klaviyo-syncd in the background for the store's sync. */
 static pid_t
 syncd_start(void)
 {
-	const char	*bin = getenv("KC_TEST_SYNCD");
-	pid_t		 pid;
+	static const char *const env[] = { "SYNC_HISTORY_DAYS=30",
+	    "SYNC_SCHEDULE_SECONDS=0", NULL };
 
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		setenv("SYNC_HISTORY_DAYS", "30", 1);
-		setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return it_syncd_spawn(env);
 }
 
 /* Copies of the key in process pid's memory, reported on stderr. */

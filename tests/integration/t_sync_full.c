@@ -476,29 +476,6 @@ connect_fleet(struct fleet_store *f, size_t n)
 	setenv("SYNC_SCHEDULE_SECONDS", "0", 1);
 }
 
-/* klaviyo-syncd in the background with extra settings ("K=V" ...). */
-static pid_t
-syncd_spawn(const char *const *env)
-{
-	const char	*bin = getenv("KC_TEST_SYNCD");
-	pid_t		 pid;
-	char		*kv;
-	size_t		 i;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("REPORT_SERVER", "", 1);
-		for (i = 0; env && env[i]; i++) {
-			if ((kv = strdup(env[i])) == NULL || putenv(kv) != 0)
-				_exit(126);
-		}
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 static long long
 jobs_of(const char *state, const char *store)
 {
@@ -526,7 +503,7 @@ START_TEST(one_daemon_runs_accounts_in_parallel)
 
 	connect_fleet(f, 3);
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
-	pid = syncd_spawn(NULL);
+	pid = it_syncd_spawn(NULL);
 	for (i = 0; i < 1200 && !finished; i++) {
 		busy = 0;
 		finished = 1;
@@ -626,7 +603,7 @@ START_TEST(parked_jobs_store_the_same_data)
 	    " WHERE delivered_at IS NULL AND store_id = (SELECT id FROM"
 	    " stores WHERE public_id = $1)", 1,
 	    (const char *const[]){ f[1].store }));
-	pid = syncd_spawn(parking);
+	pid = it_syncd_spawn(parking);
 	for (i = 0; i < 1800 && !finished; i++) {
 		/* Parked: queued again, its cursor saved. */
 		parked |= count_for(JOBS_IN("queued") " AND j.cursor <> '{}'",
@@ -685,7 +662,7 @@ START_TEST(disconnect_stops_jobs_waiting_for_a_slot)
 	    " ON CONFLICT (account_key, endpoint, window_ms) DO UPDATE"
 	    " SET blocked_until = EXCLUDED.blocked_until", IT_ACCT_ACME, win);
 	PQclear(it_sql(sql, 0, NULL));
-	pid = syncd_spawn(NULL);
+	pid = it_syncd_spawn(NULL);
 	for (i = 0; i < 100 && jobs_of("running", f[0].store) < 5; i++)
 		it_pause_ms(50);
 	ck_assert_int_eq(jobs_of("running", f[0].store), 5);
@@ -732,7 +709,7 @@ START_TEST(hanging_account_does_not_hold_the_others)
 	snprintf(fault, sizeof(fault), "{\"fault\":\"hang\",\"ms\":120000,"
 	    "\"key\":\"%s\"}", IT_KEY_ACME);
 	it_sbx_fault(fault);
-	pid = syncd_spawn(env);
+	pid = it_syncd_spawn(env);
 	for (i = 0; i < 1200 && jobs_of("done", f[1].store) < f[1].types; i++)
 		it_pause_ms(100);
 	ck_assert_int_eq(jobs_of("done", f[1].store), f[1].types);
@@ -763,7 +740,7 @@ START_TEST(killed_daemon_resumes_every_job)
 
 	connect_fleet(f, 3);
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":150}");
-	pid = syncd_spawn(env);
+	pid = it_syncd_spawn(env);
 	for (i = 0; i < 200 && running < 10; i++) {
 		it_pause_ms(50);
 		for (running = 0, k = 0; k < 3; k++)
