@@ -91,7 +91,11 @@ export KC_SOCKET_MODE=0600
 export KC_SQL_DIR="$SRC/sql"
 KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
 export KC_MASTER_KEYS
-export KC_WORKERS=4
+export KC_WORKERS=6
+# One user connects the whole fleet, 4 stores at a time (as a provisioning
+# script would): room for that beside the caps' one free worker.
+export KLAVIYO_WEB_CONCURRENCY=5
+export KLAVIYO_WEB_CONCURRENCY_PER_USER=4
 export LOG_LEVEL=warn
 SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/sandbox/klaviyo-sandbox" \
     --time-scale "$SCALE" --fleet "$N" --log-level warn)

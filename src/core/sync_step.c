@@ -357,7 +357,11 @@ sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
 		    NULL)) != KC_OK ||
 		    (rc = sync_begin_step(sc, cur)) != KC_OK)
 			break;
-		if ((rc = upsert_rows(sc, rows)) != KC_OK) {
+		rc = upsert_rows(sc, rows);
+		/* Not held while the next page is awaited (many jobs wait). */
+		json_object_put(rows);
+		rows = NULL;
+		if (rc != KC_OK) {
 			db_rollback(sc->db);
 			break;
 		}

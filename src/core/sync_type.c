@@ -80,9 +80,17 @@ static const char SQL_UP_FORM[] = UP_OBJECTS("forms",
  * the first of them, so report windows start there and an empty type
  * sends no report at all.  Campaign statistics begin with a send.
  */
+/*
+ * Only campaigns that went out: a draft, scheduled or cancelled one
+ * (its send_time is when it was due) has no statistics, and an early
+ * cancelled one would cost a report window of its own.
+ */
 static const char SQL_FIRST_CAMPAIGN[] =
     "SELECT count(send_time), to_char((min(send_time) AT TIME ZONE $2)"
-    "::date, 'YYYY-MM-DD') FROM campaigns WHERE store_id = $1";
+    "::date, 'YYYY-MM-DD') FROM campaigns WHERE store_id = $1"
+    " AND coalesce(status, '') NOT IN ('Draft', 'Scheduled',"
+    " 'Queued without Recipients') AND coalesce(status, '')"
+    " NOT LIKE 'Cancelled%' AND coalesce(status, '') NOT LIKE 'Preparing%'";
 static const char SQL_FIRST_FLOW[] =
     "SELECT count(*), to_char((min((attributes ->> 'created')"
     "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
