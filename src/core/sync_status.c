@@ -21,12 +21,17 @@ static const char SQL_SYNC[] =
     " FROM (SELECT EXISTS (SELECT 1 FROM report_triggers WHERE store_id = $1"
     "  AND delivered_at IS NULL AND cancelled_at IS NULL) AS pending) p"
     " LEFT JOIN LATERAL ("
-    " SELECT t.n, t.type, j.state,"
+    /*
+     * A job parked until its account's next report slot (queued with a
+     * cursor and no error) is syncing, as far as anyone can tell.
+     */
+    " SELECT t.n, t.type, CASE WHEN j.state = 'queued' AND j.cursor <> '{}'"
+    "  AND j.last_error IS NULL THEN 'running' ELSE j.state END AS state,"
     "  coalesce((j.progress ->> 'done')::bigint, 0) AS done,"
     "  coalesce((j.progress ->> 'total')::bigint, 0) AS total,"
     "  j.last_error, k.last_sync, j.mode, j.progress::text AS progress"
     " FROM unnest($2::text[]) WITH ORDINALITY AS t(type, n)"
-    " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode"
+    " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode, cursor"
     "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
     "  AND created_at >= coalesce((SELECT " INTEG_SQL_CONNECTED_AT("s")
     "   FROM stores s WHERE s.id = $1), '-infinity')"
