@@ -14,32 +14,28 @@
 
 #define VALUES_WINDOW_DAYS 365
 
-/* A campaign's row; not yet sent, its send_time is when it is due. */
+/*
+ * A campaign's row: the object's, with its channel and send_time (not
+ * yet sent, when it is due).
+ */
 static int
 row_campaign(struct sync_ctx *sc, struct json_object *it, const char *chan,
     struct json_object **out)
 {
-	struct json_object	*row;
-	const char		*send = sync_attr_str(it, "send_time");
-	const char		*due = sync_attr_str(it, "scheduled_at");
+	const char	*send = sync_attr_str(it, "send_time");
+	const char	*due = sync_attr_str(it, "scheduled_at");
+	int		 rc;
 
-	(void)sc;
-	if (json_get_str(it, "id") == NULL)
-		return KC_OK;
-	if ((row = sync_row_new()) == NULL ||
-	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
-	    json_add_str(row, "channel", chan) != KC_OK ||
-	    json_add_str(row, "name", sync_attr_str(it, "name")) != KC_OK ||
-	    json_add_str(row, "status", sync_attr_str(it, "status")) !=
-	    KC_OK ||
-	    json_add_str(row, "send_time", send && *send ? send :
-	    (due && *due ? due : NULL)) != KC_OK ||
-	    json_add_obj(row, "attributes",
-	    json_object_get(sync_attrs(it))) != KC_OK) {
-		json_object_put(row);
+	if ((rc = sync_object_row(sc, it, NULL, out)) != KC_OK ||
+	    *out == NULL)
+		return rc;
+	if (json_add_str(*out, "channel", chan) != KC_OK ||
+	    json_add_str(*out, "send_time", send && *send ? send :
+	    (due && *due ? due : NULL)) != KC_OK) {
+		json_object_put(*out);
+		*out = NULL;
 		return KC_ERR_NOMEM;
 	}
-	*out = row;
 	return KC_OK;
 }
 
@@ -114,7 +110,7 @@ write_values(struct sync_ctx *sc, struct json_object *acc)
 		if ((bar = strchr(id, '|')) == NULL)
 			continue;
 		*bar = '\0';
-		if ((row = sync_row_new()) == NULL ||
+		if ((row = json_object_new_object()) == NULL ||
 		    json_add_str(row, "id", id) != KC_OK ||
 		    json_add_str(row, "channel", bar + 1) != KC_OK ||
 		    json_add_obj(row, "s", json_object_get(st)) != KC_OK ||

@@ -39,7 +39,7 @@ row_order(struct sync_ctx *sc, struct json_object *it, const char *x,
 	/* No currency on the event: it is the account's. */
 	if (cur == NULL)
 		cur = sc->currency;
-	if ((row = sync_row_new()) == NULL ||
+	if ((row = json_object_new_object()) == NULL ||
 	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
 	    json_add_str(row, "order_id", order) != KC_OK ||
 	    json_add_str(row, "value", value[0] ? value : NULL) != KC_OK ||

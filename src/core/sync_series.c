@@ -15,31 +15,6 @@
 
 #define SERIES_WINDOW_DAYS 60
 
-/* {id, name, attributes, status}: the type's upsert row. */
-static int
-row_object(struct sync_ctx *sc, struct json_object *it, const char *x,
-    struct json_object **out)
-{
-	struct json_object	*row, *attrs = sync_attrs(it);
-
-	(void)sc;
-	(void)x;
-	if (json_get_str(it, "id") == NULL)
-		return KC_OK;
-	if ((row = sync_row_new()) == NULL ||
-	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
-	    json_add_str(row, "name", sync_attr_str(it, "name")) != KC_OK ||
-	    json_add_str(row, "status", sync_attr_str(it, "status")) !=
-	    KC_OK ||
-	    json_add_obj(row, "attributes", json_object_get(attrs)) !=
-	    KC_OK) {
-		json_object_put(row);
-		return KC_ERR_NOMEM;
-	}
-	*out = row;
-	return KC_OK;
-}
-
 struct series_arg {
 	const struct sync_type	*t;
 	struct series_acc	 acc;	/* (id, day) -> counts */
@@ -206,7 +181,7 @@ sync_series(struct sync_ctx *sc)
 	sa.cur = sc->job->cursor;
 	if (!sync_phase_done(sa.cur, "list") &&
 	    (rc = sync_list_phase(sc, sa.cur, "list", sc->type->list_ep, NULL,
-	    row_object, NULL)) != KC_OK)
+	    sync_object_row, NULL)) != KC_OK)
 		return rc;
 	if ((rc = sync_first_day(sc, since, today, sizeof(since))) != KC_OK ||
 	    (rc = sync_report_start(sc, since, start, sizeof(start), &none)) !=

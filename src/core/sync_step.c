@@ -270,10 +270,28 @@ sync_phase_done(struct json_object *cur, const char *phase)
 	return p && strcmp(p, phase) != 0 && strcmp(p, "report") == 0;
 }
 
-struct json_object *
-sync_row_new(void)
+int
+sync_object_row(struct sync_ctx *sc, struct json_object *it, const char *x,
+    struct json_object **out)
 {
-	return json_object_new_object();
+	struct json_object *row;
+
+	(void)sc;
+	(void)x;
+	if (json_get_str(it, "id") == NULL)
+		return KC_OK;
+	if ((row = json_object_new_object()) == NULL ||
+	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
+	    json_add_str(row, "name", sync_attr_str(it, "name")) != KC_OK ||
+	    json_add_str(row, "status", sync_attr_str(it, "status")) !=
+	    KC_OK ||
+	    json_add_obj(row, "attributes", json_object_get(sync_attrs(it))) !=
+	    KC_OK) {
+		json_object_put(row);
+		return KC_ERR_NOMEM;
+	}
+	*out = row;
+	return KC_OK;
 }
 
 /* One page's rows in one statement; adds the new objects to held. */
@@ -350,7 +368,6 @@ sync_list_phase(struct sync_ctx *sc, struct json_object *cur,
 		n = call.data ? json_object_array_length(call.data) : 0;
 		sc->done += (long long)n;
 		sc->total = sc->done;
-		json_object_put(rows);
 		if ((rc = page_rows(sc, call.data, fn, arg, &rows)) != KC_OK ||
 		    (rc = json_add_str(cur, "phase", phase)) != KC_OK ||
 		    (rc = json_add_str(cur, "next", call.next[0] ? call.next :

@@ -59,8 +59,12 @@ typedef int (*sync_row_fn)(struct sync_ctx *, struct json_object *item,
 int	sync_list_phase(struct sync_ctx *, struct json_object *cur,
 	    const char *phase, enum kv_endpoint, const char *query,
 	    sync_row_fn, const char *arg) KC_MUSTCHECK;
-/* A new JSON object row, or NULL when out of memory. */
-struct json_object *sync_row_new(void);
+/*
+ * A listed object's row {id, name, status, attributes} (flows, segments,
+ * forms; campaigns add to it), *row NULL when it has no id.
+ */
+int	sync_object_row(struct sync_ctx *, struct json_object *item,
+	    const char *arg, struct json_object **row) KC_MUSTCHECK;
 /* The first day to read: since (incremental) or the history's start. */
 int	sync_first_day(struct sync_ctx *, char *since, char *today, size_t)
 	    KC_MUSTCHECK;
