@@ -138,7 +138,8 @@ int	integ_save(struct db *, long long store_id,
 int	integ_mark_refused(struct db *, long long store_id, const char *why)
 	    KC_MUSTCHECK;
 /*
- * is_updating_dashboard becomes whether the store has a running job.
+ * is_updating_dashboard becomes whether the store has a job running or
+ * parked mid-sync (the row is not written when that is unchanged).
  * ended (not NULL): a job of that type just ended, error NULL when it
  * succeeded; last_error follows it, and a success sets last_sync and
  * the type's *_last_update.  Nothing changes on a store not configured.

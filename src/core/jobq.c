@@ -18,22 +18,28 @@ static const char SQL_ENQUEUE[] =
 static const char SQL_UPGRADE[] =
     "UPDATE sync_jobs SET mode = 'full' WHERE id = $1 AND $2 = 'full'";
 /*
- * The next queued job whose time has come (never a second job of a store
- * and type that runs under a live lease), else a running one whose lease
- * expired (its worker died).
+ * The next queued job whose time has come, by class (sql/009: series
+ * types, then campaigns, then orders), within one unplanned jobs first,
+ * then the most report windows left, then queue order; never a second
+ * job of a store and type that runs under a live lease.  Else a running
+ * one whose lease expired (its worker died).
  */
+#define SQL_CLAIM_DUE(cls)						\
+    "  (SELECT c.id FROM sync_jobs c"					\
+    "   WHERE c.state = 'queued' AND c.claim_class = " cls		\
+    "   AND c.run_after <= now()"					\
+    /* A per-row check (not an anti-join): the scan stays in order. */	\
+    "   AND NOT (SELECT EXISTS (SELECT 1 FROM sync_jobs r"		\
+    "    WHERE r.store_id = c.store_id AND r.type = c.type"		\
+    "    AND r.state = 'running' AND r.lease_until >= now()))"		\
+    "   ORDER BY c.claim_rank DESC NULLS FIRST, c.run_after, c.id"	\
+    "   FOR UPDATE SKIP LOCKED LIMIT 1),"
 static const char SQL_CLAIM[] =
     "UPDATE sync_jobs j SET state = 'running', lease_owner = $1,"
     " lease_until = now() + make_interval(secs => $2),"
     " attempts = j.attempts + 1, started_at = coalesce(j.started_at, now())"
     " FROM stores s WHERE s.id = j.store_id AND j.id = coalesce("
-    "  (SELECT c.id FROM sync_jobs c"
-    "   WHERE c.state = 'queued' AND c.run_after <= now()"
-    /* A per-row check (not an anti-join): the scan stays in order. */
-    "   AND NOT (SELECT EXISTS (SELECT 1 FROM sync_jobs r"
-    "    WHERE r.store_id = c.store_id AND r.type = c.type"
-    "    AND r.state = 'running' AND r.lease_until >= now()))"
-    "   ORDER BY c.run_after, c.id FOR UPDATE SKIP LOCKED LIMIT 1),"
+    SQL_CLAIM_DUE("0") SQL_CLAIM_DUE("1") SQL_CLAIM_DUE("2")
     "  (SELECT c.id FROM sync_jobs c"
     "   WHERE c.state = 'running' AND c.lease_until < now()"
     "   ORDER BY c.lease_until FOR UPDATE SKIP LOCKED LIMIT 1))"

@@ -185,6 +185,7 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	char		 line[8192];
 	const char	*scheme = bearer ? "Bearer" : "Klaviyo-API-Key";
 	long		 left;
+	int		 running;
 
 	buf_init(&x->body, KV_PAGE_MAX);
 	x->ctype[0] = x->retry_after[0] = x->rl_limit[0] = '\0';
@@ -236,6 +237,13 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 		return KC_ERR_INTERNAL;
 	x->started = kc_now_ms();
 	x->state = X_RUNNING;
+	/*
+	 * Sent now, not at the pool's next turn: the slot was taken just
+	 * now by our clock, and other jobs' database work before that turn
+	 * would make it reach Klaviyo late, closer to the next slot's
+	 * request than the limit allows (a 429 under load).
+	 */
+	curl_multi_perform(c->multi, &running);
 	return KC_OK;
 }
 

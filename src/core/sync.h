@@ -49,6 +49,7 @@ struct sync_ctx {
 	long			 retry_after;
 	int			 scope_missing;	/* error names the scope */
 	int			 slot_wait;	/* only our own limiter said wait */
+	int			 yield;		/* back to the queue at once */
 	char			 error[256];
 };
 

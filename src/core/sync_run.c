@@ -24,14 +24,18 @@ credential_refused(struct sync_ctx *sc)
 		    sc->job->store_public_id);
 }
 
-/* A job that waits again no longer updates the dashboard. */
+/*
+ * A job that waits for a retry no longer updates the dashboard; a
+ * parked one still does (it is mid-sync), so its store is not touched.
+ */
 static int
 requeue(struct sync_ctx *sc, long wait, const char *why, int park)
 {
 	int rc;
 
-	rc = park ? jobq_park(sc->db, sc->job, sc->owner, wait) :
-	    jobq_reschedule(sc->db, sc->job, sc->owner, wait, why);
+	if (park)
+		return jobq_park(sc->db, sc->job, sc->owner, wait);
+	rc = jobq_reschedule(sc->db, sc->job, sc->owner, wait, why);
 	if (rc == KC_OK)
 		rc = integ_track_sync(sc->db, sc->job->store_id, NULL, NULL);
 	return rc;
@@ -78,6 +82,11 @@ finish(struct sync_ctx *sc, int rc)
 		log_info("job %lld released at shutdown", j->id);
 		return requeue(sc, 0, "released at shutdown", 0);
 	}
+	if (rc == KC_ERR_RATE_LIMITED && sc->yield) {
+		/* Planned: claimed again in the order sql/009 gives. */
+		log_debug("job %lld yields after planning its windows", j->id);
+		return requeue(sc, 0, NULL, 1);
+	}
 	if (rc == KC_ERR_RATE_LIMITED && sc->slot_wait) {
 		/*
 		 * The account's next slot is far: park the job in the queue
@@ -123,7 +132,7 @@ sync_run_job(struct sync_ctx *sc)
 	const struct integration *in = &j->integ;
 	struct oauth_error	 oe;
 	long long		 known;
-	int			 rc;
+	int			 rc, resumed;
 
 	sc->kid = in->account_id;
 	sc->metric_id = in->metric.id;
@@ -157,6 +166,11 @@ sync_run_job(struct sync_ctx *sc)
 		return finish(sc, rc);
 	}
 	snprintf(sc->acct, sizeof(sc->acct), "acct:%s", sc->kid);
+	/*
+	 * A job resumed from its cursor (parked, yielded, retried) started
+	 * before: its sync's start time and the store's updating flag stand.
+	 */
+	resumed = json_object_object_length(j->cursor) > 0;
 	/* What was known before: progress counts against it. */
 	if (!json_object_object_get_ex(j->cursor, "known", NULL) &&
 	    (rc = sync_count_objects(sc, &known)) == KC_OK) {
@@ -167,8 +181,9 @@ sync_run_job(struct sync_ctx *sc)
 		cred_close(&sc->cred);
 		return finish(sc, rc);
 	}
-	if ((rc = ksync_start(sc->db, j->store_id, j->type)) == KC_OK &&
-	    (rc = integ_track_sync(sc->db, j->store_id, NULL, NULL)) == KC_OK)
+	if (resumed || ((rc = ksync_start(sc->db, j->store_id, j->type)) ==
+	    KC_OK && (rc = integ_track_sync(sc->db, j->store_id, NULL,
+	    NULL)) == KC_OK))
 		rc = sc->type->run(sc);
 	rc = finish(sc, rc);
 	cred_close(&sc->cred);

@@ -497,6 +497,20 @@ plan_windows(struct sync_ctx *sc, struct json_object *cur, const char *since,
 	return rc;
 }
 
+/* The cursor and progress in one statement: nothing else is written. */
+static int
+save_plan(struct sync_ctx *sc, struct json_object *cursor)
+{
+	struct json_object	*p = NULL;
+	int			 rc;
+
+	if ((rc = progress_json(sc, &p)) == KC_OK)
+		rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
+		    sc->opt->lease_seconds, p, cursor);
+	json_object_put(p);
+	return rc;
+}
+
 int
 sync_windows_phase(struct sync_ctx *sc, struct json_object *cur,
     const char *since, const char *today, int days,
@@ -504,11 +518,12 @@ sync_windows_phase(struct sync_ctx *sc, struct json_object *cur,
     void *arg)
 {
 	struct json_object	*ws, *w;
-	int			 k, n, rc;
+	int			 k, n, rc, planned = 0;
 
 	if (!json_get_str(cur, "phase") ||
 	    strcmp(json_get_str(cur, "phase"), "report") != 0 ||
 	    !json_object_object_get_ex(cur, "windows", &ws)) {
+		planned = 1;
 		if ((rc = plan_windows(sc, cur, since, today, days, &ws)) !=
 		    KC_OK || (rc = json_add_obj(cur, "windows", ws)) != KC_OK ||
 		    (rc = json_add_str(cur, "phase", "report")) != KC_OK ||
@@ -517,6 +532,18 @@ sync_windows_phase(struct sync_ctx *sc, struct json_object *cur,
 	}
 	n = (int)json_object_array_length(ws);
 	sc->total = sc->done + n - cursor_int(cur, "window");
+	if (planned && n > 0 && strcmp(sc->job->mode, "full") == 0) {
+		/*
+		 * A full sync yields once, its plan saved: the claim order
+		 * (sql/009) then runs the jobs with the most windows left
+		 * first, so in a fleet's first sync the long report chains
+		 * start before other stores' short ones.
+		 */
+		if ((rc = save_plan(sc, cur)) != KC_OK)
+			return rc;
+		sc->yield = 1;
+		return KC_ERR_RATE_LIMITED;
+	}
 	for (k = cursor_int(cur, "window"); k < n; k++) {
 		if (*sc->stopping)
 			return KC_ERR_IO;

@@ -211,6 +211,8 @@ run_jobs(struct pool *p, int *worked)
 			job_free(j);
 			p->jobs[i] = p->jobs[--p->n];
 			(*worked)++;
+			/* It may have queued itself again (a yield): ask now. */
+			p->last_empty = 0;
 			continue;
 		}
 		p->running = NULL;
