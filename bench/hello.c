@@ -22,6 +22,8 @@ main(int argc, char **argv)
 	if (argc != 3 || (n = atoi(argv[2])) < 1 || FCGX_Init() != 0 ||
 	    (fd = FCGX_OpenSocket(argv[1], 128)) < 0)
 		return 2;
+	/* libfcgi catches SIGTERM to finish a request; here it just ends. */
+	signal(SIGTERM, SIG_DFL);
 	for (i = 0; i < n; i++)
 		if (fork() == 0) {
 			/* The bench stops the master: its workers go too. */

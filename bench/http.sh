@@ -17,8 +17,9 @@
 #   bench/http.sh [SECONDS] [CONNECTIONS]      (15 and 64)
 # Knobs: KC_WORKERS (4), LOG_LEVEL (info, the service's default),
 # KC_BUILDDIR (a built tree; else ./build-bench is built), KC_KEEP_STATE=1.
-# HTTP_PERF=FILE: also `perf record -g` one worker for 5 s of the status
-# run into FILE (perf report --no-children -i FILE).
+# HTTP_PERF=FILE: also `perf record -a -g` the whole machine for 5 s of the
+# status run into FILE (perf report --no-children --sort comm,dso -i FILE:
+# nginx, postgres, klaviyo-connect-fcgi and wrk side by side).
 # Needs wrk (apt-get install wrk); installs nothing itself.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -128,7 +129,13 @@ bench() {
 	bad=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
 	printf '%-7s %10s rps   p50 %7s ms   p99 %7s ms   non-2xx %s\n' \
 	    "$name" "$rps" "$p50" "$p99" "${bad:-0}" >&2
-	[ -z "$bad" ] || kc_die "$name: $bad answers were not 2xx"
+	# A stray refusal is reported, not fatal; more than 1 in 1000 is.
+	if [ -n "$bad" ]; then
+		tail -3 "$ST/nginx/error.log" >&2
+		awk -v b="$bad" -v r="$rps" -v s="$secs" 'BEGIN { exit !(b * 1000 > r * s) }' &&
+		    kc_die "$name: $bad answers were not 2xx"
+	fi
+	return 0
 }
 # wait_api CODE: until nginx's /api/ answers CODE through the socket.
 wait_api() {
@@ -149,15 +156,17 @@ kc_spawn "$ST" hello "$ST/hello" "$KC_SOCKET" "$workers"
 wait_api 200
 bench hello "$path" -H "$auth"
 hello_rps=$rps
-kc_kill_pidfile "$ST/run/hello.pid"
-rm -f "$KC_SOCKET"
+# Our own child: kill and reap it (kc_kill_pidfile would wait on its zombie).
+hello_pid=$(cat "$ST/run/hello.pid")
+kill -TERM "$hello_pid"
+wait "$hello_pid" 2>/dev/null || true
+rm -f "$ST/run/hello.pid" "$KC_SOCKET"
 
 kc_spawn "$ST" fcgi "$BUILD/src/fcgi/klaviyo-connect-fcgi"
 wait_api 200
 if [ -n "${HTTP_PERF:-}" ]; then
 	command -v perf >/dev/null || kc_die "perf is missing"
-	one=$(pgrep -P "$(cat "$ST/run/fcgi.pid")" | head -1)
-	(sleep 3; perf record -g -o "$HTTP_PERF" -p "$one" -- sleep 5) \
+	(sleep 3; perf record -a -g -o "$HTTP_PERF" -- sleep 5) \
 	    >"$ST/log/perf.log" 2>&1 &
 	perf_pid=$!
 fi

@@ -17,6 +17,7 @@ const char *const schema_required[] = {
 	"006_day2_admin.sql",
 	"007_process_heartbeat.sql",
 	"008_sealed_purpose.sql",
+	"009_read_cache.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 
