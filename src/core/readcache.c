@@ -32,13 +32,15 @@ struct readcache {
 	unsigned long		 epoch;		/* db_epoch we listen on */
 	int			 synced;	/* this request */
 	int			 seen;		/* notifications this read */
+	int			 fence;		/* wait for a round trip */
 };
 
 int
-readcache_new(struct readcache **out)
+readcache_new(int fence, struct readcache **out)
 {
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
 		return KC_ERR_NOMEM;
+	(*out)->fence = fence != 0;
 	return KC_OK;
 }
 
@@ -158,7 +160,8 @@ int
 readcache_ready(struct readcache *c, struct db *db)
 {
 	if (c->synced == 0)
-		c->synced = read_notifies(c, db, 1) == KC_OK ? 1 : -1;
+		c->synced = read_notifies(c, db, c->fence) == KC_OK ?
+		    1 : -1;
 	return c->synced > 0;
 }
 

@@ -13,7 +13,8 @@
  * READCACHE_SESSIONS + READCACHE_STORES slots, direct-mapped (a collision
  * replaces), READCACHE_MAX_BYTES of copied text, and no entry older than
  * READCACHE_TTL_MS is used (so a session is still touched about once a
- * minute).  Off with transaction pooling (no LISTEN through PgBouncer).
+ * minute).  READ_CACHE=0 turns it off, and so does transaction pooling
+ * (no LISTEN through PgBouncer).
  */
 #ifndef KC_READCACHE_H
 #define KC_READCACHE_H
@@ -33,7 +34,12 @@
 
 struct readcache;
 
-int	readcache_new(struct readcache **) KC_MUSTCHECK;
+/*
+ * fence 0 (READ_CACHE=2) reads only the notifications that have already
+ * arrived, without the round trip: faster, but a change committed a
+ * moment before a request may reach that request's worker just after it.
+ */
+int	readcache_new(int fence, struct readcache **) KC_MUSTCHECK;
 void	readcache_free(struct readcache *);
 /* A new request: the next readcache_ready reads the notifications. */
 void	readcache_request(struct readcache *);

@@ -242,7 +242,8 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		return 1;
 	}
 	/* No LISTEN through a transaction pooler: every read asks. */
-	if (!db_transaction_pooling() && readcache_new(&w.cache) != KC_OK) {
+	if (cfg->read_cache != 0 && !db_transaction_pooling() &&
+	    readcache_new(cfg->read_cache == 1, &w.cache) != KC_OK) {
 		log_error("out of memory");
 		kv_client_free(w.kv);
 		db_close(db);

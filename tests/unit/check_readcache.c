@@ -77,7 +77,7 @@ START_TEST(test_user_payload_drops_that_user)
 {
 	struct readcache *c;
 
-	ck_assert_int_eq(readcache_new(&c), KC_OK);
+	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
 	put_session(c, "tokenA", 1, 3600);
 	put_session(c, "tokenB", 2, 3600);
 	put_access(c, 1, 10, "storeA", "{\"status\":\"connected\"}");
@@ -98,7 +98,7 @@ START_TEST(test_store_payload_drops_that_store)
 	struct readcache	*c;
 	size_t			 n, bytes;
 
-	ck_assert_int_eq(readcache_new(&c), KC_OK);
+	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
 	put_session(c, "tokenA", 1, 3600);
 	put_access(c, 1, 10, "storeA", "{}");
 	put_access(c, 2, 10, "storeA", "{}");
@@ -128,7 +128,7 @@ START_TEST(test_unknown_payload_drops_all)
 	struct readcache	*c;
 	size_t			 n, bytes;
 
-	ck_assert_int_eq(readcache_new(&c), KC_OK);
+	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
 	put_session(c, "tokenA", 1, 3600);
 	put_access(c, 1, 10, "storeA", "{}");
 	readcache_invalidate(c, all_payloads[_i]);
@@ -143,7 +143,7 @@ START_TEST(test_expired_session_not_kept)
 {
 	struct readcache *c;
 
-	ck_assert_int_eq(readcache_new(&c), KC_OK);
+	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
 	put_session(c, "gone", 1, 0);
 	put_session(c, "past", 2, -5);
 	ck_assert(!has_session(c, "gone", 1));
@@ -162,7 +162,7 @@ START_TEST(test_status_needs_access_and_room)
 	char			*big;
 	size_t			 n, bytes;
 
-	ck_assert_int_eq(readcache_new(&c), KC_OK);
+	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
 	readcache_status_put(c, 1, "storeA", "{}");
 	ck_assert_ptr_null(readcache_status(c, 1, "storeA"));
 	put_access(c, 1, 10, "storeA", "{}");
