@@ -16,6 +16,7 @@
 #
 #   bench/http.sh [SECONDS] [CONNECTIONS]      (15 and 64)
 # Knobs: KC_WORKERS (4), LOG_LEVEL (info, the service's default),
+# READ_CACHE (1, the service's default; 2 skips the fence, 0 no cache),
 # KC_BUILDDIR (a built tree; else ./build-bench is built), KC_KEEP_STATE=1.
 # HTTP_PERF=FILE: also `perf record -a -g` the whole machine for 5 s of the
 # status run into FILE (perf report --no-children --sort comm,dso -i FILE:
