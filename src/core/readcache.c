@@ -33,6 +33,7 @@ struct readcache {
 	int			 synced;	/* this request */
 	int			 seen;		/* notifications this read */
 	int			 fence;		/* wait for a round trip */
+	int			 strict;	/* this request: fence anyway */
 };
 
 int
@@ -147,6 +148,13 @@ void
 readcache_request(struct readcache *c)
 {
 	c->synced = 0;
+	c->strict = 0;
+}
+
+void
+readcache_strict(struct readcache *c)
+{
+	c->strict = 1;
 }
 
 void
@@ -160,8 +168,8 @@ int
 readcache_ready(struct readcache *c, struct db *db)
 {
 	if (c->synced == 0)
-		c->synced = read_notifies(c, db, c->fence) == KC_OK ?
-		    1 : -1;
+		c->synced = read_notifies(c, db, c->fence || c->strict) ==
+		    KC_OK ? 1 : -1;
 	return c->synced > 0;
 }
 

@@ -43,6 +43,8 @@ int	readcache_new(int fence, struct readcache **) KC_MUSTCHECK;
 void	readcache_free(struct readcache *);
 /* A new request: the next readcache_ready reads the notifications. */
 void	readcache_request(struct readcache *);
+/* This request waits for the fence even with READ_CACHE=2 (a write). */
+void	readcache_strict(struct readcache *);
 /*
  * Between requests (never blocks): what arrived so far, so an idle
  * worker's connection does not pile them up.

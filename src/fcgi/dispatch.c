@@ -259,6 +259,9 @@ dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 	if ((rt->flags & (RT_BODY | RT_BODY_OPT)) &&
 	    read_json_body(ctx, rt->flags) != KC_OK)
 		return;
+	/* A write is never authorised by a session that just ended. */
+	if (ctx->cache && (rt->flags & RT_MUTATES))
+		readcache_strict(ctx->cache);
 	if ((rt->flags & RT_AUTH) && ctx_authenticate(ctx) != KC_OK)
 		return;
 	if (check_csrf(ctx, rt->flags) != KC_OK)
