@@ -27,6 +27,10 @@ const struct config_var config_vars[] = {
 	  OFF(db_transaction_pooling),
 	  "1: DATABASE_URL is a transaction-pooling PgBouncer (no prepared "
 	  "statements, no options startup parameter)" },
+	{ "READ_CACHE", CFG_INT, "1", 0, 0, 2, OFF(read_cache),
+	  "web workers' cache of sessions, store access and status: 0 off, "
+	  "1 on (each request first waits one round trip for the change "
+	  "notifications), 2 on without that wait" },
 	{ "APP_URL", CFG_URL, "http://127.0.0.1:8080", 0, 0, 0, OFF(app_url),
 	  "public origin of the app: CSRF origin check, Secure cookies" },
 	{ "KC_SOCKET", CFG_STRING, KC_RUNDIR "/fcgi.sock", 0, 0, 0,

@@ -31,6 +31,7 @@ struct kc_config {
 	long		 session_max_per_user;
 	const char	*sql_dir;
 	long		 db_transaction_pooling;	/* db.h */
+	long		 read_cache;	/* src/core/readcache.h */
 	long		 prune_interval_hours;	/* src/core/prune.c */
 	long		 prune_audit_days;
 	long		 prune_jobs_days;

@@ -18,6 +18,7 @@ const char *const schema_required[] = {
 	"007_process_heartbeat.sql",
 	"008_sealed_purpose.sql",
 	"009_claim_order.sql",
+	"010_read_cache.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

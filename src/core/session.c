@@ -18,13 +18,16 @@ static const char SQL_CAP[] =
     "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash"
     " FROM sessions WHERE user_id = $1"
     " ORDER BY created_at DESC, last_seen_at DESC, token_hash OFFSET $2)";
+/* Column 3: whole seconds left (readcache.c keeps it at most that). */
 static const char SQL_LOOKUP[] =
-    "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds'"
+    "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds',"
+    " floor(extract(epoch FROM s.expires_at - now()))::bigint"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()"
     " AND u.disabled_at IS NULL";
 static const char SQL_LOOKUP_STORE[] =
     "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds',"
+    " floor(extract(epoch FROM s.expires_at - now()))::bigint,"
     " x.id, x.public_id, x.name, x.role, x.level, x.manage, x.integration"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
     " LEFT JOIN LATERAL (" PERM_ACCESS_SQL("u.id", "$2") ") x ON true"
@@ -101,6 +104,7 @@ session_lookup(struct db *db, const char *token, struct kc_user *u)
 	}
 	u->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	snprintf(u->email, sizeof(u->email), "%s", PQgetvalue(res, 0, 1));
+	u->expires_in_s = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	/* Touch at most once a minute: no write on every request. */
 	if (PQgetvalue(res, 0, 2)[0] == 't')
 		rc = db_query(db, SQL_TOUCH, 1, params, NULL);
@@ -132,8 +136,9 @@ session_lookup_store(struct db *db, const char *token, const char *public_id,
 	}
 	u->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	snprintf(u->email, sizeof(u->email), "%s", PQgetvalue(res, 0, 1));
-	if (!PQgetisnull(res, 0, 3)) {
-		if ((rc = perm_access_from_row(res, 0, 3, a)) != KC_OK)
+	u->expires_in_s = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	if (!PQgetisnull(res, 0, 4)) {
+		if ((rc = perm_access_from_row(res, 0, 4, a)) != KC_OK)
 			goto out;
 		*found = 1;
 	}

@@ -18,6 +18,7 @@
 struct kc_user {
 	long long	id;
 	char		email[EMAIL_MAX + 1];
+	long long	expires_in_s;	/* the session's, when looked up */
 };
 
 /*

@@ -19,6 +19,7 @@
 struct keyring;
 struct kv_client;
 struct oauth_client;
+struct readcache;
 
 struct kc_ctx {
 	const struct kc_config	*cfg;
@@ -27,6 +28,7 @@ struct kc_ctx {
 	const struct keyring	*keyring;	/* KC_MASTER_KEYS */
 	struct kv_client	*kv;		/* the Klaviyo client */
 	const struct oauth_client *oauth;	/* NULL: OAuth is off */
+	struct readcache	*cache;		/* NULL: off (pooling) */
 	struct http_req		*req;
 	struct http_resp	*resp;
 	struct route_params	 params;

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "audit.h"
+#include "crypto.h"
 #include "json_util.h"
 #include "klaviyo_gate.h"
 #include "log.h"
+#include "readcache.h"
 
 int
 ctx_fail(struct kc_ctx *ctx, int rc, const char *msg)
@@ -108,6 +110,35 @@ ctx_redirect(struct kc_ctx *ctx, const char *location)
 	return KC_OK;
 }
 
+/*
+ * The session (and the route's store) from the worker's cache: 1 when
+ * everything the request needs was there.
+ */
+static int
+auth_cached(struct kc_ctx *ctx, const char *hash, const char *store)
+{
+	if (!readcache_session(ctx->cache, hash, &ctx->user))
+		return 0;
+	if (store == NULL)
+		return 1;
+	if (readcache_access(ctx->cache, ctx->user.id, store, &ctx->store) ==
+	    KC_OK) {
+		ctx->store_loaded = 1;
+		return 1;
+	}
+	memset(&ctx->user, 0, sizeof(ctx->user));
+	return 0;
+}
+
+/* What the database said, kept for the next requests of this worker. */
+static void
+auth_keep(struct kc_ctx *ctx, const char *hash)
+{
+	readcache_session_put(ctx->cache, hash, &ctx->user);
+	if (ctx->store_loaded > 0)
+		readcache_access_put(ctx->cache, ctx->user.id, &ctx->store);
+}
+
 /* Bearer first (scripts), then the session cookie (browsers). */
 int
 ctx_authenticate(struct kc_ctx *ctx)
@@ -115,7 +146,8 @@ ctx_authenticate(struct kc_ctx *ctx)
 	const char	*authz = http_req_param(ctx->req, "HTTP_AUTHORIZATION");
 	const char	*cookie = http_req_param(ctx->req, "HTTP_COOKIE");
 	const char	*store = route_param(&ctx->params, "storePublicId");
-	int		 rc, found;
+	char		 hash[SHA256_HEX_LEN + 1];
+	int		 rc, found, cache;
 
 	if (http_bearer_get(authz, ctx->token, sizeof(ctx->token)) == KC_OK)
 		ctx->via_cookie = 0;
@@ -125,7 +157,18 @@ ctx_authenticate(struct kc_ctx *ctx)
 	else
 		return ctx_fail(ctx, KC_ERR_UNAUTHORIZED,
 		    "Sign in to continue");
-	if (store && perm_public_id_valid(store)) {
+	if (store && !perm_public_id_valid(store))
+		store = NULL;
+	cache = ctx->cache && session_token_valid(ctx->token) &&
+	    readcache_ready(ctx->cache, ctx->db);
+	if (cache) {
+		crypto_sha256_hex(ctx->token, strlen(ctx->token), hash);
+		if (auth_cached(ctx, hash, store)) {
+			ctx->authed = 1;
+			return KC_OK;
+		}
+	}
+	if (store) {
 		rc = session_lookup_store(ctx->db, ctx->token, store,
 		    &ctx->user, &ctx->store, &found);
 		if (rc == KC_OK)
@@ -137,6 +180,8 @@ ctx_authenticate(struct kc_ctx *ctx)
 		    "invalid; sign in again");
 	if (rc != KC_OK)
 		return ctx_fail(ctx, rc, NULL);
+	if (cache)
+		auth_keep(ctx, hash);
 	ctx->authed = 1;
 	return KC_OK;
 }
@@ -214,6 +259,9 @@ dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 	if ((rt->flags & (RT_BODY | RT_BODY_OPT)) &&
 	    read_json_body(ctx, rt->flags) != KC_OK)
 		return;
+	/* A write is never authorised by a session that just ended. */
+	if (ctx->cache && (rt->flags & RT_MUTATES))
+		readcache_strict(ctx->cache);
 	if ((rt->flags & RT_AUTH) && ctx_authenticate(ctx) != KC_OK)
 		return;
 	if (check_csrf(ctx, rt->flags) != KC_OK)

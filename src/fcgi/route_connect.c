@@ -25,6 +25,7 @@
 #include "oauth_cred.h"
 #include "oauth_flow.h"
 #include "probe.h"
+#include "readcache.h"
 #include "secretbox.h"
 #include "integration.h"
 #include "sync_status.h"
@@ -51,22 +52,44 @@ const size_t nconnect_fields = nitems(connect_fields);
 #define NOT_AUTHORIZED_MSG "Authorize with Klaviyo first (an " \
 	"authorization is kept for 30 minutes; start again if it expired)"
 
+/* The worker's cached answer, when it has one: 1 when replied. */
+static int
+status_cached(struct kc_ctx *ctx, const struct store_access *a)
+{
+	const char	*body;
+	char		*copy;
+
+	if (ctx->cache == NULL || !readcache_ready(ctx->cache, ctx->db) ||
+	    (body = readcache_status(ctx->cache, ctx->user.id,
+	    a->public_id)) == NULL || (copy = strdup(body)) == NULL)
+		return 0;
+	http_resp_text(ctx->resp, 200, HTTP_JSON_TYPE, copy);
+	return 1;
+}
+
 int
 route_connect_get(struct kc_ctx *ctx)
 {
 	struct store_access	 a;
-	struct json_object	*o = NULL;
+	struct json_object	*o = NULL, *sync = NULL;
+	const char		*sync_status = "idle", *body;
 	int			 rc;
-
-	struct json_object	*sync = NULL;
-	const char		*sync_status = "idle";
 
 	if ((rc = ctx_store_access(ctx, STORE_READ, &a)) != KC_OK)
 		return rc;
+	if (status_cached(ctx, &a)) {
+		perm_access_clear(&a);
+		return KC_OK;
+	}
 	if ((rc = sync_status_json(ctx->db, a.store_id, &sync,
 	    &sync_status)) == KC_OK)
 		rc = integ_status_json(a.integration, sync, sync_status,
 		    perm_can_manage(a.level, a.manage_integrations), &o);
+	if (rc == KC_OK && ctx->cache && readcache_ready(ctx->cache, ctx->db) &&
+	    (body = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN)) != NULL)
+		readcache_status_put(ctx->cache, ctx->user.id, a.public_id,
+		    body);
 	perm_access_clear(&a);
 	if (rc != KC_OK)
 		return rc;

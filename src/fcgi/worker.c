@@ -20,6 +20,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "opstats.h"
+#include "readcache.h"
 #include "reload.h"
 #include "routes.h"
 #include "sighup.h"
@@ -109,6 +110,7 @@ struct worker {
 	struct db		*db;
 	struct kv_client	*kv;
 	const struct oauth_client *oauth;	/* NULL: OAuth is off */
+	struct readcache	*cache;		/* NULL: off */
 };
 
 static void
@@ -135,6 +137,9 @@ handle(FCGX_Request *fr, const struct worker *w)
 	ctx.keyring = w->keyring;
 	ctx.kv = w->kv;
 	ctx.oauth = w->oauth;
+	ctx.cache = w->cache;
+	if (w->cache)
+		readcache_request(w->cache);
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.read_body = read_body;
@@ -236,6 +241,14 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		db_close(db);
 		return 1;
 	}
+	/* No LISTEN through a transaction pooler: every read asks. */
+	if (cfg->read_cache != 0 && !db_transaction_pooling() &&
+	    readcache_new(cfg->read_cache == 1, &w.cache) != KC_OK) {
+		log_error("out of memory");
+		kv_client_free(w.kv);
+		db_close(db);
+		return 1;
+	}
 	/* Connect now if we can; a database that is down is not fatal. */
 	if (db_ensure(db) != KC_OK)
 		log_warnx("database not reachable yet; will retry per request");
@@ -250,8 +263,12 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (stopping)
 				break;
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				/* Idle: what piled up on the connection. */
+				if (w.cache)
+					readcache_drain(w.cache, db);
 				continue;
+			}
 			log_warn("accept failed");
 			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 			continue;
@@ -265,6 +282,7 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	}
 	FCGX_Free(&fr, 0);
 	heartbeat_forget(&hb, db);
+	readcache_free(w.cache);
 	kv_client_free(w.kv);
 	db_close(db);
 	keyring_wipe(&kr);

@@ -36,6 +36,7 @@ struct db {
 	int		 in_tx;
 	int		 begin_pending;	/* BEGIN goes with the next statement */
 	int64_t		 last_fail_ms;
+	unsigned long	 epoch;		/* connections made so far */
 	char		 sqlstate[6];
 };
 
@@ -119,6 +120,7 @@ db_ensure(struct db *db)
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	db->last_fail_ms = 0;
+	db->epoch++;
 	return KC_OK;
 }
 
@@ -440,4 +442,75 @@ db_val(const PGresult *res, int r, int c)
 	if (PQgetisnull(res, r, c))
 		return NULL;
 	return PQgetvalue(res, r, c);
+}
+
+unsigned long
+db_epoch(const struct db *db)
+{
+	return db->conn ? db->epoch : 0;
+}
+
+int
+db_listen(struct db *db, const char *channel)
+{
+	char		 sql[96];
+	int		 rc;
+
+	if (pooled || db->in_tx)
+		return KC_ERR_INTERNAL;
+	if ((rc = db_ensure(db)) != KC_OK)
+		return rc;
+	if (snprintf(sql, sizeof(sql), "LISTEN %s", channel) >=
+	    (int)sizeof(sql))
+		return KC_ERR_INTERNAL;
+	return db_simple(db, sql);
+}
+
+/*
+ * A Sync message alone: the server answers ReadyForQuery, and sends the
+ * notifications of every transaction that committed before it first.
+ */
+static int
+db_fence(struct db *db)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return KC_ERR_DB_DOWN;
+	if (PQpipelineSync(db->conn) != 1 ||
+	    (res = PQgetResult(db->conn)) == NULL) {
+		(void)PQexitPipelineMode(db->conn);
+		return KC_ERR_DB_DOWN;
+	}
+	ok = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+	PQclear(res);
+	if (PQexitPipelineMode(db->conn) != 1 || !ok)
+		return KC_ERR_DB_DOWN;
+	return KC_OK;
+}
+
+int
+db_notifies(struct db *db, int fence, int (*fn)(void *, const char *),
+    void *arg)
+{
+	PGnotify	*n;
+	int		 rc = KC_OK;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    db->in_tx)
+		return KC_ERR_DB_DOWN;
+	if (fence)
+		rc = db_fence(db);
+	else if (PQconsumeInput(db->conn) != 1)
+		rc = KC_ERR_DB_DOWN;
+	/* What arrived is handed over even when the connection broke. */
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		if (rc == KC_OK)
+			rc = fn(arg, n->extra);
+		PQfreemem(n);
+	}
+	if (rc == KC_ERR_DB_DOWN)
+		db_drop(db);
+	return rc;
 }

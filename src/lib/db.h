@@ -56,6 +56,25 @@ void	db_rollback(struct db *);
 /* SQLSTATE of the last failed statement, "" if none. */
 const char *db_sqlstate(const struct db *);
 
+/*
+ * Notifications (LISTEN/NOTIFY; never with transaction pooling, where
+ * db_listen refuses).  db_epoch counts the connections made: a new value
+ * means the connection was replaced and its LISTENs and undelivered
+ * notifications are gone (0 while not connected).
+ */
+unsigned long db_epoch(const struct db *);
+int	db_listen(struct db *, const char *channel) KC_MUSTCHECK;
+/*
+ * Hands fn the payload of every notification received, in order, outside
+ * a transaction.  fence 0 reads only what has already arrived (never
+ * blocks); fence 1 first waits for one round trip (a bare Sync), after
+ * which every transaction that committed before the call has been
+ * delivered.  A failure of fn stops the calls (the rest is discarded)
+ * and is returned; KC_ERR_DB_DOWN: the connection is gone (dropped).
+ */
+int	db_notifies(struct db *, int fence, int (*fn)(void *, const char *),
+	    void *arg) KC_MUSTCHECK;
+
 /* Value of row r, column c, or NULL when SQL NULL. */
 const char *db_val(const PGresult *, int r, int c);
 

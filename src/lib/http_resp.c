@@ -158,7 +158,7 @@ http_resp_format_ext(const struct http_resp *r, struct buf *out, int body_too)
 	    "Cache-Control: no-store\r\n"
 	    "Content-Length: %zu\r\n", r->status,
 	    http_status_text(r->status), r->text != NULL ? r->text_type :
-	    "application/json; charset=utf-8", strlen(body))) != KC_OK)
+	    HTTP_JSON_TYPE, strlen(body))) != KC_OK)
 		return rc;
 	if ((rc = buf_append(out, buf_cstr(&r->headers),
 	    r->headers.len)) != KC_OK)

@@ -11,6 +11,9 @@
 #include "buf.h"
 #include "kc_err.h"
 
+/* The Content-Type of every JSON answer. */
+#define HTTP_JSON_TYPE "application/json; charset=utf-8"
+
 struct http_resp {
 	int			 status;
 	struct json_object	*json;

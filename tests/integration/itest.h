@@ -231,6 +231,7 @@ Suite	*suite_health(void);
 Suite	*suite_auth(void);
 Suite	*suite_me(void);
 Suite	*suite_status(void);
+Suite	*suite_readcache(void);
 Suite	*suite_input(void);
 Suite	*suite_dbrestart(void);
 Suite	*suite_admin(void);

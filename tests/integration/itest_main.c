@@ -15,6 +15,7 @@ main(void)
 	srunner_add_suite(sr, suite_auth());
 	srunner_add_suite(sr, suite_me());
 	srunner_add_suite(sr, suite_status());
+	srunner_add_suite(sr, suite_readcache());
 	srunner_add_suite(sr, suite_input());
 	srunner_add_suite(sr, suite_admin());
 	srunner_add_suite(sr, suite_admin_day2());
