@@ -30,6 +30,7 @@ struct kv_client {
 	struct kv_options	 opt;
 	struct kv_hooks		 hooks;		/* task == NULL: none */
 	int64_t			 deadline;	/* 0: none */
+	int			 inflight;	/* transfers added, not released */
 };
 
 enum xstate { X_IDLE, X_RUNNING, X_DONE };
@@ -52,6 +53,7 @@ struct kv_xfer {
 	int64_t			 started;
 	enum xstate		 state;
 	int			 finished;	/* by kv_client_drive */
+	int			 counted;	/* in the client's inflight */
 	CURLcode		 result;
 	void			*task;		/* the hooks' task, or NULL */
 };
@@ -169,6 +171,10 @@ free_headers(struct kv_xfer *x)
 static void
 xfer_release(struct kv_client *c, struct kv_xfer *x)
 {
+	if (x->counted) {
+		c->inflight--;
+		x->counted = 0;
+	}
 	if (x->easy) {
 		curl_multi_remove_handle(c->multi, x->easy);
 		curl_easy_cleanup(x->easy);
@@ -235,6 +241,8 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK)
 		return KC_ERR_INTERNAL;
+	c->inflight++;
+	x->counted = 1;
 	x->started = kc_now_ms();
 	x->state = X_RUNNING;
 	/*
@@ -538,6 +546,18 @@ first_url(struct kv_client *c, struct kv_xfer *x)
 	return KC_OK;
 }
 
+/*
+ * Answers that came in wait in memory until their job runs: a daemon
+ * busy with other jobs' work holds at most max_inflight of them.
+ */
+#define KV_INFLIGHT_RETRY_MS 50
+
+static int
+inflight_full(const struct kv_client *c)
+{
+	return c->opt.max_inflight > 0 && c->inflight >= c->opt.max_inflight;
+}
+
 /* Ends every transfer not done yet with err. */
 static void
 fail_open(struct kv_client *c, struct kv_xfer *xs, size_t n, int err,
@@ -613,6 +633,14 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 			next = deadline;
 		for (i = 0; i < n && !failed; i++) {
 			x = &xs[i];
+			if (x->state == X_IDLE && x->ready_at <= now &&
+			    inflight_full(c)) {
+				/* Its slot is taken only once it can be sent. */
+				if (now + KV_INFLIGHT_RETRY_MS < next)
+					next = now + KV_INFLIGHT_RETRY_MS;
+				open++;
+				continue;
+			}
 			if (x->state == X_IDLE && x->ready_at <= now) {
 				xfer_kick(c, x, cred, bearer, acct);
 				/* Refused before sending: send nothing else. */

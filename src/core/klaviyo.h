@@ -53,6 +53,7 @@ struct kv_options {
 	int		 max_retries;	/* for 5xx and connection errors */
 	long		 max_wait_ms;	/* longest rate-limit wait */
 	double		 window_scale;	/* rate windows divided by this */
+	int		 max_inflight;	/* transfers at once; 0: no cap */
 };
 
 struct kv_call {

@@ -51,6 +51,8 @@
 #define SYNC_STACK_SIZE (256 * 1024)
 #endif
 #define SYNC_CHECK_MS 500	/* cancellations are seen within this */
+/* Klaviyo requests at once: answers waiting for their job stay few. */
+#define SYNC_INFLIGHT 64
 
 static volatile sig_atomic_t stopping;
 
@@ -251,6 +253,7 @@ main(int argc, char *argv[])
 	kvo.timeout_ms = cfg.klaviyo_timeout_ms;
 	kvo.max_retries = (int)cfg.klaviyo_max_retries;
 	kvo.max_wait_ms = cfg.sync_max_wait_ms;
+	kvo.max_inflight = SYNC_INFLIGHT;
 	kvo.window_scale = (double)cfg.klaviyo_rate_scale;
 	if (kv_client_new(&kvo, db, &kv) != KC_OK) {
 		status = 1;

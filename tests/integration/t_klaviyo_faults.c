@@ -380,11 +380,11 @@ block_bucket(const char *acct, const char *endpoint, int secs)
 	snprintf(key, sizeof(key), "acct:%s", acct);
 	snprintf(s, sizeof(s), "%d", secs);
 	/* The windows rate_take() uses at KLAVIYO_RATE_SCALE=60:
-	 * 1050 / 60 + 20 and 63000 / 60 + 20 ms. */
+	 * 1050 / 60 + 20 and 61200 / 60 + 20 ms. */
 	PQclear(it_sql("INSERT INTO rate_buckets (account_key, endpoint,"
 	    " window_ms, limit_count, blocked_until)"
 	    " SELECT $1, $2, w, 1, clock_timestamp()"
-	    " + make_interval(secs => $3::int) FROM unnest('{37,1070}'"
+	    " + make_interval(secs => $3::int) FROM unnest('{37,1040}'"
 	    "::integer[]) AS w ON CONFLICT (account_key, endpoint, window_ms)"
 	    " DO UPDATE SET blocked_until = EXCLUDED.blocked_until", 3, p));
 }

@@ -308,7 +308,7 @@ START_TEST(rate_wait_over_a_second_429_at_once)
 	PQclear(it_sql("INSERT INTO rate_buckets (account_key, endpoint,"
 	    " window_ms, limit_count, blocked_until)"
 	    " SELECT 'key:' || $1, 'accounts', w, 1, clock_timestamp()"
-	    " + interval '1300 milliseconds' FROM unnest('{37,1070}'"
+	    " + interval '1300 milliseconds' FROM unnest('{37,1040}'"
 	    "::integer[]) AS w ON CONFLICT (account_key, endpoint, window_ms)"
 	    " DO UPDATE SET blocked_until = EXCLUDED.blocked_until", 1, p));
 	it_test_key(store, tok, IT_KEY_ACME, &r);
