@@ -548,14 +548,17 @@ first_url(struct kv_client *c, struct kv_xfer *x)
 
 /*
  * Answers that came in wait in memory until their job runs: a daemon
- * busy with other jobs' work holds at most max_inflight of them.
+ * busy with other jobs' work holds at most max_inflight of them.  A
+ * report request is never held back (it counts, though): its slot comes
+ * twice a minute, and one missed delays that account's whole chain.
  */
 #define KV_INFLIGHT_RETRY_MS 50
 
 static int
-inflight_full(const struct kv_client *c)
+inflight_full(const struct kv_client *c, const struct kv_xfer *x)
 {
-	return c->opt.max_inflight > 0 && c->inflight >= c->opt.max_inflight;
+	return c->opt.max_inflight > 0 && c->inflight >= c->opt.max_inflight &&
+	    kv_endpoints[x->call->ep].daily == 0;
 }
 
 /* Ends every transfer not done yet with err. */
@@ -634,7 +637,7 @@ kv_run(struct kv_client *c, const char *cred, int bearer, const char *acct,
 		for (i = 0; i < n && !failed; i++) {
 			x = &xs[i];
 			if (x->state == X_IDLE && x->ready_at <= now &&
-			    inflight_full(c)) {
+			    inflight_full(c, x)) {
 				/* Its slot is taken only once it can be sent. */
 				if (now + KV_INFLIGHT_RETRY_MS < next)
 					next = now + KV_INFLIGHT_RETRY_MS;
