@@ -67,21 +67,11 @@ cleanup() {
 	kc_nginx_stop "$ST"
 	kc_kill_pidfile "$ST/run/fcgi.pid"
 	kc_kill_pidfile "$ST/run/sandbox.pid"
-	kc_pg_stop "$ST"
-	if [ "${KC_KEEP_STATE:-0}" = 1 ]; then
-		echo "state kept in $ST" >&2
-	else
-		rm -rf "$ST"
-	fi
+	kc_bench_state_drop "$ST"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-kc_svc_user >/dev/null
-kc_state_dirs "$ST"
-kc_pg_init "$ST"
-kc_state_dirs "$ST"
-kc_pg_start "$ST"
-kc_pg_createdb "$ST" klaviyo_connect
+kc_bench_state_up "$ST"
 
 PORT=$(kc_free_port)
 export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"

@@ -48,23 +48,13 @@ cleanup() {
 	kc_nginx_stop "$ST"
 	kc_kill_pidfile "$ST/run/fcgi.pid"
 	kc_kill_pidfile "$ST/run/hello.pid"
-	kc_pg_stop "$ST"
-	if [ "${KC_KEEP_STATE:-0}" = 1 ]; then
-		echo "state kept in $ST" >&2
-	else
-		rm -rf "$ST"
-	fi
+	kc_bench_state_drop "$ST"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-kc_svc_user >/dev/null
-kc_state_dirs "$ST"
+kc_bench_state_up "$ST"
 cc -O2 -Wall -Wextra -o "$ST/hello" "$SRC/bench/hello.c" -lfcgi ||
     kc_die "cannot build bench/hello.c (libfcgi-dev)"
-kc_pg_init "$ST"
-kc_state_dirs "$ST"
-kc_pg_start "$ST"
-kc_pg_createdb "$ST" klaviyo_connect
 
 PORT=$(kc_free_port)
 export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"

@@ -225,6 +225,31 @@ kc_wait_http() {
 	return 1
 }
 
+# kc_bench_state_up STATE: a throwaway stack's folders and its own
+# PostgreSQL cluster with the klaviyo_connect database (bench/*.sh).
+kc_bench_state_up() {
+	local st=$1
+	kc_svc_user >/dev/null
+	kc_state_dirs "$st"
+	kc_pg_init "$st"
+	kc_state_dirs "$st"
+	kc_pg_start "$st"
+	kc_pg_createdb "$st" klaviyo_connect
+}
+
+# kc_bench_state_drop STATE: PostgreSQL stopped and STATE removed, or
+# kept with KC_KEEP_STATE=1 (a bench's cleanup, once its services are
+# stopped).
+kc_bench_state_drop() {
+	local st=$1
+	kc_pg_stop "$st"
+	if [ "${KC_KEEP_STATE:-0}" = 1 ]; then
+		echo "state kept in $st" >&2
+	else
+		rm -rf "$st"
+	fi
+}
+
 # kc_state_dirs STATE: the folders every service writes to.
 # Debian's PgBouncer in transaction pooling mode in front of the
 # throwaway cluster of $1, the way docs/INSTALL.md sets it up: unix socket
