@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jobq.h"
+
 static const char SQL_LOCK[] =
     "SELECT klaviyo_integration::text FROM stores WHERE id = $1 FOR UPDATE";
 /*
@@ -31,29 +33,24 @@ static const char SQL_MARK_REFUSED[] =
     " WHERE id = $1 AND klaviyo_integration ->> 'status' = 'connected'";
 /*
  * $2: the type's *_last_update field, NULL for none; $3 1 when a job
- * ended; $4 its error (NULL: success).
+ * ended; $4 its error (NULL: success).  Updating: a job of the store
+ * runs or is parked mid-sync, as the status route shows it; computed
+ * once, and the row is written only when something changes (a job
+ * parking and resuming rewrites nothing).
  */
-/*
- * Updating: a job of the store runs, or waits parked mid-sync for its
- * account's next report slot (queued, with its cursor, no error), as
- * the status route shows it.  The row is written only when something
- * changes: a job parking and resuming rewrites nothing.
- */
-#define SQL_UPDATING							\
-    "to_jsonb(EXISTS (SELECT 1 FROM sync_jobs j WHERE j.store_id = $1"	\
-    " AND (j.state = 'running' OR (j.state = 'queued'"			\
-    " AND j.cursor <> '{}' AND j.last_error IS NULL))))"
 static const char SQL_TRACK[] =
     "UPDATE stores SET klaviyo_integration = klaviyo_integration"
-    " || jsonb_build_object('is_updating_dashboard', " SQL_UPDATING ")"
+    " || jsonb_build_object('is_updating_dashboard', u.updating)"
     " || CASE WHEN $3::int = 1 THEN jsonb_build_object('last_error',"
     "  $4::text) ELSE '{}' END"
     " || CASE WHEN $3::int = 1 AND $4::text IS NULL THEN"
     "  jsonb_build_object('last_sync', now()) || CASE WHEN $2::text IS NULL"
     "  THEN '{}' ELSE jsonb_build_object($2::text, now()) END ELSE '{}' END"
+    " FROM (SELECT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.store_id = $1"
+    "  AND (j.state = 'running' OR " JOBQ_SQL_PARKED("j") ")) AS updating) u"
     " WHERE id = $1 AND klaviyo_integration ->> 'status' <> 'not_configured'"
     " AND ($3::int = 1 OR klaviyo_integration -> 'is_updating_dashboard'"
-    "  IS DISTINCT FROM " SQL_UPDATING ")";
+    "  IS DISTINCT FROM to_jsonb(u.updating))";
 
 static void
 sid_str(long long id, char *out, size_t len)

@@ -13,6 +13,15 @@
 #include "integration.h"
 #include "kc_err.h"
 
+/*
+ * SQL: job row a is parked mid-sync, queued again with its cursor and no
+ * error (waiting for its account's next report slot, or yielded after
+ * planning): to anyone watching, it is still syncing.
+ */
+#define JOBQ_SQL_PARKED(a)						\
+    "(" a ".state = 'queued' AND " a ".cursor <> '{}'"			\
+    " AND " a ".last_error IS NULL)"
+
 struct job {
 	long long		 id;
 	long long		 store_id;

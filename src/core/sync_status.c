@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "integration.h"
+#include "jobq.h"
 #include "json_util.h"
 #include "sync_type.h"
 
@@ -25,8 +26,8 @@ static const char SQL_SYNC[] =
      * A job parked until its account's next report slot (queued with a
      * cursor and no error) is syncing, as far as anyone can tell.
      */
-    " SELECT t.n, t.type, CASE WHEN j.state = 'queued' AND j.cursor <> '{}'"
-    "  AND j.last_error IS NULL THEN 'running' ELSE j.state END AS state,"
+    " SELECT t.n, t.type, CASE WHEN " JOBQ_SQL_PARKED("j")
+    "  THEN 'running' ELSE j.state END AS state,"
     "  coalesce((j.progress ->> 'done')::bigint, 0) AS done,"
     "  coalesce((j.progress ->> 'total')::bigint, 0) AS total,"
     "  j.last_error, k.last_sync, j.mode, j.progress::text AS progress"
