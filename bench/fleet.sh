@@ -73,14 +73,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 kc_bench_state_up "$ST"
 
-PORT=$(kc_free_port)
-export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"
-export APP_URL="http://127.0.0.1:$PORT"
-export KC_SOCKET="$ST/run/fcgi.sock"
-export KC_SOCKET_MODE=0600
-export KC_SQL_DIR="$SRC/sql"
-KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
-export KC_MASTER_KEYS
+kc_stack_env "$ST"
 export KC_WORKERS=6
 # One user connects the whole fleet, 4 stores at a time (as a provisioning
 # script would): room for that beside the caps' one free worker.

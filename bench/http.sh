@@ -56,17 +56,10 @@ kc_bench_state_up "$ST"
 cc -O2 -Wall -Wextra -o "$ST/hello" "$SRC/bench/hello.c" -lfcgi ||
     kc_die "cannot build bench/hello.c (libfcgi-dev)"
 
-PORT=$(kc_free_port)
-export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"
-export APP_URL="http://127.0.0.1:$PORT"
-export KC_SOCKET="$ST/run/fcgi.sock"
-export KC_SOCKET_MODE=0600
-export KC_SQL_DIR="$SRC/sql"
+kc_stack_env "$ST"
 export KC_WORKERS=$workers
 export LOG_LEVEL=${LOG_LEVEL:-info}
 export PASSWORD_SCRYPT_LOG_N=12
-KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
-export KC_MASTER_KEYS
 admin() { kc_as_svc "$BUILD/src/admin/klaviyo-admin" "$@"; }
 psql_q() { kc_as_svc "$(kc_pg_bin)/psql" "$DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
 

@@ -78,14 +78,7 @@ kc_bench_state_up "$ST"
 
 NSTORES=$((2 + CLIENTS * 2))	# one per connect client, per test client, sync
 SCALE=60
-PORT=$(kc_free_port)
-export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"
-export APP_URL="http://127.0.0.1:$PORT"
-export KC_SOCKET="$ST/run/fcgi.sock"
-export KC_SOCKET_MODE=0600
-export KC_SQL_DIR="$SRC/sql"
-KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
-export KC_MASTER_KEYS
+kc_stack_env "$ST"
 export KC_WORKERS=4
 export LOG_LEVEL=warn
 SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/sandbox/klaviyo-sandbox" \

@@ -237,6 +237,21 @@ kc_bench_state_up() {
 	kc_pg_createdb "$st" klaviyo_connect
 }
 
+# kc_stack_env STATE: a throwaway stack's service environment: PORT (a
+# free one), the database of kc_bench_state_up, the app URL, the FastCGI
+# socket, this tree's migrations and a fresh master key.
+kc_stack_env() {
+	local st=$1
+	PORT=$(kc_free_port)
+	export DATABASE_URL="postgresql:///klaviyo_connect?host=$st/run&user=kc"
+	export APP_URL="http://127.0.0.1:$PORT"
+	export KC_SOCKET="$st/run/fcgi.sock"
+	export KC_SOCKET_MODE=0600
+	export KC_SQL_DIR="$KC_ROOT/sql"
+	KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
+	export KC_MASTER_KEYS
+}
+
 # kc_bench_state_drop STATE: PostgreSQL stopped and STATE removed, or
 # kept with KC_KEEP_STATE=1 (a bench's cleanup, once its services are
 # stopped).

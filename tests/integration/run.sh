@@ -33,14 +33,7 @@ kc_state_dirs "$ST"
 kc_pg_start "$ST"
 kc_pg_createdb "$ST" klaviyo_connect
 
-PORT=$(kc_free_port)
-export DATABASE_URL="postgresql:///klaviyo_connect?host=$ST/run&user=kc"
-export APP_URL="http://127.0.0.1:$PORT"
-export KC_SOCKET="$ST/run/fcgi.sock"
-export KC_SOCKET_MODE=0600
-export KC_SQL_DIR="$SRC/sql"
-KC_MASTER_KEYS="1:$(head -c 32 /dev/urandom | base64)"
-export KC_MASTER_KEYS
+kc_stack_env "$ST"
 export KC_WORKERS=3
 export LOG_LEVEL=info
 export LOGIN_MAX_FAILURES=5
