@@ -70,8 +70,8 @@ static int
 print_store(void *arg, const struct store_row *s)
 {
 	(void)arg;
-	printf("%-16s %-30s %-16s %s\n", s->public_id, s->name,
-	    s->klaviyo_status, s->account_name);
+	printf("%-16s %-30s %-16s %-8s %s\n", s->public_id, s->name,
+	    s->klaviyo_status, s->accounts, s->account_name);
 	return KC_OK;
 }
 
@@ -83,8 +83,8 @@ admin_store_list(const struct kc_config *cfg, struct db *db, int argc,
 	(void)argv;
 	if (argc != 0)
 		return EXIT_USAGE;
-	printf("%-16s %-30s %-16s %s\n", "PUBLIC_ID", "NAME", "KLAVIYO",
-	    "ACCOUNT");
+	printf("%-16s %-30s %-16s %-8s %s\n", "PUBLIC_ID", "NAME", "KLAVIYO",
+	    "ACCOUNTS", "PRIMARY_ACCOUNT");
 	return admin_exit(store_list(db, print_store, NULL));
 }
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "connection.h"
 #include "credential.h"
 #include "integration.h"
 #include "jobq.h"
@@ -36,32 +37,34 @@ iso_now(char *out, size_t len)
 }
 
 int
-store_clear_klaviyo_data(struct db *db, long long store_id)
+connection_clear_data(struct db *db, long long conn_id)
 {
 	int rc;
 
 	/* Jobs first: their row locks order us after a job's last write. */
-	if ((rc = jobq_cancel_store(db, store_id)) != KC_OK ||
-	    (rc = ksync_delete_store(db, store_id)) != KC_OK ||
-	    (rc = outbox_cancel_store(db, store_id)) != KC_OK)
+	if ((rc = jobq_cancel_connection(db, conn_id)) != KC_OK ||
+	    (rc = ksync_delete_connection(db, conn_id)) != KC_OK ||
+	    (rc = outbox_cancel_connection(db, conn_id)) != KC_OK)
 		return rc;
-	return sync_type_clear_store(db, store_id);
+	return sync_type_clear_connection(db, conn_id);
 }
 
 int
-store_mark_refused(struct db *db, long long store_id, const char *why,
+connection_mark_refused(struct db *db, long long conn_id, const char *why,
     const char *job_why)
 {
 	int rc;
 
-	if ((rc = integ_mark_refused(db, store_id, why)) != KC_OK)
+	if ((rc = integ_mark_refused(db, conn_id, why)) != KC_OK)
 		return rc;
-	return jobq_cancel_queued(db, store_id, job_why);
+	return jobq_cancel_queued(db, conn_id, job_why);
 }
 
+/* The seed's payload, and the connection it is for. */
 static int
 enqueue_trigger(struct db *db, const struct store_access *a,
-    const char *account_id, int do_not_order_sync, long long *id)
+    const struct connect_result *r, const char *account_id,
+    int do_not_order_sync, long long *id)
 {
 	struct json_object	*p = json_object_new_object();
 	int			 rc = KC_ERR_NOMEM;
@@ -70,9 +73,11 @@ enqueue_trigger(struct db *db, const struct store_access *a,
 	if (p == NULL || json_add_str(p, "klaviyo_public_id", account_id) !=
 	    KC_OK || json_add_str(p, "store_public_id", a->public_id) !=
 	    KC_OK || json_add_bool(p, "do_not_order_sync",
-	    do_not_order_sync) != KC_OK)
+	    do_not_order_sync) != KC_OK ||
+	    json_add_str(p, "klaviyo_connection_id", r->conn_public_id) !=
+	    KC_OK)
 		goto out;
-	rc = outbox_enqueue(db, a->store_id, json_object_to_json_string_ext(p,
+	rc = outbox_enqueue(db, r->conn_id, json_object_to_json_string_ext(p,
 	    JSON_C_TO_STRING_PLAIN), id);
 out:
 	json_object_put(p);
@@ -81,17 +86,20 @@ out:
 
 static int
 audit(const struct connect_actor *act, const struct store_access *a,
-    const char *action, const char *account_id, const char *metric_id,
-    const char *hint)
+    const char *action, const struct connect_result *r,
+    const char *account_id, const char *metric_id, const char *hint)
 {
 	struct json_object	*d = json_object_new_object();
 	int			 rc = KC_ERR_NOMEM, oauth;
 
 	/* A key is named by its hint; no hint on a connect means OAuth. */
 	oauth = hint == NULL && (strcmp(action, "connect") == 0 ||
+	    strcmp(action, "add_account") == 0 ||
 	    strcmp(action, "rotate_key") == 0);
 
 	if (d == NULL ||
+	    (r->conn_public_id[0] && json_add_str(d, "connection_id",
+	    r->conn_public_id) != KC_OK) ||
 	    (account_id && json_add_str(d, "account_id", account_id) !=
 	    KC_OK) ||
 	    (metric_id && json_add_str(d, "conversion_metric_id",
@@ -154,32 +162,97 @@ new_integration(struct integration *in, const struct connect_cred *cred,
 	return integ_set_metric(in, metric);
 }
 
+static void
+set_conn(struct connect_result *r, const struct kconn *c)
+{
+	r->conn_id = c->id;
+	snprintf(r->conn_public_id, sizeof(r->conn_public_id), "%s",
+	    c->public_id);
+	r->primary = c->primary;
+}
+
+/*
+ * Begins the transaction: the store row locked, the actor checked again
+ * and the target connection, when there is one, locked and parsed into
+ * *old (r names it; *found 1).  CONNECT_ADD has none; CONNECT_PRIMARY
+ * none when the store has no connection; CONNECT_ONE KC_ERR_NOT_FOUND.
+ * Rolled back on failure.
+ */
+static int
+begin_on(const struct connect_actor *act, const struct store_access *a,
+    const struct connect_target *t, struct connect_result *r,
+    struct integration *old, int *found)
+{
+	struct kconn	c;
+	int		rc;
+
+	*found = 0;
+	memset(old, 0, sizeof(*old));
+	memset(&c, 0, sizeof(c));
+	if ((rc = db_begin(act->db)) != KC_OK)
+		return rc;
+	if ((rc = conn_lock_store(act->db, a->store_id)) != KC_OK ||
+	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
+	    KC_OK)
+		goto fail;
+	if (t->kind == CONNECT_ADD)
+		return KC_OK;
+	rc = conn_find(act->db, a->store_id, t->kind == CONNECT_ONE ?
+	    t->public_id : NULL, &c);
+	if (rc == KC_ERR_NOT_FOUND && t->kind == CONNECT_PRIMARY)
+		return KC_OK;
+	if (rc != KC_OK)
+		goto fail;
+	set_conn(r, &c);
+	conn_clear(&c);
+	if ((rc = integ_lock(act->db, r->conn_id, old)) != KC_OK)
+		goto fail;
+	*found = 1;
+	return KC_OK;
+fail:
+	db_rollback(act->db);
+	return rc;
+}
+
 int
 connect_save(const struct connect_actor *act, const struct store_access *a,
-    const struct connect_cred *cred, struct json_object *account,
-    struct json_object *metric, struct connect_result *r)
+    const struct connect_target *t, const struct connect_cred *cred,
+    struct json_object *account, struct json_object *metric,
+    struct connect_result *r)
 {
 	struct integration	 old, in;
-	const char		*acct = json_get_str(account, "id");
+	struct kconn		 other;
+	const char		*acct = json_get_str(account, "id"), *action;
 	char			 now[32];
 	long long		 ksid;
-	int			 rc, same, old_no_orders, no_orders;
+	int			 rc, same, found, old_no_orders, no_orders;
 
 	memset(r, 0, sizeof(*r));
 	memset(&old, 0, sizeof(old));
+	memset(&other, 0, sizeof(other));
 	iso_now(now, sizeof(now));
 	no_orders = !json_get_bool(metric, "isShopifyPlacedOrder");
 	if ((rc = new_integration(&in, cred, account, metric)) != KC_OK)
 		goto out;
-	if ((rc = db_begin(act->db)) != KC_OK)
+	if ((rc = begin_on(act, a, t, r, &old, &found)) != KC_OK)
 		goto out;
-	if ((rc = integ_lock(act->db, a->store_id, &old)) != KC_OK ||
-	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
-	    KC_OK)
+	same = found && old.account_id && strcmp(old.account_id, acct) == 0;
+	if (t->kind == CONNECT_ONE && !same) {
+		r->conflict = "account_mismatch";
+		rc = KC_ERR_CONFLICT;
 		goto fail;
-	same = integ_configured(&old) && old.account_id &&
-	    strcmp(old.account_id, acct) == 0;
+	}
+	/* A store connects each Klaviyo account once. */
+	if (!same && (rc = conn_find_account(act->db, a->store_id, acct,
+	    &other)) != KC_ERR_NOT_FOUND) {
+		if (rc == KC_OK) {
+			r->conflict = "account_already_connected";
+			rc = KC_ERR_CONFLICT;
+		}
+		goto fail;
+	}
 	old_no_orders = old.metric.id ? !old.metric.shopify_placed_order : -1;
+	rc = KC_OK;
 	if (same)
 		rc = keep_history(&in, &old);
 	if (rc == KC_OK && in.connected_at == NULL)
@@ -187,26 +260,31 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 	if (rc != KC_OK)
 		goto fail;
 	/* Another account's data must not mix with this one's. */
-	if (!same && (rc = store_clear_klaviyo_data(act->db, a->store_id)) !=
-	    KC_OK)
+	if (found && !same &&
+	    (rc = connection_clear_data(act->db, r->conn_id)) != KC_OK)
 		goto fail;
 	if (cred->oauth_flow &&
 	    (rc = oauth_flow_consume(act->db, cred->oauth_flow)) != KC_OK)
 		goto fail;
-	if ((rc = credential_save(act->db, act->keyring, a->store_id,
+	if (found)
+		rc = integ_save(act->db, r->conn_id, &in);
+	else if ((rc = conn_insert(act->db, a->store_id, &in, &other)) ==
+	    KC_OK)
+		set_conn(r, &other);
+	if (rc != KC_OK ||
+	    (rc = credential_save(act->db, act->keyring, r->conn_id,
 	    a->public_id, cred->kind, cred->secret)) != KC_OK ||
-	    (rc = integ_save(act->db, a->store_id, &in)) != KC_OK)
-		goto fail;
-	if ((rc = ksync_find_or_create(act->db, acct, a->store_id, &ksid)) !=
+	    (rc = ksync_find_or_create(act->db, acct, r->conn_id, &ksid)) !=
 	    KC_OK)
 		goto fail;
 	if ((!same || old_no_orders != no_orders) &&
-	    (rc = enqueue_trigger(act->db, a, acct, no_orders,
+	    (rc = enqueue_trigger(act->db, a, r, acct, no_orders,
 	    &r->trigger_id)) != KC_OK)
 		goto fail;
-	if ((rc = audit(act, a, same ? "rotate_key" : "connect", acct,
-	    in.metric.id, cred->hint)) != KC_OK ||
-	    (rc = db_commit(act->db)) != KC_OK)
+	action = same ? "rotate_key" : t->kind == CONNECT_ADD ?
+	    "add_account" : "connect";
+	if ((rc = audit(act, a, action, r, acct, in.metric.id,
+	    cred->hint)) != KC_OK || (rc = db_commit(act->db)) != KC_OK)
 		goto fail;
 	r->rotated = same;
 	rc = result_view(&in, r);
@@ -214,6 +292,7 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 fail:
 	db_rollback(act->db);
 out:
+	conn_clear(&other);
 	integ_clear(&old);
 	integ_clear(&in);
 	return rc;
@@ -221,36 +300,32 @@ out:
 
 int
 connect_change_metric(const struct connect_actor *act,
-    const struct store_access *a, struct json_object *metric,
-    struct connect_result *r)
+    const struct store_access *a, const struct connect_target *t,
+    struct json_object *metric, struct connect_result *r)
 {
 	struct integration	 in;
-	int			 rc, old_no_orders, no_orders;
+	int			 rc, found, old_no_orders, no_orders;
 
 	memset(r, 0, sizeof(*r));
-	memset(&in, 0, sizeof(in));
 	no_orders = !json_get_bool(metric, "isShopifyPlacedOrder");
-	if ((rc = db_begin(act->db)) != KC_OK)
+	if ((rc = begin_on(act, a, t, r, &in, &found)) != KC_OK)
 		return rc;
-	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK ||
-	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
-	    KC_OK)
-		goto fail;
-	if (!integ_configured(&in) || in.account_id == NULL) {
+	if (!found || !integ_configured(&in) || in.account_id == NULL) {
+		r->conflict = "not_connected";
 		rc = KC_ERR_CONFLICT;
 		goto fail;
 	}
 	old_no_orders = in.metric.id ? !in.metric.shopify_placed_order : -1;
 	if ((rc = integ_set_metric(&in, metric)) != KC_OK ||
-	    (rc = integ_save(act->db, a->store_id, &in)) != KC_OK)
+	    (rc = integ_save(act->db, r->conn_id, &in)) != KC_OK)
 		goto fail;
 	/* Orders are synced only for Shopify's Placed Order: re-trigger. */
 	if (old_no_orders != no_orders &&
-	    (rc = enqueue_trigger(act->db, a, in.account_id, no_orders,
+	    (rc = enqueue_trigger(act->db, a, r, in.account_id, no_orders,
 	    &r->trigger_id)) != KC_OK)
 		goto fail;
-	if ((rc = audit(act, a, "change_metric", in.account_id, in.metric.id,
-	    NULL)) != KC_OK || (rc = db_commit(act->db)) != KC_OK)
+	if ((rc = audit(act, a, "change_metric", r, in.account_id,
+	    in.metric.id, NULL)) != KC_OK || (rc = db_commit(act->db)) != KC_OK)
 		goto fail;
 	rc = result_view(&in, r);
 	integ_clear(&in);
@@ -263,32 +338,72 @@ fail:
 
 int
 connect_remove(const struct connect_actor *act, const struct store_access *a,
-    int *was)
+    const struct connect_target *t, int *was)
 {
-	struct integration	 in, reset;
-	int			 rc;
+	struct connect_result	 r;
+	struct integration	 in;
+	int			 rc, found;
 
 	*was = 0;
-	memset(&in, 0, sizeof(in));
-	memset(&reset, 0, sizeof(reset));	/* not_configured */
-	if ((rc = db_begin(act->db)) != KC_OK)
+	memset(&r, 0, sizeof(r));
+	if ((rc = begin_on(act, a, t, &r, &in, &found)) != KC_OK)
 		return rc;
-	if ((rc = integ_lock(act->db, a->store_id, &in)) != KC_OK ||
-	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
-	    KC_OK)
+	if (!found) {
+		rc = db_commit(act->db);
 		goto out;
-	*was = integ_configured(&in);
-	if ((rc = credential_delete(act->db, a->store_id)) != KC_OK ||
-	    (rc = store_clear_klaviyo_data(act->db, a->store_id)) != KC_OK ||
-	    (rc = integ_save(act->db, a->store_id, &reset)) != KC_OK)
-		goto out;
-	if (*was && (rc = audit(act, a, "disconnect", in.account_id, NULL,
-	    NULL)) != KC_OK)
-		goto out;
+	}
+	*was = 1;
+	/*
+	 * Jobs and triggers are cancelled first (a running job stops at its
+	 * next heartbeat); the row's foreign keys take the credential, the
+	 * jobs, the KlaviyoSync row and the synced data with it.
+	 */
+	if ((rc = jobq_cancel_connection(act->db, r.conn_id)) != KC_OK ||
+	    (rc = outbox_cancel_connection(act->db, r.conn_id)) != KC_OK ||
+	    (rc = conn_delete(act->db, a->store_id, r.conn_id)) != KC_OK ||
+	    (rc = audit(act, a, t->kind == CONNECT_PRIMARY ? "disconnect" :
+	    "remove_account", &r, in.account_id, NULL, NULL)) != KC_OK)
+		goto fail;
 	rc = db_commit(act->db);
+	goto out;
+fail:
+	db_rollback(act->db);
 out:
-	if (rc != KC_OK)
-		db_rollback(act->db);
+	integ_clear(&in);
+	return rc;
+}
+
+int
+connect_make_primary(const struct connect_actor *act,
+    const struct store_access *a, const struct connect_target *t,
+    struct connect_result *r)
+{
+	struct integration	 in;
+	int			 rc, found;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = begin_on(act, a, t, r, &in, &found)) != KC_OK)
+		return rc;
+	if (!found) {
+		rc = KC_ERR_NOT_FOUND;
+		goto fail;
+	}
+	/* The report server learns of the new primary by its trigger. */
+	if (!r->primary &&
+	    ((rc = conn_make_primary(act->db, a->store_id, r->conn_id)) !=
+	    KC_OK || (rc = enqueue_trigger(act->db, a, r, in.account_id,
+	    !in.metric.shopify_placed_order, &r->trigger_id)) != KC_OK ||
+	    (rc = audit(act, a, "make_primary", r, in.account_id, NULL,
+	    NULL)) != KC_OK))
+		goto fail;
+	if ((rc = db_commit(act->db)) != KC_OK)
+		goto fail;
+	r->primary = 1;
+	rc = result_view(&in, r);
+	integ_clear(&in);
+	return rc;
+fail:
+	db_rollback(act->db);
 	integ_clear(&in);
 	return rc;
 }

@@ -9,21 +9,21 @@
 #include "crypto.h"
 
 static const char SQL_SAVE[] =
-    "INSERT INTO klaviyo_credentials (store_id, kind, key_version, nonce,"
+    "INSERT INTO klaviyo_credentials (connection_id, kind, key_version, nonce,"
     " ciphertext, tag, sealed_format) VALUES ($1, $2, $3,"
     " decode($4, 'hex'), decode($5, 'hex'), decode($6, 'hex'), 2)"
-    " ON CONFLICT (store_id) DO UPDATE SET kind = EXCLUDED.kind,"
+    " ON CONFLICT (connection_id) DO UPDATE SET kind = EXCLUDED.kind,"
     " key_version = EXCLUDED.key_version, nonce = EXCLUDED.nonce,"
     " ciphertext = EXCLUDED.ciphertext, tag = EXCLUDED.tag,"
     " sealed_format = 2, rotated_at = now()";
 /* ROW_COLS: the columns open_row() reads, in its order. */
 #define ROW_COLS "c.kind, c.key_version, encode(c.nonce, 'hex')," \
 	" encode(c.ciphertext, 'hex'), encode(c.tag, 'hex')," \
-	" c.sealed_format, c.store_id"
+	" c.sealed_format, c.connection_id"
 static const char SQL_LOAD[] =
-    "SELECT " ROW_COLS " FROM klaviyo_credentials c WHERE c.store_id = $1";
+    "SELECT " ROW_COLS " FROM klaviyo_credentials c WHERE c.connection_id = $1";
 static const char SQL_DELETE[] =
-    "DELETE FROM klaviyo_credentials WHERE store_id = $1";
+    "DELETE FROM klaviyo_credentials WHERE connection_id = $1";
 
 int
 sealed_text_seal(const struct keyring *kr, const struct sealed_ctx *ctx,
@@ -95,7 +95,7 @@ kind_purpose(const char *kind)
 }
 
 int
-credential_save(struct db *db, const struct keyring *kr, long long store_id,
+credential_save(struct db *db, const struct keyring *kr, long long conn_id,
     const char *pub, const char *kind, const char *secret)
 {
 	struct sealed_text	 t;
@@ -104,7 +104,7 @@ credential_save(struct db *db, const struct keyring *kr, long long store_id,
 	const char		*params[6];
 	int			 rc;
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	ctx.purpose = kind_purpose(kind);
 	ctx.store = pub;
 	ctx.row = sid;
@@ -174,7 +174,7 @@ open_row(const struct keyring *kr, const char *pub, const PGresult *res,
 }
 
 int
-credential_load(struct db *db, const struct keyring *kr, long long store_id,
+credential_load(struct db *db, const struct keyring *kr, long long conn_id,
     const char *pub, char **kind, char **secret, size_t *len)
 {
 	char		 sid[24];
@@ -186,7 +186,7 @@ credential_load(struct db *db, const struct keyring *kr, long long store_id,
 	*len = 0;
 	if (kind)
 		*kind = NULL;
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	if ((rc = db_query(db, SQL_LOAD, 1, params, &res)) != KC_OK)
 		return rc;
 	if (PQntuples(res) != 1) {
@@ -205,22 +205,23 @@ credential_load(struct db *db, const struct keyring *kr, long long store_id,
 }
 
 int
-credential_delete(struct db *db, long long store_id)
+credential_delete(struct db *db, long long conn_id)
 {
 	char		 sid[24];
 	const char	*params[1] = { sid };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_DELETE, 1, params, NULL);
 }
 
 static const char SQL_OLD[] =
-    "SELECT c.store_id, s.public_id FROM klaviyo_credentials c"
-    " JOIN stores s ON s.id = c.store_id WHERE c.key_version <> $1"
-    " OR c.sealed_format <> 2 ORDER BY c.store_id";
+    "SELECT c.connection_id, s.public_id FROM klaviyo_credentials c"
+    " JOIN klaviyo_connections k ON k.id = c.connection_id"
+    " JOIN stores s ON s.id = k.store_id WHERE c.key_version <> $1"
+    " OR c.sealed_format <> 2 ORDER BY c.connection_id";
 static const char SQL_LOCK_ONE[] =
-    "SELECT " ROW_COLS " FROM klaviyo_credentials c WHERE c.store_id = $1"
-    " FOR UPDATE";
+    "SELECT " ROW_COLS " FROM klaviyo_credentials c"
+    " WHERE c.connection_id = $1 FOR UPDATE";
 
 int
 credential_rotate_all(struct db *db, const struct keyring *kr, int *done,
@@ -250,7 +251,7 @@ credential_rotate_all(struct db *db, const struct keyring *kr, int *done,
 		if (PQntuples(row) == 1) {
 			if ((rc = open_row(kr, PQgetvalue(res, r, 1), row, 0,
 			    &secret, &len)) != KC_OK) {
-				snprintf(err, errlen, "the credential of store "
+				snprintf(err, errlen, "a credential of store "
 				    "%s does not decrypt with KC_MASTER_KEYS",
 				    PQgetvalue(res, r, 1));
 				goto fail;
@@ -282,8 +283,10 @@ fail:
 
 static const char SQL_VERSIONS[] =
     "SELECT DISTINCT ON (c.key_version) " ROW_COLS ", s.public_id"
-    " FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
-    " ORDER BY c.key_version, c.store_id";
+    " FROM klaviyo_credentials c"
+    " JOIN klaviyo_connections k ON k.id = c.connection_id"
+    " JOIN stores s ON s.id = k.store_id"
+    " ORDER BY c.key_version, c.connection_id";
 
 int
 credential_check_keyring(struct db *db, const struct keyring *kr, char *err,

@@ -1,7 +1,8 @@
 /*
- * A store's Klaviyo credential in klaviyo_credentials, sealed with
+ * A connection's Klaviyo credential in klaviyo_credentials, sealed with
  * secretbox (AES-256-GCM; AAD = purpose "credential/<kind>", store public
- * id, store id, key version).  Rows sealed before migration 008
+ * id, connection id, key version; a connection moved from a store by
+ * migration 011 has the store's id, so its older rows still open).  Rows sealed before migration 008
  * (sealed_format 1) are still read, checked for the shape of their kind,
  * and re-sealed by the next save or klaviyo-admin rotate-keys.  The
  * plaintext only lives in memory for one request or job.
@@ -35,18 +36,18 @@ int	sealed_text_open(const struct keyring *, const struct sealed_ctx *,
 	    const char *tag, char **secret, size_t *len) KC_MUSTCHECK;
 
 /* Encrypts and upserts (inside the caller's transaction). */
-int	credential_save(struct db *, const struct keyring *, long long store_id,
+int	credential_save(struct db *, const struct keyring *, long long conn_id,
 	    const char *store_public_id, const char *kind, const char *secret)
 	    KC_MUSTCHECK;
 /*
- * Loads and decrypts; KC_ERR_NOT_FOUND when the store has none,
+ * Loads and decrypts; KC_ERR_NOT_FOUND when the connection has none,
  * KC_ERR_CRYPTO when it does not decrypt (tampered, moved, wrong key).
  * The caller frees *secret with secretbox_free_plain(*secret, *len).
  */
-int	credential_load(struct db *, const struct keyring *, long long store_id,
+int	credential_load(struct db *, const struct keyring *, long long conn_id,
 	    const char *store_public_id, char **kind, char **secret,
 	    size_t *len) KC_MUSTCHECK;
-int	credential_delete(struct db *, long long store_id) KC_MUSTCHECK;
+int	credential_delete(struct db *, long long conn_id) KC_MUSTCHECK;
 /*
  * Re-encrypts every credential sealed under an older version or in the
  * pre-008 format with the newest key, one row per transaction; *done

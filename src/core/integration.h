@@ -1,6 +1,7 @@
 /*
- * A store's Klaviyo integration (stores.klaviyo_integration, the seed's
- * klaviyo_integration object): the only module that knows its fields.
+ * A Klaviyo connection's integration (klaviyo_connections.
+ * klaviyo_integration, the seed's klaviyo_integration object; a store
+ * without a connection is "not_configured"): the only module that knows its fields.
  * integration.c parses the stored JSONB into a typed struct and writes
  * it back, and builds the status view from it, so only these fields can
  * ever reach a response; integration_db.c holds every statement that
@@ -63,8 +64,9 @@ struct integration {
 };
 
 /*
- * Read fragments over a stores row aliased s (a string literal), for
- * statements of other modules; the JSON paths are spelled only here.
+ * Read fragments over a klaviyo_connections row aliased k (a string
+ * literal), for statements of other modules; the JSON paths are spelled
+ * only here.
  */
 #define INTEG_SQL_DOC(s)	s ".klaviyo_integration::text"
 #define INTEG_SQL_STATUS(s)	"(" s ".klaviyo_integration ->> 'status')"
@@ -116,35 +118,35 @@ int	integ_status_json(const char *text, struct json_object *sync,
 int	integ_public_json(const char *text, struct json_object **out)
 	    KC_MUSTCHECK;
 
-/* integration_db.c: every write of stores.klaviyo_integration. */
-/* Locks the store row (in the caller's transaction) and parses it. */
-int	integ_lock(struct db *, long long store_id, struct integration *)
+/* integration_db.c: every write of klaviyo_connections.klaviyo_integration. */
+/* Locks the connection row (in the caller's transaction) and parses it. */
+int	integ_lock(struct db *, long long conn_id, struct integration *)
 	    KC_MUSTCHECK;
 /*
- * Locks the store row before a sync transaction touches its job, its
+ * Locks the connection row before a sync transaction touches its job, its
  * klaviyo_syncs or data rows: a disconnect locks in that order, and the
  * other order deadlocks with it.  will_update: the transaction updates
- * the store row later (integ_track_sync); else a key-share lock, which
- * concurrent sync steps of the store share.
+ * the connection row later (integ_track_sync); else a key-share lock,
+ * which concurrent sync steps of the connection share.
  */
-int	integ_hold(struct db *, long long store_id, int will_update)
+int	integ_hold(struct db *, long long conn_id, int will_update)
 	    KC_MUSTCHECK;
-int	integ_save(struct db *, long long store_id,
+int	integ_save(struct db *, long long conn_id,
 	    const struct integration *) KC_MUSTCHECK;
 /*
  * Klaviyo refused the credential: a connected integration becomes
  * "error" with why (a disconnect meanwhile stays one).
  */
-int	integ_mark_refused(struct db *, long long store_id, const char *why)
+int	integ_mark_refused(struct db *, long long conn_id, const char *why)
 	    KC_MUSTCHECK;
 /*
- * is_updating_dashboard becomes whether the store has a job running or
+ * is_updating_dashboard becomes whether the connection has a job running or
  * parked mid-sync (the row is not written when that is unchanged).
  * ended (not NULL): a job of that type just ended, error NULL when it
  * succeeded; last_error follows it, and a success sets last_sync and
- * the type's *_last_update.  Nothing changes on a store not configured.
+ * the type's *_last_update.
  */
-int	integ_track_sync(struct db *, long long store_id,
+int	integ_track_sync(struct db *, long long conn_id,
 	    const struct sync_type *ended, const char *error) KC_MUSTCHECK;
 
 #endif

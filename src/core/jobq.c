@@ -8,11 +8,13 @@
 #include "integration.h"
 
 static const char SQL_ENQUEUE[] =
-    "WITH ins AS (INSERT INTO sync_jobs (store_id, type, mode, trigger_id)"
-    " VALUES ($1, $2, $3, $4) ON CONFLICT (store_id, type)"
+    "WITH ins AS (INSERT INTO sync_jobs (store_id, connection_id, type,"
+    " mode, trigger_id) SELECT k.store_id, k.id, $2, $3, $4"
+    " FROM klaviyo_connections k WHERE k.id = $1"
+    " ON CONFLICT (connection_id, type)"
     " WHERE state = 'queued' DO NOTHING RETURNING id)"
     " SELECT id FROM ins UNION ALL"
-    " SELECT id FROM sync_jobs WHERE store_id = $1 AND type = $2"
+    " SELECT id FROM sync_jobs WHERE connection_id = $1 AND type = $2"
     " AND state = 'queued' LIMIT 1";
 /* A full sync asked for while an incremental one waits wins. */
 static const char SQL_UPGRADE[] =
@@ -21,7 +23,7 @@ static const char SQL_UPGRADE[] =
  * The next queued job whose time has come, by class (sql/009: series
  * types, then campaigns, then orders), within one unplanned jobs first,
  * then the most report windows left, then queue order; never a second
- * job of a store and type that runs under a live lease.  Else a running
+ * job of a connection and type that runs under a live lease.  Else a running
  * one whose lease expired (its worker died).
  */
 #define SQL_CLAIM_DUE(cls)						\
@@ -30,7 +32,7 @@ static const char SQL_UPGRADE[] =
     "   AND c.run_after <= now()"					\
     /* A per-row check (not an anti-join): the scan stays in order. */	\
     "   AND NOT (SELECT EXISTS (SELECT 1 FROM sync_jobs r"		\
-    "    WHERE r.store_id = c.store_id AND r.type = c.type"		\
+    "    WHERE r.connection_id = c.connection_id AND r.type = c.type"	\
     "    AND r.state = 'running' AND r.lease_until >= now()))"		\
     "   ORDER BY c.claim_rank DESC NULLS FIRST, c.run_after, c.id"	\
     "   FOR UPDATE SKIP LOCKED LIMIT 1),"
@@ -38,14 +40,15 @@ static const char SQL_CLAIM[] =
     "UPDATE sync_jobs j SET state = 'running', lease_owner = $1,"
     " lease_until = now() + make_interval(secs => $2),"
     " attempts = j.attempts + 1, started_at = coalesce(j.started_at, now())"
-    " FROM stores s WHERE s.id = j.store_id AND j.id = coalesce("
+    " FROM klaviyo_connections k JOIN stores s ON s.id = k.store_id"
+    " WHERE k.id = j.connection_id AND j.id = coalesce("
     SQL_CLAIM_DUE("0") SQL_CLAIM_DUE("1") SQL_CLAIM_DUE("2")
     "  (SELECT c.id FROM sync_jobs c"
     "   WHERE c.state = 'running' AND c.lease_until < now()"
     "   ORDER BY c.lease_until FOR UPDATE SKIP LOCKED LIMIT 1))"
     " RETURNING j.id, j.store_id, s.public_id, j.type, j.mode, j.attempts,"
-    " j.cursor::text, " INTEG_SQL_DOC("s") ","
-    " coalesce(j.trigger_id, 0)";
+    " j.cursor::text, " INTEG_SQL_DOC("k") ","
+    " coalesce(j.trigger_id, 0), j.connection_id, k.public_id";
 static const char SQL_BEAT[] =
     "UPDATE sync_jobs SET lease_until = now() + make_interval(secs => $3),"
     " progress = coalesce($4::jsonb, progress),"
@@ -61,8 +64,8 @@ static const char SQL_RESCHEDULE[] =
     " lease_until = NULL, run_after = now() + make_interval(secs => $3),"
     " last_error = $4, attempts = greatest(attempts - $5::int, 0)"
     " WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
-    " AND NOT EXISTS (SELECT 1 FROM sync_jobs q WHERE q.store_id ="
-    "  sync_jobs.store_id AND q.type = sync_jobs.type"
+    " AND NOT EXISTS (SELECT 1 FROM sync_jobs q WHERE q.connection_id ="
+    "  sync_jobs.connection_id AND q.type = sync_jobs.type"
     "  AND q.state = 'queued')";
 static const char SQL_RESCHEDULE_DROP[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
@@ -76,15 +79,17 @@ static const char SQL_RENEW_ALL[] =
     " WHERE lease_owner = $1 AND state = 'running' RETURNING id";
 /* The scheduler's: nothing when one is queued already. */
 static const char SQL_ENQUEUE_NEW[] =
-    "INSERT INTO sync_jobs (store_id, type, mode) VALUES ($1, $2, $3)"
-    " ON CONFLICT (store_id, type) WHERE state = 'queued' DO NOTHING";
+    "INSERT INTO sync_jobs (store_id, connection_id, type, mode)"
+    " SELECT k.store_id, k.id, $2, $3 FROM klaviyo_connections k"
+    " WHERE k.id = $1"
+    " ON CONFLICT (connection_id, type) WHERE state = 'queued' DO NOTHING";
 static const char SQL_CANCEL_QUEUED[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
-    " last_error = $2 WHERE store_id = $1 AND state = 'queued'";
+    " last_error = $2 WHERE connection_id = $1 AND state = 'queued'";
 static const char SQL_CANCEL[] =
     "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
     " lease_owner = NULL, lease_until = NULL"
-    " WHERE store_id = $1 AND state IN ('queued', 'running')";
+    " WHERE connection_id = $1 AND state IN ('queued', 'running')";
 
 void
 job_clear(struct job *j)
@@ -95,7 +100,7 @@ job_clear(struct job *j)
 }
 
 int
-jobq_enqueue(struct db *db, long long store_id, const char *type,
+jobq_enqueue(struct db *db, long long conn_id, const char *type,
     const char *mode, long long trigger_id, long long *id)
 {
 	char		 sid[24], tid[24], jid[24];
@@ -104,7 +109,7 @@ jobq_enqueue(struct db *db, long long store_id, const char *type,
 	int		 rc;
 
 	*id = 0;
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	snprintf(tid, sizeof(tid), "%lld", trigger_id);
 	if ((rc = db_query(db, SQL_ENQUEUE, 4, params, &res)) != KC_OK)
 		return rc;
@@ -152,6 +157,9 @@ jobq_claim(struct db *db, const char *owner, int lease, struct job *j)
 	j->cursor = json_tokener_parse(PQgetvalue(res, 0, 6));
 	rc = integ_parse(PQgetvalue(res, 0, 7), &j->integ);
 	j->trigger_id = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+	j->conn_id = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
+	snprintf(j->conn_public_id, sizeof(j->conn_public_id), "%s",
+	    PQgetvalue(res, 0, 10));
 	PQclear(res);
 	if (j->cursor == NULL || rc != KC_OK) {
 		job_clear(j);
@@ -237,7 +245,7 @@ reschedule(struct db *db, const struct job *j, const char *owner,
 	snprintf(s, sizeof(s), "%ld", seconds);
 	rc = affected(db, SQL_RESCHEDULE, 5, params);
 	if (rc == KC_ERR_CONFLICT)
-		/* Another job of this store and type is queued: it will run. */
+		/* Another job of this connection and type is queued: it runs. */
 		rc = affected(db, SQL_RESCHEDULE_DROP, 2, params);
 	return rc;
 }
@@ -257,17 +265,17 @@ jobq_park(struct db *db, const struct job *j, const char *owner,
 }
 
 int
-jobq_cancel_store(struct db *db, long long store_id)
+jobq_cancel_connection(struct db *db, long long conn_id)
 {
 	char		 sid[24];
 	const char	*params[1] = { sid };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_CANCEL, 1, params, NULL);
 }
 
 int
-jobq_enqueue_new(struct db *db, long long store_id, const char *type,
+jobq_enqueue_new(struct db *db, long long conn_id, const char *type,
     const char *mode, int *added)
 {
 	char		 sid[24];
@@ -276,7 +284,7 @@ jobq_enqueue_new(struct db *db, long long store_id, const char *type,
 	int		 rc;
 
 	*added = 0;
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	if ((rc = db_query(db, SQL_ENQUEUE_NEW, 3, params, &res)) != KC_OK)
 		return rc;
 	*added = strcmp(PQcmdTuples(res), "1") == 0;
@@ -285,12 +293,12 @@ jobq_enqueue_new(struct db *db, long long store_id, const char *type,
 }
 
 int
-jobq_cancel_queued(struct db *db, long long store_id, const char *why)
+jobq_cancel_queued(struct db *db, long long conn_id, const char *why)
 {
 	char		 sid[24];
 	const char	*params[2] = { sid, why };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_CANCEL_QUEUED, 2, params, NULL);
 }
 
@@ -324,19 +332,20 @@ jobq_held(struct db *db, const char *owner, int lease_seconds, int renew,
 /* ---- klaviyo-admin jobs: list, retry, cancel one job ---- */
 
 static const char SQL_LIST[] =
-    "SELECT j.id, s.public_id, j.type, j.mode, j.state, j.attempts,"
+    "SELECT j.id, s.public_id, k.public_id, j.type, j.mode, j.state, j.attempts,"
     " to_char(j.created_at AT TIME ZONE 'UTC',"
     "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " coalesce(to_char(j.finished_at AT TIME ZONE 'UTC',"
     "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'),"
     " coalesce(j.last_error, '')"
     " FROM sync_jobs j JOIN stores s ON s.id = j.store_id"
+    " JOIN klaviyo_connections k ON k.id = j.connection_id"
     " WHERE ($1::text IS NULL OR j.state = $1)"
     " AND ($2::text IS NULL OR s.public_id = $2)"
     " ORDER BY j.id DESC LIMIT $3";
 static const char SQL_STATE_OF[] =
     "SELECT j.state, EXISTS (SELECT 1 FROM sync_jobs q"
-    "  WHERE q.store_id = j.store_id AND q.type = j.type"
+    "  WHERE q.connection_id = j.connection_id AND q.type = j.type"
     "  AND q.state = 'queued' AND q.id <> j.id)"
     " FROM sync_jobs j WHERE j.id = $1";
 /* The saved cursor stays: the job resumes where it stopped. */
@@ -368,13 +377,14 @@ jobq_list(struct db *db, const char *state, const char *store, int limit,
 	for (r = 0; r < PQntuples(res) && rc == KC_OK; r++) {
 		j.id = PQgetvalue(res, r, 0);
 		j.store = PQgetvalue(res, r, 1);
-		j.type = PQgetvalue(res, r, 2);
-		j.mode = PQgetvalue(res, r, 3);
-		j.state = PQgetvalue(res, r, 4);
-		j.attempts = PQgetvalue(res, r, 5);
-		j.created = PQgetvalue(res, r, 6);
-		j.finished = PQgetvalue(res, r, 7);
-		j.last_error = PQgetvalue(res, r, 8);
+		j.connection = PQgetvalue(res, r, 2);
+		j.type = PQgetvalue(res, r, 3);
+		j.mode = PQgetvalue(res, r, 4);
+		j.state = PQgetvalue(res, r, 5);
+		j.attempts = PQgetvalue(res, r, 6);
+		j.created = PQgetvalue(res, r, 7);
+		j.finished = PQgetvalue(res, r, 8);
+		j.last_error = PQgetvalue(res, r, 9);
 		rc = fn(arg, &j);
 	}
 	PQclear(res);
@@ -397,7 +407,7 @@ change_one(struct db *db, const char *sql, long long id, char *state,
 	rc = db_query(db, sql, 1, params, &res);
 	if (rc == KC_ERR_DB &&
 	    strcmp(db_sqlstate(db), SQLSTATE_UNIQUE_VIOLATION) == 0)
-		n = 0;		/* one of its store and type is queued */
+		n = 0;		/* one of its connection and type is queued */
 	else if (rc != KC_OK)
 		return rc;
 	else {

@@ -2,7 +2,7 @@
  * The sync job queue (sync_jobs): jobs are claimed with FOR UPDATE SKIP
  * LOCKED and a lease that the running job renews; a job whose worker died
  * is claimed again once its lease has expired and resumes from its saved
- * cursor.  One queued job per store and type (a partial unique index).
+ * cursor.  One queued job per connection and type (a partial unique index).
  */
 #ifndef KC_JOBQ_H
 #define KC_JOBQ_H
@@ -26,26 +26,28 @@ struct job {
 	long long		 id;
 	long long		 store_id;
 	char			 store_public_id[65];
+	long long		 conn_id;	/* the Klaviyo connection */
+	char			 conn_public_id[65];
 	char			 type[16];
 	char			 mode[16];
 	int			 attempts;
 	struct json_object	*cursor;	/* saved position, {} at first */
-	struct integration	 integ;		/* the store's, at claim */
+	struct integration	 integ;		/* the connection's, at claim */
 	long long		 trigger_id;
 };
 
 /*
- * Queues a job (or finds the one already queued for that store and type);
- * *id gets its id.
+ * Queues a job of a Klaviyo connection (or finds the one already queued
+ * for that connection and type); *id gets its id.
  */
-int	jobq_enqueue(struct db *, long long store_id, const char *type,
+int	jobq_enqueue(struct db *, long long conn_id, const char *type,
 	    const char *mode, long long trigger_id, long long *id)
 	    KC_MUSTCHECK;
 /*
- * Queues a job unless one of that store and type is queued already;
+ * Queues a job unless one of that connection and type is queued already;
  * *added is 1 when this call queued it.
  */
-int	jobq_enqueue_new(struct db *, long long store_id, const char *type,
+int	jobq_enqueue_new(struct db *, long long conn_id, const char *type,
 	    const char *mode, int *added) KC_MUSTCHECK;
 /* Claims the next runnable job; KC_ERR_NOT_FOUND when there is none. */
 int	jobq_claim(struct db *, const char *owner, int lease_seconds,
@@ -78,10 +80,10 @@ int	jobq_reschedule(struct db *, const struct job *, const char *owner,
 int	jobq_park(struct db *, const struct job *, const char *owner,
 	    long seconds) KC_MUSTCHECK;
 /*
- * Cancels a store's queued and running jobs (a running one sees it at
- * its next heartbeat and stops).
+ * Cancels a connection's queued and running jobs (a running one sees it
+ * at its next heartbeat and stops).
  */
-int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
+int	jobq_cancel_connection(struct db *, long long conn_id) KC_MUSTCHECK;
 /*
  * The ids of the jobs owner holds (running under its lease), renewing
  * all their leases in the same statement when renew is set.  *ids is
@@ -89,14 +91,15 @@ int	jobq_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
  */
 int	jobq_held(struct db *, const char *owner, int lease_seconds,
 	    int renew, long long **ids, size_t *n) KC_MUSTCHECK;
-/* Cancels the store's queued jobs with why (running ones go on). */
-int	jobq_cancel_queued(struct db *, long long store_id, const char *why)
+/* Cancels the connection's queued jobs with why (running ones go on). */
+int	jobq_cancel_queued(struct db *, long long conn_id, const char *why)
 	    KC_MUSTCHECK;
 void	job_clear(struct job *);
 
 /* One job of jobq_list, as text. */
 struct job_row {
-	const char	*id, *store, *type, *mode, *state, *attempts;
+	const char	*id, *store, *connection, *type, *mode, *state;
+	const char	*attempts;
 	const char	*created, *finished;	/* ISO 8601 UTC or "-" */
 	const char	*last_error;		/* "" when none */
 };
@@ -107,7 +110,7 @@ int	jobq_list(struct db *, const char *state, const char *store,
 /*
  * Queues a failed or cancelled job again.  KC_ERR_NOT_FOUND; with
  * KC_ERR_CONFLICT, state gets its state and *queued_sibling is 1 when a
- * queued job of the same store and type is in the way.
+ * queued job of the same connection and type is in the way.
  */
 int	jobq_retry(struct db *, long long id, char *state, size_t statelen,
 	    int *queued_sibling) KC_MUSTCHECK;

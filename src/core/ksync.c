@@ -10,15 +10,16 @@
 #include "sync_type.h"
 
 static const char SQL_FIND_OR_CREATE[] =
-    "INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id)"
-    " VALUES ($1, $2) ON CONFLICT (klaviyo_public_id, store_id)"
+    "INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id, connection_id)"
+    " SELECT $1, k.store_id, k.id FROM klaviyo_connections k WHERE k.id = $2"
+    " ON CONFLICT (connection_id)"
     " DO UPDATE SET updated_at = klaviyo_syncs.updated_at RETURNING id";
-static const char SQL_DELETE_STORE[] =
-    "DELETE FROM klaviyo_syncs WHERE store_id = $1";
+static const char SQL_DELETE_CONNECTION[] =
+    "DELETE FROM klaviyo_syncs WHERE connection_id = $1";
 static const char SQL_START[] =
     "UPDATE klaviyo_syncs SET state = jsonb_set(state, ARRAY[$2::text],"
     " coalesce(state -> $2, '{}') || jsonb_build_object('status', 'running',"
-    " 'started_at', now())), updated_at = now() WHERE store_id = $1";
+    " 'started_at', now())), updated_at = now() WHERE connection_id = $1";
 static const char SQL_COMPLETE[] =
     "UPDATE klaviyo_syncs SET state = jsonb_set(state, ARRAY[$2::text],"
     " coalesce(state -> $2, '{}') || jsonb_build_object("
@@ -26,10 +27,10 @@ static const char SQL_COMPLETE[] =
     " 'last_error', $3::text, 'finished_at', now())"
     " || CASE WHEN $3::text IS NULL THEN jsonb_build_object('last_sync',"
     " coalesce($4::timestamptz, now())) ELSE '{}' END), updated_at = now()"
-    " WHERE store_id = $1";
+    " WHERE connection_id = $1";
 static const char SQL_RANGE[] =
     "SELECT coalesce(to_char(((SELECT (state -> $2 ->> 'last_sync')"
-    "::timestamptz FROM klaviyo_syncs WHERE store_id = $1"
+    "::timestamptz FROM klaviyo_syncs WHERE connection_id = $1"
     " ORDER BY id DESC LIMIT 1) AT TIME ZONE $3)::date - $4::integer,"
     " 'YYYY-MM-DD'), ''), to_char((now() AT TIME ZONE $3)::date,"
     " 'YYYY-MM-DD'), now()::text";
@@ -39,21 +40,21 @@ static const char SQL_RANGE[] =
  * needs Shopify's Placed Order (sync_type.h).
  */
 static const char SQL_DUE[] =
-    "SELECT s.id, t.type, k.state -> t.type ->> 'last_sync' IS NULL"
-    " FROM stores s"
-    " JOIN klaviyo_syncs k ON k.store_id = s.id"
-    "  AND k.klaviyo_public_id = " INTEG_SQL_ACCOUNT_ID("s")
+    "SELECT c.id, t.type, k.state -> t.type ->> 'last_sync' IS NULL"
+    " FROM klaviyo_connections c"
+    " JOIN klaviyo_syncs k ON k.connection_id = c.id"
+    "  AND k.klaviyo_public_id = c.account_id"
     " CROSS JOIN unnest($1::text[], $2::int[], $3::boolean[])"
     "  AS t(type, hours, placed_order)"
-    " WHERE " INTEG_SQL_STATUS("s") " = 'connected'"
-    " AND (NOT t.placed_order OR " INTEG_SQL_PLACED_ORDER("s") ")"
+    " WHERE " INTEG_SQL_STATUS("c") " = 'connected'"
+    " AND (NOT t.placed_order OR " INTEG_SQL_PLACED_ORDER("c") ")"
     " AND coalesce((k.state -> t.type ->> 'last_sync')::timestamptz"
     "  < now() - make_interval(hours => t.hours), true)"
-    " AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.store_id = s.id"
+    " AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection_id = c.id"
     "  AND j.type = t.type AND j.state IN ('queued', 'running'))";
 
 int
-ksync_find_or_create(struct db *db, const char *kid, long long store_id,
+ksync_find_or_create(struct db *db, const char *kid, long long conn_id,
     long long *id)
 {
 	char		 sid[24];
@@ -61,7 +62,7 @@ ksync_find_or_create(struct db *db, const char *kid, long long store_id,
 	PGresult	*res = NULL;
 	int		 rc;
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	if ((rc = db_query(db, SQL_FIND_OR_CREATE, 2, params, &res)) != KC_OK)
 		return rc;
 	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -70,38 +71,38 @@ ksync_find_or_create(struct db *db, const char *kid, long long store_id,
 }
 
 int
-ksync_delete_store(struct db *db, long long store_id)
+ksync_delete_connection(struct db *db, long long conn_id)
 {
 	char		 sid[24];
 	const char	*params[1] = { sid };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
-	return db_query(db, SQL_DELETE_STORE, 1, params, NULL);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
+	return db_query(db, SQL_DELETE_CONNECTION, 1, params, NULL);
 }
 
 int
-ksync_start(struct db *db, long long store_id, const char *type)
+ksync_start(struct db *db, long long conn_id, const char *type)
 {
 	char		 sid[24];
 	const char	*params[2] = { sid, type };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_START, 2, params, NULL);
 }
 
 int
-ksync_complete(struct db *db, long long store_id, const char *type,
+ksync_complete(struct db *db, long long conn_id, const char *type,
     const char *error, const char *synced_to)
 {
 	char		 sid[24];
 	const char	*params[4] = { sid, type, error, synced_to };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_COMPLETE, 4, params, NULL);
 }
 
 int
-ksync_date_range(struct db *db, long long store_id, const char *type,
+ksync_date_range(struct db *db, long long conn_id, const char *type,
     const char *tz, int lookback, char *since, char *today, size_t len,
     char *at, size_t atlen)
 {
@@ -110,7 +111,7 @@ ksync_date_range(struct db *db, long long store_id, const char *type,
 	PGresult	*res = NULL;
 	int		 rc;
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	snprintf(lb, sizeof(lb), "%d", lookback);
 	if ((rc = db_query(db, SQL_RANGE, 4, params, &res)) != KC_OK)
 		return rc;

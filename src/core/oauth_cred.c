@@ -10,7 +10,7 @@
 #include "credential.h"
 #include "log.h"
 
-/* One lock per store, in a key space of its own. */
+/* One lock per connection, in a key space of its own. */
 static const char SQL_LOCK[] =
     "SELECT pg_advisory_xact_lock(hashtextextended("
     "'klaviyo-connect oauth refresh', $1::bigint))";
@@ -34,7 +34,7 @@ load(struct kc_cred *c)
 	size_t	 len = 0;
 	int	 rc;
 
-	rc = credential_load(c->db, c->keyring, c->store_id,
+	rc = credential_load(c->db, c->keyring, c->conn_id,
 	    c->store_public_id, &kind, &plain, &len);
 	if (rc != KC_OK)
 		return rc;
@@ -59,7 +59,7 @@ load(struct kc_cred *c)
 
 int
 cred_open(struct db *db, const struct keyring *kr,
-    const struct oauth_client *client, long long store_id, const char *pub,
+    const struct oauth_client *client, long long conn_id, const char *pub,
     struct kc_cred *c, struct oauth_error *e)
 {
 	int rc;
@@ -69,7 +69,7 @@ cred_open(struct db *db, const struct keyring *kr,
 	c->db = db;
 	c->keyring = kr;
 	c->client = client;
-	c->store_id = store_id;
+	c->conn_id = conn_id;
 	snprintf(c->store_public_id, sizeof(c->store_public_id), "%s", pub);
 	if ((rc = load(c)) != KC_OK) {
 		cred_close(c);
@@ -108,7 +108,7 @@ refresh_locked(struct kc_cred *c, struct oauth_error *e)
 		log_warnx("store %s: Klaviyo refused the OAuth refresh token; "
 		    "the integration needs reconnecting", c->store_public_id);
 		set_error(e, "oauth_reconnect_required", RECONNECT_MSG);
-		if (store_mark_refused(c->db, c->store_id, RECONNECT_MSG,
+		if (connection_mark_refused(c->db, c->conn_id, RECONNECT_MSG,
 		    "Klaviyo refused the OAuth authorization") != KC_OK ||
 		    db_commit(c->db) != KC_OK)
 			db_rollback(c->db);
@@ -119,7 +119,7 @@ refresh_locked(struct kc_cred *c, struct oauth_error *e)
 		return rc;
 	}
 	if ((rc = oauth_tokens_encode(&fresh, &blob)) == KC_OK &&
-	    (rc = credential_save(c->db, c->keyring, c->store_id,
+	    (rc = credential_save(c->db, c->keyring, c->conn_id,
 	    c->store_public_id, "oauth", blob)) == KC_OK)
 		rc = db_commit(c->db);
 	oauth_wipe_free(blob);
@@ -163,7 +163,7 @@ cred_refresh(struct kc_cred *c, int forced, struct oauth_error *e)
 	}
 	if ((seen = strdup(c->tok.access)) == NULL)
 		return KC_ERR_NOMEM;
-	snprintf(sid, sizeof(sid), "%lld", c->store_id);
+	snprintf(sid, sizeof(sid), "%lld", c->conn_id);
 	if ((rc = db_begin(c->db)) != KC_OK)
 		goto out;
 	/* Whoever holds the lock refreshes; the others read its result. */
@@ -252,7 +252,7 @@ cred_close(struct kc_cred *c)
 }
 
 int
-cred_peek(struct db *db, const struct keyring *kr, long long store_id,
+cred_peek(struct db *db, const struct keyring *kr, long long conn_id,
     const char *pub, struct kc_cred *c)
 {
 	int rc;
@@ -260,7 +260,7 @@ cred_peek(struct db *db, const struct keyring *kr, long long store_id,
 	memset(c, 0, sizeof(*c));
 	c->db = db;
 	c->keyring = kr;
-	c->store_id = store_id;
+	c->conn_id = conn_id;
 	snprintf(c->store_public_id, sizeof(c->store_public_id), "%s", pub);
 	if ((rc = load(c)) != KC_OK)
 		cred_close(c);

@@ -2,7 +2,7 @@
  * A store's stored Klaviyo credential, ready to call Klaviyo with: a
  * private key as it is, or an OAuth grant whose access token is
  * refreshed shortly before it expires and after a 401.  Refreshing takes
- * a per-store advisory lock and reads the credential again under it, so
+ * a per-connection advisory lock and reads the credential again under it, so
  * concurrent web workers and sync daemons refresh once and all use the
  * result; a rotated refresh token is saved in the same transaction.  A
  * refused refresh marks the integration "error" (connect again).
@@ -22,7 +22,7 @@ struct kc_cred {
 	char			*key;		/* api_key: the key */
 	size_t			 keylen;
 	struct oauth_tokens	 tok;		/* oauth: the grant */
-	long long		 store_id;
+	long long		 conn_id;
 	char			 store_public_id[STORE_PUBLIC_ID_MAX + 1];
 	int			 refreshes;	/* done by this holder */
 	/* the context to refresh in */
@@ -37,7 +37,7 @@ struct kc_cred {
  * failure e has the code and sentence.
  */
 int	cred_open(struct db *, const struct keyring *,
-	    const struct oauth_client *, long long store_id,
+	    const struct oauth_client *, long long conn_id,
 	    const char *store_public_id, struct kc_cred *,
 	    struct oauth_error *) KC_MUSTCHECK;
 /* Refreshes now (forced: the current token was refused). */
@@ -51,7 +51,7 @@ int	cred_run(struct kc_cred *, struct kv_client *, const char *acct,
 	    struct kv_call *, size_t) KC_MUSTCHECK;
 void	cred_close(struct kc_cred *);
 /* Loads the stored credential as it is: no refresh, no Klaviyo call. */
-int	cred_peek(struct db *, const struct keyring *, long long store_id,
+int	cred_peek(struct db *, const struct keyring *, long long conn_id,
 	    const char *store_public_id, struct kc_cred *) KC_MUSTCHECK;
 /*
  * Revokes an OAuth grant at Klaviyo (best effort: failures are logged,

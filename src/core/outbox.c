@@ -13,11 +13,13 @@
 
 /* Claiming pushes next_attempt_at out: a crashed deliverer's claim ends. */
 static const char SQL_TRIGGER[] =
-    "INSERT INTO report_triggers (store_id, payload)"
-    " VALUES ($1, $2::jsonb) RETURNING id";
-static const char SQL_CANCEL_STORE[] =
+    "INSERT INTO report_triggers (store_id, connection_id, payload)"
+    " SELECT k.store_id, k.id, $2::jsonb FROM klaviyo_connections k"
+    " WHERE k.id = $1 RETURNING id";
+static const char SQL_CANCEL_CONNECTION[] =
     "UPDATE report_triggers SET cancelled_at = now()"
-    " WHERE store_id = $1 AND delivered_at IS NULL AND cancelled_at IS NULL";
+    " WHERE connection_id = $1 AND delivered_at IS NULL"
+    " AND cancelled_at IS NULL";
 static const char SQL_CLAIM[] =
     "UPDATE report_triggers t SET attempts = t.attempts + 1,"
     " next_attempt_at = now() + interval '120 seconds'"
@@ -121,9 +123,10 @@ deliver_builtin(struct db *db, const char *id, const char *payload,
 		goto out;
 	rc = report_full_sync(db, json_get_str(p, "store_public_id"),
 	    json_get_str(p, "klaviyo_public_id"),
+	    json_get_str(p, "klaviyo_connection_id"),
 	    json_get_bool(p, "do_not_order_sync"),
 	    strtoll(id, NULL, 10), &jobs);
-	/* A store disconnected since: nothing to sync, still delivered. */
+	/* A connection removed since: nothing to sync, still delivered. */
 	if (rc == KC_ERR_NOT_FOUND)
 		rc = KC_OK;
 	if (rc == KC_OK)
@@ -196,17 +199,17 @@ outbox_run(struct db *db, const struct outbox_opts *o, int max, int *n)
 }
 
 int
-outbox_cancel_store(struct db *db, long long store_id)
+outbox_cancel_connection(struct db *db, long long conn_id)
 {
 	char		 sid[24];
 	const char	*params[1] = { sid };
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
-	return db_query(db, SQL_CANCEL_STORE, 1, params, NULL);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
+	return db_query(db, SQL_CANCEL_CONNECTION, 1, params, NULL);
 }
 
 int
-outbox_enqueue(struct db *db, long long store_id, const char *payload,
+outbox_enqueue(struct db *db, long long conn_id, const char *payload,
     long long *id)
 {
 	char		 sid[24];
@@ -216,11 +219,15 @@ outbox_enqueue(struct db *db, long long store_id, const char *payload,
 
 	*id = 0;
 	/* An older trigger still waiting would deliver stale settings. */
-	if ((rc = outbox_cancel_store(db, store_id)) != KC_OK)
+	if ((rc = outbox_cancel_connection(db, conn_id)) != KC_OK)
 		return rc;
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	if ((rc = db_query(db, SQL_TRIGGER, 2, params, &res)) != KC_OK)
 		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_NOT_FOUND;
+	}
 	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return KC_OK;

@@ -21,13 +21,14 @@ struct outbox_opts {
 };
 
 /*
- * Queues a trigger with payload (JSON text) for the store, cancelling
- * any still waiting (it would deliver stale settings); *id gets its id.
+ * Queues a trigger with payload (JSON text) for a Klaviyo connection,
+ * cancelling any of its own still waiting (it would deliver stale
+ * settings); *id gets its id.  KC_ERR_NOT_FOUND: no such connection.
  */
-int	outbox_enqueue(struct db *, long long store_id, const char *payload,
+int	outbox_enqueue(struct db *, long long conn_id, const char *payload,
 	    long long *id) KC_MUSTCHECK;
-/* Cancels the store's undelivered triggers (a disconnect). */
-int	outbox_cancel_store(struct db *, long long store_id) KC_MUSTCHECK;
+/* Cancels the connection's undelivered triggers (a removal). */
+int	outbox_cancel_connection(struct db *, long long conn_id) KC_MUSTCHECK;
 /* Delivers up to max due triggers; *n gets how many were delivered. */
 int	outbox_run(struct db *, const struct outbox_opts *, int max, int *n)
 	    KC_MUSTCHECK;

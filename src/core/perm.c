@@ -45,11 +45,12 @@ static const char SQL_USER_STORES[] =
     " SELECT DISTINCT ON (s.id) s.public_id, s.name, r.name AS role,"
     "  r.level, coalesce(r.permissions #> '{stores,manage_integrations}'"
     "  = 'true', false) AS manage,"
-    "  " INTEG_SQL_STATUS("s") " AS status"
+    "  coalesce(" INTEG_SQL_STATUS("k") ", 'not_configured') AS status"
     " FROM contract_seats c"
     " JOIN seat_store_access a ON a.seat_id = c.id"
     " JOIN stores s ON s.id = a.store_id"
     " JOIN roles r ON r.id = a.role_id"
+    " LEFT JOIN klaviyo_connections k ON k.store_id = s.id AND k.is_primary"
     " WHERE c.user_id = $1"
     " ORDER BY s.id, r.level DESC) x ORDER BY lower(name), public_id";
 
@@ -87,6 +88,7 @@ perm_access_from_row(const PGresult *res, int r, int c,
 	snprintf(a->role, sizeof(a->role), "%s", PQgetvalue(res, r, c + 3));
 	a->level = (int)strtol(PQgetvalue(res, r, c + 4), NULL, 10);
 	a->manage_integrations = PQgetvalue(res, r, c + 5)[0] == 't';
+	a->primary_id = strtoll(PQgetvalue(res, r, c + 7), NULL, 10);
 	return KC_OK;
 }
 

@@ -23,22 +23,30 @@ struct store_access {
 	char		 role[32];
 	int		 level;
 	int		 manage_integrations;	/* the role's flag */
-	char		*integration;	/* klaviyo_integration JSON text */
+	/* The primary Klaviyo connection's klaviyo_integration JSON text
+	 * ({"status":"not_configured"} without one), and its id (0). */
+	char		*integration;
+	long long	 primary_id;
 };
 
 /*
  * The access query with the user id and public id expressions filled in,
  * so session.c can join it to the session lookup.  Columns: store id,
- * public id, name, role, level, manage flag, integration JSON text.
+ * public id, name, role, level, manage flag, the primary connection's
+ * integration JSON text and id.
  */
 #define PERM_ACCESS_SQL(user, pub)					\
     "SELECT s.id, s.public_id, s.name, r.name AS role, r.level,"	\
     " coalesce(r.permissions #> '{stores,manage_integrations}' = 'true',"\
-    " false) AS manage, " INTEG_SQL_DOC("s") " AS integration"	\
+    " false) AS manage, coalesce(" INTEG_SQL_DOC("k") ","		\
+    " '{\"status\":\"not_configured\"}') AS integration,"		\
+    " coalesce(k.id, 0) AS primary_id"					\
     " FROM stores s"							\
     " JOIN seat_store_access a ON a.store_id = s.id"			\
     " JOIN contract_seats c ON c.id = a.seat_id"			\
     " JOIN roles r ON r.id = a.role_id"					\
+    " LEFT JOIN klaviyo_connections k ON k.store_id = s.id"		\
+    "  AND k.is_primary"						\
     " WHERE s.public_id = " pub " AND c.user_id = " user		\
     " ORDER BY r.level DESC LIMIT 1"
 

@@ -12,11 +12,16 @@
 #include "perm.h"
 #include "sync_type.h"
 
-static const char SQL_STORE[] =
-    "SELECT s.id FROM stores s WHERE s.public_id = $1"
-    " AND " INTEG_SQL_ACCOUNT_ID("s") " = $2"
-    " AND " INTEG_SQL_STATUS("s") " IN ('connected', 'error')"
-    " FOR UPDATE";
+/*
+ * The connection: a store has each Klaviyo account once, so the store and
+ * account ids name it; a trigger's connection public id ($3) must agree.
+ */
+static const char SQL_CONNECTION[] =
+    "SELECT k.id FROM klaviyo_connections k JOIN stores s ON s.id = k.store_id"
+    " WHERE s.public_id = $1 AND k.account_id = $2"
+    " AND ($3::text IS NULL OR k.public_id = $3)"
+    " AND " INTEG_SQL_STATUS("k") " IN ('connected', 'error')"
+    " FOR UPDATE OF k";
 
 static const char SQL_SEEN[] =
     "SELECT response FROM report_requests WHERE idempotency_key = $1";
@@ -28,6 +33,7 @@ static const struct jfield payload_fields[] = {
 	{ "klaviyo_public_id", JF_STRING, 1, 64 },
 	{ "store_public_id", JF_STRING, 1, STORE_PUBLIC_ID_MAX },
 	{ "do_not_order_sync", JF_BOOL, 1, 0 },
+	{ "klaviyo_connection_id", JF_STRING, 0, 64 },
 };
 
 int
@@ -39,16 +45,17 @@ report_payload_check(struct json_object *o, char *err, size_t errlen)
 
 int
 report_full_sync(struct db *db, const char *store, const char *kid,
-    int no_orders, long long trigger_id, struct json_object **jobs)
+    const char *conn, int no_orders, long long trigger_id,
+    struct json_object **jobs)
 {
-	const char		*params[2] = { store, kid };
+	const char		*params[3] = { store, kid, conn };
 	struct json_object	*arr = NULL, *j;
 	PGresult		*res = NULL;
 	long long		 sid, ksid, jid;
 	int			 i, rc;
 
 	*jobs = NULL;
-	if ((rc = db_query(db, SQL_STORE, 2, params, &res)) != KC_OK)
+	if ((rc = db_query(db, SQL_CONNECTION, 3, params, &res)) != KC_OK)
 		return rc;
 	if (PQntuples(res) != 1) {
 		PQclear(res);

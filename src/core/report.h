@@ -1,7 +1,9 @@
 /*
  * The built-in report server (DESIGN.md 6): the seed's full_sync payload
- * {klaviyo_public_id, store_public_id, do_not_order_sync} becomes full
- * sync jobs, orders only when do_not_order_sync is false.  Used by the
+ * {klaviyo_public_id, store_public_id, do_not_order_sync} (and, from
+ * klaviyo-connect's own triggers, klaviyo_connection_id) becomes full
+ * sync jobs of that Klaviyo connection, orders only when
+ * do_not_order_sync is false.  Used by the
  * outbox (no REPORT_SERVER set) and by POST /api/v1/reports/full_sync.
  */
 #ifndef KC_REPORT_H
@@ -14,11 +16,12 @@
 
 /*
  * Enqueues the jobs inside the caller's transaction; *jobs gets an array
- * of {type, id}.  KC_ERR_NOT_FOUND when no connected store matches both
- * ids.
+ * of {type, id}.  KC_ERR_NOT_FOUND when no connection of the store has
+ * the account (or, connection_public_id not NULL, not that one).
  */
 int	report_full_sync(struct db *, const char *store_public_id,
-	    const char *klaviyo_public_id, int do_not_order_sync,
+	    const char *klaviyo_public_id, const char *connection_public_id,
+	    int do_not_order_sync,
 	    long long trigger_id, struct json_object **jobs) KC_MUSTCHECK;
 /* Validates a payload object; err says what is wrong. */
 int	report_payload_check(struct json_object *, char *err, size_t)

@@ -28,7 +28,8 @@ static const char SQL_LOOKUP[] =
 static const char SQL_LOOKUP_STORE[] =
     "SELECT u.id, u.email, s.last_seen_at < now() - interval '60 seconds',"
     " floor(extract(epoch FROM s.expires_at - now()))::bigint,"
-    " x.id, x.public_id, x.name, x.role, x.level, x.manage, x.integration"
+    " x.id, x.public_id, x.name, x.role, x.level, x.manage, x.integration,"
+    " x.primary_id"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
     " LEFT JOIN LATERAL (" PERM_ACCESS_SQL("u.id", "$2") ") x ON true"
     " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now()"

@@ -11,9 +11,13 @@ static const char SQL_ADD[] =
 static const char SQL_FIND[] =
     "SELECT id FROM stores WHERE public_id = $1";
 static const char SQL_LIST[] =
-    "SELECT s.public_id, s.name, " INTEG_SQL_STATUS("s") ","
-    " coalesce(" INTEG_SQL_ACCOUNT_NAME("s") ", '-')"
-    " FROM stores s ORDER BY lower(s.name), s.public_id";
+    "SELECT s.public_id, s.name,"
+    " coalesce(" INTEG_SQL_STATUS("k") ", 'not_configured'),"
+    " coalesce(" INTEG_SQL_ACCOUNT_NAME("k") ", '-'),"
+    " (SELECT count(*) FROM klaviyo_connections n WHERE n.store_id = s.id)"
+    " FROM stores s"
+    " LEFT JOIN klaviyo_connections k ON k.store_id = s.id AND k.is_primary"
+    " ORDER BY lower(s.name), s.public_id";
 
 int
 store_add(struct db *db, const char *public_id, const char *name)
@@ -61,6 +65,7 @@ store_list(struct db *db, int (*fn)(void *, const struct store_row *),
 		s.name = PQgetvalue(res, r, 1);
 		s.klaviyo_status = PQgetvalue(res, r, 2);
 		s.account_name = PQgetvalue(res, r, 3);
+		s.accounts = PQgetvalue(res, r, 4);
 		rc = fn(arg, &s);
 	}
 	PQclear(res);

@@ -1,6 +1,6 @@
 /*
- * Rows of the stores table (the seed's Store): public id and name.  The
- * klaviyo_integration column belongs to integration.h, which gives the
+ * Rows of the stores table (the seed's Store): public id and name.  Its
+ * Klaviyo connections belong to connection.h; the primary one gives the
  * list its status and account name.
  */
 #ifndef KC_STORE_H
@@ -21,6 +21,7 @@ struct store_row {
 	const char	*name;
 	const char	*klaviyo_status;
 	const char	*account_name;	/* "-" when not connected */
+	const char	*accounts;	/* Klaviyo connections, decimal */
 };
 /* Every store by name, each given to fn (which may fail the list). */
 int	store_list(struct db *, int (*fn)(void *, const struct store_row *),

@@ -121,7 +121,7 @@ write_values(struct sync_ctx *sc, struct json_object *acc)
 		}
 	}
 	if (rc == KC_OK && json_object_array_length(rows) > 0) {
-		sync_store_param(sc, sid, sizeof(sid));
+		sync_conn_param(sc, sid, sizeof(sid));
 		params[0] = sid;
 		params[1] = sc->metric_id;
 		params[2] = sync_plain(rows);

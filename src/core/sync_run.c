@@ -18,7 +18,7 @@
 static void
 credential_refused(struct sync_ctx *sc)
 {
-	if (store_mark_refused(sc->db, sc->job->store_id, sc->error,
+	if (connection_mark_refused(sc->db, sc->job->conn_id, sc->error,
 	    "the credential was refused") != KC_OK)
 		log_warnx("cannot mark store %s as refused",
 		    sc->job->store_public_id);
@@ -37,7 +37,7 @@ requeue(struct sync_ctx *sc, long wait, const char *why, int park)
 		return jobq_park(sc->db, sc->job, sc->owner, wait);
 	rc = jobq_reschedule(sc->db, sc->job, sc->owner, wait, why);
 	if (rc == KC_OK)
-		rc = integ_track_sync(sc->db, sc->job->store_id, NULL, NULL);
+		rc = integ_track_sync(sc->db, sc->job->conn_id, NULL, NULL);
 	return rc;
 }
 
@@ -49,10 +49,10 @@ completed(struct sync_ctx *sc, const char *error)
 
 	if ((rc = db_begin(sc->db)) != KC_OK)
 		return rc;
-	if ((rc = integ_hold(sc->db, sc->job->store_id, 1)) != KC_OK ||
-	    (rc = ksync_complete(sc->db, sc->job->store_id, sc->job->type,
+	if ((rc = integ_hold(sc->db, sc->job->conn_id, 1)) != KC_OK ||
+	    (rc = ksync_complete(sc->db, sc->job->conn_id, sc->job->type,
 	    error, json_get_str(sc->job->cursor, "synced_to"))) != KC_OK ||
-	    (rc = integ_track_sync(sc->db, sc->job->store_id, sc->type,
+	    (rc = integ_track_sync(sc->db, sc->job->conn_id, sc->type,
 	    error)) != KC_OK || (rc = db_commit(sc->db)) != KC_OK)
 		db_rollback(sc->db);
 	return rc;
@@ -153,7 +153,7 @@ sync_run_job(struct sync_ctx *sc)
 	if (sc->type->needs_placed_order && !in->metric.shopify_placed_order)
 		return jobq_finish(sc->db, j, sc->owner, "cancelled",
 		    "orders are synced only with Shopify's Placed Order");
-	rc = cred_open(sc->db, sc->keyring, sc->oauth, j->store_id,
+	rc = cred_open(sc->db, sc->keyring, sc->oauth, j->conn_id,
 	    j->store_public_id, &sc->cred, &oe);
 	if (rc != KC_OK) {
 		snprintf(sc->error, sizeof(sc->error), "%s", oe.msg[0] ?
@@ -181,8 +181,8 @@ sync_run_job(struct sync_ctx *sc)
 		cred_close(&sc->cred);
 		return finish(sc, rc);
 	}
-	if (resumed || ((rc = ksync_start(sc->db, j->store_id, j->type)) ==
-	    KC_OK && (rc = integ_track_sync(sc->db, j->store_id, NULL,
+	if (resumed || ((rc = ksync_start(sc->db, j->conn_id, j->type)) ==
+	    KC_OK && (rc = integ_track_sync(sc->db, j->conn_id, NULL,
 	    NULL)) == KC_OK))
 		rc = sc->type->run(sc);
 	rc = finish(sc, rc);

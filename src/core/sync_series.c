@@ -118,7 +118,7 @@ write_series(struct sync_ctx *sc, const struct series_arg *sa)
 	size_t			 r;
 	int			 rc = KC_OK;
 
-	sync_store_param(sc, sid, sizeof(sid));
+	sync_conn_param(sc, sid, sizeof(sid));
 	params[0] = sid;
 	params[1] = sc->tz;
 	for (r = 0; r < sa->acc.nrows && rc == KC_OK; r++) {

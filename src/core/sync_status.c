@@ -19,7 +19,8 @@
 static const char SQL_SYNC[] =
     "SELECT p.pending, x.type, x.state, x.done, x.total, x.last_error,"
     " x.last_sync, x.mode, x.progress"
-    " FROM (SELECT EXISTS (SELECT 1 FROM report_triggers WHERE store_id = $1"
+    " FROM (SELECT EXISTS (SELECT 1 FROM report_triggers"
+    "  WHERE connection_id = $1"
     "  AND delivered_at IS NULL AND cancelled_at IS NULL) AS pending) p"
     " LEFT JOIN LATERAL ("
     /*
@@ -33,13 +34,14 @@ static const char SQL_SYNC[] =
     "  j.last_error, k.last_sync, j.mode, j.progress::text AS progress"
     " FROM unnest($2::text[]) WITH ORDINALITY AS t(type, n)"
     " LEFT JOIN LATERAL (SELECT state, progress, last_error, mode, cursor"
-    "  FROM sync_jobs WHERE store_id = $1 AND type = t.type"
-    "  AND created_at >= coalesce((SELECT " INTEG_SQL_CONNECTED_AT("s")
-    "   FROM stores s WHERE s.id = $1), '-infinity')"
+    "  FROM sync_jobs WHERE connection_id = $1 AND type = t.type"
+    "  AND created_at >= coalesce((SELECT " INTEG_SQL_CONNECTED_AT("c")
+    "   FROM klaviyo_connections c WHERE c.id = $1), '-infinity')"
     "  ORDER BY state IN ('queued', 'running') DESC, id DESC LIMIT 1) j"
     "  ON true"
     " LEFT JOIN LATERAL (SELECT state -> t.type ->> 'last_sync' AS last_sync"
-    "  FROM klaviyo_syncs WHERE store_id = $1 ORDER BY id DESC LIMIT 1) k"
+    "  FROM klaviyo_syncs WHERE connection_id = $1 ORDER BY id DESC LIMIT 1)"
+    "  k"
     "  ON true"
     " WHERE j.state IS NOT NULL OR k.last_sync IS NOT NULL) x ON true"
     " ORDER BY x.n";
@@ -64,7 +66,7 @@ add_detail(struct json_object *t, const char *progress)
 }
 
 int
-sync_status_json(struct db *db, long long store_id, struct json_object **out,
+sync_status_json(struct db *db, long long conn_id, struct json_object **out,
     const char **status)
 {
 	struct sync_type_arrays	 ta;
@@ -77,7 +79,9 @@ sync_status_json(struct db *db, long long store_id, struct json_object **out,
 
 	*out = NULL;
 	*status = "idle";
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	if (conn_id == 0)	/* not configured: nothing synced */
+		return (*out = json_object_new_object()) ? KC_OK : KC_ERR_NOMEM;
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	sync_type_arrays(&ta);
 	if ((rc = db_query(db, SQL_SYNC, 2, params, &res)) != KC_OK)
 		return rc;

@@ -1,5 +1,6 @@
 /*
- * What GET .../klaviyo-connect shows of syncing: per type the latest job
+ * What GET .../klaviyo-connect (the primary connection) and each account
+ * of GET .../klaviyo-accounts show of syncing: per type the latest job
  * (state, done/total), last sync and last error, and one overall
  * sync_status: idle, queued, running, completed or failed.
  */
@@ -11,8 +12,8 @@
 #include "db.h"
 #include "kc_err.h"
 
-/* *status points to a static string. */
-int	sync_status_json(struct db *, long long store_id,
+/* Of a connection (0: none, an empty object); *status is static. */
+int	sync_status_json(struct db *, long long conn_id,
 	    struct json_object **sync, const char **status) KC_MUSTCHECK;
 
 #endif

@@ -113,7 +113,7 @@ sync_begin_step(struct sync_ctx *sc, struct json_object *cursor)
 
 	if ((rc = db_begin(sc->db)) != KC_OK)
 		return rc;
-	if ((rc = integ_hold(sc->db, sc->job->store_id, 0)) != KC_OK ||
+	if ((rc = integ_hold(sc->db, sc->job->conn_id, 0)) != KC_OK ||
 	    (rc = jobq_heartbeat(sc->db, sc->job, sc->owner,
 	    sc->opt->lease_seconds, NULL, cursor)) != KC_OK)
 		db_rollback(sc->db);
@@ -129,7 +129,7 @@ sync_count_objects(struct sync_ctx *sc, long long *n)
 	int		 rc;
 
 	*n = 0;
-	sync_store_param(sc, sid, sizeof(sid));
+	sync_conn_param(sc, sid, sizeof(sid));
 	if ((rc = db_query(sc->db, sc->type->sql_count, 1, params, &res)) !=
 	    KC_OK)
 		return rc;
@@ -229,9 +229,9 @@ sync_commit_step(struct sync_ctx *sc)
 }
 
 void
-sync_store_param(const struct sync_ctx *sc, char *sid, size_t len)
+sync_conn_param(const struct sync_ctx *sc, char *sid, size_t len)
 {
-	snprintf(sid, len, "%lld", sc->job->store_id);
+	snprintf(sid, len, "%lld", sc->job->conn_id);
 }
 
 struct json_object *
@@ -305,7 +305,7 @@ upsert_rows(struct sync_ctx *sc, struct json_object *rows)
 
 	if (json_object_array_length(rows) == 0)
 		return KC_OK;
-	sync_store_param(sc, sid, sizeof(sid));
+	sync_conn_param(sc, sid, sizeof(sid));
 	params[1] = sync_plain(rows);
 	if ((rc = db_query(sc->db, sc->type->sql_upsert, 2, params, &res)) !=
 	    KC_OK)
@@ -404,7 +404,7 @@ sync_first_day(struct sync_ctx *sc, char *since, char *today, size_t len)
 	char			 at[64];
 	int			 rc;
 
-	if ((rc = ksync_date_range(sc->db, sc->job->store_id, sc->job->type,
+	if ((rc = ksync_date_range(sc->db, sc->job->conn_id, sc->job->type,
 	    sc->tz, sc->opt->lookback_days, since, today, len, at,
 	    sizeof(at))) != KC_OK)
 		return rc;
@@ -428,7 +428,7 @@ sync_report_start(struct sync_ctx *sc, const char *since, char *start,
 
 	*none = 0;
 	snprintf(start, len, "%s", since);
-	sync_store_param(sc, sid, sizeof(sid));
+	sync_conn_param(sc, sid, sizeof(sid));
 	if ((rc = db_query(sc->db, sc->type->sql_first_day, 2, params,
 	    &res)) != KC_OK)
 		return rc;

@@ -34,8 +34,8 @@ int	sync_day_add(const char *, int, char *, size_t) KC_MUSTCHECK;
 /* The UTC instant ("...T05:00:00Z") of day's midnight in the account. */
 int	sync_midnight(struct sync_ctx *, const char *day, char *, size_t)
 	    KC_MUSTCHECK;
-/* The store id as a statement parameter. */
-void	sync_store_param(const struct sync_ctx *, char *, size_t);
+/* The connection id as a statement parameter. */
+void	sync_conn_param(const struct sync_ctx *, char *, size_t);
 /* An item's "attributes" object, or NULL. */
 struct json_object *sync_attrs(struct json_object *item);
 const char *sync_attr_str(struct json_object *item, const char *);

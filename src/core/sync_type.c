@@ -39,11 +39,11 @@ static const char *const segment_counts[] = {
  * row twice in a statement).
  */
 #define UP_OBJECTS(table, cols, sel, rec, set)				\
-    "WITH up AS (INSERT INTO " table " (store_id, id, " cols ")"	\
+    "WITH up AS (INSERT INTO " table " (connection_id, id, " cols ")"	\
     " SELECT DISTINCT ON (r.id) $1::bigint, r.id, " sel		\
     " FROM jsonb_to_recordset($2::jsonb) AS r(id text, " rec ")"	\
     " WHERE r.id IS NOT NULL"						\
-    " ON CONFLICT (store_id, id) DO UPDATE SET " set			\
+    " ON CONFLICT (connection_id, id) DO UPDATE SET " set			\
     ", updated_at = now() RETURNING (xmax = 0) AS fresh)"		\
     " SELECT count(*) FILTER (WHERE fresh) FROM up"
 static const char SQL_UP_CAMPAIGN[] = UP_OBJECTS("campaigns",
@@ -87,25 +87,25 @@ static const char SQL_UP_FORM[] = UP_OBJECTS("forms",
  */
 static const char SQL_FIRST_CAMPAIGN[] =
     "SELECT count(send_time), to_char((min(send_time) AT TIME ZONE $2)"
-    "::date, 'YYYY-MM-DD') FROM campaigns WHERE store_id = $1"
+    "::date, 'YYYY-MM-DD') FROM campaigns WHERE connection_id = $1"
     " AND coalesce(status, '') NOT IN ('Draft', 'Scheduled',"
     " 'Queued without Recipients') AND coalesce(status, '')"
     " NOT LIKE 'Cancelled%' AND coalesce(status, '') NOT LIKE 'Preparing%'";
 static const char SQL_FIRST_FLOW[] =
     "SELECT count(*), to_char((min((attributes ->> 'created')"
     "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
-    " FROM flows WHERE store_id = $1";
+    " FROM flows WHERE connection_id = $1";
 static const char SQL_FIRST_SEGMENT[] =
     "SELECT count(*), to_char((min((attributes ->> 'created')"
     "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
-    " FROM segments WHERE store_id = $1";
+    " FROM segments WHERE connection_id = $1";
 static const char SQL_FIRST_FORM[] =
     "SELECT count(*), to_char((min((attributes ->> 'created_at')"
     "::timestamptz) AT TIME ZONE $2)::date, 'YYYY-MM-DD')"
-    " FROM forms WHERE store_id = $1";
+    " FROM forms WHERE connection_id = $1";
 /* Orders a page at a time, the same way (their key is the event id). */
 static const char SQL_UP_ORDER[] =
-    "WITH up AS (INSERT INTO orders (store_id, event_id, order_id, value,"
+    "WITH up AS (INSERT INTO orders (connection_id, event_id, order_id, value,"
     " currency, occurred_at, properties)"
     " SELECT DISTINCT ON (r.id) $1::bigint, r.id, r.order_id,"
     " r.value::numeric, r.currency, r.at::timestamptz,"
@@ -113,7 +113,7 @@ static const char SQL_UP_ORDER[] =
     " FROM jsonb_to_recordset($2::jsonb) AS r(id text, order_id text,"
     " value text, currency text, at text, properties jsonb)"
     " WHERE r.id IS NOT NULL AND r.at IS NOT NULL"
-    " ON CONFLICT (store_id, event_id)"
+    " ON CONFLICT (connection_id, event_id)"
     " DO UPDATE SET order_id = EXCLUDED.order_id, value = EXCLUDED.value,"
     " currency = EXCLUDED.currency, occurred_at = EXCLUDED.occurred_at,"
     " properties = EXCLUDED.properties RETURNING (xmax = 0) AS fresh)"
@@ -124,12 +124,12 @@ static const char SQL_UP_ORDER[] =
  * store, $2 the metric, $3 a JSON array of {"id", "channel", "s"}) ...
  */
 static const char SQL_UP_CAMPAIGN_STATS[] =
-    "INSERT INTO campaign_stats (store_id, campaign_id, channel,"
+    "INSERT INTO campaign_stats (connection_id, campaign_id, channel,"
     " statistics, conversion_metric_id)"
     " SELECT DISTINCT ON (r ->> 'id', r ->> 'channel') $1::bigint,"
     " r ->> 'id', r ->> 'channel', r -> 's', $2::text"
     " FROM jsonb_array_elements($3::jsonb) r"
-    " ON CONFLICT (store_id, campaign_id, channel) DO UPDATE"
+    " ON CONFLICT (connection_id, campaign_id, channel) DO UPDATE"
     " SET statistics = EXCLUDED.statistics,"
     " conversion_metric_id = EXCLUDED.conversion_metric_id,"
     " updated_at = now()";
@@ -138,55 +138,55 @@ static const char SQL_UP_CAMPAIGN_STATS[] =
  * array of {"id", "day", "s": statistics}).
  */
 static const char SQL_UP_FLOW_DAY[] =
-    "INSERT INTO flow_series (store_id, flow_id, day, timezone, statistics)"
+    "INSERT INTO flow_series (connection_id, flow_id, day, timezone, statistics)"
     " SELECT $1::bigint, r ->> 'id', (r ->> 'day')::date, $2::text, r -> 's'"
     " FROM jsonb_array_elements($3::jsonb) r"
-    " ON CONFLICT (store_id, flow_id, day) DO UPDATE"
+    " ON CONFLICT (connection_id, flow_id, day) DO UPDATE"
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 static const char SQL_UP_SEGMENT_DAY[] =
-    "INSERT INTO segment_series (store_id, segment_id, day, timezone,"
+    "INSERT INTO segment_series (connection_id, segment_id, day, timezone,"
     " statistics)"
     " SELECT $1::bigint, r ->> 'id', (r ->> 'day')::date, $2::text, r -> 's'"
     " FROM jsonb_array_elements($3::jsonb) r"
-    " ON CONFLICT (store_id, segment_id, day) DO UPDATE"
+    " ON CONFLICT (connection_id, segment_id, day) DO UPDATE"
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 static const char SQL_UP_FORM_DAY[] =
-    "INSERT INTO form_series (store_id, form_id, day, timezone, statistics)"
+    "INSERT INTO form_series (connection_id, form_id, day, timezone, statistics)"
     " SELECT $1::bigint, r ->> 'id', (r ->> 'day')::date, $2::text, r -> 's'"
     " FROM jsonb_array_elements($3::jsonb) r"
-    " ON CONFLICT (store_id, form_id, day) DO UPDATE"
+    " ON CONFLICT (connection_id, form_id, day) DO UPDATE"
     " SET statistics = EXCLUDED.statistics, timezone = EXCLUDED.timezone,"
     " updated_at = now()";
 
 /* The type's objects we hold for a store (its progress counts them). */
 static const char SQL_COUNT_CAMPAIGNS[] =
-    "SELECT count(*) FROM campaigns WHERE store_id = $1";
+    "SELECT count(*) FROM campaigns WHERE connection_id = $1";
 static const char SQL_COUNT_FLOWS[] =
-    "SELECT count(*) FROM flows WHERE store_id = $1";
+    "SELECT count(*) FROM flows WHERE connection_id = $1";
 static const char SQL_COUNT_SEGMENTS[] =
-    "SELECT count(*) FROM segments WHERE store_id = $1";
+    "SELECT count(*) FROM segments WHERE connection_id = $1";
 static const char SQL_COUNT_FORMS[] =
-    "SELECT count(*) FROM forms WHERE store_id = $1";
+    "SELECT count(*) FROM forms WHERE connection_id = $1";
 static const char SQL_COUNT_ORDERS[] =
-    "SELECT count(*) FROM orders WHERE store_id = $1";
+    "SELECT count(*) FROM orders WHERE connection_id = $1";
 
 /* What a disconnect deletes, children first (static: db.h prepares once). */
 static const char *const campaign_clear[] = {
-	"DELETE FROM campaign_stats WHERE store_id = $1",
-	"DELETE FROM campaigns WHERE store_id = $1", NULL };
+	"DELETE FROM campaign_stats WHERE connection_id = $1",
+	"DELETE FROM campaigns WHERE connection_id = $1", NULL };
 static const char *const flow_clear[] = {
-	"DELETE FROM flow_series WHERE store_id = $1",
-	"DELETE FROM flows WHERE store_id = $1", NULL };
+	"DELETE FROM flow_series WHERE connection_id = $1",
+	"DELETE FROM flows WHERE connection_id = $1", NULL };
 static const char *const segment_clear[] = {
-	"DELETE FROM segment_series WHERE store_id = $1",
-	"DELETE FROM segments WHERE store_id = $1", NULL };
+	"DELETE FROM segment_series WHERE connection_id = $1",
+	"DELETE FROM segments WHERE connection_id = $1", NULL };
 static const char *const form_clear[] = {
-	"DELETE FROM form_series WHERE store_id = $1",
-	"DELETE FROM forms WHERE store_id = $1", NULL };
+	"DELETE FROM form_series WHERE connection_id = $1",
+	"DELETE FROM forms WHERE connection_id = $1", NULL };
 static const char *const order_clear[] = {
-	"DELETE FROM orders WHERE store_id = $1", NULL };
+	"DELETE FROM orders WHERE connection_id = $1", NULL };
 
 const struct sync_type sync_types[SYNC_TYPE_COUNT] = {
 	[SYNC_CAMPAIGNS] = {
@@ -283,7 +283,7 @@ sync_type_arrays(struct sync_type_arrays *ta)
 }
 
 int
-sync_type_clear_store(struct db *db, long long store_id)
+sync_type_clear_connection(struct db *db, long long conn_id)
 {
 	char			 sid[24];
 	const char		*params[1] = { sid };
@@ -291,7 +291,7 @@ sync_type_clear_store(struct db *db, long long store_id)
 	size_t			 i;
 	int			 rc;
 
-	snprintf(sid, sizeof(sid), "%lld", store_id);
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	for (i = 0; i < SYNC_TYPE_COUNT; i++)
 		for (q = sync_types[i].sql_clear; *q != NULL; q++)
 			if ((rc = db_query(db, *q, 1, params, NULL)) != KC_OK)

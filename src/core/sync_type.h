@@ -67,7 +67,7 @@ struct sync_type_arrays {
 void	sync_type_arrays(struct sync_type_arrays *);
 
 /* Deletes everything synced for the store (each type's tables). */
-int	sync_type_clear_store(struct db *, long long store_id) KC_MUSTCHECK;
+int	sync_type_clear_connection(struct db *, long long conn_id) KC_MUSTCHECK;
 
 /* The runners, one per kind of type (sync_campaigns.c, ...). */
 int	sync_campaigns(struct sync_ctx *) KC_MUSTCHECK;

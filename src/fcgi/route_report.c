@@ -64,11 +64,13 @@ route_report_full_sync(struct kc_ctx *ctx)
 	}
 	rc = report_full_sync(ctx->db, json_get_str(ctx->body,
 	    "store_public_id"), json_get_str(ctx->body, "klaviyo_public_id"),
+	    json_get_str(ctx->body, "klaviyo_connection_id"),
 	    json_get_bool(ctx->body, "do_not_order_sync"), 0, &jobs);
 	if (rc == KC_ERR_NOT_FOUND) {
 		db_rollback(ctx->db);
 		return ctx_fail(ctx, rc, "No connected store has this "
-		    "store_public_id and klaviyo_public_id");
+		    "store_public_id and klaviyo_public_id (and "
+		    "klaviyo_connection_id, when given)");
 	}
 	if (rc != KC_OK)
 		goto fail;

@@ -1,9 +1,11 @@
 /*
- * POST /api/store/{storePublicId}/klaviyo-sync {types?: [...]}: on-demand
- * sync.  Enqueues incremental jobs (full for a type never synced), 202
- * with their ids; 409 when Klaviyo is not connected.  Connection and
- * permission are read again in the enqueueing transaction, the store row
- * locked (as a connect or disconnect does).
+ * POST /api/store/{storePublicId}/klaviyo-sync {types?: [...], account?}:
+ * on-demand sync of the primary Klaviyo connection, or of the connection
+ * whose public id is account.  Enqueues incremental jobs (full for a type
+ * never synced), 202 with their ids; 409 when Klaviyo is not connected,
+ * 404 account_not_found.  Connection and permission are read again in
+ * the enqueueing transaction, the store row locked (as a connect or
+ * disconnect does).
  */
 #include "routes.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "connection.h"
 #include "dispatch.h"
 #include "integration.h"
 #include "jobq.h"
@@ -22,6 +25,7 @@
 
 const struct jfield sync_fields[] = {
 	{ "types", JF_STRING_ARRAY, 0, SYNC_TYPE_COUNT },
+	{ "account", JF_STRING, 0, CONN_PUBLIC_ID_MAX },
 };
 const size_t nsync_fields = nitems(sync_fields);
 
@@ -45,6 +49,8 @@ route_sync_post(struct kc_ctx *ctx)
 {
 	struct store_access	 a;
 	struct integration	 in;
+	struct kconn		 c;
+	const char		*account = NULL;
 	struct json_object	*types = NULL, *jobs = NULL, *o = NULL, *j;
 	char			 err[256];
 	long long		 id, ksid;
@@ -52,6 +58,7 @@ route_sync_post(struct kc_ctx *ctx)
 	size_t			 k, i;
 
 	memset(&in, 0, sizeof(in));
+	memset(&c, 0, sizeof(c));
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
 	if (ctx->body && (rc = json_check_fields(ctx->body, sync_fields,
@@ -59,8 +66,10 @@ route_sync_post(struct kc_ctx *ctx)
 		rc = ctx_fail(ctx, rc, err);
 		goto out;
 	}
-	if (ctx->body)
+	if (ctx->body) {
 		json_object_object_get_ex(ctx->body, "types", &types);
+		account = json_get_str(ctx->body, "account");
+	}
 	for (k = 0; types && k < json_object_array_length(types); k++)
 		if (sync_type_find(json_object_get_string(
 		    json_object_array_get_idx(types, k))) == NULL) {
@@ -72,19 +81,31 @@ route_sync_post(struct kc_ctx *ctx)
 	if ((jobs = json_object_new_array()) == NULL)
 		goto out;
 	/*
-	 * The store row locked, the integration and the user's right to
+	 * The store row locked, the connection and the user's right to
 	 * manage it are read again: a disconnect or a revoke since the start
 	 * of the request wins.
 	 */
 	if ((rc = db_begin(ctx->db)) != KC_OK)
 		goto out;
-	if ((rc = integ_lock(ctx->db, a.store_id, &in)) != KC_OK ||
+	if ((rc = conn_lock_store(ctx->db, a.store_id)) != KC_OK ||
 	    (rc = perm_still_manages(ctx->db, ctx->user.id, a.store_id)) !=
 	    KC_OK) {
 		db_rollback(ctx->db);
 		rc = ctx_access_lost(ctx, &a, rc);
 		goto out;
 	}
+	rc = conn_find(ctx->db, a.store_id, account, &c);
+	if (rc == KC_ERR_NOT_FOUND && account) {
+		rc = ctx_fail_code(ctx, rc, "account_not_found", "No Klaviyo "
+		    "account of this store has that id");
+		goto fail;
+	}
+	if (rc == KC_OK)
+		rc = integ_lock(ctx->db, c.id, &in);
+	else if (rc == KC_ERR_NOT_FOUND)
+		rc = KC_OK;	/* no connection: not_configured */
+	if (rc != KC_OK)
+		goto fail;
 	if (in.status != INTEG_CONNECTED || in.account_id == NULL) {
 		rc = ctx_fail(ctx, KC_ERR_CONFLICT, in.status == INTEG_ERROR ?
 		    "Klaviyo refused the stored credential; reconnect before "
@@ -97,7 +118,7 @@ route_sync_post(struct kc_ctx *ctx)
 		    "when the conversion metric is Shopify's Placed Order");
 		goto fail;
 	}
-	if ((rc = ksync_find_or_create(ctx->db, in.account_id, a.store_id,
+	if ((rc = ksync_find_or_create(ctx->db, in.account_id, c.id,
 	    &ksid)) != KC_OK)
 		goto fail;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
@@ -105,7 +126,7 @@ route_sync_post(struct kc_ctx *ctx)
 		    (!orders && sync_types[i].needs_placed_order))
 			continue;
 		/* The job reads the full history of a type never synced. */
-		if ((rc = jobq_enqueue(ctx->db, a.store_id, sync_types[i].name,
+		if ((rc = jobq_enqueue(ctx->db, c.id, sync_types[i].name,
 		    "incremental", 0, &id)) != KC_OK)
 			goto fail;
 		rc = KC_ERR_NOMEM;
@@ -117,9 +138,15 @@ route_sync_post(struct kc_ctx *ctx)
 			goto fail;
 		}
 	}
-	if ((rc = audit_log(ctx->db, ctx->user.id, a.store_id, "sync_now",
-	    "success", ctx->req->remote_addr, NULL)) != KC_OK ||
-	    (rc = db_commit(ctx->db)) != KC_OK)
+	rc = KC_ERR_NOMEM;
+	if ((o = json_object_new_object()) == NULL ||
+	    json_add_str(o, "connection_id", c.public_id) != KC_OK)
+		goto fail;
+	rc = audit_log(ctx->db, ctx->user.id, a.store_id, "sync_now",
+	    "success", ctx->req->remote_addr, o);
+	json_object_put(o);
+	o = NULL;
+	if (rc != KC_OK || (rc = db_commit(ctx->db)) != KC_OK)
 		goto fail;
 	rc = KC_ERR_NOMEM;
 	if ((o = json_object_new_object()) == NULL ||
@@ -138,6 +165,7 @@ out:
 	json_object_put(o);
 	json_object_put(jobs);
 	integ_clear(&in);
+	conn_clear(&c);
 	perm_access_clear(&a);
 	return rc;
 }

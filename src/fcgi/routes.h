@@ -12,7 +12,9 @@ extern const size_t nroutes;
 
 /* The JSON body fields of the routes that take one (tests/fuzz too). */
 extern const struct jfield login_fields[], connect_fields[], sync_fields[];
+extern const struct jfield account_patch_fields[];
 extern const size_t nlogin_fields, nconnect_fields, nsync_fields;
+extern const size_t naccount_patch_fields;
 
 int	route_login(struct kc_ctx *);
 int	route_logout(struct kc_ctx *);
@@ -22,6 +24,12 @@ int	route_connect_get(struct kc_ctx *);
 int	route_connect_post(struct kc_ctx *);
 int	route_connect_delete(struct kc_ctx *);
 int	route_metrics_get(struct kc_ctx *);
+int	route_accounts_get(struct kc_ctx *);
+int	route_accounts_post(struct kc_ctx *);
+int	route_account_get(struct kc_ctx *);
+int	route_account_patch(struct kc_ctx *);
+int	route_account_delete(struct kc_ctx *);
+int	route_account_metrics(struct kc_ctx *);
 int	route_klaviyo_test(struct kc_ctx *);
 int	route_oauth_start(struct kc_ctx *);
 int	route_oauth_callback(struct kc_ctx *);

@@ -792,19 +792,24 @@ it_store_state(const char *store)
 	const char *p[1] = { store };
 
 	return it_sql_value(
-	    "SELECT md5(concat_ws('#', s.klaviyo_integration::text,"
-	    " (SELECT string_agg(c::text, '|') FROM klaviyo_credentials c"
-	    "  WHERE c.store_id = s.id),"
+	    "SELECT md5(concat_ws('#',"
+	    " (SELECT string_agg(k::text, '|' ORDER BY k.id)"
+	    "  FROM klaviyo_connections k WHERE k.store_id = s.id),"
+	    " (SELECT string_agg(c::text, '|' ORDER BY c.connection_id)"
+	    "  FROM klaviyo_credentials c JOIN klaviyo_connections k"
+	    "  ON k.id = c.connection_id WHERE k.store_id = s.id),"
 	    " (SELECT string_agg(t::text, '|' ORDER BY t.id)"
 	    "  FROM report_triggers t WHERE t.store_id = s.id),"
 	    " (SELECT string_agg(k::text, '|' ORDER BY k.id)"
 	    "  FROM klaviyo_syncs k WHERE k.store_id = s.id),"
 	    " (SELECT string_agg(j::text, '|' ORDER BY j.id)"
 	    "  FROM sync_jobs j WHERE j.store_id = s.id),"
-	    " (SELECT string_agg(x::text, '|' ORDER BY x.id)"
-	    "  FROM campaigns x WHERE x.store_id = s.id),"
-	    " (SELECT string_agg(o::text, '|' ORDER BY o.event_id)"
-	    "  FROM orders o WHERE o.store_id = s.id)))"
+	    " (SELECT string_agg(x::text, '|' ORDER BY x.connection_id, x.id)"
+	    "  FROM campaigns x JOIN klaviyo_connections k"
+	    "  ON k.id = x.connection_id WHERE k.store_id = s.id),"
+	    " (SELECT string_agg(o::text, '|' ORDER BY o.connection_id,"
+	    "  o.event_id) FROM orders o JOIN klaviyo_connections k"
+	    "  ON k.id = o.connection_id WHERE k.store_id = s.id)))"
 	    " FROM stores s WHERE s.public_id = $1", 1, p);
 }
 

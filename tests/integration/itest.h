@@ -251,4 +251,17 @@ Suite	*suite_heartbeat(void);
 Suite	*suite_metrics(void);
 Suite	*suite_admin_day2(void);
 
+/*
+ * SQL fragments for the store whose public id is the expression pub:
+ * its primary Klaviyo connection's id and klaviyo_integration document
+ * (sql/011: what stores.klaviyo_integration was).
+ */
+#define IT_SQL_PRIMARY_ID(pub)						\
+    "(SELECT k.id FROM klaviyo_connections k JOIN stores s"		\
+    " ON s.id = k.store_id WHERE s.public_id = " pub " AND k.is_primary)"
+#define IT_SQL_INTEG(pub)						\
+    "(SELECT k.klaviyo_integration FROM klaviyo_connections k"		\
+    " JOIN stores s ON s.id = k.store_id"				\
+    " WHERE s.public_id = " pub " AND k.is_primary)"
+
 #endif
