@@ -107,6 +107,9 @@ audit(const struct connect_actor *act, const struct store_access *a,
 	    (hint && json_add_str(d, "api_key_hint", hint) != KC_OK) ||
 	    (oauth && json_add_str(d, "auth_method", "oauth") != KC_OK))
 		goto out;
+	if (act->user_id == 0 && json_add_str(d, "via", "klaviyo-admin") !=
+	    KC_OK)
+		goto out;
 	rc = audit_log(act->db, act->user_id, a->store_id, action, "success",
 	    act->ip, d);
 out:
@@ -191,9 +194,10 @@ begin_on(const struct connect_actor *act, const struct store_access *a,
 	memset(&c, 0, sizeof(c));
 	if ((rc = db_begin(act->db)) != KC_OK)
 		return rc;
+	/* An operator (klaviyo-admin, user 0) holds no role on stores. */
 	if ((rc = conn_lock_store(act->db, a->store_id)) != KC_OK ||
-	    (rc = perm_still_manages(act->db, act->user_id, a->store_id)) !=
-	    KC_OK)
+	    (act->user_id != 0 && (rc = perm_still_manages(act->db,
+	    act->user_id, a->store_id)) != KC_OK))
 		goto fail;
 	if (t->kind == CONNECT_ADD)
 		return KC_OK;

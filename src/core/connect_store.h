@@ -18,7 +18,8 @@ struct keyring;
 struct connect_actor {
 	struct db		*db;
 	const struct keyring	*keyring;
-	long long		 user_id;	/* the actor; re-checked */
+	long long		 user_id;	/* the actor, re-checked; 0 is an
+						   operator (klaviyo-admin) */
 	const char		*ip;		/* the audit row's address */
 };
 
