@@ -217,20 +217,22 @@ save_failed(struct kc_ctx *ctx, const struct store_access *a,
 	    "connected for this store; send apiKey as well");
 }
 
-/* The conversion metric ref's connection has now, or NULL. */
+/* The conversion metric or account ref's connection has now, or NULL. */
 static const char *
-stored_metric_id(const struct conn_ref *ref)
+stored_field(const struct conn_ref *ref, int account)
 {
-	static char		id[129];
+	static char		v[129];
 	struct integration	in;
+	const char		*f;
 
-	id[0] = '\0';
+	v[0] = '\0';
 	if (ref->doc && integ_parse(ref->doc, &in) == KC_OK) {
-		if (in.metric.id)
-			snprintf(id, sizeof(id), "%s", in.metric.id);
+		f = account ? in.account_id : in.metric.id;
+		if (f)
+			snprintf(v, sizeof(v), "%s", f);
 		integ_clear(&in);
 	}
-	return id[0] ? id : NULL;
+	return v[0] ? v : NULL;
 }
 
 /*
@@ -248,6 +250,7 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	struct connect_result	 r;
 	struct kc_cred		 old;
 	struct json_object	*m;
+	const char		*acct;
 	int			 rc, bearer = strcmp(cred->kind, "oauth") == 0;
 	int			 had_old;
 
@@ -258,8 +261,16 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 		audit_probe(ctx, a, "connect", cred->hint, &p, rc);
 		return probe_fail(ctx, rc, &p);
 	}
+	/* A connection's key is replaced by one of the same account only. */
+	if (ref->t.kind == CONNECT_ONE && ((acct = stored_field(ref, 1)) ==
+	    NULL || strcmp(acct, json_get_str(p.account, "id")) != 0)) {
+		probe_free(&p);
+		return ctx_fail_code(ctx, KC_ERR_CONFLICT, "account_mismatch",
+		    "This key belongs to another Klaviyo account; add it as "
+		    "another account instead");
+	}
 	/* A rotated key keeps the metric chosen before. */
-	if (metric_id == NULL && (metric_id = stored_metric_id(ref)) == NULL)
+	if (metric_id == NULL && (metric_id = stored_field(ref, 0)) == NULL)
 		metric_id = "";
 	if ((m = metrics_find(p.metrics, metric_id)) == NULL) {
 		probe_free(&p);
