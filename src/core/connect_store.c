@@ -53,10 +53,24 @@ int
 connection_mark_refused(struct db *db, long long conn_id, const char *why,
     const char *job_why)
 {
-	int rc;
+	struct json_object	*d;
+	int			 rc, changed;
 
-	if ((rc = integ_mark_refused(db, conn_id, why)) != KC_OK)
+	if ((rc = integ_mark_refused(db, conn_id, why, &changed)) != KC_OK)
 		return rc;
+	/* Once, when it happens: the activity list says why syncs stop. */
+	if (changed) {
+		if ((d = json_object_new_object()) == NULL ||
+		    json_add_str(d, "reason", why) != KC_OK) {
+			json_object_put(d);
+			return KC_ERR_NOMEM;
+		}
+		rc = audit_log_connection(db, conn_id, "credential_refused",
+		    "failure", d);
+		json_object_put(d);
+		if (rc != KC_OK)
+			return rc;
+	}
 	return jobq_cancel_queued(db, conn_id, job_why);
 }
 

@@ -137,7 +137,8 @@ int	integ_save(struct db *, long long conn_id,
  * Klaviyo refused the credential: a connected integration becomes
  * "error" with why (a disconnect meanwhile stays one).
  */
-int	integ_mark_refused(struct db *, long long conn_id, const char *why)
+int	integ_mark_refused(struct db *, long long conn_id, const char *why,
+	    int *changed)
 	    KC_MUSTCHECK;
 /*
  * is_updating_dashboard becomes whether the connection has a job running or

@@ -103,13 +103,21 @@ integ_save(struct db *db, long long conn_id, const struct integration *in)
 }
 
 int
-integ_mark_refused(struct db *db, long long conn_id, const char *why)
+integ_mark_refused(struct db *db, long long conn_id, const char *why,
+    int *changed)
 {
 	char		 sid[24];
 	const char	*params[2] = { sid, why };
+	PGresult	*res = NULL;
+	int		 rc;
 
+	*changed = 0;
 	sid_str(conn_id, sid, sizeof(sid));
-	return db_query(db, SQL_MARK_REFUSED, 2, params, NULL);
+	if ((rc = db_query(db, SQL_MARK_REFUSED, 2, params, &res)) != KC_OK)
+		return rc;
+	*changed = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	return KC_OK;
 }
 
 int

@@ -91,6 +91,14 @@ static const char SQL_CANCEL[] =
     " lease_owner = NULL, lease_until = NULL"
     " WHERE connection_id = $1 AND state IN ('queued', 'running')";
 
+/* A type turned off in the settings: a running one stops at its next
+ * heartbeat. */
+static const char SQL_CANCEL_TYPE[] =
+    "UPDATE sync_jobs SET state = 'cancelled', finished_at = now(),"
+    " lease_owner = NULL, lease_until = NULL, last_error = $3"
+    " WHERE connection_id = $1 AND type = $2"
+    " AND state IN ('queued', 'running')";
+
 void
 job_clear(struct job *j)
 {
@@ -272,6 +280,17 @@ jobq_cancel_connection(struct db *db, long long conn_id)
 
 	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_CANCEL, 1, params, NULL);
+}
+
+int
+jobq_cancel_type(struct db *db, long long conn_id, const char *type,
+    const char *why)
+{
+	char		 sid[24];
+	const char	*params[3] = { sid, type, why };
+
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
+	return db_query(db, SQL_CANCEL_TYPE, 3, params, NULL);
 }
 
 int

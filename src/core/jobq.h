@@ -91,6 +91,9 @@ int	jobq_cancel_connection(struct db *, long long conn_id) KC_MUSTCHECK;
  */
 int	jobq_held(struct db *, const char *owner, int lease_seconds,
 	    int renew, long long **ids, size_t *n) KC_MUSTCHECK;
+/* Cancels the connection's queued and running jobs of a type, with why. */
+int	jobq_cancel_type(struct db *, long long conn_id, const char *type,
+	    const char *why) KC_MUSTCHECK;
 /* Cancels the connection's queued jobs with why (running ones go on). */
 int	jobq_cancel_queued(struct db *, long long conn_id, const char *why)
 	    KC_MUSTCHECK;

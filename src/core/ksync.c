@@ -16,6 +16,10 @@ static const char SQL_FIND_OR_CREATE[] =
     " DO UPDATE SET updated_at = klaviyo_syncs.updated_at RETURNING id";
 static const char SQL_DELETE_CONNECTION[] =
     "DELETE FROM klaviyo_syncs WHERE connection_id = $1";
+/* The type's state goes: its next sync is a full one. */
+static const char SQL_FORGET[] =
+    "UPDATE klaviyo_syncs SET state = state - $2::text, updated_at = now()"
+    " WHERE connection_id = $1";
 static const char SQL_START[] =
     "UPDATE klaviyo_syncs SET state = jsonb_set(state, ARRAY[$2::text],"
     " coalesce(state -> $2, '{}') || jsonb_build_object('status', 'running',"
@@ -35,9 +39,10 @@ static const char SQL_RANGE[] =
     " 'YYYY-MM-DD'), ''), to_char((now() AT TIME ZONE $3)::date,"
     " 'YYYY-MM-DD'), now()::text";
 /*
- * Every connected store and type that is due and has no job pending.
- * $1: the types' names, $2 their intervals in hours, $3 whether each
- * needs Shopify's Placed Order (sync_type.h).
+ * Every connected connection and type that is due and has no job
+ * pending.  $1: the types' names, $2 their default intervals in hours,
+ * $3 whether each needs Shopify's Placed Order (sync_type.h); the
+ * connection's settings (sql/012) turn a type off or set its interval.
  */
 static const char SQL_DUE[] =
     "SELECT c.id, t.type, k.state -> t.type ->> 'last_sync' IS NULL"
@@ -46,10 +51,14 @@ static const char SQL_DUE[] =
     "  AND k.klaviyo_public_id = c.account_id"
     " CROSS JOIN unnest($1::text[], $2::int[], $3::boolean[])"
     "  AS t(type, hours, placed_order)"
+    " LEFT JOIN connection_sync_settings ss ON ss.connection_id = c.id"
+    "  AND ss.type = t.type"
     " WHERE " INTEG_SQL_STATUS("c") " = 'connected'"
     " AND (NOT t.placed_order OR " INTEG_SQL_PLACED_ORDER("c") ")"
+    " AND coalesce(ss.enabled, true)"
     " AND coalesce((k.state -> t.type ->> 'last_sync')::timestamptz"
-    "  < now() - make_interval(hours => t.hours), true)"
+    "  < now() - make_interval(hours => coalesce(ss.interval_hours,"
+    "  t.hours)), true)"
     " AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection_id = c.id"
     "  AND j.type = t.type AND j.state IN ('queued', 'running'))";
 
@@ -78,6 +87,16 @@ ksync_delete_connection(struct db *db, long long conn_id)
 
 	snprintf(sid, sizeof(sid), "%lld", conn_id);
 	return db_query(db, SQL_DELETE_CONNECTION, 1, params, NULL);
+}
+
+int
+ksync_forget(struct db *db, long long conn_id, const char *type)
+{
+	char		 sid[24];
+	const char	*params[2] = { sid, type };
+
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
+	return db_query(db, SQL_FORGET, 2, params, NULL);
 }
 
 int

@@ -15,6 +15,9 @@ int	ksync_find_or_create(struct db *, const char *klaviyo_public_id,
 	    long long conn_id, long long *id) KC_MUSTCHECK;
 /* The connection's row goes (a removal, another account). */
 int	ksync_delete_connection(struct db *, long long conn_id) KC_MUSTCHECK;
+/* The type's state goes (its data was deleted): the next sync is full. */
+int	ksync_forget(struct db *, long long conn_id, const char *type)
+	    KC_MUSTCHECK;
 /* startSync: the type's state becomes running. */
 int	ksync_start(struct db *, long long conn_id, const char *type)
 	    KC_MUSTCHECK;

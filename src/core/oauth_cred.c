@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "connect_store.h"
 #include "credential.h"
 #include "log.h"
@@ -120,7 +121,9 @@ refresh_locked(struct kc_cred *c, struct oauth_error *e)
 	}
 	if ((rc = oauth_tokens_encode(&fresh, &blob)) == KC_OK &&
 	    (rc = credential_save(c->db, c->keyring, c->conn_id,
-	    c->store_public_id, "oauth", blob)) == KC_OK)
+	    c->store_public_id, "oauth", blob)) == KC_OK &&
+	    (rc = audit_log_connection(c->db, c->conn_id, "oauth_refreshed",
+	    "success", NULL)) == KC_OK)
 		rc = db_commit(c->db);
 	oauth_wipe_free(blob);
 	if (rc != KC_OK) {
@@ -270,7 +273,8 @@ cred_peek(struct db *db, const struct keyring *kr, long long conn_id,
 void
 cred_revoke(const struct kc_cred *c, const struct oauth_client *client)
 {
-	struct oauth_error e;
+	struct oauth_error	 e;
+	const char		*outcome = "failure";
 
 	if (!c->bearer)
 		return;
@@ -282,7 +286,13 @@ cred_revoke(const struct kc_cred *c, const struct oauth_client *client)
 		log_warnx("store %s: revoking the OAuth grant at Klaviyo "
 		    "failed: %s", c->store_public_id, c->tok.refresh ? e.msg :
 		    "no refresh token");
-	else
+	else {
 		log_info("store %s: OAuth grant revoked at Klaviyo",
+		    c->store_public_id);
+		outcome = "success";
+	}
+	if (c->db && audit_log_store(c->db, c->store_public_id,
+	    "oauth_revoked", outcome, NULL) != KC_OK)
+		log_warnx("store %s: cannot write the oauth_revoked audit row",
 		    c->store_public_id);
 }

@@ -9,6 +9,7 @@
 #include "jobq.h"
 #include "json_util.h"
 #include "ksync.h"
+#include "sync_settings.h"
 #include "perm.h"
 #include "sync_type.h"
 
@@ -50,6 +51,7 @@ report_full_sync(struct db *db, const char *store, const char *kid,
 {
 	const char		*params[3] = { store, kid, conn };
 	struct json_object	*arr = NULL, *j;
+	struct sync_settings	 set;
 	PGresult		*res = NULL;
 	long long		 sid, ksid, jid;
 	int			 i, rc;
@@ -63,12 +65,16 @@ report_full_sync(struct db *db, const char *store, const char *kid,
 	}
 	sid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	if ((rc = sync_settings_load(db, sid, &set)) != KC_OK)
+		return rc;
 	if ((rc = ksync_find_or_create(db, kid, sid, &ksid)) != KC_OK)
 		return rc;
 	if ((arr = json_object_new_array()) == NULL)
 		return KC_ERR_NOMEM;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
-		if (no_orders && sync_types[i].needs_placed_order)
+		/* Types turned off in the connection's settings stay off. */
+		if ((no_orders && sync_types[i].needs_placed_order) ||
+		    !set.t[i].enabled)
 			continue;
 		if ((rc = jobq_enqueue(db, sid, sync_types[i].name, "full",
 		    trigger_id, &jid)) != KC_OK)

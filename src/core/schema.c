@@ -20,6 +20,7 @@ const char *const schema_required[] = {
 	"009_claim_order.sql",
 	"010_read_cache.sql",
 	"011_klaviyo_connections.sql",
+	"012_sync_settings.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

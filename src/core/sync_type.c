@@ -283,6 +283,22 @@ sync_type_arrays(struct sync_type_arrays *ta)
 }
 
 int
+sync_type_clear_one(struct db *db, long long conn_id,
+    const struct sync_type *t)
+{
+	char			 sid[24];
+	const char		*params[1] = { sid };
+	const char *const	*q;
+	int			 rc;
+
+	snprintf(sid, sizeof(sid), "%lld", conn_id);
+	for (q = t->sql_clear; *q != NULL; q++)
+		if ((rc = db_query(db, *q, 1, params, NULL)) != KC_OK)
+			return rc;
+	return KC_OK;
+}
+
+int
 sync_type_clear_connection(struct db *db, long long conn_id)
 {
 	char			 sid[24];

@@ -68,6 +68,9 @@ void	sync_type_arrays(struct sync_type_arrays *);
 
 /* Deletes everything synced for the store (each type's tables). */
 int	sync_type_clear_connection(struct db *, long long conn_id) KC_MUSTCHECK;
+/* Deletes what one type synced for the connection. */
+int	sync_type_clear_one(struct db *, long long conn_id,
+	    const struct sync_type *) KC_MUSTCHECK;
 
 /* The runners, one per kind of type (sync_campaigns.c, ...). */
 int	sync_campaigns(struct sync_ctx *) KC_MUSTCHECK;

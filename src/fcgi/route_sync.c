@@ -21,6 +21,7 @@
 #include "ksync.h"
 #include "log.h"
 #include "perm.h"
+#include "sync_settings.h"
 #include "sync_type.h"
 
 const struct jfield sync_fields[] = {
@@ -50,6 +51,7 @@ route_sync_post(struct kc_ctx *ctx)
 	struct store_access	 a;
 	struct integration	 in;
 	struct kconn		 c;
+	struct sync_settings	 set;
 	const char		*account = NULL;
 	struct json_object	*types = NULL, *jobs = NULL, *o = NULL, *j;
 	char			 err[256];
@@ -112,6 +114,15 @@ route_sync_post(struct kc_ctx *ctx)
 		    "syncing" : "Klaviyo is not connected for this store");
 		goto fail;
 	}
+	if ((rc = sync_settings_load(ctx->db, c.id, &set)) != KC_OK)
+		goto fail;
+	for (i = 0; types && i < SYNC_TYPE_COUNT; i++)
+		if (!set.t[i].enabled && wanted(types, sync_types[i].name)) {
+			rc = ctx_fail_code(ctx, KC_ERR_CONFLICT, "type_disabled",
+			    "That type is turned off in this account's sync "
+			    "settings");
+			goto fail;
+		}
 	orders = in.metric.shopify_placed_order;
 	if (!orders && types && wanted(types, "orders")) {
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Orders are synced only "
@@ -122,7 +133,7 @@ route_sync_post(struct kc_ctx *ctx)
 	    &ksid)) != KC_OK)
 		goto fail;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
-		if (!wanted(types, sync_types[i].name) ||
+		if (!wanted(types, sync_types[i].name) || !set.t[i].enabled ||
 		    (!orders && sync_types[i].needs_placed_order))
 			continue;
 		/* The job reads the full history of a type never synced. */
