@@ -21,6 +21,7 @@ main(void)
 	srunner_add_suite(sr, suite_admin_day2());
 	srunner_add_suite(sr, suite_connect());
 	srunner_add_suite(sr, suite_accounts());
+	srunner_add_suite(sr, suite_settings());
 	srunner_add_suite(sr, suite_klaviyo_faults());
 	srunner_add_suite(sr, suite_slow_klaviyo());
 	srunner_add_suite(sr, suite_secrets());

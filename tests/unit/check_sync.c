@@ -7,6 +7,7 @@
 #include "outbox.h"
 #include "series_acc.h"
 #include "sync.h"
+#include "sync_settings.h"
 #include "sync_step.h"
 
 START_TEST(day_add_table)
@@ -186,6 +187,67 @@ START_TEST(series_fold_survives_dates_not_array)
 }
 END_TEST
 
+START_TEST(budget_shortest_interval)
+{
+	const struct sync_type	*flows = &sync_types[SYNC_FLOWS];
+	const struct sync_type	*orders = &sync_types[SYNC_ORDERS];
+	double			 others;
+	int			 h;
+
+	ck_assert_int_eq(sync_shortest_interval(flows, 0), 1);
+	ck_assert_int_eq(sync_shortest_interval(flows, 176), 1);
+	ck_assert_int_eq(sync_shortest_interval(flows, 177), 2);
+	ck_assert_int_eq(sync_shortest_interval(flows, 199.8), 120);
+	ck_assert_int_eq(sync_shortest_interval(flows, 199.9), 0);
+	ck_assert_int_eq(sync_shortest_interval(flows, SYNC_REPORTS_BUDGET), 0);
+	ck_assert_int_eq(sync_shortest_interval(flows, 500), 0);
+	/* Orders read events, no report: no budget. */
+	ck_assert_int_eq(sync_shortest_interval(orders, 500), 1);
+	ck_assert(sync_reports_per_day(orders, 1) == 0);
+	ck_assert(sync_reports_per_day(flows, 12) == 2);
+	/* The shortest fits, and one hour less does not. */
+	for (others = 0; others < SYNC_REPORTS_BUDGET; others += 0.25) {
+		h = sync_shortest_interval(flows, others);
+		if (h == 0) {
+			ck_assert(others + 24.0 / SYNC_INTERVAL_MAX_HOURS >
+			    SYNC_REPORTS_BUDGET);
+			continue;
+		}
+		ck_assert_int_ge(h, SYNC_INTERVAL_MIN_HOURS);
+		ck_assert_int_le(h, SYNC_INTERVAL_MAX_HOURS);
+		ck_assert(others + sync_reports_per_day(flows, h) <=
+		    SYNC_REPORTS_BUDGET + 1e-9);
+		ck_assert(h == 1 || others + sync_reports_per_day(flows,
+		    h - 1) > SYNC_REPORTS_BUDGET);
+	}
+}
+END_TEST
+
+/*
+ * Stores connecting one Klaviyo account one after another, each taking
+ * the shortest interval allowed then: the account never goes over
+ * Klaviyo's 225 report requests a day on that endpoint.
+ */
+START_TEST(budget_greedy_stores_stay_within_daily_limit)
+{
+	const struct sync_type	*t = &sync_types[SYNC_SEGMENTS];
+	double			 used = 0;
+	int			 i, h, refused = 0;
+
+	for (i = 0; i < 1000; i++) {
+		h = sync_shortest_interval(t, used);
+		if (h == 0) {
+			refused++;
+			continue;
+		}
+		used += sync_reports_per_day(t, h);
+		ck_assert(used <= SYNC_REPORTS_DAILY);
+	}
+	ck_assert(used <= SYNC_REPORTS_BUDGET + 1e-9);
+	ck_assert_int_gt(refused, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -200,6 +262,8 @@ main(void)
 	tcase_add_test(tc, outbox_backoff_bounds);
 	tcase_add_test(tc, series_fold_sums_per_object_and_day);
 	tcase_add_test(tc, series_fold_survives_dates_not_array);
+	tcase_add_test(tc, budget_shortest_interval);
+	tcase_add_test(tc, budget_greedy_stores_stay_within_daily_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
