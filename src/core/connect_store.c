@@ -378,7 +378,8 @@ connect_remove(const struct connect_actor *act, const struct store_access *a,
 	 */
 	if ((rc = jobq_cancel_connection(act->db, r.conn_id)) != KC_OK ||
 	    (rc = outbox_cancel_connection(act->db, r.conn_id)) != KC_OK ||
-	    (rc = conn_delete(act->db, a->store_id, r.conn_id)) != KC_OK ||
+	    (rc = conn_delete(act->db, a->store_id, r.conn_id, r.primary)) !=
+	    KC_OK ||
 	    (rc = audit(act, a, t->kind == CONNECT_PRIMARY ? "disconnect" :
 	    "remove_account", &r, in.account_id, NULL, NULL)) != KC_OK)
 		goto fail;

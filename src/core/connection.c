@@ -186,7 +186,8 @@ run2(struct db *db, const char *sql, long long store_id, long long id,
 }
 
 int
-conn_delete(struct db *db, long long store_id, long long id)
+conn_delete(struct db *db, long long store_id, long long id,
+    int was_primary)
 {
 	char		 sid[24];
 	const char	*params[1] = { sid };
@@ -196,6 +197,9 @@ conn_delete(struct db *db, long long store_id, long long id)
 		return rc;
 	if (!gone)
 		return KC_ERR_NOT_FOUND;
+	/* Only a removed primary touches another row (and its lock). */
+	if (!was_primary)
+		return KC_OK;
 	snprintf(sid, sizeof(sid), "%lld", store_id);
 	return db_query(db, SQL_PROMOTE, 1, params, NULL);
 }

@@ -51,8 +51,8 @@ int	conn_insert(struct db *, long long store_id,
  * data go with it (foreign keys); its triggers stay as history.  When it
  * was the primary, the oldest remaining one becomes primary.
  */
-int	conn_delete(struct db *, long long store_id, long long id)
-	    KC_MUSTCHECK;
+int	conn_delete(struct db *, long long store_id, long long id,
+	    int was_primary) KC_MUSTCHECK;
 /* Makes a connection of the store its primary; KC_ERR_NOT_FOUND. */
 int	conn_make_primary(struct db *, long long store_id, long long id)
 	    KC_MUSTCHECK;

@@ -14,15 +14,23 @@
 #include "sync_type.h"
 
 /*
+ * The store row first, then the connection, in the order every change of
+ * a store's connections locks them (connection.h): the jobs inserted
+ * below take a key-share lock on the store row, which would wait for a
+ * removal holding the store while the removal waits for this connection.
+ */
+static const char SQL_STORE[] =
+    "SELECT id FROM stores WHERE public_id = $1 FOR UPDATE";
+/*
  * The connection: a store has each Klaviyo account once, so the store and
  * account ids name it; a trigger's connection public id ($3) must agree.
  */
 static const char SQL_CONNECTION[] =
-    "SELECT k.id FROM klaviyo_connections k JOIN stores s ON s.id = k.store_id"
-    " WHERE s.public_id = $1 AND k.account_id = $2"
+    "SELECT k.id FROM klaviyo_connections k"
+    " WHERE k.store_id = $1 AND k.account_id = $2"
     " AND ($3::text IS NULL OR k.public_id = $3)"
     " AND " INTEG_SQL_STATUS("k") " IN ('connected', 'error')"
-    " FOR UPDATE OF k";
+    " FOR UPDATE";
 
 static const char SQL_SEEN[] =
     "SELECT response FROM report_requests WHERE idempotency_key = $1";
@@ -49,7 +57,8 @@ report_full_sync(struct db *db, const char *store, const char *kid,
     const char *conn, int no_orders, long long trigger_id,
     struct json_object **jobs)
 {
-	const char		*params[3] = { store, kid, conn };
+	const char		*params[3] = { NULL, kid, conn };
+	char			 stid[24];
 	struct json_object	*arr = NULL, *j;
 	struct sync_settings	 set;
 	PGresult		*res = NULL;
@@ -57,6 +66,15 @@ report_full_sync(struct db *db, const char *store, const char *kid,
 	int			 i, rc;
 
 	*jobs = NULL;
+	if ((rc = db_query(db, SQL_STORE, 1, &store, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return KC_ERR_NOT_FOUND;
+	}
+	snprintf(stid, sizeof(stid), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	params[0] = stid;
 	if ((rc = db_query(db, SQL_CONNECTION, 3, params, &res)) != KC_OK)
 		return rc;
 	if (PQntuples(res) != 1) {

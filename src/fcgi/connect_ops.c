@@ -577,3 +577,24 @@ out:
 	json_object_put(st);
 	return rc;
 }
+
+/* The route's store and its account {accountId}; 404 when either lacks. */
+int
+connect_ops_load_account(struct kc_ctx *ctx, int need, struct store_access *a,
+    struct kconn *c)
+{
+	const char	*id = route_param(&ctx->params, "accountId");
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = ctx_store_access(ctx, need, a)) != KC_OK)
+		return rc;
+	if ((rc = conn_find(ctx->db, a->store_id, id ? id : "", c)) ==
+	    KC_OK)
+		return KC_OK;
+	perm_access_clear(a);
+	if (rc == KC_ERR_NOT_FOUND)
+		return ctx_fail_code(ctx, rc, "account_not_found", "No "
+		    "Klaviyo account of this store has that id");
+	return ctx_fail(ctx, rc, NULL);
+}

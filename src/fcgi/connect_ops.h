@@ -48,6 +48,13 @@ int	connect_ops_rotate_key(struct kc_ctx *, const struct store_access *,
 int	connect_ops_stored_metrics(struct kc_ctx *,
 	    const struct store_access *, const struct conn_ref *,
 	    struct probe *);
+/*
+ * The route's store and its Klaviyo account {accountId}; on failure the
+ * error response is set (404 account_not_found when the store has no
+ * such account).
+ */
+int	connect_ops_load_account(struct kc_ctx *, int need,
+	    struct store_access *, struct kconn *);
 /* {id, primary, created_at, klaviyo_integration, sync} of a connection. */
 int	connect_ops_account_json(struct kc_ctx *, const struct kconn *,
 	    int can_manage, struct json_object **) KC_MUSTCHECK;

@@ -104,27 +104,6 @@ route_accounts_post(struct kc_ctx *ctx)
 	return rc;
 }
 
-/* The route's store and its account {accountId}; 404 when either lacks. */
-static int
-load_account(struct kc_ctx *ctx, int need, struct store_access *a,
-    struct kconn *c)
-{
-	const char	*id = route_param(&ctx->params, "accountId");
-	int		 rc;
-
-	memset(c, 0, sizeof(*c));
-	if ((rc = ctx_store_access(ctx, need, a)) != KC_OK)
-		return rc;
-	if ((rc = conn_find(ctx->db, a->store_id, id ? id : "", c)) ==
-	    KC_OK)
-		return KC_OK;
-	perm_access_clear(a);
-	if (rc == KC_ERR_NOT_FOUND)
-		return ctx_fail_code(ctx, rc, "account_not_found", "No "
-		    "Klaviyo account of this store has that id");
-	return ctx_fail(ctx, rc, NULL);
-}
-
 static struct conn_ref
 ref_of(const struct kconn *c)
 {
@@ -146,7 +125,7 @@ route_account_get(struct kc_ctx *ctx)
 	struct json_object	*o = NULL, *acc = NULL;
 	int			 rc;
 
-	if ((rc = load_account(ctx, STORE_READ, &a, &c)) != KC_OK)
+	if ((rc = connect_ops_load_account(ctx, STORE_READ, &a, &c)) != KC_OK)
 		return rc;
 	if ((rc = connect_ops_account_json(ctx, &c, perm_can_manage(a.level,
 	    a.manage_integrations), &acc)) != KC_OK)
@@ -214,7 +193,7 @@ route_account_patch(struct kc_ctx *ctx)
 	const char		*metric, *key;
 	int			 rc, n = 0, primary = 0;
 
-	if ((rc = load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
+	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
 		return rc;
 	ref = ref_of(&c);
 	if ((rc = json_check_fields(ctx->body, account_patch_fields,
@@ -263,7 +242,7 @@ route_account_delete(struct kc_ctx *ctx)
 	struct json_object	*o;
 	int			 rc, was, had_old;
 
-	if ((rc = load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
+	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
 		return rc;
 	ref = ref_of(&c);
 	/* As the seed's disconnect: an OAuth grant is revoked once gone. */
@@ -304,7 +283,7 @@ route_account_metrics(struct kc_ctx *ctx)
 	struct json_object	*o = NULL;
 	int			 rc;
 
-	if ((rc = load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
+	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
 		return rc;
 	ref = ref_of(&c);
 	rc = connect_ops_stored_metrics(ctx, &a, &ref, &p);

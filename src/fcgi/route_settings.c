@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "connect_ops.h"
 #include "connection.h"
 #include "dispatch.h"
 #include "integration.h"
@@ -135,26 +136,6 @@ out:
 	return rc;
 }
 
-/* The route's store and account, read (or, manage, locked: in a txn). */
-static int
-load(struct kc_ctx *ctx, int need, struct store_access *a, struct kconn *c)
-{
-	const char	*id = route_param(&ctx->params, "accountId");
-	int		 rc;
-
-	memset(c, 0, sizeof(*c));
-	if ((rc = ctx_store_access(ctx, need, a)) != KC_OK)
-		return rc;
-	if ((rc = conn_find(ctx->db, a->store_id, id ? id : "", c)) ==
-	    KC_OK)
-		return KC_OK;
-	perm_access_clear(a);
-	if (rc == KC_ERR_NOT_FOUND)
-		return ctx_fail_code(ctx, rc, "account_not_found", "No "
-		    "Klaviyo account of this store has that id");
-	return ctx_fail(ctx, rc, NULL);
-}
-
 int
 route_settings_get(struct kc_ctx *ctx)
 {
@@ -165,7 +146,7 @@ route_settings_get(struct kc_ctx *ctx)
 	struct json_object	*o = NULL;
 	int			 rc;
 
-	if ((rc = load(ctx, STORE_READ, &a, &c)) != KC_OK)
+	if ((rc = connect_ops_load_account(ctx, STORE_READ, &a, &c)) != KC_OK)
 		return rc;
 	memset(&in, 0, sizeof(in));
 	if ((rc = integ_parse(c.doc, &in)) == KC_OK &&
@@ -342,7 +323,7 @@ route_settings_patch(struct kc_ctx *ctx)
 	struct json_object	*o = NULL;
 	int			 rc, delete_data = 0;
 
-	if ((rc = load(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
+	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
 		return rc;
 	memset(&in, 0, sizeof(in));
 	json_object_object_get_ex(ctx->body, "types", &types);
