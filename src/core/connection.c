@@ -12,8 +12,13 @@
     " to_char(k.created_at AT TIME ZONE 'UTC',"				\
     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/*
+ * Not FOR UPDATE: rows that reference the store (jobs, audit rows, KlaviyoSync
+ * rows) key-share it, and must not wait behind a change of its connections
+ * while that change waits for them.  Changes still exclude each other.
+ */
 static const char SQL_LOCK_STORE[] =
-    "SELECT 1 FROM stores WHERE id = $1 FOR UPDATE";
+    "SELECT 1 FROM stores WHERE id = $1 FOR NO KEY UPDATE";
 static const char SQL_FIND[] =
     "SELECT " CONN_COLS " FROM klaviyo_connections k WHERE k.store_id = $1"
     " AND (CASE WHEN $2::text IS NULL THEN k.is_primary"

@@ -5,8 +5,10 @@
  * act on.  The klaviyo_integration document of a row belongs to
  * integration.h; this module finds, lists, adds, removes and promotes
  * rows.  Every change to a store's connections runs in a transaction
- * that locked the store row first (conn_lock_store), so two requests on
- * one store never both add the same account or leave two primaries.
+ * that locked the store row first (conn_lock_store, FOR NO KEY UPDATE),
+ * so two requests on one store never both add the same account or leave
+ * two primaries, while rows that reference the store can still be
+ * written.
  */
 #ifndef KC_CONNECTION_H
 #define KC_CONNECTION_H

@@ -13,14 +13,10 @@
 #include "perm.h"
 #include "sync_type.h"
 
-/*
- * The store row first, then the connection, in the order every change of
- * a store's connections locks them (connection.h): the jobs inserted
- * below take a key-share lock on the store row, which would wait for a
- * removal holding the store while the removal waits for this connection.
- */
+/* The store row first, then the connection, as every change of a
+ * store's connections (connection.h). */
 static const char SQL_STORE[] =
-    "SELECT id FROM stores WHERE public_id = $1 FOR UPDATE";
+    "SELECT id FROM stores WHERE public_id = $1 FOR NO KEY UPDATE";
 /*
  * The connection: a store has each Klaviyo account once, so the store and
  * account ids name it; a trigger's connection public id ($3) must agree.
