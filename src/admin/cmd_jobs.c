@@ -113,8 +113,8 @@ admin_jobs_retry(const struct kc_config *cfg, struct db *db, int argc,
 	if (rc == KC_ERR_NOT_FOUND)
 		admin_err("no job %lld", id);
 	else if (rc == KC_ERR_CONFLICT && sibling)
-		admin_err("job %lld: a job of the same store and type is "
-		    "queued already", id);
+		admin_err("job %lld: a job of the same Klaviyo account and "
+		    "type is queued already", id);
 	else if (rc == KC_ERR_CONFLICT)
 		admin_err("job %lld is %s; only a failed or cancelled job is "
 		    "retried", id, state);

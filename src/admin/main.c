@@ -79,7 +79,7 @@ const struct admin_cmd admin_cmds[] = {
 	{ "jobs retry", "ID",
 	  "Queues a failed or cancelled job again (it resumes from its\n"
 	  "saved position).  Exit 3 when the job is in another state or a\n"
-	  "job of the same store and type is queued already.",
+	  "job of the same Klaviyo account and type is queued already.",
 	  admin_jobs_retry },
 	{ "jobs cancel", "ID",
 	  "Cancels a queued or running job (a running one stops at its next\n"

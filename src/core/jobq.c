@@ -332,7 +332,8 @@ jobq_held(struct db *db, const char *owner, int lease_seconds, int renew,
 /* ---- klaviyo-admin jobs: list, retry, cancel one job ---- */
 
 static const char SQL_LIST[] =
-    "SELECT j.id, s.public_id, k.public_id, j.type, j.mode, j.state, j.attempts,"
+    "SELECT j.id, s.public_id, k.public_id, j.type, j.mode, j.state,"
+    " j.attempts,"
     " to_char(j.created_at AT TIME ZONE 'UTC',"
     "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " coalesce(to_char(j.finished_at AT TIME ZONE 'UTC',"
