@@ -123,11 +123,14 @@ revoke_grant(const struct kc_config *cfg, const struct kc_cred *cred)
 {
 	struct oauth_client	oc;
 	struct oauth_error	e;
+	int			rc;
 
-	if (oauth_client_init(cfg, &oc) != KC_OK) {
-		printf("the OAuth grant could not be revoked at Klaviyo: no "
-		    "OAuth client is configured (KLAVIYO_CLIENT_ID); revoke "
-		    "it in the Klaviyo account\n");
+	if ((rc = oauth_client_init(cfg, &oc)) != KC_OK) {
+		printf("the OAuth grant could not be revoked at Klaviyo: %s; "
+		    "revoke it in the Klaviyo account\n",
+		    rc == KC_ERR_NOT_FOUND ? "no OAuth client is configured "
+		    "(KLAVIYO_CLIENT_ID)" : "the OAuth client settings are "
+		    "unusable (APP_URL too long)");
 		return;
 	}
 	if (cred->tok.refresh == NULL) {

@@ -361,7 +361,8 @@ START_TEST(accounts_list_make_primary_remove)
 }
 END_TEST
 
-START_TEST(accounts_remove_without_oauth_client)
+/* The grant stays at Klaviyo: the account goes, and the output says so. */
+START_TEST(accounts_remove_grant_not_revoked)
 {
 	char	 store[80], tok[64], *acme, *out;
 
@@ -380,6 +381,22 @@ START_TEST(accounts_remove_without_oauth_client)
 	ck_assert_int_eq(count1("SELECT count(*) FROM klaviyo_connections"
 	    " WHERE public_id = $1", acme), 0);
 	ck_assert_int_eq(admin_audits(store, "remove_account", acme), 1);
+	free(acme);
+
+	/* Klaviyo fails the revocation. */
+	oauth_connect_acme(store, tok);
+	acme = conn_id(store, IT_ACCT_ACME);
+	it_sbx_fault("{\"fault\":\"status\",\"status\":503,"
+	    "\"path\":\"/oauth/revoke\"}");
+	out = expect(0, "remove, Klaviyo down", ADM " accounts remove '%s' "
+	    "'%s' 2>&1", store, acme);
+	it_sbx_reset();
+	ck_assert_msg(strstr(out, "removed") && strstr(out, "could not be "
+	    "revoked at Klaviyo: "), "%s", out);
+	free(out);
+	ck_assert_int_eq(grant_revoked(IT_ACCT_ACME), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM klaviyo_connections"
+	    " WHERE public_id = $1", acme), 0);
 	quiet(store);
 	free(acme);
 }
@@ -451,7 +468,7 @@ suite_admin_accounts(void)
 	tc = tcase_create("klaviyo_accounts");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, accounts_list_make_primary_remove);
-	tcase_add_test(tc, accounts_remove_without_oauth_client);
+	tcase_add_test(tc, accounts_remove_grant_not_revoked);
 	tcase_add_test(tc, accounts_unknown_store_or_account);
 	suite_add_tcase(s, tc);
 	return s;
