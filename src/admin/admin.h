@@ -60,6 +60,12 @@ int	admin_triggers_list(const struct kc_config *, struct db *, int,
 	    char **);
 int	admin_triggers_redeliver(const struct kc_config *, struct db *, int,
 	    char **);
+int	admin_accounts_list(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_accounts_remove(const struct kc_config *, struct db *, int,
+	    char **);
+int	admin_accounts_make_primary(const struct kc_config *, struct db *,
+	    int, char **);
 int	admin_status(const struct kc_config *, struct db *, int, char **);
 int	admin_prune(const struct kc_config *, struct db *, int, char **);
 

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connection.h"
 #include "jobq.h"
 #include "store.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 10000
+#define LIST_FMT "%-8s %-12s %-36s %-9s %-11s %-9s %-3s %-20s %-20s %s\n"
 
 static const char *const states[] = { "queued", "running", "done", "failed",
     "cancelled" };
@@ -20,9 +22,8 @@ static int
 print_job(void *arg, const struct job_row *j)
 {
 	(void)arg;
-	printf("%-8s %-12s %-9s %-11s %-9s %-3s %-20s %-20s %s\n", j->id,
-	    j->store, j->type, j->mode, j->state, j->attempts, j->created,
-	    j->finished, j->last_error);
+	printf(LIST_FMT, j->id, j->store, j->connection, j->type, j->mode,
+	    j->state, j->attempts, j->created, j->finished, j->last_error);
 	return KC_OK;
 }
 
@@ -30,8 +31,8 @@ int
 admin_jobs_list(const struct kc_config *cfg, struct db *db, int argc,
     char **argv)
 {
-	const char	*state = NULL, *store = NULL;
-	long long	 limit = LIST_DEFAULT, sid;
+	const char	*state = NULL, *store = NULL, *account = NULL;
+	long long	 limit = LIST_DEFAULT, sid = 0, asid;
 	size_t		 s;
 	int		 i, rc;
 
@@ -49,6 +50,8 @@ admin_jobs_list(const struct kc_config *cfg, struct db *db, int argc,
 			}
 		} else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
 			store = argv[++i];
+		else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
+			account = argv[++i];
 		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
 			if (admin_number(argv[++i], LIST_MAX, &limit) !=
 			    KC_OK) {
@@ -65,11 +68,21 @@ admin_jobs_list(const struct kc_config *cfg, struct db *db, int argc,
 			admin_err("no store %s", store);
 		return admin_exit(rc);
 	}
-	printf("%-8s %-12s %-9s %-11s %-9s %-3s %-20s %-20s %s\n", "ID",
-	    "STORE", "TYPE", "MODE", "STATE", "TRY", "CREATED", "FINISHED",
-	    "LAST ERROR");
-	return admin_exit(jobq_list(db, state, store, (int)limit, print_job,
-	    NULL));
+	/* An unknown account is exit 4 like a store, not an empty list. */
+	if (account != NULL && ((rc = conn_store_of(db, account, &asid)) !=
+	    KC_OK || (store != NULL && asid != sid))) {
+		if (rc == KC_OK || rc == KC_ERR_NOT_FOUND) {
+			admin_err(store ? "store %s has no Klaviyo account %s" :
+			    "no Klaviyo account %s%s", store ? store : "",
+			    account);
+			rc = KC_ERR_NOT_FOUND;
+		}
+		return admin_exit(rc);
+	}
+	printf(LIST_FMT, "ID", "STORE", "ACCOUNT", "TYPE", "MODE", "STATE",
+	    "TRY", "CREATED", "FINISHED", "LAST ERROR");
+	return admin_exit(jobq_list(db, state, store, account, (int)limit,
+	    print_job, NULL));
 }
 
 /* The one ID argument, or an exit code. */
@@ -100,8 +113,8 @@ admin_jobs_retry(const struct kc_config *cfg, struct db *db, int argc,
 	if (rc == KC_ERR_NOT_FOUND)
 		admin_err("no job %lld", id);
 	else if (rc == KC_ERR_CONFLICT && sibling)
-		admin_err("job %lld: a job of the same store and type is "
-		    "queued already", id);
+		admin_err("job %lld: a job of the same Klaviyo account and "
+		    "type is queued already", id);
 	else if (rc == KC_ERR_CONFLICT)
 		admin_err("job %lld is %s; only a failed or cancelled job is "
 		    "retried", id, state);

@@ -30,6 +30,21 @@ const struct admin_cmd admin_cmds[] = {
 	  "generate one; the public id is printed.", admin_store_add },
 	{ "store list", "",
 	  "Lists stores with their Klaviyo status.", admin_store_list },
+	{ "accounts list", "STORE_PUBLIC_ID",
+	  "Lists the store's Klaviyo accounts (connections), primary first:\n"
+	  "id, primary, status, Klaviyo account id, auth (the masked key or\n"
+	  "oauth), conversion metric, last sync and account name.",
+	  admin_accounts_list },
+	{ "accounts remove", "STORE_PUBLIC_ID ACCOUNT_ID",
+	  "Removes one Klaviyo account of the store with its credential,\n"
+	  "jobs and synced data (the oldest remaining one becomes primary\n"
+	  "when it was the primary), and revokes its OAuth grant at Klaviyo;\n"
+	  "says so when the grant could not be revoked.  Audited.",
+	  admin_accounts_remove },
+	{ "accounts make-primary", "STORE_PUBLIC_ID ACCOUNT_ID",
+	  "Makes the account the store's primary (the one the seed's routes\n"
+	  "and the report server see), with a report trigger.  Audited.",
+	  admin_accounts_make_primary },
 	{ "grant", "EMAIL STORE_PUBLIC_ID ROLE",
 	  "Gives the user ROLE (owner, admin or viewer) on the store through\n"
 	  "their contract seat (created when missing); replaces an existing\n"
@@ -55,14 +70,16 @@ const struct admin_cmd admin_cmds[] = {
 	{ "session revoke", "EMAIL",
 	  "Ends every session of the user (signed out everywhere).",
 	  admin_session_revoke },
-	{ "jobs list", "[--state S] [--store PUBLIC_ID] [--limit N]",
-	  "Lists the newest sync jobs (50 unless --limit), optionally only\n"
-	  "those in state S (queued, running, done, failed, cancelled) or\n"
-	  "of one store.", admin_jobs_list },
+	{ "jobs list", "[--state S] [--store PUBLIC_ID] [--account ID] "
+	  "[--limit N]",
+	  "Lists the newest sync jobs (50 unless --limit) with their Klaviyo\n"
+	  "account, optionally only those in state S (queued, running, done,\n"
+	  "failed, cancelled), of one store or of one Klaviyo account (its\n"
+	  "id in accounts list).", admin_jobs_list },
 	{ "jobs retry", "ID",
 	  "Queues a failed or cancelled job again (it resumes from its\n"
 	  "saved position).  Exit 3 when the job is in another state or a\n"
-	  "job of the same store and type is queued already.",
+	  "job of the same Klaviyo account and type is queued already.",
 	  admin_jobs_retry },
 	{ "jobs cancel", "ID",
 	  "Cancels a queued or running job (a running one stops at its next\n"

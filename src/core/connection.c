@@ -23,6 +23,8 @@ static const char SQL_FIND[] =
     "SELECT " CONN_COLS " FROM klaviyo_connections k WHERE k.store_id = $1"
     " AND (CASE WHEN $2::text IS NULL THEN k.is_primary"
     "  ELSE k.public_id = $2 END)";
+static const char SQL_STORE_OF[] =
+    "SELECT store_id FROM klaviyo_connections WHERE public_id = $1";
 static const char SQL_FIND_ACCOUNT[] =
     "SELECT " CONN_COLS " FROM klaviyo_connections k WHERE k.store_id = $1"
     " AND k.account_id = $2";
@@ -101,6 +103,26 @@ find_one(struct db *db, const char *sql, long long store_id,
 	if ((rc = db_query(db, sql, 2, params, &res)) != KC_OK)
 		return rc;
 	rc = PQntuples(res) == 1 ? from_row(res, 0, c) : KC_ERR_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+int
+conn_store_of(struct db *db, const char *public_id, long long *store_id)
+{
+	const char	*params[1] = { public_id };
+	PGresult	*res = NULL;
+	int		 rc;
+
+	*store_id = 0;
+	if (!conn_public_id_valid(public_id))
+		return KC_ERR_NOT_FOUND;
+	if ((rc = db_query(db, SQL_STORE_OF, 1, params, &res)) != KC_OK)
+		return rc;
+	if (PQntuples(res) == 1)
+		*store_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		rc = KC_ERR_NOT_FOUND;
 	PQclear(res);
 	return rc;
 }

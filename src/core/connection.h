@@ -39,6 +39,9 @@ int	conn_lock_store(struct db *, long long store_id) KC_MUSTCHECK;
  */
 int	conn_find(struct db *, long long store_id, const char *public_id,
 	    struct kconn *) KC_MUSTCHECK;
+/* The store of any connection with that public id; KC_ERR_NOT_FOUND. */
+int	conn_store_of(struct db *, const char *public_id, long long *store_id)
+	    KC_MUSTCHECK;
 /* The store's connection of that Klaviyo account; KC_ERR_NOT_FOUND. */
 int	conn_find_account(struct db *, long long store_id,
 	    const char *account_id, struct kconn *) KC_MUSTCHECK;

@@ -351,7 +351,8 @@ jobq_held(struct db *db, const char *owner, int lease_seconds, int renew,
 /* ---- klaviyo-admin jobs: list, retry, cancel one job ---- */
 
 static const char SQL_LIST[] =
-    "SELECT j.id, s.public_id, k.public_id, j.type, j.mode, j.state, j.attempts,"
+    "SELECT j.id, s.public_id, k.public_id, j.type, j.mode, j.state,"
+    " j.attempts,"
     " to_char(j.created_at AT TIME ZONE 'UTC',"
     "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " coalesce(to_char(j.finished_at AT TIME ZONE 'UTC',"
@@ -361,7 +362,8 @@ static const char SQL_LIST[] =
     " JOIN klaviyo_connections k ON k.id = j.connection_id"
     " WHERE ($1::text IS NULL OR j.state = $1)"
     " AND ($2::text IS NULL OR s.public_id = $2)"
-    " ORDER BY j.id DESC LIMIT $3";
+    " AND ($3::text IS NULL OR k.public_id = $3)"
+    " ORDER BY j.id DESC LIMIT $4";
 static const char SQL_STATE_OF[] =
     "SELECT j.state, EXISTS (SELECT 1 FROM sync_jobs q"
     "  WHERE q.connection_id = j.connection_id AND q.type = j.type"
@@ -381,17 +383,18 @@ static const char SQL_CANCEL_ONE[] =
     " WHERE id = $1 AND state IN ('queued', 'running')";
 
 int
-jobq_list(struct db *db, const char *state, const char *store, int limit,
+jobq_list(struct db *db, const char *state, const char *store,
+    const char *connection, int limit,
     int (*fn)(void *, const struct job_row *), void *arg)
 {
 	struct job_row	 j;
 	char		 lim[16];
-	const char	*params[3] = { state, store, lim };
+	const char	*params[4] = { state, store, connection, lim };
 	PGresult	*res = NULL;
 	int		 r, rc;
 
 	snprintf(lim, sizeof(lim), "%d", limit);
-	if ((rc = db_query(db, SQL_LIST, 3, params, &res)) != KC_OK)
+	if ((rc = db_query(db, SQL_LIST, 4, params, &res)) != KC_OK)
 		return rc;
 	for (r = 0; r < PQntuples(res) && rc == KC_OK; r++) {
 		j.id = PQgetvalue(res, r, 0);

@@ -106,9 +106,13 @@ struct job_row {
 	const char	*created, *finished;	/* ISO 8601 UTC or "-" */
 	const char	*last_error;		/* "" when none */
 };
-/* The newest jobs (state, store public id: NULL for any), to fn. */
+/*
+ * The newest jobs (state, store public id, connection public id: NULL
+ * for any), to fn.
+ */
 int	jobq_list(struct db *, const char *state, const char *store,
-	    int limit, int (*fn)(void *, const struct job_row *), void *arg)
+	    const char *connection, int limit,
+	    int (*fn)(void *, const struct job_row *), void *arg)
 	    KC_MUSTCHECK;
 /*
  * Queues a failed or cancelled job again.  KC_ERR_NOT_FOUND; with

@@ -252,6 +252,7 @@ Suite	*suite_nginx(void);
 Suite	*suite_heartbeat(void);
 Suite	*suite_metrics(void);
 Suite	*suite_admin_day2(void);
+Suite	*suite_admin_accounts(void);
 
 /*
  * SQL fragments for the store whose public id is the expression pub:

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, suite_input());
 	srunner_add_suite(sr, suite_admin());
 	srunner_add_suite(sr, suite_admin_day2());
+	srunner_add_suite(sr, suite_admin_accounts());
 	srunner_add_suite(sr, suite_connect());
 	srunner_add_suite(sr, suite_accounts());
 	srunner_add_suite(sr, suite_settings());
