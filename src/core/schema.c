@@ -19,6 +19,7 @@ const char *const schema_required[] = {
 	"008_sealed_purpose.sql",
 	"009_claim_order.sql",
 	"010_read_cache.sql",
+	"011_klaviyo_connections.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 
