@@ -139,10 +139,6 @@ ALTER TABLE report_triggers ADD COLUMN connection_id bigint
 UPDATE report_triggers t SET connection_id = t.store_id
  WHERE EXISTS (SELECT 1 FROM klaviyo_connections k WHERE k.id = t.store_id);
 
--- An OAuth attempt either connects the primary (the seed's flow) or
--- adds an account; granted tokens wait here until the metric is picked.
-ALTER TABLE oauth_flows ADD COLUMN add_account boolean NOT NULL
-    DEFAULT false;
 
 -- The web workers' read cache (010): a connection's changes are its
 -- store's.

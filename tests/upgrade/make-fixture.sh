@@ -9,8 +9,6 @@
 #                                  the fixture's credentials (nothing else)
 #   schema010.connect.json         the old GET /api/store/{id}/klaviyo-connect
 #                                  answer of every store, as the owner sees it
-#   schema010.users                the users' emails (sessions come from
-#                                  `klaviyo-admin session issue`)
 # Usage: tests/upgrade/make-fixture.sh [OLD_TREE]
 #   OLD_TREE: a checkout of f1aceef (default: a throwaway git worktree).
 # Loopback only; every wait bounded; all stopped and removed on exit.
@@ -87,8 +85,6 @@ admin store add UpgNever6 "Never connected" >/dev/null
 for s in $STORES; do admin grant owner@example.com "$s" owner >/dev/null; done
 admin grant viewer@example.com UpgShop1 viewer >/dev/null
 admin grant other@example.com UpgCedar2 admin >/dev/null
-printf '%s\n' owner@example.com viewer@example.com other@example.com \
-    >"$TMP/users"
 
 SBX_PORT=$(kc_sandbox_start "$ST" "$BUILD/sandbox/klaviyo-sandbox" --time-scale 60)
 SBX=http://127.0.0.1:$SBX_PORT
@@ -221,5 +217,4 @@ kc_kill_pidfile "$ST/run/fcgi.pid"
 	echo "$KC_MASTER_KEYS"
 } >"$HERE/schema010.test-master-keys"
 cp "$TMP/connect.json" "$HERE/schema010.connect.json"
-cp "$TMP/users" "$HERE/schema010.users"
 echo "fixture written to $HERE (schema010.*)"

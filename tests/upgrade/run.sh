@@ -27,7 +27,14 @@ cleanup() {
 	kc_bench_state_drop "$ST"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$ST"/log/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	for f in "$ST"/log/*.log; do
+		[ -s "$f" ] && [ "${f##*/}" != initdb.log ] || continue
+		echo "--- $f"; tail -20 "$f"
+	done
+	exit 1
+}
 
 kc_bench_state_up "$ST"
 kc_stack_env "$ST"
@@ -67,6 +74,9 @@ kc_spawn "$ST" fcgi "$BUILD/src/fcgi/klaviyo-connect-fcgi"
 kc_nginx_conf "$ST" "$PORT" "$SRC/www"
 kc_nginx_start "$ST"
 kc_wait_http "$APP_URL/api/health" 30 || fail "/api/health never answered 200"
+# At start it opened a credential of each key version (the keyring check).
+! grep -q 'master keys not checked' "$ST/log/fcgi.log" ||
+    fail "klaviyo-connect-fcgi could not check the master keys"
 
 TOKEN=$(admin session issue owner@example.com) || fail "session issue"
 get() {	# STORE ROUTE: the owner's GET; the body in $ST/body, the status out
