@@ -24,7 +24,7 @@ ST=$TMP/st
 
 cleanup() {
 	set +e
-	if [ -f "$OLD/scripts/common.sh" ]; then
+	if declare -F kc_pg_stop >/dev/null; then
 		kc_nginx_stop "$ST"
 		kc_kill_pidfile "$ST/run/fcgi.pid"
 		kc_kill_pidfile "$ST/run/syncd.pid"
