@@ -214,7 +214,9 @@ function canManage() {
 
 function intervalSelect(t, v, id, disabled) {
 	const cur = v.interval_hours, def = v.default_interval_hours;
-	const hours = [...new Set(INTERVALS.concat([cur, def]).filter((h) => Number.isInteger(h) && h >= 1 && h <= 168))].sort((a, b) => a - b);
+	// The shortest interval the budget allows is a choice too: a refusal
+	// names it, so it must be there to pick.
+	const hours = [...new Set(INTERVALS.concat([cur, def, v.shortest_interval_hours]).filter((h) => Number.isInteger(h) && h >= 1 && h <= 168))].sort((a, b) => a - b);
 	const sel = el("select", { id, disabled: disabled || undefined, "aria-describedby": id + "-hint" });
 	for (const h of hours) {
 		const o = el("option", { value: String(h), text: every(h) + (h === def ? " (default)" : "") });
