@@ -391,10 +391,21 @@ function openOffDialog(t) {
 	$("off-lead").textContent = "Syncs of " + t.what + " that are queued or running are cancelled, and " + t.label.toLowerCase() + " are no longer synced for " + storeName() + ".";
 	$("off-delete-sub").textContent = "The synced " + t.what + " are deleted now. This cannot be undone.";
 	$("off-keep").checked = true;
+	renderOffConfirm();
 	show("off-error", false);
 	dlg.showModal();
 	$("off-keep").focus();
 }
+
+// The button says what it does: deleting is red.
+function renderOffConfirm() {
+	const del = $("off-delete").checked;
+	const b = $("off-confirm");
+	b.textContent = del ? "Turn off and delete data" : "Turn off";
+	b.className = "btn " + (del ? "btn-danger" : "btn-primary");
+}
+$("off-keep").addEventListener("change", renderOffConfirm);
+$("off-delete").addEventListener("change", renderOffConfirm);
 
 dlg.addEventListener("cancel", (ev) => {
 	if (S.busy) ev.preventDefault();

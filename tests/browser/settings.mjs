@@ -327,6 +327,7 @@ test("settings: keyboard only, turn forms off and delete its data; Load more pag
 	assert.equal(await focusedId(page), "off-keep");
 	await page.keyboard.press("ArrowDown");
 	assert.ok(await page.isChecked("#off-delete"), "the arrow picks Delete");
+	await seeText(page, "#off-confirm", /^Turn off and delete data$/);
 	await page.keyboard.press("Tab");
 	await page.keyboard.press("Tab");
 	assert.equal(await focusedId(page), "off-confirm");
