@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests: the login page, the store list and the Klaviyo connect page
-# in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+# Browser tests: the login page, the store list, the Klaviyo connect page
+# (run.mjs) and the sync settings and activity page (settings.mjs) in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 # playwright-core), against a running stack: nginx, the FastCGI workers,
 # PostgreSQL and the Klaviyo sandbox.
 #
@@ -21,7 +21,8 @@
 #   KC_BROWSER_OUT         output folder (default tests/browser/out): screenshots/
 #   KC_BROWSER_ONLY        run only the tests whose name contains this text
 #
-# Prints one line per test and closes with "N passed, N failed[, N skipped]".
+# Prints one line per test and closes with "N passed, N failed[, N skipped]"
+# over both files; fails when either does.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -45,7 +46,8 @@ WORK=$HERE
 if [ ! -w "$HERE" ]; then
 	WORK=${KC_TEST_STATE:-${TMPDIR:-/tmp}}/browser-tests
 	mkdir -p "$WORK"
-	cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/run.mjs" "$WORK/"
+	cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/run.mjs" \
+	    "$HERE/settings.mjs" "$WORK/"
 fi
 cd "$WORK"
 if [ ! -f node_modules/playwright-core/package.json ]; then
@@ -56,5 +58,18 @@ fi
 export KC_BROWSER_OUT=${KC_BROWSER_OUT:-$WORK/out}
 rm -rf "$KC_BROWSER_OUT/screenshots"
 mkdir -p "$KC_BROWSER_OUT/screenshots"
-# Bounded: each test has its own timeout; this is the backstop.
-exec timeout --kill-after=10 300 node "$WORK/run.mjs"
+# Bounded: each test has its own timeout; these are the backstops.
+status=0
+passed=0 failed=0 skipped=0
+for t in run.mjs:300 settings.mjs:150; do
+	rc=0
+	timeout --kill-after=10 "${t#*:}" node "$WORK/${t%%:*}" |
+	    tee "$KC_BROWSER_OUT/${t%%:*}.log" || rc=$?
+	[ "$rc" = 0 ] || status=1
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$KC_BROWSER_OUT/${t%%:*}.log" | tail -n 1)
+	[ -n "$last" ] || { status=1; failed=$((failed + 1)); continue; }
+	set -- $(echo "$last" | tr -dc '0-9 ')
+	passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + ${3:-0}))
+done
+echo "$passed passed, $failed failed$([ "$skipped" = 0 ] || echo ", $skipped skipped")"
+exit "$status"

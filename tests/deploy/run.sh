@@ -175,6 +175,10 @@ grep -q '"db":true' "$ST/body" || fail "/api/health: $(cat "$ST/body")"
 [ "$(code "$URL/store/Deploy1/klaviyo-connect")" = 200 ] ||
     fail "the connect page"
 grep -qi '<html' "$ST/body" || fail "the connect page is not HTML"
+[ "$(code "$URL/store/Deploy1/klaviyo-settings")" = 200 ] ||
+    fail "the sync settings page"
+grep -q 'settings.js' "$ST/body" || fail "the sync settings page is not the page"
+[ "$(code "$URL/settings.css")" = 200 ] || fail "/settings.css"
 [ "$(code "$URL/login")" = 200 ] || fail "the login page"
 [ "$(code -c "$ST/cookies" -H 'Content-Type: application/json' \
     -H "Origin: $URL" -d "{\"email\":\"deploy@example.com\",\"password\":\"$PW\"}" \

@@ -522,7 +522,8 @@ END_TEST
 START_TEST(nginx_gzip_and_server_headers)
 {
 	static const char *text[] = { "/", "/login", "/app.css",
-	    "/common.js", "/logo.svg", "/store/abc/klaviyo-connect" };
+	    "/common.js", "/logo.svg", "/store/abc/klaviyo-connect",
+	    "/store/abc/klaviyo-settings", "/settings.js", "/settings.css" };
 	static const char *any[] = { "/", "/app.css", "/api/health",
 	    "/api/me", "/api/me?apiKey=x", "/api/nope" };
 	const char	*gz[] = { "Accept-Encoding: gzip", NULL };
