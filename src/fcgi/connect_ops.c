@@ -213,8 +213,10 @@ save_failed(struct kc_ctx *ctx, const struct store_access *a,
 		return ctx_fail_code(ctx, rc, r->conflict, "This key belongs "
 		    "to another Klaviyo account; add it as another account "
 		    "instead");
-	return ctx_fail_code(ctx, rc, r->conflict, "Klaviyo is not "
-	    "connected for this store; send apiKey as well");
+	/* The seed's route answers its own code here, "conflict". */
+	return ctx_fail_code(ctx, rc, ref->t.kind == CONNECT_PRIMARY ? NULL :
+	    r->conflict, "Klaviyo is not connected for this store; send "
+	    "apiKey as well");
 }
 
 /* The conversion metric or account ref's connection has now, or NULL. */
@@ -399,10 +401,10 @@ connect_ops_stored_metrics(struct kc_ctx *ctx, const struct store_access *a,
 	snprintf(acct, sizeof(acct), "acct:%.80s", id ? id : "");
 	integ_clear(&in);
 	id = acct[5] ? acct : NULL;
+	/* Only the seed's primary target has none: its code, "conflict". */
 	if (ref->conn_id == 0)
-		return ctx_fail_code(ctx, KC_ERR_CONFLICT, "not_connected",
-		    "Klaviyo is not connected for this store; send apiKey "
-		    "as well");
+		return ctx_fail(ctx, KC_ERR_CONFLICT, "Klaviyo is not "
+		    "connected for this store; send apiKey as well");
 	rc = cred_open(ctx->db, ctx->keyring, ctx->oauth, ref->conn_id,
 	    a->public_id, &c, &e);
 	if (rc == KC_ERR_NOT_FOUND)
