@@ -787,6 +787,14 @@ it_assert_logs_clean(const char *secret)
 }
 
 char *
+it_primary_conn(const char *store)
+{
+	const char *p[1] = { store };
+
+	return it_sql_value("SELECT " IT_SQL_PRIMARY_ID("$1"), 1, p);
+}
+
+char *
 it_store_state(const char *store)
 {
 	const char *p[1] = { store };

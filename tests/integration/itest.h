@@ -266,5 +266,15 @@ Suite	*suite_admin_accounts(void);
     "(SELECT k.klaviyo_integration FROM klaviyo_connections k"		\
     " JOIN stores s ON s.id = k.store_id"				\
     " WHERE s.public_id = " pub " AND k.is_primary)"
+/* The ids of all its connections (for "connection_id IN ..."). */
+#define IT_SQL_CONN_IDS(pub)						\
+    "(SELECT k.id FROM klaviyo_connections k JOIN stores s"		\
+    " ON s.id = k.store_id WHERE s.public_id = " pub ")"
+
+/*
+ * The store's primary connection id as a malloc'd string, NULL when it
+ * has none: a test keeps it to check what a removed connection left.
+ */
+char	*it_primary_conn(const char *store);
 
 #endif

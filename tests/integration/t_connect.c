@@ -62,14 +62,13 @@ assert_value1(const char *sql, const char *a, const char *want)
 	free(v);
 }
 
-/* Integration field of the store as text. */
+/* Integration field of the store's primary connection as text. */
 static char *
 integ_field(const char *store, const char *field)
 {
 	const char *p[2] = { store, field };
 
-	return it_sql_value("SELECT klaviyo_integration->>$2 FROM stores"
-	    " WHERE public_id = $1", 2, p);
+	return it_sql_value("SELECT " IT_SQL_INTEG("$1") "->>$2", 2, p);
 }
 
 static void
@@ -83,18 +82,23 @@ assert_integ(const char *store, const char *field, const char *want)
 	free(v);
 }
 
-/* Pending triggers of the store with exactly this payload. */
+/*
+ * Pending triggers of the store's primary connection with exactly this
+ * payload (the seed's, plus the connection's public id).
+ */
 static long long
 pending_triggers(const char *store, const char *acct, int no_orders)
 {
 	const char *p[3] = { store, acct, no_orders ? "true" : "false" };
 
 	return it_sql_count("SELECT count(*) FROM report_triggers t"
-	    " JOIN stores s ON s.id = t.store_id WHERE s.public_id = $1"
+	    " JOIN stores s ON s.id = t.store_id"
+	    " JOIN klaviyo_connections k ON k.id = t.connection_id"
+	    " AND k.store_id = s.id AND k.is_primary WHERE s.public_id = $1"
 	    " AND t.delivered_at IS NULL AND t.cancelled_at IS NULL"
 	    " AND t.payload = jsonb_build_object('klaviyo_public_id', $2::text,"
-	    " 'store_public_id', $1::text, 'do_not_order_sync', $3::boolean)",
-	    3, p);
+	    " 'store_public_id', $1::text, 'do_not_order_sync', $3::boolean,"
+	    " 'klaviyo_connection_id', k.public_id)", 3, p);
 }
 
 static long long
@@ -121,7 +125,14 @@ static long long
 credentials_of(const char *store)
 {
 	return count1("SELECT count(*) FROM klaviyo_credentials c"
-	    " JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
+	    " WHERE c.connection_id IN " IT_SQL_CONN_IDS("$1"), store);
+}
+
+/* The store's Klaviyo connections (none: "not_configured"). */
+static long long
+connections_of(const char *store)
+{
+	return count1("SELECT count(*) FROM " IT_SQL_CONN_IDS("$1") " c",
 	    store);
 }
 
@@ -401,8 +412,8 @@ START_TEST(connect_test_many_pages_shopify_first)
 	ck_assert_int_eq(it_sbx_count("/api/custom-metrics", IT_KEY_ACME,
 	    200), 1);
 	ck_assert_int_eq(it_sbx_count(NULL, NULL, -1), 5);
-	/* A Test changes nothing of the store. */
-	assert_integ(store, "status", "not_configured");
+	/* A Test changes nothing of the store: it has no connection. */
+	ck_assert_int_eq(connections_of(store), 0);
 	ck_assert_int_eq(credentials_of(store), 0);
 	ck_assert_int_eq(all_pending_triggers(store), 0);
 }
@@ -672,19 +683,21 @@ START_TEST(connect_saves_everything_in_seed_shape)
 	assert_integ(store, "conversion_type", "value");
 	assert_integ(store, "conversion_metric_id", IT_METRIC_ACME_SHOPIFY_PO);
 	assert_integ(store, "api_key_hint", "pk_sbxs\xe2\x80\xa6");
-	assert_value1("SELECT klaviyo_integration->'account'->>'id'"
-	    " FROM stores WHERE public_id = $1", store, IT_ACCT_ACME);
-	assert_value1("SELECT ((klaviyo_integration->>'connected_at')"
+	assert_value1("SELECT " IT_SQL_INTEG("$1") "->'account'->>'id'",
+	    store, IT_ACCT_ACME);
+	assert_value1("SELECT ((" IT_SQL_INTEG("$1") "->>'connected_at')"
 	    "::timestamptz BETWEEN now() - interval '2 minutes'"
-	    " AND now() + interval '1 minute')::text"
-	    " FROM stores WHERE public_id = $1", store, "true");
-	ck_assert_int_eq(count2("SELECT count(*) FROM stores"
-	    " WHERE public_id = $1 AND position($2 in"
-	    " klaviyo_integration::text) > 0", store, IT_KEY_ACME), 0);
+	    " AND now() + interval '1 minute')::text", store, "true");
+	/* One connection, the primary, holding no key in clear. */
+	ck_assert_int_eq(connections_of(store), 1);
+	ck_assert_int_eq(count2("SELECT count(*) FROM klaviyo_connections k"
+	    " JOIN stores s ON s.id = k.store_id WHERE s.public_id = $1"
+	    " AND position($2 in k.klaviyo_integration::text) > 0", store,
+	    IT_KEY_ACME), 0);
 	/* Credential, KlaviyoSync row, trigger, audit row. */
 	ck_assert_int_eq(credentials_of(store), 1);
 	ck_assert_int_eq(count1("SELECT count(*) FROM klaviyo_credentials c"
-	    " JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1"
+	    " WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1")
 	    " AND c.kind = 'api_key'", store), 1);
 	ck_assert_int_eq(syncs_of(store, IT_ACCT_ACME), 1);
 	ck_assert_int_eq(syncs_of(store, NULL), 1);
@@ -734,9 +747,8 @@ START_TEST(connect_without_placed_order_other_metric)
 	connect_ok(store, tok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO);
 	assert_integ(store, "public_id", IT_ACCT_BLUEBIRD);
 	assert_integ(store, "conversion_metric_id", IT_METRIC_BLUEBIRD_PO);
-	assert_value1("SELECT klaviyo_integration->'conversion_metric'"
-	    "->>'isShopifyPlacedOrder' FROM stores WHERE public_id = $1",
-	    store, "false");
+	assert_value1("SELECT " IT_SQL_INTEG("$1") "->'conversion_metric'"
+	    "->>'isShopifyPlacedOrder'", store, "false");
 	/* Orders are not synced for a WooCommerce Placed Order. */
 	ck_assert_int_eq(pending_triggers(store, IT_ACCT_BLUEBIRD, 1), 1);
 	ck_assert_int_eq(all_pending_triggers(store), 1);
@@ -790,44 +802,58 @@ seed_synced_data(const char *store)
 	    " '{\"campaigns\":{\"status\":\"done\",\"cursor\":\"c1\"}}'"
 	    " FROM stores s WHERE s.id = k.store_id AND s.public_id = $1",
 	    1, p));
-	PQclear(it_sql("UPDATE stores SET klaviyo_integration ="
+	PQclear(it_sql("UPDATE klaviyo_connections SET klaviyo_integration ="
 	    " klaviyo_integration || '{\"last_sync\":\"2026-01-02T03:04:05Z\","
 	    "\"campaign_values_last_update\":\"2026-01-02T03:04:06Z\"}'"
-	    " WHERE public_id = $1", 1, p));
-	PQclear(it_sql("INSERT INTO campaigns (store_id, id, channel, name)"
-	    " SELECT id, 'CAMP01', 'email', 'Old campaign' FROM stores"
-	    " WHERE public_id = $1", 1, p));
-	PQclear(it_sql("INSERT INTO flows (store_id, id, name)"
-	    " SELECT id, 'FLOW01', 'Old flow' FROM stores"
-	    " WHERE public_id = $1", 1, p));
-	PQclear(it_sql("INSERT INTO orders (store_id, event_id, occurred_at)"
-	    " SELECT id, 'EV01', now() FROM stores WHERE public_id = $1", 1,
+	    " WHERE id = " IT_SQL_PRIMARY_ID("$1"), 1, p));
+	PQclear(it_sql("INSERT INTO campaigns (connection_id, id, channel, name)"
+	    " VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'CAMP01', 'email',"
+	    " 'Old campaign')", 1, p));
+	PQclear(it_sql("INSERT INTO flows (connection_id, id, name)"
+	    " VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'FLOW01', 'Old flow')", 1,
 	    p));
+	PQclear(it_sql("INSERT INTO orders (connection_id, event_id,"
+	    " occurred_at) VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'EV01', now())",
+	    1, p));
 }
 
+/* Synced rows of the connection (kept by id: it may be gone since). */
 static long long
-synced_rows(const char *store)
+synced_rows(const char *conn)
 {
 	return count1("SELECT (SELECT count(*) FROM campaigns c"
-	    "  WHERE c.store_id = s.id) + (SELECT count(*) FROM flows f"
-	    "  WHERE f.store_id = s.id) + (SELECT count(*) FROM orders o"
-	    "  WHERE o.store_id = s.id) FROM stores s WHERE s.public_id = $1",
-	    store);
+	    "  WHERE c.connection_id = $1::bigint) + (SELECT count(*)"
+	    "  FROM flows f WHERE f.connection_id = $1::bigint) +"
+	    " (SELECT count(*) FROM orders o"
+	    "  WHERE o.connection_id = $1::bigint)", conn);
+}
+
+/* A queued job of the store's primary connection; its id. */
+static char *
+queue_job(const char *store, const char *type)
+{
+	const char *p[2] = { store, type };
+
+	return it_sql_value("INSERT INTO sync_jobs (store_id, connection_id,"
+	    " type, mode) SELECT k.store_id, k.id, $2, 'full'"
+	    " FROM klaviyo_connections k WHERE k.id = "
+	    IT_SQL_PRIMARY_ID("$1") " RETURNING id", 2, p);
 }
 
 START_TEST(connect_same_account_rotates_key_keeps_data)
 {
 	struct it_resp	 r;
 	char		 store[32], tok[64], *nonce1, *nonce2, *sync1, *sync2;
-	char		 *connected1, *connected2;
+	char		 *connected1, *connected2, *conn1, *conn2;
 	long long	 triggers;
 
 	owned_store("Rotate", store, sizeof(store), tok, sizeof(tok));
 	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO);
 	seed_synced_data(store);
+	conn1 = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn1);
 	nonce1 = value1("SELECT encode(c.nonce, 'hex') FROM klaviyo_credentials"
-	    " c JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
-	    store);
+	    " c WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1"), store);
 	sync1 = value1("SELECT k.id || ' ' || k.state::text FROM klaviyo_syncs"
 	    " k JOIN stores s ON s.id = k.store_id WHERE s.public_id = $1",
 	    store);
@@ -841,8 +867,12 @@ START_TEST(connect_same_account_rotates_key_keeps_data)
 	ck_assert_str_eq(it_jstr(r.json, "message"), "Klaviyo API key updated");
 	it_resp_free(&r);
 	nonce2 = value1("SELECT encode(c.nonce, 'hex') FROM klaviyo_credentials"
-	    " c JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
-	    store);
+	    " c WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1"), store);
+	/* Rotated in place: the same connection, still the only one. */
+	conn2 = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn2);
+	ck_assert_str_eq(conn1, conn2);
+	ck_assert_int_eq(connections_of(store), 1);
 	sync2 = value1("SELECT k.id || ' ' || k.state::text FROM klaviyo_syncs"
 	    " k JOIN stores s ON s.id = k.store_id WHERE s.public_id = $1",
 	    store);
@@ -854,7 +884,7 @@ START_TEST(connect_same_account_rotates_key_keeps_data)
 	assert_integ(store, "last_sync", "2026-01-02T03:04:05Z");
 	assert_integ(store, "campaign_values_last_update",
 	    "2026-01-02T03:04:06Z");
-	ck_assert_int_eq(synced_rows(store), 3);
+	ck_assert_int_eq(synced_rows(conn1), 3);
 	/* Same metric: nothing for the report server to redo. */
 	ck_assert_int_eq(count1("SELECT count(*) FROM report_triggers t JOIN"
 	    " stores s ON s.id = t.store_id WHERE s.public_id = $1", store),
@@ -866,7 +896,7 @@ START_TEST(connect_same_account_rotates_key_keeps_data)
 	/* Same account, a non-Shopify metric: data kept, new trigger. */
 	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_API_PO);
 	assert_integ(store, "conversion_metric_id", IT_METRIC_ACME_API_PO);
-	ck_assert_int_eq(synced_rows(store), 3);
+	ck_assert_int_eq(synced_rows(conn1), 3);
 	ck_assert_int_eq(pending_triggers(store, IT_ACCT_ACME, 1), 1);
 	ck_assert_msg(all_pending_triggers(store) == 1, "%lld triggers "
 	    "pending after the metric changed", all_pending_triggers(store));
@@ -877,6 +907,8 @@ START_TEST(connect_same_account_rotates_key_keeps_data)
 	free(sync2);
 	free(connected1);
 	free(connected2);
+	free(conn1);
+	free(conn2);
 }
 END_TEST
 
@@ -884,18 +916,21 @@ START_TEST(connect_other_account_clears_old_data)
 {
 	struct it_resp	 r;
 	char		 store[32], tok[64], *job, *connected1, *connected2;
+	char		*conn1, *conn2;
 	const char	*p[1] = { store };
 
 	owned_store("Switch", store, sizeof(store), tok, sizeof(tok));
 	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO);
 	seed_synced_data(store);
-	job = it_sql_value("INSERT INTO sync_jobs (store_id, type, mode)"
-	    " SELECT id, 'campaigns', 'full' FROM stores WHERE public_id = $1"
-	    " RETURNING id", 1, p);
-	PQclear(it_sql("UPDATE stores SET klaviyo_integration ="
+	job = queue_job(store, "campaigns");
+	PQclear(it_sql("UPDATE klaviyo_connections SET klaviyo_integration ="
 	    " jsonb_set(klaviyo_integration, '{connected_at}',"
-	    " '\"2026-01-01T00:00:00Z\"') WHERE public_id = $1", 1, p));
+	    " '\"2026-01-01T00:00:00Z\"') WHERE id = " IT_SQL_PRIMARY_ID("$1"),
+	    1, p));
 	connected1 = integ_field(store, "connected_at");
+	conn1 = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn1);
+	ck_assert_int_eq(synced_rows(conn1), 3);
 
 	it_connect(store, tok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, &r);
 	it_assert_ok(&r);
@@ -903,8 +938,12 @@ START_TEST(connect_other_account_clears_old_data)
 	    "Klaviyo connected successfully");
 	it_resp_free(&r);
 	assert_integ(store, "public_id", IT_ACCT_BLUEBIRD);
-	assert_value1("SELECT klaviyo_integration->'account'->>'id'"
-	    " FROM stores WHERE public_id = $1", store, IT_ACCT_BLUEBIRD);
+	assert_value1("SELECT " IT_SQL_INTEG("$1") "->'account'->>'id'",
+	    store, IT_ACCT_BLUEBIRD);
+	/* The primary moved to the other account: still one connection. */
+	ck_assert_int_eq(connections_of(store), 1);
+	conn2 = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn2);
 	connected2 = integ_field(store, "connected_at");
 	ck_assert_str_ne(connected1, connected2);
 	/* The old account's sync state and progress are gone... */
@@ -916,14 +955,17 @@ START_TEST(connect_other_account_clears_old_data)
 	ck_assert_int_eq(all_pending_triggers(store), 1);
 	ck_assert_int_eq(credentials_of(store), 1);
 	/* Another account's campaigns, flows, orders must not mix in. */
-	ck_assert_msg(synced_rows(store) == 0, "%lld synced rows of the old "
-	    "account are still there", synced_rows(store));
+	ck_assert_msg(synced_rows(conn1) == 0, "%lld synced rows of the old "
+	    "account are still there", synced_rows(conn1));
+	ck_assert_int_eq(synced_rows(conn2), 0);
 	ck_assert_msg(count1("SELECT count(*) FROM sync_jobs WHERE id = $1"
 	    " AND state IN ('queued', 'running')", job) == 0,
 	    "the old account's queued sync job is still queued");
 	free(job);
 	free(connected1);
 	free(connected2);
+	free(conn1);
+	free(conn2);
 }
 END_TEST
 
@@ -987,9 +1029,8 @@ START_TEST(connect_change_metric_uses_stored_key)
 	it_connect(store, tok, NULL, IT_METRIC_ACME_SHOPIFY_PO, &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
-	assert_value1("SELECT klaviyo_integration->'conversion_metric'"
-	    "->>'isShopifyPlacedOrder' FROM stores WHERE public_id = $1",
-	    store, "true");
+	assert_value1("SELECT " IT_SQL_INTEG("$1") "->'conversion_metric'"
+	    "->>'isShopifyPlacedOrder'", store, "true");
 	ck_assert_int_eq(pending_triggers(store, IT_ACCT_ACME, 0), 1);
 	ck_assert_int_eq(all_pending_triggers(store), 1);
 }
@@ -998,22 +1039,24 @@ END_TEST
 START_TEST(connect_disconnect_idempotent_then_reconnect)
 {
 	struct it_resp	 r;
-	char		 store[32], tok[64], *job, *s1, *s2;
-	const char	*p[1] = { store };
+	char		 store[32], tok[64], *job, *s1, *s2, *conn;
 
 	owned_store("Disconnect", store, sizeof(store), tok, sizeof(tok));
 	connect_ok(store, tok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO);
 	seed_synced_data(store);
-	job = it_sql_value("INSERT INTO sync_jobs (store_id, type, mode)"
-	    " SELECT id, 'flows', 'full' FROM stores WHERE public_id = $1"
-	    " RETURNING id", 1, p);
+	job = queue_job(store, "flows");
+	conn = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn);
+	ck_assert_int_eq(synced_rows(conn), 3);
 
 	it_delete(it_connect_path(store), tok, &r);
 	it_assert_ok(&r);
 	ck_assert(it_jbool(r.json, "was_connected"));
 	it_resp_free(&r);
-	assert_value1("SELECT klaviyo_integration::text FROM stores"
-	    " WHERE public_id = $1", store, "{\"status\": \"not_configured\"}");
+	/* The connection row goes: no connection is "not_configured". */
+	ck_assert_int_eq(connections_of(store), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM klaviyo_credentials"
+	    " WHERE connection_id = $1::bigint", conn), 0);
 	ck_assert_int_eq(credentials_of(store), 0);
 	ck_assert_int_eq(syncs_of(store, NULL), 0);
 	ck_assert_int_eq(all_pending_triggers(store), 0);
@@ -1054,12 +1097,13 @@ START_TEST(connect_disconnect_idempotent_then_reconnect)
 	ck_assert_int_eq(audits(store, "connect"), 2);
 
 	/* Disconnect deletes what was synced and cancels its jobs. */
-	ck_assert_msg(synced_rows(store) == 0, "%lld synced rows left after "
-	    "disconnect", synced_rows(store));
+	ck_assert_msg(synced_rows(conn) == 0, "%lld synced rows left after "
+	    "disconnect", synced_rows(conn));
 	ck_assert_msg(count1("SELECT count(*) FROM sync_jobs WHERE id = $1"
 	    " AND state IN ('queued', 'running')", job) == 0,
 	    "a sync job is still queued after disconnect");
 	free(job);
+	free(conn);
 }
 END_TEST
 
@@ -1126,8 +1170,8 @@ END_TEST
  */
 START_TEST(connect_is_one_transaction)
 {
-	static const char *const tables[] = { "report_triggers", "audit_log",
-	    "klaviyo_syncs" };
+	static const char *const tables[] = { "klaviyo_connections",
+	    "report_triggers", "audit_log", "klaviyo_syncs" };
 	struct it_resp	 r;
 	char		 store[32], tok[64], sql[1024], fn[64], *before, *after;
 	const char	*p[1] = { store };
@@ -1227,8 +1271,9 @@ START_TEST(connect_concurrent_connects_one_state)
 		w = strcmp(winner, IT_ACCT_ACME) == 0 ? 0 : 1;
 		ck_assert_str_eq(winner, acc[w].acct);
 		assert_integ(store, "conversion_metric_id", acc[w].metric);
-		assert_value1("SELECT klaviyo_integration->'account'->>'id'"
-		    " FROM stores WHERE public_id = $1", store, acc[w].acct);
+		assert_value1("SELECT " IT_SQL_INTEG("$1") "->'account'->>'id'",
+		    store, acc[w].acct);
+		ck_assert_int_eq(connections_of(store), 1);
 		ck_assert_int_eq(credentials_of(store), 1);
 		ck_assert_int_eq(syncs_of(store, NULL), 1);
 		ck_assert_int_eq(syncs_of(store, acc[w].acct), 1);
