@@ -795,6 +795,37 @@ it_primary_conn(const char *store)
 }
 
 char *
+it_add_conn(const char *store, const char *status, const char *account)
+{
+	const char	*p[3] = { store, status, account };
+	char		*id;
+
+	id = it_sql_value("INSERT INTO klaviyo_connections (store_id,"
+	    " is_primary, klaviyo_integration) SELECT s.id, NOT EXISTS"
+	    " (SELECT 1 FROM klaviyo_connections k WHERE k.store_id = s.id"
+	    " AND k.is_primary), jsonb_build_object('status', $2::text,"
+	    " 'public_id', $3::text) FROM stores s WHERE s.public_id = $1"
+	    " RETURNING id", 3, p);
+	ck_assert_msg(id != NULL, "no store %s", store);
+	return id;
+}
+
+char *
+it_queue_job(const char *store, const char *type, const char *mode)
+{
+	const char	*p[3] = { store, type, mode };
+	char		*id;
+
+	id = it_sql_value("INSERT INTO sync_jobs (store_id, connection_id,"
+	    " type, mode) SELECT k.store_id, k.id, $2, $3"
+	    " FROM klaviyo_connections k WHERE k.id = " IT_SQL_PRIMARY_ID("$1")
+	    " RETURNING id", 3, p);
+	ck_assert_msg(id != NULL, "store %s has no connection to queue %s",
+	    store, type);
+	return id;
+}
+
+char *
 it_store_state(const char *store)
 {
 	const char *p[1] = { store };

@@ -272,9 +272,26 @@ Suite	*suite_admin_accounts(void);
     " ON s.id = k.store_id WHERE s.public_id = " pub ")"
 
 /*
+ * Joins a synced table's (or credential's) row, alias a, to its
+ * connection kc and that connection's store s.
+ */
+#define IT_SQL_JOIN_STORE(a)						\
+    " JOIN klaviyo_connections kc ON kc.id = " a ".connection_id"	\
+    " JOIN stores s ON s.id = kc.store_id"
+
+/*
  * The store's primary connection id as a malloc'd string, NULL when it
  * has none: a test keeps it to check what a removed connection left.
  */
 char	*it_primary_conn(const char *store);
+/*
+ * A connection row for fixtures that need one without Klaviyo: the
+ * document {status, public_id: account} (the primary when the store has
+ * none); its id.
+ */
+char	*it_add_conn(const char *store, const char *status,
+	    const char *account);
+/* Queues a job (type, mode) of the store's primary connection; its id. */
+char	*it_queue_job(const char *store, const char *type, const char *mode);
 
 #endif

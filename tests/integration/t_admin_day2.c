@@ -235,10 +235,13 @@ START_TEST(day2_jobs_retry_cancel)
 	const char	*p[1] = { store };
 
 	it_store("Jobs admin", store, sizeof(store));
-	id = it_sql_value("INSERT INTO sync_jobs (store_id, type, mode, state,"
-	    " finished_at, last_error) SELECT id, 'flows', 'full', 'failed',"
-	    " now(), 'it boom' FROM stores WHERE public_id = $1 RETURNING id",
-	    1, p);
+	/* Jobs are a connection's (sql/011): one without Klaviyo. */
+	free(it_add_conn(store, "disconnected", "itJobs"));
+	id = it_sql_value("INSERT INTO sync_jobs (store_id, connection_id,"
+	    " type, mode, state, finished_at, last_error) SELECT k.store_id,"
+	    " k.id, 'flows', 'full', 'failed', now(), 'it boom'"
+	    " FROM klaviyo_connections k WHERE k.id = " IT_SQL_PRIMARY_ID("$1")
+	    " RETURNING id", 1, p);
 	ck_assert_ptr_nonnull(id);
 
 	out = expect(0, "jobs list", ADM " jobs list --store '%s' --state "
@@ -261,9 +264,10 @@ START_TEST(day2_jobs_retry_cancel)
 	assert_job(id, "queued/-");
 
 	/* A queued job of the same store and type is in the way. */
-	id2 = it_sql_value("INSERT INTO sync_jobs (store_id, type, mode, state,"
-	    " finished_at) SELECT id, 'flows', 'full', 'failed', now()"
-	    " FROM stores WHERE public_id = $1 RETURNING id", 1, p);
+	id2 = it_sql_value("INSERT INTO sync_jobs (store_id, connection_id,"
+	    " type, mode, state, finished_at) SELECT k.store_id, k.id,"
+	    " 'flows', 'full', 'failed', now() FROM klaviyo_connections k"
+	    " WHERE k.id = " IT_SQL_PRIMARY_ID("$1") " RETURNING id", 1, p);
 	out = expect(3, "retry beside a queued one", ADM " jobs retry %s "
 	    "2>&1", id2);
 	ck_assert_msg(strstr(out, "queued already") != NULL, "%s", out);
@@ -506,11 +510,13 @@ prune_fixtures(const char *tag, const char *store, long long uid)
 	PQclear(it_sql("INSERT INTO audit_log (at, action, outcome) VALUES"
 	    " (now() - interval '400 days', $1, 'old'), (now(), $1, 'new')",
 	    1, p));
-	PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode, state,"
-	    " finished_at, last_error) SELECT s.id, 'forms', 'full', v.st,"
-	    " now() - v.age, $1 FROM stores s, (VALUES ('done',"
-	    " interval '40 days'), ('failed', interval '1 hour')) v(st, age)"
-	    " WHERE s.public_id = $2", 2, p));
+	free(it_add_conn(store, "disconnected", "itPrune"));
+	PQclear(it_sql("INSERT INTO sync_jobs (store_id, connection_id, type,"
+	    " mode, state, finished_at, last_error) SELECT k.store_id, k.id,"
+	    " 'forms', 'full', v.st, now() - v.age, $1"
+	    " FROM klaviyo_connections k, (VALUES ('done', interval '40 days'),"
+	    " ('failed', interval '1 hour')) v(st, age)"
+	    " WHERE k.id = " IT_SQL_PRIMARY_ID("$2"), 2, p));
 	PQclear(it_sql("INSERT INTO report_triggers (store_id, payload,"
 	    " delivered_at, last_error) SELECT s.id, '{}', now() - v.age, $1"
 	    " FROM stores s, (VALUES (interval '40 days'), (interval '1 hour'))"

@@ -828,17 +828,6 @@ synced_rows(const char *conn)
 	    "  WHERE o.connection_id = $1::bigint)", conn);
 }
 
-/* A queued job of the store's primary connection; its id. */
-static char *
-queue_job(const char *store, const char *type)
-{
-	const char *p[2] = { store, type };
-
-	return it_sql_value("INSERT INTO sync_jobs (store_id, connection_id,"
-	    " type, mode) SELECT k.store_id, k.id, $2, 'full'"
-	    " FROM klaviyo_connections k WHERE k.id = "
-	    IT_SQL_PRIMARY_ID("$1") " RETURNING id", 2, p);
-}
 
 START_TEST(connect_same_account_rotates_key_keeps_data)
 {
@@ -922,7 +911,7 @@ START_TEST(connect_other_account_clears_old_data)
 	owned_store("Switch", store, sizeof(store), tok, sizeof(tok));
 	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO);
 	seed_synced_data(store);
-	job = queue_job(store, "campaigns");
+	job = it_queue_job(store, "campaigns", "full");
 	PQclear(it_sql("UPDATE klaviyo_connections SET klaviyo_integration ="
 	    " jsonb_set(klaviyo_integration, '{connected_at}',"
 	    " '\"2026-01-01T00:00:00Z\"') WHERE id = " IT_SQL_PRIMARY_ID("$1"),
@@ -1044,7 +1033,7 @@ START_TEST(connect_disconnect_idempotent_then_reconnect)
 	owned_store("Disconnect", store, sizeof(store), tok, sizeof(tok));
 	connect_ok(store, tok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO);
 	seed_synced_data(store);
-	job = queue_job(store, "flows");
+	job = it_queue_job(store, "flows", "full");
 	conn = it_primary_conn(store);
 	ck_assert_ptr_nonnull(conn);
 	ck_assert_int_eq(synced_rows(conn), 3);

@@ -61,16 +61,16 @@ static void
 assert_holds(const struct member *m)
 {
 	static const char *const sql[5] = {
-		"SELECT count(*) FROM campaigns c JOIN stores s"
-		" ON s.id = c.store_id WHERE s.public_id = $1",
-		"SELECT count(*) FROM flows c JOIN stores s"
-		" ON s.id = c.store_id WHERE s.public_id = $1",
-		"SELECT count(*) FROM segments c JOIN stores s"
-		" ON s.id = c.store_id WHERE s.public_id = $1",
-		"SELECT count(*) FROM forms c JOIN stores s"
-		" ON s.id = c.store_id WHERE s.public_id = $1",
-		"SELECT count(*) FROM orders c JOIN stores s"
-		" ON s.id = c.store_id WHERE s.public_id = $1",
+		"SELECT count(*) FROM campaigns c" IT_SQL_JOIN_STORE("c")
+		" WHERE s.public_id = $1",
+		"SELECT count(*) FROM flows c" IT_SQL_JOIN_STORE("c")
+		" WHERE s.public_id = $1",
+		"SELECT count(*) FROM segments c" IT_SQL_JOIN_STORE("c")
+		" WHERE s.public_id = $1",
+		"SELECT count(*) FROM forms c" IT_SQL_JOIN_STORE("c")
+		" WHERE s.public_id = $1",
+		"SELECT count(*) FROM orders c" IT_SQL_JOIN_STORE("c")
+		" WHERE s.public_id = $1",
 	};
 	const char	*p[1] = { m->store };
 	size_t		 k;

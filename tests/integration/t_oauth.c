@@ -359,7 +359,7 @@ START_TEST(whole_flow_connects_with_bearer)
 	ck_assert(!json_object_object_get_ex(integ, "apiKey", NULL));
 	it_resp_free(&r);
 	ck_assert_int_eq(count_store("SELECT count(*) FROM klaviyo_credentials"
-	    " c JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1"
+	    " c" IT_SQL_JOIN_STORE("c") " WHERE s.public_id = $1"
 	    " AND c.kind = 'oauth'", store), 1);
 	ck_assert_int_eq(count_store("SELECT count(*) FROM report_triggers t"
 	    " JOIN stores s ON s.id = t.store_id WHERE s.public_id = $1",
@@ -649,8 +649,9 @@ START_TEST(token_expiry_mid_sync_refreshes_once)
 	ck_assert_int_ge(sbx_log_count("/api/", "Bearer", NULL, 401), 1);
 	ck_assert_int_eq(sbx_log_count("/oauth/token", NULL, "refresh_token",
 	    200), 1);
-	ck_assert_int_eq(count_store("SELECT count(*) FROM orders o JOIN"
-	    " stores s ON s.id = o.store_id WHERE s.public_id = $1", store) >
+	ck_assert_int_eq(count_store("SELECT count(*) FROM orders o"
+	    IT_SQL_JOIN_STORE("o")
+	    " WHERE s.public_id = $1", store) >
 	    0, 1);
 	it_get(it_connect_path(store), tok, &r);
 	it_assert_ok(&r);
@@ -703,9 +704,7 @@ START_TEST(concurrent_refresh_happens_once)
 	it_member("owner", store, tok, sizeof(tok));
 	oauth_connect(store, tok, IT_METRIC_ACME_API_PO);
 	it_isolate(store);
-	PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode)"
-	    " SELECT id, 'segments', 'incremental' FROM stores"
-	    " WHERE public_id = $1", 1, (const char *[]){ store }));
+	free(it_queue_job(store, "segments", "incremental"));
 	sbx_post("/__sandbox/oauth/expire", NULL);
 	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
 	for (i = 0; i < 6; i++) {
@@ -758,9 +757,7 @@ START_TEST(revoked_grant_asks_to_reconnect)
 	    "\"}");
 	it_isolate(store);
 	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
-	PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode)"
-	    " SELECT id, 'flows', 'incremental' FROM stores"
-	    " WHERE public_id = $1", 1, (const char *[]){ store }));
+	free(it_queue_job(store, "flows", "incremental"));
 	it_get(metrics_path(store), tok, &r);
 	it_assert_error(&r, 422, "oauth_reconnect_required");
 	it_resp_free(&r);
@@ -779,9 +776,7 @@ START_TEST(revoked_grant_asks_to_reconnect)
 		char *out = NULL;
 		int st;
 
-		PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode)"
-		    " SELECT id, 'campaigns', 'incremental' FROM stores"
-		    " WHERE public_id = $1", 1, (const char *[]){ store }));
+		free(it_queue_job(store, "campaigns", "incremental"));
 		st = it_run(&out, "REPORT_SERVER= SYNC_SCHEDULE_SECONDS=0 "
 		    "timeout 60 %s --once 2>&1", getenv("KC_TEST_SYNCD"));
 		ck_assert_msg(st == 0, "syncd %d: %s", st, out);
@@ -794,7 +789,7 @@ END_TEST
 
 START_TEST(disconnect_and_replacement_revoke)
 {
-	char		 store[80], tok[64];
+	char		 store[80], tok[64], *conn;
 	struct it_resp	 r;
 
 	it_klaviyo_cold();
@@ -802,13 +797,18 @@ START_TEST(disconnect_and_replacement_revoke)
 	it_member("owner", store, tok, sizeof(tok));
 	oauth_connect(store, tok, IT_METRIC_ACME_API_PO);
 	ck_assert_int_eq(grant_num(IT_ACCT_ACME, "revoked"), 0);
+	conn = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn);
 	it_delete(it_connect_path(store), tok, &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
 	ck_assert_int_eq(grant_num(IT_ACCT_ACME, "revoked"), 1);
+	/* The connection went, its credential with it. */
 	ck_assert_int_eq(count_store("SELECT count(*) FROM klaviyo_credentials"
-	    " c JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
-	    store), 0);
+	    " WHERE connection_id = $1::bigint", conn), 0);
+	ck_assert_int_eq(count_store("SELECT count(*) FROM"
+	    IT_SQL_CONN_IDS("$1") " c", store), 0);
+	free(conn);
 
 	/* A key of the same account replaces the grant: it is revoked. */
 	oauth_connect(store, tok, IT_METRIC_ACME_API_PO);
@@ -820,7 +820,7 @@ START_TEST(disconnect_and_replacement_revoke)
 	it_resp_free(&r);
 	ck_assert_int_eq(grant_num(IT_ACCT_ACME, "revoked"), 1);
 	ck_assert_int_eq(count_store("SELECT count(*) FROM klaviyo_credentials"
-	    " c JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1"
+	    " c" IT_SQL_JOIN_STORE("c") " WHERE s.public_id = $1"
 	    " AND c.kind = 'api_key'", store), 1);
 }
 END_TEST

@@ -331,7 +331,7 @@ START_TEST(outbox_builtin_and_disconnect)
 {
 	const char	*bin = getenv("KC_TEST_SYNCD");
 	char		 store[80], tok[64], id[24], *out = NULL;
-	const char	*params[1] = { id };
+	const char	*params[1] = { id }, *sp[1] = { store };
 	struct it_resp	 r;
 	int		 st;
 
@@ -349,8 +349,19 @@ START_TEST(outbox_builtin_and_disconnect)
 	it_delete(it_connect_path(store), tok, &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
+	/*
+	 * The disconnect deletes the connection, and its jobs with it
+	 * (they were cancelled first; no row stays to show it).  The
+	 * delivered trigger stays as history, its connection forgotten.
+	 */
 	ck_assert_int_eq(jobs_of(store, "queued"), 0);
-	ck_assert_int_eq(jobs_of(store, "cancelled"), 4);
+	ck_assert_int_eq(jobs_of(store, "cancelled"), 0);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM sync_jobs j"
+	    " JOIN stores s ON s.id = j.store_id WHERE s.public_id = $1", 1,
+	    sp), 0);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM report_triggers"
+	    " WHERE id = $1 AND delivered_at IS NOT NULL"
+	    " AND connection_id IS NULL", 1, params), 1);
 }
 END_TEST
 
@@ -403,8 +414,8 @@ END_TEST
  */
 START_TEST(disconnect_during_sync_step)
 {
-	char			 store[80], tok[64], sid[24], *v;
-	const char		*params[2], *pp[1] = { store };
+	char			 store[80], tok[64], cid[24], *v;
+	const char		*params[2];
 	struct db		*db;
 	struct job		 job;
 	struct sync_opts	 opt = { .lease_seconds = 60 };
@@ -416,15 +427,16 @@ START_TEST(disconnect_during_sync_step)
 
 	connected_store(store, sizeof(store), tok, sizeof(tok),
 	    IT_METRIC_ACME_SHOPIFY_PO);
-	v = it_sql_value("SELECT id FROM stores WHERE public_id = $1", 1, pp);
-	snprintf(sid, sizeof(sid), "%s", v);
+	v = it_primary_conn(store);
+	ck_assert_ptr_nonnull(v);
+	snprintf(cid, sizeof(cid), "%s", v);
 	free(v);
 	/* As the services are configured (tests/deploy/pgbouncer.sh). */
 	db_set_transaction_pooling(getenv("DB_TRANSACTION_POOLING") &&
 	    strcmp(getenv("DB_TRANSACTION_POOLING"), "1") == 0);
 	ck_assert_int_eq(db_open(getenv("DATABASE_URL"), "itest-syncd", &db),
 	    KC_OK);
-	ck_assert_int_eq(jobq_enqueue(db, strtoll(sid, NULL, 10), "campaigns",
+	ck_assert_int_eq(jobq_enqueue(db, strtoll(cid, NULL, 10), "campaigns",
 	    "full", 0, &jid), KC_OK);
 	memset(&job, 0, sizeof(job));
 	ck_assert_int_eq(jobq_claim(db, "itest-syncd", 60, &job), KC_OK);
@@ -443,7 +455,7 @@ START_TEST(disconnect_during_sync_step)
 	it_bg_start(&bg, &del);
 	it_wait_lock_waiter();
 	/* A list page of one campaign, as sync_list_phase writes it. */
-	params[0] = sid;
+	params[0] = cid;
 	params[1] = "[{\"id\":\"01HSOAKCAMPAIGN\",\"channel\":\"email\","
 	    "\"name\":\"Soak\",\"status\":\"Sent\","
 	    "\"send_time\":\"2024-01-02T03:04:05Z\",\"attributes\":{}}]";
@@ -454,8 +466,9 @@ START_TEST(disconnect_during_sync_step)
 	it_assert_ok(&r);
 	it_resp_free(&r);
 	/* The disconnect came after the step: it cleared what it wrote. */
-	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM campaigns c JOIN"
-	    " stores s ON s.id = c.store_id WHERE s.public_id = $1", 1, pp), 0);
+	params[0] = cid;
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM campaigns"
+	    " WHERE connection_id = $1::bigint", 1, params), 0);
 	ck_assert_int_eq(jobs_of(store, "running"), 0);
 	job_clear(&job);
 	db_close(db);

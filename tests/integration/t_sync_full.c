@@ -125,27 +125,35 @@ START_TEST(full_sync_fills_tables)
 	full_sync(store);
 	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 5);
 	ck_assert_int_eq(count_for(JOBS_IN("failed"), store), 0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM campaigns c JOIN "
-	    "stores s ON s.id = c.store_id WHERE s.public_id = $1", store), 0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM campaign_stats c "
-	    "JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
+	ck_assert_int_gt(count_for("SELECT count(*) FROM campaigns c"
+	    IT_SQL_JOIN_STORE("c")
+	    " WHERE s.public_id = $1", store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM campaign_stats c"
+	    IT_SQL_JOIN_STORE("c")
+	    " WHERE s.public_id = $1",
 	    store), 0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM flows f JOIN stores"
-	    " s ON s.id = f.store_id WHERE s.public_id = $1", store), 0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM flow_series f JOIN"
-	    " stores s ON s.id = f.store_id WHERE s.public_id = $1", store),
+	ck_assert_int_gt(count_for("SELECT count(*) FROM flows f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1", store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM flow_series f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1", store),
 	    0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM segment_series f "
-	    "JOIN stores s ON s.id = f.store_id WHERE s.public_id = $1",
+	ck_assert_int_gt(count_for("SELECT count(*) FROM segment_series f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1",
 	    store), 0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM form_series f JOIN"
-	    " stores s ON s.id = f.store_id WHERE s.public_id = $1", store),
+	ck_assert_int_gt(count_for("SELECT count(*) FROM form_series f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1", store),
 	    0);
-	ck_assert_int_gt(count_for("SELECT count(*) FROM orders o JOIN "
-	    "stores s ON s.id = o.store_id WHERE s.public_id = $1", store), 0);
+	ck_assert_int_gt(count_for("SELECT count(*) FROM orders o"
+	    IT_SQL_JOIN_STORE("o")
+	    " WHERE s.public_id = $1", store), 0);
 	/* Days are the account's days, stored with its timezone. */
-	ck_assert_int_eq(count_for("SELECT count(*) FROM flow_series f JOIN"
-	    " stores s ON s.id = f.store_id WHERE s.public_id = $1"
+	ck_assert_int_eq(count_for("SELECT count(*) FROM flow_series f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1"
 	    " AND f.timezone <> 'America/New_York'", store), 0);
 	/* Klaviyo never had to say 429 to us. */
 	ck_assert_int_eq(it_sbx_count(NULL, NULL, 429), 0);
@@ -170,7 +178,7 @@ START_TEST(full_sync_fills_tables)
 	 */
 	ck_assert_int_eq(count_for("SELECT count(*) FROM sync_jobs j"
 	    " JOIN stores s ON s.id = j.store_id"
-	    " JOIN klaviyo_syncs k ON k.store_id = j.store_id"
+	    " JOIN klaviyo_syncs k ON k.connection_id = j.connection_id"
 	    " WHERE s.public_id = $1 AND j.state = 'done'"
 	    " AND (k.state -> j.type ->> 'last_sync')::timestamptz"
 	    " <= j.finished_at"
@@ -190,15 +198,16 @@ START_TEST(incremental_resync_is_idempotent)
 	 */
 	const char	*sum = "SELECT concat_ws(' ',"
 	    " (SELECT sum((f.statistics ->> 'conversion_value')::numeric)"
-	    "  FROM flow_series f JOIN stores s ON s.id = f.store_id"
+	    "  FROM flow_series f" IT_SQL_JOIN_STORE("f")
 	    "  WHERE s.public_id = $1),"
 	    " (SELECT sum((f.statistics ->> 'recipients')::numeric)"
-	    "  FROM flow_series f JOIN stores s ON s.id = f.store_id"
+	    "  FROM flow_series f" IT_SQL_JOIN_STORE("f")
 	    "  WHERE s.public_id = $1),"
 	    " (SELECT count(*) || '/' || sum(o.value) FROM orders o"
-	    "  JOIN stores s ON s.id = o.store_id WHERE s.public_id = $1),"
-	    " (SELECT count(*) FROM campaign_stats c JOIN stores s"
-	    "  ON s.id = c.store_id WHERE s.public_id = $1))";
+	    IT_SQL_JOIN_STORE("o")
+	    " WHERE s.public_id = $1),"
+	    " (SELECT count(*) FROM campaign_stats c" IT_SQL_JOIN_STORE("c")
+	    " WHERE s.public_id = $1))";
 	const char	*params[1];
 
 	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
@@ -247,11 +256,13 @@ START_TEST(killed_daemon_job_resumes)
 	ck_assert_int_gt(count_for("SELECT max(attempts) FROM sync_jobs j"
 	    " JOIN stores s ON s.id = j.store_id WHERE s.public_id = $1",
 	    store), 1);
-	flows_full = count_for("SELECT count(*) FROM flows f JOIN stores s"
-	    " ON s.id = f.store_id WHERE s.public_id = $1", store);
+	flows_full = count_for("SELECT count(*) FROM flows f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1", store);
 	/* Primary keys forbid duplicates; the totals are the sandbox's. */
-	flows_after = count_for("SELECT count(DISTINCT f.id) FROM flows f "
-	    "JOIN stores s ON s.id = f.store_id WHERE s.public_id = $1",
+	flows_after = count_for("SELECT count(DISTINCT f.id) FROM flows f"
+	    IT_SQL_JOIN_STORE("f")
+	    " WHERE s.public_id = $1",
 	    store);
 	ck_assert_int_eq(flows_full, flows_after);
 	ck_assert_int_gt(flows_full, 0);
@@ -283,13 +294,16 @@ END_TEST
 
 START_TEST(disconnect_mid_sync_leaves_nothing)
 {
-	char		 store[80], tok[64];
+	char		 store[80], tok[64], *conn;
 	struct it_resp	 r;
 	pid_t		 pid;
 	int		 st;
 
 	connected(store, sizeof(store), tok, sizeof(tok), IT_KEY_ACME,
 	    IT_METRIC_ACME_SHOPIFY_PO);
+	/* Kept: the disconnect deletes the connection row itself. */
+	conn = it_primary_conn(store);
+	ck_assert_ptr_nonnull(conn);
 	it_sbx_fault("{\"fault\":\"latency\",\"ms\":100}");
 	pid = daemon_running(store, 0, 0);
 	it_delete(it_connect_path(store), tok, &r);
@@ -302,14 +316,22 @@ START_TEST(disconnect_mid_sync_leaves_nothing)
 	it_sbx_reset();
 	ck_assert_int_eq(count_for(JOBS_IN("running"), store), 0);
 	ck_assert_int_eq(count_for(JOBS_IN("queued"), store), 0);
+	ck_assert_int_eq(count_for("SELECT count(*) FROM sync_jobs"
+	    " WHERE connection_id = $1::bigint AND state IN ('queued',"
+	    " 'running')", conn), 0);
+	ck_assert_int_eq(count_for("SELECT count(*) FROM"
+	    IT_SQL_CONN_IDS("$1") " c", store), 0);
 	ck_assert_int_eq(count_for("SELECT (SELECT count(*) FROM campaigns c"
-	    " JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1) +"
-	    " (SELECT count(*) FROM flows c JOIN stores s ON s.id = c.store_id"
-	    "  WHERE s.public_id = $1) +"
-	    " (SELECT count(*) FROM orders c JOIN stores s ON s.id ="
-	    "  c.store_id WHERE s.public_id = $1) +"
-	    " (SELECT count(*) FROM klaviyo_syncs c JOIN stores s ON s.id ="
-	    "  c.store_id WHERE s.public_id = $1)", store), 0);
+	    "  WHERE c.connection_id = $1::bigint) +"
+	    " (SELECT count(*) FROM flows c WHERE c.connection_id = $1::bigint)"
+	    " + (SELECT count(*) FROM orders c"
+	    "  WHERE c.connection_id = $1::bigint) +"
+	    " (SELECT count(*) FROM klaviyo_syncs c"
+	    "  WHERE c.connection_id = $1::bigint)", conn), 0);
+	ck_assert_int_eq(count_for("SELECT count(*) FROM klaviyo_syncs c"
+	    " JOIN stores s ON s.id = c.store_id WHERE s.public_id = $1",
+	    store), 0);
+	free(conn);
 }
 END_TEST
 
@@ -395,7 +417,7 @@ START_TEST(postgres_restart_mid_sync)
 	waitpid(pid, &st, 0);
 	ck_assert_int_eq(count_for(JOBS_IN("done"), store), 5);
 	ck_assert_int_eq(count_for("SELECT count(*) - count(DISTINCT event_id)"
-	    " FROM orders o JOIN stores s ON s.id = o.store_id"
+	    " FROM orders o" IT_SQL_JOIN_STORE("o")
 	    " WHERE s.public_id = $1", store), 0);
 }
 END_TEST
@@ -557,28 +579,28 @@ START_TEST(parked_jobs_store_the_same_data)
 	static const char *const tables[] = {
 		"SELECT count(*) || ':' || md5(string_agg(c.id || c.channel ||"
 		" c.name || coalesce(c.send_time::text, ''), ',' ORDER BY c.id))"
-		" FROM campaigns c JOIN stores s ON s.id = c.store_id"
+		" FROM campaigns c" IT_SQL_JOIN_STORE("c")
 		" WHERE s.public_id = $1",
 		"SELECT count(*) || ':' || md5(string_agg(c.campaign_id ||"
 		" c.channel || c.statistics::text, ',' ORDER BY c.campaign_id,"
-		" c.channel)) FROM campaign_stats c JOIN stores s"
-		" ON s.id = c.store_id WHERE s.public_id = $1",
+		" c.channel)) FROM campaign_stats c" IT_SQL_JOIN_STORE("c")
+		" WHERE s.public_id = $1",
 		"SELECT count(*) || ':' || md5(string_agg(f.flow_id || f.day ||"
 		" f.statistics::text, ',' ORDER BY f.flow_id, f.day))"
-		" FROM flow_series f JOIN stores s ON s.id = f.store_id"
+		" FROM flow_series f" IT_SQL_JOIN_STORE("f")
 		" WHERE s.public_id = $1",
 		"SELECT count(*) || ':' || md5(string_agg(f.segment_id || f.day ||"
 		" f.statistics::text, ',' ORDER BY f.segment_id, f.day))"
-		" FROM segment_series f JOIN stores s ON s.id = f.store_id"
+		" FROM segment_series f" IT_SQL_JOIN_STORE("f")
 		" WHERE s.public_id = $1",
 		"SELECT count(*) || ':' || md5(string_agg(f.form_id || f.day ||"
 		" f.statistics::text, ',' ORDER BY f.form_id, f.day))"
-		" FROM form_series f JOIN stores s ON s.id = f.store_id"
+		" FROM form_series f" IT_SQL_JOIN_STORE("f")
 		" WHERE s.public_id = $1",
 		"SELECT count(*) || ':' || md5(string_agg(o.event_id ||"
 		" coalesce(o.value::text, '') || coalesce(o.currency, ''), ','"
-		" ORDER BY o.event_id)) FROM orders o JOIN stores s"
-		" ON s.id = o.store_id WHERE s.public_id = $1",
+		" ORDER BY o.event_id)) FROM orders o" IT_SQL_JOIN_STORE("o")
+		" WHERE s.public_id = $1",
 	};
 	struct it_resp	 r;
 	const char	*state;
