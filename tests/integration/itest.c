@@ -433,6 +433,8 @@ it_db_snapshot(void)
 	    " (SELECT string_agg(s::text, '|' ORDER BY token_hash)"
 	    "  FROM sessions s),"
 	    " (SELECT string_agg(s::text, '|' ORDER BY id) FROM stores s),"
+	    " (SELECT string_agg(k::text, '|' ORDER BY id)"
+	    "  FROM klaviyo_connections k),"
 	    " (SELECT string_agg(c::text, '|' ORDER BY id)"
 	    "  FROM contract_seats c),"
 	    " (SELECT string_agg(a::text, '|' ORDER BY seat_id, store_id)"
@@ -806,6 +808,24 @@ it_add_conn(const char *store, const char *status, const char *account)
 	    " AND k.is_primary), jsonb_build_object('status', $2::text,"
 	    " 'public_id', $3::text) FROM stores s WHERE s.public_id = $1"
 	    " RETURNING id", 3, p);
+	ck_assert_msg(id != NULL, "no store %s", store);
+	return id;
+}
+
+char *
+it_set_integ(const char *store, const char *doc)
+{
+	const char	*p[2] = { store, doc };
+	char		*id;
+
+	id = it_sql_value("WITH up AS (UPDATE klaviyo_connections k"
+	    " SET klaviyo_integration = $2::jsonb FROM stores s"
+	    " WHERE s.id = k.store_id AND s.public_id = $1 AND k.is_primary"
+	    " RETURNING k.id), ins AS (INSERT INTO klaviyo_connections"
+	    " (store_id, is_primary, klaviyo_integration) SELECT s.id, true,"
+	    " $2::jsonb FROM stores s WHERE s.public_id = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM up) RETURNING id)"
+	    " SELECT id FROM up UNION ALL SELECT id FROM ins", 2, p);
 	ck_assert_msg(id != NULL, "no store %s", store);
 	return id;
 }

@@ -100,7 +100,10 @@ PGresult *it_sql(const char *sql, int n, const char *const *params);
 /* First column of the first row as a malloc'd string, or NULL. */
 char	*it_sql_value(const char *sql, int n, const char *const *params);
 long long it_sql_count(const char *sql, int n, const char *const *params);
-/* Checksum of users, sessions, stores, seats and access rows. */
+/*
+ * Checksum of users, sessions, stores, their Klaviyo connections, seats
+ * and access rows.
+ */
 char	*it_db_snapshot(void);
 
 /* The scrypt cost the services hash with (PASSWORD_SCRYPT_LOG_N). */
@@ -291,6 +294,12 @@ char	*it_primary_conn(const char *store);
  */
 char	*it_add_conn(const char *store, const char *status,
 	    const char *account);
+/*
+ * Makes doc (klaviyo_integration JSON text, with a public_id and a status
+ * of connected, disconnected or error) the document of the store's
+ * primary connection, adding that connection when there is none; its id.
+ */
+char	*it_set_integ(const char *store, const char *doc);
 /* Queues a job (type, mode) of the store's primary connection; its id. */
 char	*it_queue_job(const char *store, const char *type, const char *mode);
 

@@ -806,8 +806,8 @@ seed_synced_data(const char *store)
 	    " klaviyo_integration || '{\"last_sync\":\"2026-01-02T03:04:05Z\","
 	    "\"campaign_values_last_update\":\"2026-01-02T03:04:06Z\"}'"
 	    " WHERE id = " IT_SQL_PRIMARY_ID("$1"), 1, p));
-	PQclear(it_sql("INSERT INTO campaigns (connection_id, id, channel, name)"
-	    " VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'CAMP01', 'email',"
+	PQclear(it_sql("INSERT INTO campaigns (connection_id, id, channel,"
+	    " name) VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'CAMP01', 'email',"
 	    " 'Old campaign')", 1, p));
 	PQclear(it_sql("INSERT INTO flows (connection_id, id, name)"
 	    " VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'FLOW01', 'Old flow')", 1,

@@ -205,30 +205,42 @@ START_TEST(cache_permission_changes_every_worker)
 }
 END_TEST
 
-/* The integration's status, then a sync job, as syncd would write them. */
+/*
+ * The integration's status, then a sync job, as syncd would write them;
+ * then the connection's document changed and the connection removed
+ * (sql/011: a connection row added, updated, deleted).
+ */
 START_TEST(cache_status_changes_every_worker)
 {
 	static const char connected[] =
 	    "{\"status\":\"connected\",\"public_id\":\"Ca5Hed\","
 	    "\"connected_at\":\"2026-01-01T00:00:00Z\"}";
+	static const char error[] =
+	    "{\"status\":\"error\",\"public_id\":\"Ca5Hed\","
+	    "\"connected_at\":\"2026-01-01T00:00:00Z\"}";
 	char		 store[32], email[128], tok[64], path[256];
-	const char	*p[2] = { connected, store }, *ps[1] = { store };
+	const char	*ps[1] = { store };
 
 	warm_owner(store, sizeof(store), email, sizeof(email), tok,
 	    sizeof(tok), path, sizeof(path));
 	on_every_worker(path, tok, want_integ_status, "not_configured");
-	PQclear(it_sql("UPDATE stores SET klaviyo_integration = $1::jsonb"
-	    " WHERE public_id = $2", 2, p));
+	free(it_set_integ(store, connected));
 	on_every_worker(path, tok, want_integ_status, "connected");
 	on_every_worker(path, tok, want_sync_status, "idle");
-	PQclear(it_sql("INSERT INTO sync_jobs (store_id, type, mode, state)"
-	    " SELECT id, 'flows', 'full', 'running' FROM stores"
-	    " WHERE public_id = $1", 1, ps));
+	PQclear(it_sql("INSERT INTO sync_jobs (store_id, connection_id, type,"
+	    " mode, state) SELECT k.store_id, k.id, 'flows', 'full', 'running'"
+	    " FROM klaviyo_connections k WHERE k.id = "
+	    IT_SQL_PRIMARY_ID("$1"), 1, ps));
 	on_every_worker(path, tok, want_sync_status, "running");
 	PQclear(it_sql("UPDATE sync_jobs SET state = 'failed',"
 	    " last_error = 'boom' WHERE store_id = (SELECT id FROM stores"
 	    " WHERE public_id = $1)", 1, ps));
 	on_every_worker(path, tok, want_sync_status, "failed");
+	free(it_set_integ(store, error));
+	on_every_worker(path, tok, want_integ_status, "error");
+	PQclear(it_sql("DELETE FROM klaviyo_connections WHERE id = "
+	    IT_SQL_PRIMARY_ID("$1"), 1, ps));
+	on_every_worker(path, tok, want_integ_status, "not_configured");
 }
 END_TEST
 

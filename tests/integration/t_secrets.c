@@ -108,9 +108,9 @@ cred_read(const char *store, struct cred *c)
 
 	memset(c, 0, sizeof(*c));
 	res = it_sql("SELECT c.key_version, encode(c.nonce, 'hex'),"
-	    " encode(c.ciphertext, 'hex'), encode(c.tag, 'hex'), c.store_id"
-	    " FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
-	    " WHERE s.public_id = $1", 1, p);
+	    " encode(c.ciphertext, 'hex'), encode(c.tag, 'hex'),"
+	    " c.connection_id FROM klaviyo_credentials c"
+	    " WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1"), 1, p);
 	found = PQntuples(res) == 1;
 	if (found) {
 		c->version = atoi(PQgetvalue(res, 0, 0));
@@ -133,8 +133,8 @@ cred_write(const char *store, const struct cred *c)
 	snprintf(v, sizeof(v), "%d", c->version);
 	PQclear(it_sql("UPDATE klaviyo_credentials c SET key_version = $2,"
 	    " nonce = decode($3, 'hex'), ciphertext = decode($4, 'hex'),"
-	    " tag = decode($5, 'hex') FROM stores s"
-	    " WHERE s.id = c.store_id AND s.public_id = $1", 5, p));
+	    " tag = decode($5, 'hex')"
+	    " WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1"), 5, p));
 }
 
 /*
@@ -223,7 +223,9 @@ store_rows(const char *store)
 	const char *p[1] = { store };
 
 	return it_sql_value(
-	    "SELECT md5(concat_ws('#', s.klaviyo_integration::text,"
+	    "SELECT md5(concat_ws('#',"
+	    " (SELECT string_agg(k::text, '|' ORDER BY k.id)"
+	    "  FROM klaviyo_connections k WHERE k.store_id = s.id),"
 	    " (SELECT string_agg(t::text, '|' ORDER BY t.id)"
 	    "  FROM report_triggers t WHERE t.store_id = s.id),"
 	    " (SELECT string_agg(k::text, '|' ORDER BY k.id)"
@@ -287,12 +289,12 @@ START_TEST(secrets_tampered_credential_never_decrypts)
 	owned_store("Tamper", store, sizeof(store), tok, sizeof(tok));
 	connect_ok(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO);
 	ck_assert(cred_read(store, &orig));
-	integ1 = it_sql_value("SELECT klaviyo_integration::text FROM stores"
-	    " WHERE public_id = $1", 1, p);
+	integ1 = it_sql_value("SELECT " IT_SQL_INTEG("$1") "::text", 1, p);
+	ck_assert_ptr_nonnull(integ1);
 	for (i = 0; i < sizeof(tamper) / sizeof(tamper[0]); i++) {
 		snprintf(sql, sizeof(sql), "UPDATE klaviyo_credentials c SET"
-		    " %s FROM stores s WHERE s.id = c.store_id"
-		    " AND s.public_id = $1", tamper[i].sql);
+		    " %s WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1"),
+		    tamper[i].sql);
 		PQclear(it_sql(sql, 1, p));
 		ck_assert(cred_read(store, &now));
 		ck_assert_msg(memcmp(&now, &orig, sizeof(now)) != 0,
@@ -303,8 +305,8 @@ START_TEST(secrets_tampered_credential_never_decrypts)
 		ck_assert(memcmp(&now, &orig, sizeof(now)) == 0);
 	}
 	/* The integration was not touched by any of it... */
-	integ2 = it_sql_value("SELECT klaviyo_integration::text FROM stores"
-	    " WHERE public_id = $1", 1, p);
+	integ2 = it_sql_value("SELECT " IT_SQL_INTEG("$1") "::text", 1, p);
+	ck_assert_ptr_nonnull(integ2);
 	ck_assert_str_eq(integ1, integ2);
 	/* ...and the untouched credential still works. */
 	it_connect(store, tok, NULL, IT_METRIC_ACME_API_PO, &r);
@@ -323,10 +325,11 @@ cred_insert(const char *store, const struct cred *c)
 	const char	*p[5] = { store, v, c->nonce, c->ct, c->tag };
 
 	snprintf(v, sizeof(v), "%d", c->version);
-	PQclear(it_sql("INSERT INTO klaviyo_credentials (store_id, kind,"
+	PQclear(it_sql("INSERT INTO klaviyo_credentials (connection_id, kind,"
 	    " key_version, nonce, ciphertext, tag, sealed_format)"
-	    " SELECT id, 'api_key', $2, decode($3, 'hex'), decode($4, 'hex'),"
-	    " decode($5, 'hex'), 2 FROM stores WHERE public_id = $1", 5, p));
+	    " VALUES (" IT_SQL_PRIMARY_ID("$1") ", 'api_key', $2,"
+	    " decode($3, 'hex'), decode($4, 'hex'), decode($5, 'hex'), 2)", 5,
+	    p));
 }
 
 /*
@@ -354,17 +357,17 @@ START_TEST(secrets_credential_moved_to_other_store_fails)
 	expect_unusable(sb, tb, IT_METRIC_BLUEBIRD_PO, "A's credential in B",
 	    &b);
 	/* A's row moved to B (B's deleted). */
-	PQclear(it_sql("DELETE FROM klaviyo_credentials WHERE store_id ="
-	    " (SELECT id FROM stores WHERE public_id = $1)", 1, p + 1));
-	PQclear(it_sql("UPDATE klaviyo_credentials SET store_id ="
-	    " (SELECT id FROM stores WHERE public_id = $2) WHERE store_id ="
-	    " (SELECT id FROM stores WHERE public_id = $1)", 2, p));
+	PQclear(it_sql("DELETE FROM klaviyo_credentials WHERE connection_id ="
+	    " " IT_SQL_PRIMARY_ID("$1"), 1, p + 1));
+	PQclear(it_sql("UPDATE klaviyo_credentials SET connection_id ="
+	    " " IT_SQL_PRIMARY_ID("$2") " WHERE connection_id ="
+	    " " IT_SQL_PRIMARY_ID("$1"), 2, p));
 	PQclear(it_sql("DELETE FROM klaviyo_probe_cache", 0, NULL));
 	it_connect(sb, tb, NULL, IT_METRIC_ACME_API_PO, &r);
 	/* Put both back before checking. */
-	PQclear(it_sql("UPDATE klaviyo_credentials SET store_id ="
-	    " (SELECT id FROM stores WHERE public_id = $1) WHERE store_id ="
-	    " (SELECT id FROM stores WHERE public_id = $2)", 2, p));
+	PQclear(it_sql("UPDATE klaviyo_credentials SET connection_id ="
+	    " " IT_SQL_PRIMARY_ID("$1") " WHERE connection_id ="
+	    " " IT_SQL_PRIMARY_ID("$2"), 2, p));
 	cred_insert(sb, &b);
 	ck_assert_msg(r.status != 200, "A's moved row was used by B: %s",
 	    r.body);
@@ -604,15 +607,15 @@ START_TEST(secrets_rotate_keys_reencrypts_under_newest)
 	snprintf(sql, sizeof(sql), "CREATE TABLE %s AS SELECT * FROM"
 	    " klaviyo_credentials", bk);
 	PQclear(it_sql(sql, 0, NULL));
-	PQclear(it_sql("DELETE FROM klaviyo_credentials WHERE store_id <>"
-	    " (SELECT id FROM stores WHERE public_id = $1)", 1, p));
+	PQclear(it_sql("DELETE FROM klaviyo_credentials WHERE connection_id"
+	    " NOT IN " IT_SQL_CONN_IDS("$1"), 1, p));
 
 	s1 = it_run(&o1, "KC_MASTER_KEYS='%s' \"$KC_TEST_ADMIN\" rotate-keys"
 	    " --force 2>&1", keys);
 	ck_assert(cred_read(store, &c1));
 	rotated = it_sql_value("SELECT (c.rotated_at IS NOT NULL)::text FROM"
-	    " klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
-	    " WHERE s.public_id = $1", 1, p);
+	    " klaviyo_credentials c WHERE c.connection_id = "
+	    IT_SQL_PRIMARY_ID("$1"), 1, p);
 	open_new = cred_open(&c1, keys, store, &plain);
 	if (plain) {
 		ck_assert_str_eq(plain, IT_KEY_ACME);

@@ -74,8 +74,8 @@ plant_legacy(const char *store, const char *kind, const char *plain)
 	PQclear(it_sql("UPDATE klaviyo_credentials c SET kind = $2,"
 	    " key_version = 1, nonce = decode($3, 'hex'),"
 	    " ciphertext = decode($4, 'hex'), tag = decode($5, 'hex'),"
-	    " sealed_format = 1 FROM stores s WHERE s.id = c.store_id"
-	    " AND s.public_id = $1", 5, p));
+	    " sealed_format = 1 WHERE c.connection_id = "
+	    IT_SQL_PRIMARY_ID("$1"), 5, p));
 }
 
 static char *
@@ -84,8 +84,8 @@ sealed_format(const char *store)
 	const char *p[1] = { store };
 
 	return it_sql_value("SELECT c.sealed_format::text FROM"
-	    " klaviyo_credentials c JOIN stores s ON s.id = c.store_id"
-	    " WHERE s.public_id = $1", 1, p);
+	    " klaviyo_credentials c WHERE c.connection_id = "
+	    IT_SQL_PRIMARY_ID("$1"), 1, p);
 }
 
 /* Re-saves the metric with the stored credential (no key in the body). */
@@ -137,16 +137,16 @@ START_TEST(secrets_flow_ciphertext_in_credential_row_refused)
 	    " key_version = f.key_version, nonce = f.nonce,"
 	    " ciphertext = f.ciphertext, tag = f.tag FROM oauth_flows f"
 	    " JOIN stores s ON s.id = f.store_id WHERE s.public_id = $1"
-	    " AND c.store_id = s.id", 1, p));
+	    " AND c.connection_id = " IT_SQL_PRIMARY_ID("$1"), 1, p));
 	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM"
-	    " klaviyo_credentials c JOIN oauth_flows f ON f.store_id ="
-	    " c.store_id AND f.ciphertext = c.ciphertext JOIN stores s"
-	    " ON s.id = c.store_id WHERE s.public_id = $1", 1, p), 1);
+	    " klaviyo_credentials c" IT_SQL_JOIN_STORE("c")
+	    " JOIN oauth_flows f ON f.store_id = s.id"
+	    " AND f.ciphertext = c.ciphertext WHERE s.public_id = $1", 1, p),
+	    1);
 	expect_unreadable(store, tok, "verifier as an API key");
 	/* As an OAuth credential: no better. */
 	PQclear(it_sql("UPDATE klaviyo_credentials c SET kind = 'oauth'"
-	    " FROM stores s WHERE s.id = c.store_id AND s.public_id = $1", 1,
-	    p));
+	    " WHERE c.connection_id = " IT_SQL_PRIMARY_ID("$1"), 1, p));
 	expect_unreadable(store, tok, "verifier as OAuth tokens");
 	/* Saving a key again replaces it, and the store works. */
 	it_connect(store, tok, IT_KEY_ACME, IT_METRIC_ACME_API_PO, &r);

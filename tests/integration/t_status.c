@@ -168,11 +168,10 @@ START_TEST(status_connected_hides_secrets)
 	struct it_resp		 r;
 	struct json_object	*ki, *acct, *metric;
 	char			 store[32], tok[64], path[256];
-	const char		*p[2] = { integ, store }, *ss;
+	const char		*ss;
 
 	it_store("Connected", store, sizeof(store));
-	PQclear(it_sql("UPDATE stores SET klaviyo_integration = $1::jsonb"
-	    " WHERE public_id = $2", 2, p));
+	free(it_set_integ(store, integ));
 	member("owner", store, tok, sizeof(tok));
 	status_path(store, path, sizeof(path));
 	it_get(path, tok, &r);
@@ -226,12 +225,11 @@ START_TEST(status_viewer_cannot_mutate_403_audited)
 	struct it_resp	 r;
 	char		 store[32], tok[64], out_tok[64], path[256];
 	char		 uid[24], email[128], *before, *after;
-	const char	*p[2] = { integ, store };
+	const char	*p[2] = { uid, store };
 	long long	 viewer, outsider;
 
 	it_store("Viewer only", store, sizeof(store));
-	PQclear(it_sql("UPDATE stores SET klaviyo_integration = $1::jsonb"
-	    " WHERE public_id = $2", 2, p));
+	free(it_set_integ(store, integ));
 	viewer = it_user("viewer", email, sizeof(email));
 	it_grant(email, store, "viewer");
 	it_token(viewer, tok, sizeof(tok));
@@ -263,7 +261,6 @@ START_TEST(status_viewer_cannot_mutate_403_audited)
 	free(after);
 
 	snprintf(uid, sizeof(uid), "%lld", viewer);
-	p[0] = uid;
 	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM audit_log l"
 	    " JOIN stores s ON s.id = l.store_id"
 	    " WHERE l.action = 'permission_denied' AND l.outcome = 'denied'"
@@ -336,19 +333,22 @@ START_TEST(status_odd_store_ids_404)
 END_TEST
 
 /*
- * sql/005: the integration's status is one of the seed's four; anything
- * else is refused by the database, and each allowed one is shown as is.
+ * sql/005, sql/011: the integration's status is one of the seed's four;
+ * a saved connection is connected, disconnected or error, and
+ * "not_configured" is having none (sql/011).  Anything else is refused
+ * by the database, and each allowed one is shown as is.
  */
 START_TEST(status_values_are_the_seeds_four)
 {
 	static const char *const ok[] = {
-		"not_configured", "connected", "disconnected", "error",
+		"connected", "disconnected", "error", "not_configured",
 	};
 	static const char *const bad[] = {
-		"pending", "Connected", "", "deleted",
+		"pending", "Connected", "", "deleted", "not_configured",
 	};
-	char			 store[32], tok[64], path[256], doc[64];
+	char			 store[32], tok[64], path[256], doc[96];
 	const char		*p[2] = { store, doc };
+	const char		*c;
 	struct it_resp		 r;
 	PGresult		*res;
 	size_t			 i;
@@ -356,20 +356,30 @@ START_TEST(status_values_are_the_seeds_four)
 	it_store("Status values", store, sizeof(store));
 	member("owner", store, tok, sizeof(tok));
 	status_path(store, path, sizeof(path));
+	free(it_set_integ(store, "{\"status\":\"connected\","
+	    "\"public_id\":\"StVal1\"}"));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(doc, sizeof(doc), "{\"status\":\"%s\"}", bad[i]);
-		res = PQexecParams(it_db(), "UPDATE stores SET"
-		    " klaviyo_integration = $2::jsonb WHERE public_id = $1",
-		    2, NULL, p, NULL, NULL, 0);
+		snprintf(doc, sizeof(doc), "{\"status\":\"%s\","
+		    "\"public_id\":\"StVal1\"}", bad[i]);
+		res = PQexecParams(it_db(), "UPDATE klaviyo_connections SET"
+		    " klaviyo_integration = $2::jsonb WHERE id = "
+		    IT_SQL_PRIMARY_ID("$1"), 2, NULL, p, NULL, NULL, 0);
+		c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 		ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR &&
 		    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
-		    "23514") == 0, "status '%s' was stored", bad[i]);
+		    "23514") == 0 && c != NULL &&
+		    strcmp(c, "klaviyo_connections_status") == 0,
+		    "status '%s' was stored", bad[i]);
 		PQclear(res);
 	}
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		snprintf(doc, sizeof(doc), "{\"status\":\"%s\"}", ok[i]);
-		PQclear(it_sql("UPDATE stores SET klaviyo_integration ="
-		    " $2::jsonb WHERE public_id = $1", 2, p));
+		snprintf(doc, sizeof(doc), "{\"status\":\"%s\","
+		    "\"public_id\":\"StVal1\"}", ok[i]);
+		if (strcmp(ok[i], "not_configured") == 0)
+			PQclear(it_sql("DELETE FROM klaviyo_connections"
+			    " WHERE id = " IT_SQL_PRIMARY_ID("$1"), 1, p));
+		else
+			free(it_set_integ(store, doc));
 		it_get(path, tok, &r);
 		ck_assert_msg(r.status == 200, "%s: %ld %s", ok[i], r.status,
 		    r.body);
