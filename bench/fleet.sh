@@ -135,7 +135,7 @@ code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 60 \
     -d "$body" "$APP_URL/api/store/$0/klaviyo-connect")
 [ "$code" = 200 ] || echo "connect $0: HTTP $code"' <"$ST/connect.txt" >"$ST/connect.err" || true
 [ -s "$ST/connect.err" ] && { head "$ST/connect.err" >&2; kc_die "some stores did not connect"; }
-connected=$(psql_q -c "SELECT count(*) FROM stores WHERE klaviyo_integration->>'status' = 'connected'")
+connected=$(psql_q -c "SELECT count(*) FROM klaviyo_connections WHERE klaviyo_integration->>'status' = 'connected'")
 [ "$connected" = "$N" ] || kc_die "$connected of $N stores connected"
 
 # One pass: clear the counts, start NSYNCD daemons, sample until nothing

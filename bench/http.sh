@@ -71,23 +71,28 @@ admin store add "$store" "Bench Store" >/dev/null
 admin grant bench@example.com "$store" owner >/dev/null
 # What a polled store looks like: connected, one finished sync per type.
 psql_q <<SQL
-UPDATE stores SET klaviyo_integration = '{"status":"connected",
+INSERT INTO klaviyo_connections (store_id, is_primary, klaviyo_integration)
+  SELECT id, true, '{"status":"connected",
   "public_id":"BeNcH1","account":{"id":"BeNcH1","name":"Bench",
   "timezone":"UTC","currency":"USD"},"api_key_hint":"pk_bench…",
   "conversion_type":"value","conversion_metric":{"id":"MeTr1c",
   "name":"Placed Order","integration":"Shopify","isShopifyPlacedOrder":true},
   "conversion_metric_id":"MeTr1c","connected_at":"2026-01-01T00:00:00Z",
   "last_sync":"2026-01-02T00:00:00Z","is_updating_dashboard":false,
-  "last_error":null}'::jsonb WHERE public_id = '$store';
-INSERT INTO sync_jobs (store_id, type, mode, state, progress, finished_at)
-  SELECT s.id, t, 'full', 'done',
+  "last_error":null}'::jsonb FROM stores WHERE public_id = '$store';
+INSERT INTO sync_jobs (store_id, connection_id, type, mode, state, progress,
+    finished_at)
+  SELECT k.store_id, k.id, t, 'full', 'done',
     '{"done":12,"total":12,"objects":340,"objects_total":340}', now()
-  FROM stores s, unnest(ARRAY['campaigns','flows','segments','forms','orders']) t
+  FROM klaviyo_connections k JOIN stores s ON s.id = k.store_id,
+    unnest(ARRAY['campaigns','flows','segments','forms','orders']) t
   WHERE s.public_id = '$store';
-INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id, state)
-  SELECT 'BeNcH1', id, '{"campaigns":{"last_sync":"2026-01-02T00:00:00Z"},
-    "flows":{"last_sync":"2026-01-02T00:00:00Z"}}' FROM stores
-  WHERE public_id = '$store';
+INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id, connection_id, state)
+  SELECT 'BeNcH1', k.store_id, k.id,
+    '{"campaigns":{"last_sync":"2026-01-02T00:00:00Z"},
+    "flows":{"last_sync":"2026-01-02T00:00:00Z"}}'
+  FROM klaviyo_connections k JOIN stores s ON s.id = k.store_id
+  WHERE s.public_id = '$store';
 SQL
 token=$(admin session issue bench@example.com --hours 2)
 path=/api/store/$store/klaviyo-connect
