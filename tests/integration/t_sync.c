@@ -408,7 +408,10 @@ END_TEST
  * deadlocked (40P01, the disconnect answered 500).  The step held its
  * job row (lease renewal) and then waited for the store row (the data's
  * foreign key), while the disconnect held the store row and waited for
- * the job row.  Here the test plays klaviyo-syncd with the real step
+ * the job row.  Since sql/011 the data's key is the connection's, but
+ * the step's second job-row update still key-shares the store (found
+ * again by this test: a deadlock until a removal locked the store FOR NO
+ * KEY UPDATE).  Here the test plays klaviyo-syncd with the real step
  * functions: a step begins, the disconnect comes and waits, the step
  * writes a campaign and commits; both must succeed.
  */
