@@ -458,6 +458,16 @@ connect_ops_change_metric(struct kc_ctx *ctx, const struct store_access *a,
 
 
 int
+connect_ops_oauth_rotate(struct kc_ctx *ctx, const struct store_access *a,
+    const struct conn_ref *ref)
+{
+	if (ctx->oauth == NULL)
+		return ctx_fail_code(ctx, KC_ERR_NOT_FOUND,
+		    "oauth_not_configured", OAUTH_OFF_MSG);
+	return do_oauth_connect(ctx, a, ref, NULL);
+}
+
+int
 connect_ops_rotate_key(struct kc_ctx *ctx, const struct store_access *a,
     const struct conn_ref *ref, const char *in_key)
 {

@@ -42,6 +42,12 @@ int	connect_ops_change_metric(struct kc_ctx *,
 int	connect_ops_rotate_key(struct kc_ctx *, const struct store_access *,
 	    const struct conn_ref *, const char *key);
 /*
+ * Replaces ref's credential with the user's waiting OAuth grant (after
+ * GET …/klaviyo-oauth/start), of the same account only; metric kept.
+ */
+int	connect_ops_oauth_rotate(struct kc_ctx *,
+	    const struct store_access *, const struct conn_ref *);
+/*
  * The metric list of ref's account, fetched with its stored credential
  * (or taken from the probe cache).  On failure the error response is set.
  */

@@ -6,7 +6,9 @@
  *                  / {method:"oauth", ...}: test, add another account
  *   GET    /{id}   any role: one account
  *   PATCH  /{id}   one of {conversionMetricId} (change the metric),
- *                  {apiKey} (rotate the key; same account), {primary:true}
+ *                  {apiKey} (rotate the key; same account), {method:
+ *                  "oauth"} (its waiting OAuth grant instead; same
+ *                  account), {primary:true}
  *   DELETE /{id}   remove it with its credential, jobs and data
  *   GET    /{id}/metrics  its metrics, with the stored credential
  * Everything but the GETs of the list and an account needs
@@ -28,6 +30,7 @@ const struct jfield account_patch_fields[] = {
 	{ "conversionMetricId", JF_STRING, 0, 128 },
 	{ "apiKey", JF_STRING, 0, 512 },
 	{ "primary", JF_BOOL, 0, 0 },
+	{ "method", JF_STRING, 0, 16 },
 };
 const size_t naccount_patch_fields = nitems(account_patch_fields);
 
@@ -190,7 +193,7 @@ route_account_patch(struct kc_ctx *ctx)
 	struct conn_ref		 ref;
 	struct json_object	*v;
 	char			 err[256];
-	const char		*metric, *key;
+	const char		*metric, *key, *method;
 	int			 rc, n = 0, primary = 0;
 
 	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
@@ -203,16 +206,23 @@ route_account_patch(struct kc_ctx *ctx)
 	}
 	metric = json_get_str(ctx->body, "conversionMetricId");
 	key = json_get_str(ctx->body, "apiKey");
+	method = json_get_str(ctx->body, "method");
 	if (json_object_object_get_ex(ctx->body, "primary", &v) &&
 	    !json_object_is_type(v, json_type_null)) {
 		n++;
 		primary = json_object_get_boolean(v);
 	}
-	n += (metric != NULL) + (key != NULL);
+	n += (metric != NULL) + (key != NULL) + (method != NULL);
 	if (n != 1)
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Send one of "
 		    "{conversionMetricId} to change the metric, {apiKey} to "
-		    "replace the key, or {primary: true}");
+		    "replace the key, {method: \"oauth\"} to use a new OAuth "
+		    "authorization, or {primary: true}");
+	else if (method && strcmp(method, "oauth") != 0)
+		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field 'method' takes "
+		    "\"oauth\" (send {apiKey} for a key)");
+	else if (method)
+		rc = connect_ops_oauth_rotate(ctx, &a, &ref);
 	else if (metric && !perm_public_id_valid(metric))
 		rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field "
 		    "'conversionMetricId' must be a Klaviyo metric id");

@@ -402,6 +402,80 @@ START_TEST(accounts_remove_grant_not_revoked)
 }
 END_TEST
 
+/*
+ * The web API with OAuth on a second account: added with a waiting grant
+ * (POST …/klaviyo-accounts {method:"oauth"}), then its credential
+ * replaced by a new grant of the same account (PATCH {method:"oauth"});
+ * a grant of another account is refused.
+ */
+START_TEST(web_oauth_second_account_add_and_replace)
+{
+	char		 store[80], tok[64], path[300], *acme, *before, *after;
+	const char	*p[1];
+	struct it_resp	 r;
+
+	it_klaviyo_cold();
+	it_store("Admin Accounts", store, sizeof(store));
+	it_member("owner", store, tok, sizeof(tok));
+	it_connect(store, tok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	oauth_consent(store, tok, IT_ACCT_ACME);
+	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-accounts", store);
+	it_post(path, tok, "{\"method\":\"oauth\",\"conversionMetricId\":\""
+	    IT_METRIC_ACME_API_PO "\"}", &r);
+	ck_assert_msg(r.status == 201, "add: %ld %s", r.status, r.body);
+	ck_assert_str_eq(it_jstr(it_jget(it_jget(r.json, "account"),
+	    "klaviyo_integration"), "auth_method"), "oauth");
+	ck_assert(!it_jbool(it_jget(r.json, "account"), "primary"));
+	it_resp_free(&r);
+	acme = conn_id(store, IT_ACCT_ACME);
+	p[0] = acme;
+	before = it_sql_value("SELECT encode(ciphertext, 'hex') FROM"
+	    " klaviyo_credentials c JOIN klaviyo_connections k"
+	    " ON k.id = c.connection_id WHERE k.public_id = $1", 1, p);
+
+	/* A new grant of the same account replaces its credential. */
+	oauth_consent(store, tok, IT_ACCT_ACME);
+	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-accounts/%s",
+	    store, acme);
+	{
+		char		 auth[128];
+		const char	*hdrs[3] = { auth,
+		    "Content-Type: application/json", NULL };
+		const char	*body = "{\"method\":\"oauth\"}";
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		it_request("PATCH", path, hdrs, body, strlen(body), &r);
+		it_assert_ok(&r);
+		ck_assert_str_eq(it_str(&r, "message"),
+		    "Klaviyo authorization updated");
+		it_resp_free(&r);
+		after = it_sql_value("SELECT encode(ciphertext, 'hex') FROM"
+		    " klaviyo_credentials c JOIN klaviyo_connections k"
+		    " ON k.id = c.connection_id WHERE k.public_id = $1", 1, p);
+		ck_assert_str_ne(before, after);
+		ck_assert_int_eq(count1("SELECT count(*) FROM audit_log"
+		    " WHERE action = 'rotate_key' AND detail ->>"
+		    " 'connection_id' = $1", acme), 1);
+
+		/* A grant of another account: refused, nothing changed. */
+		oauth_consent(store, tok, IT_ACCT_CEDAR);
+		it_request("PATCH", path, hdrs, body, strlen(body), &r);
+		it_assert_error(&r, 409, "account_mismatch");
+		it_resp_free(&r);
+		free(before);
+		before = it_sql_value("SELECT encode(ciphertext, 'hex') FROM"
+		    " klaviyo_credentials c JOIN klaviyo_connections k"
+		    " ON k.id = c.connection_id WHERE k.public_id = $1", 1, p);
+		ck_assert_str_eq(before, after);
+	}
+	free(before);
+	free(after);
+	free(acme);
+}
+END_TEST
+
 START_TEST(accounts_unknown_store_or_account)
 {
 	char		 store[80], other[80], tok[64], tok2[64], *blue, *oblue;
@@ -470,6 +544,7 @@ suite_admin_accounts(void)
 	tcase_add_test(tc, accounts_list_make_primary_remove);
 	tcase_add_test(tc, accounts_remove_grant_not_revoked);
 	tcase_add_test(tc, accounts_unknown_store_or_account);
+	tcase_add_test(tc, web_oauth_second_account_add_and_replace);
 	suite_add_tcase(s, tc);
 	return s;
 }
