@@ -86,8 +86,24 @@ function storeName(id) {
 function token(email) {
 	return admin(["session", "issue", email, "--hours", "2"]);
 }
+// The store's primary Klaviyo connection (sql/011): its id and its
+// klaviyo_integration document, what stores.klaviyo_integration was.
+const storeIdSql = (id) => "(SELECT id FROM stores WHERE public_id = " + lit(id) + ")";
+const primarySql = (id, col) => "(SELECT k." + col + " FROM klaviyo_connections k WHERE k.store_id = " + storeIdSql(id) + " AND k.is_primary)";
+const integSql = (id) => primarySql(id, "klaviyo_integration");
+// The store's status as the seed's route says it: no connection is "not_configured".
+const integStatus = (id) => sql("SELECT coalesce(" + integSql(id) + " ->> 'status', 'not_configured')");
+// Sets the primary connection's document (a fixture without a credential);
+// "not_configured" removes the store's connections.
 function setIntegration(id, obj) {
-	sql("UPDATE stores SET klaviyo_integration = " + lit(JSON.stringify(obj)) + "::jsonb WHERE public_id = " + lit(id));
+	if (obj.status === "not_configured") {
+		sql("DELETE FROM klaviyo_connections WHERE store_id = " + storeIdSql(id));
+		return;
+	}
+	const doc = lit(JSON.stringify(obj)) + "::jsonb";
+	sql("UPDATE klaviyo_connections SET klaviyo_integration = " + doc + ", updated_at = now() WHERE store_id = " + storeIdSql(id) + " AND is_primary;" +
+		" INSERT INTO klaviyo_connections (store_id, is_primary, klaviyo_integration) SELECT " + storeIdSql(id) + ", true, " + doc +
+		" WHERE NOT EXISTS (SELECT 1 FROM klaviyo_connections WHERE store_id = " + storeIdSql(id) + " AND is_primary)");
 }
 const CONNECTED = {
 	status: "connected", auth_method: "api_key", public_id: "ms2AAo",
@@ -612,7 +628,7 @@ test("Klaviyo refuses: invalid key, then a key without the metrics scope", async
 	await seeText(page, "#form-error", /The key is missing a permission This API key is missing the “metrics:read” permission.*give it Read access to every scope listed under “Scopes the key needs”/);
 	assert.ok(!(await visible(page, "#metric-step")));
 	await shot(page, "error-scope-missing");
-	assert.equal(sql("SELECT klaviyo_integration->>'status' FROM stores WHERE public_id = " + lit(id)), "not_configured");
+	assert.equal(integStatus(id), "not_configured");
 }, { sandbox: true });
 
 test("Klaviyo slow: the button says it is working, nothing is sent twice", async (t) => {
@@ -813,7 +829,7 @@ test("connected: change the conversion metric and replace the key, without disco
 	await seeVisible(page, "#connect-card", false);
 	assert.equal(await focusedId(page), "rotate-key");
 	await seeText(page, "#f-account", /Acme Outdoor/);
-	assert.equal(sql("SELECT klaviyo_integration->>'public_id' FROM stores WHERE public_id = " + lit(id)), "ms2AAo");
+	assert.equal(sql("SELECT " + integSql(id) + " ->> 'public_id'"), "ms2AAo");
 }, { sandbox: true });
 
 test("disconnect: the confirmation says what is deleted; cancel keeps, confirm deletes", async (t) => {
@@ -843,7 +859,7 @@ test("disconnect: the confirmation says what is deleted; cancel keeps, confirm d
 	await seeText(page, "#badge", /^Not connected$/);
 	await seeVisible(page, "#connect-card");
 	assert.ok(!(await visible(page, "#progress-card")));
-	assert.equal(sql("SELECT count(*) FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id WHERE s.public_id = " + lit(id)), "0");
+	assert.equal(sql("SELECT count(*) FROM klaviyo_credentials c JOIN klaviyo_connections k ON k.id = c.connection_id WHERE k.store_id = " + storeIdSql(id)), "0");
 	await shot(page, "disconnected");
 }, { sandbox: true });
 
