@@ -1426,7 +1426,11 @@ $("connect-btn").addEventListener("click", () => {
 			}
 			fillNotice($("connect-error"), d);
 			if (r.status === 429) cooldown(btn, d.wait);
-			if (r.status === 409 || r.code === "account_not_found") reloadStatus();
+			if (r.status === 409 || r.code === "account_not_found") {
+				await reloadStatus();
+				// Connected meanwhile (another tab): the step says so, Add is off.
+				if (r.code === "account_already_connected" && S.tested === tested) renderMetricStep();
+			}
 			return;
 		}
 		const saved = (r.body.store && r.body.store.klaviyo_integration) || (r.body.account && r.body.account.klaviyo_integration) || {};
