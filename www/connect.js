@@ -80,6 +80,8 @@ const S = {
 	target: null,		// the account (entry of accounts) the panel acts on; null: the primary's seed routes
 	oauthAdd: false,	// the OAuth panel adds another account
 	openSync: new Set(),	// accounts whose progress the user opened
+	accountMsg: null,	// {id, d}: the last action's message on one account
+	retryAdd: false,	// the OAuth message's "again" button adds an account
 };
 
 const keyInput = $("api-key");
