@@ -168,6 +168,12 @@ function describe(r, ctx) {
 		return { title: "Klaviyo had a problem", text: "Klaviyo answered with an error on its side. Wait a few minutes and try again (status.klaviyo.com lists incidents). " + NOTHING_CHANGED };
 	case "klaviyo_bad_response":
 		return { title: "Klaviyo sent an unreadable answer", text: "Klaviyo sent an answer we could not read. Try again in a few minutes; if it keeps happening, contact our support. " + NOTHING_CHANGED };
+	case "account_already_connected":
+		return { title: "Already connected", text: "This Klaviyo account is already connected to this store, so it was not added again. " + NOTHING_CHANGED + " To give it a new key, use \u201cReplace API key\u201d on that account." };
+	case "account_mismatch":
+		return { title: "Key of another Klaviyo account", text: "This key opens a different Klaviyo account than the one it should replace, so it was not saved. " + NOTHING_CHANGED + " Paste a key of the same account, or add the other one with \u201cAdd another Klaviyo account\u201d." };
+	case "account_not_found":
+		return { title: "Account no longer connected", text: "This Klaviyo account is no longer connected to this store; someone may have just removed it. The page now shows the current accounts." };
 	case "unknown_metric":
 		return { title: "That metric is not in this account", text: "The chosen metric does not belong to this Klaviyo account (it may have been deleted). Test the key again and pick a metric from the new list." };
 	case "conflict":
@@ -304,6 +310,7 @@ export const KNOWN_CODES = new Set([
 	"access_denied", "oauth_failed", "oauth_state_unknown", "oauth_state_used", "oauth_state_expired",
 	"oauth_state_user", "signed_out", "oauth_grant_refused", "oauth_client_refused",
 	"oauth_not_configured", "oauth_not_authorized", "oauth_reconnect_required", "klaviyo_token_rejected",
+	"account_already_connected", "account_mismatch", "account_not_found",
 ]);
 
 // A ?oauth_error= value worth looking up (the server sends [a-z_] only).

@@ -11,6 +11,18 @@
 //   POST   /api/store/{id}/klaviyo-sync      sync now
 //   GET    /api/store/{id}/klaviyo-oauth/start  (a navigation) to Klaviyo's consent page
 //
+// A store may have several Klaviyo accounts (connections), one primary;
+// the routes above act on the primary. With two or more the page lists
+// them and acts on each with:
+//   GET    /api/store/{id}/klaviyo-accounts          the list (any role)
+//   POST   …  the bodies above (test, connect, OAuth): add another account
+//   PATCH  …/{accountId} {conversionMetricId} | {apiKey} | {primary:true}
+//   DELETE …/{accountId}                             remove it and its data
+//   GET    …/{accountId}/metrics                     its metrics, stored credential
+//   POST   /api/store/{id}/klaviyo-sync {account}    sync that one
+// With one account (or none) the page is the single-connection page it
+// always was, plus "Add another Klaviyo account".
+//
 // Klaviyo sends the browser back through our callback to this page with
 // ?oauth=ready (an approval waits server-side, 30 minutes, for this user and
 // store: the page lists the metrics and connects with it) or
@@ -44,6 +56,11 @@ const storeId = (() => {
 })();
 const base = "/api/store/" + encodeURIComponent(storeId);
 const statusPath = base + "/klaviyo-connect";
+const accountsPath = base + "/klaviyo-accounts";
+const accountPath = (id) => accountsPath + "/" + encodeURIComponent(id);
+// Set across the trip to Klaviyo when the approval adds another account
+// (rather than connecting the primary); only a flag, never a secret.
+const ADD_FLAG = "kc-oauth-add:" + storeId;
 
 const S = {
 	me: null,
@@ -59,6 +76,12 @@ const S = {
 	pollTimer: null,
 	expectSyncUntil: 0,
 	wasActive: false,
+	accounts: null,		// GET …/klaviyo-accounts' list; null: the route is not there
+	target: null,		// the account (entry of accounts) the panel acts on; null: the primary's seed routes
+	oauthAdd: false,	// the OAuth panel adds another account
+	openSync: new Set(),	// accounts whose progress the user opened
+	accountMsg: null,	// {id, d}: the last action's message on one account
+	retryAdd: false,	// the OAuth message's "again" button adds an account
 };
 
 const keyInput = $("api-key");
@@ -73,6 +96,32 @@ function isOauthStore() {
 	return integ().auth_method === "oauth";
 }
 
+// Two or more accounts: the list replaces the single-connection view.
+function multi() {
+	return Array.isArray(S.accounts) && S.accounts.length >= 2;
+}
+
+// The store has an account, so another can be added.
+function multiOrOne() {
+	return Array.isArray(S.accounts) && S.accounts.length > 0;
+}
+
+// Adding another account: from the key panel, or finishing OAuth for it.
+function adding() {
+	return S.mode === "add" || (S.mode === "oauth" && S.oauthAdd);
+}
+
+// The connection the open panel is about ("not_configured" when adding).
+function panelInteg() {
+	if (S.target) return S.target.klaviyo_integration || {};
+	return adding() ? { status: "not_configured" } : integ();
+}
+
+function acctName(k) {
+	const a = k && k.account && typeof k.account === "object" ? k.account : {};
+	return a.name || (k && k.public_id) || a.id || "this Klaviyo account";
+}
+
 // Connected now (also in error): a new connection replaces this one.
 function wasConnected() {
 	const s = integ().status;
@@ -82,6 +131,24 @@ function wasConnected() {
 // Drops ?oauth=… so a reload does not finish (or report) it again.
 function clearOauthQuery() {
 	if (location.search) history.replaceState(null, "", location.pathname);
+	setAddFlag(false);
+}
+
+// Whether the approval waiting at Klaviyo adds another account.
+function setAddFlag(on) {
+	try {
+		if (on) sessionStorage.setItem(ADD_FLAG, "1");
+		else sessionStorage.removeItem(ADD_FLAG);
+	} catch (e) {
+		// No web storage: the approval then connects the primary, as before.
+	}
+}
+function addFlag() {
+	try {
+		return sessionStorage.getItem(ADD_FLAG) === "1";
+	} catch (e) {
+		return false;
+	}
 }
 
 function storeName() {
@@ -107,6 +174,7 @@ function fillNotice(node, d, extra) {
 	if ((d.oauthAgain || d.reconnect) && S.oauth && S.canManage) {
 		const again = d.reconnect || (isOauthStore() && wasConnected()) ? "Reconnect with Klaviyo" : "Connect with Klaviyo again";
 		const b = el("button", { type: "button", class: "btn btn-sm btn-primary", text: again });
+		if (S.retryAdd) b.dataset.add = "1";	// starting again adds an account, as before
 		b.addEventListener("click", () => startOauth(b));
 		node.append(el("div", { class: "actions" }, b));
 	}
@@ -143,6 +211,8 @@ function flash(text) {
 function clearFlash() {
 	$("flash").hidden = true;
 	$("oauth-msg").hidden = true;
+	S.accountMsg = null;
+	for (const n of document.querySelectorAll("#accounts-list .acct-msg")) n.hidden = true;
 }
 
 // ------------------------------------------------- API key validation --
@@ -189,12 +259,13 @@ function renderKeyHint(final) {
 // -------------------------------------------------------- busy state --
 
 const ACTION_IDS = ["test-btn", "connect-btn", "restart-btn", "sync-now", "change-metric",
-	"rotate-key", "reconnect-oauth", "disconnect", "panel-close", "dlg-confirm", "dlg-cancel"];
+	"rotate-key", "reconnect-oauth", "disconnect", "panel-close", "dlg-confirm", "dlg-cancel",
+	"add-account", "add-account-multi", "rm-confirm", "rm-cancel"];
 
 // Enables what may be used now; everything is off while a request runs.
 function refreshControls() {
-	for (const id of ACTION_IDS) {
-		const b = $(id);
+	const buttons = ACTION_IDS.map($).concat([...$("accounts-list").querySelectorAll("button")]);
+	for (const b of buttons) {
 		if (b.dataset.cooldown) continue;
 		b.disabled = S.busy;
 	}
@@ -302,6 +373,14 @@ function renderStatus() {
 	setText("crumb-store", storeName());
 	setText("store-line", storeName() + (S.store ? " \u00b7 your role: " + (ROLE_NAMES[S.store.role] || S.store.role) : ""));
 	document.title = "Klaviyo \u00b7 " + storeName() + " \u00b7 klaviyo-connect";
+	show("status-card", !multi());
+	show("accounts-card", multi());
+	if (multi()) {
+		renderAccounts();
+		if (S.mode === "connect" || !S.canManage) closePanel();
+		renderProgress();
+		return;
+	}
 
 	const acct = k.account && typeof k.account === "object" ? k.account : {};
 	const acctName = acct.name || k.public_id || "";
@@ -355,6 +434,7 @@ function renderStatus() {
 	reauth.hidden = !(k.auth_method === "oauth" && S.oauth && (s === "connected" || s === "error"));
 	reauth.classList.toggle("btn-primary", s === "error");
 	show("disconnect", configured);
+	show("add-account", Array.isArray(S.accounts) && (s === "connected" || s === "error"));
 	if (!S.canManage) {
 		const role = S.store ? (ROLE_NAMES[S.store.role] || S.store.role) : "";
 		setText("viewer-note", "You can view this integration" + (role ? " (your role: " + role + ")" : "") +
@@ -373,13 +453,259 @@ function renderStatus() {
 	renderProgress();
 }
 
+// ---------------------------------------------------------- accounts --
+
+function accountById(id) {
+	return (S.accounts || []).find((a) => a.id === id) || null;
+}
+
+// The message of the last action on one account (kept across refreshes).
+function setAccountMsg(id, d) {
+	S.accountMsg = d ? { id, d } : null;
+	renderStatus();
+	const n = document.querySelector('#accounts-list [data-account-id="' + CSS.escape(id) + '"] .acct-msg');
+	if (n && d) n.focus();
+}
+
+// Focus on the account's button for action (after a re-render), if any.
+function focusAccountAction(id, action) {
+	const li = document.querySelector('#accounts-list [data-account-id="' + CSS.escape(id || "") + '"]');
+	const b = li && li.querySelector('[data-action="' + action + '"]');
+	if (b) b.focus();
+	return !!b;
+}
+
+function renderAccounts() {
+	const accts = S.accounts;
+	const list = $("accounts-list");
+	// Keep the focus and the open progress across a refresh.
+	const f = document.activeElement;
+	const keep = f && list.contains(f) && f.dataset.action ? [f.closest("[data-account-id]").dataset.accountId, f.dataset.action] : null;
+	const states = accts.map((a) => (a.klaviyo_integration || {}).status);
+	const problems = states.filter((x) => x !== "connected").length;
+	const info = statusInfo(states.includes("error") ? "error" : problems ? "disconnected" : "connected");
+	const badge = $("badge");
+	badge.className = "badge " + info.cls;
+	badge.textContent = info.label;
+	setText("accounts-h", "Klaviyo accounts (" + accts.length + ")");
+	setText("accounts-intro", accts.length + " Klaviyo accounts are connected to this store" +
+		(problems ? ", " + problems + (problems === 1 ? " of them has" : " of them have") + " a problem" : "") +
+		". Each is synced on its own and their reports are kept apart. The primary account is the one shown to tools that know a single Klaviyo account per store.");
+	show("add-account-multi", S.canManage);
+	if (!S.canManage) {
+		const role = S.store ? (ROLE_NAMES[S.store.role] || S.store.role) : "";
+		setText("accounts-viewer-note", "You can view these accounts" + (role ? " (your role: " + role + ")" : "") +
+			". Only owners and admins of this store can add, change or remove Klaviyo accounts; ask one of them if something needs to change.");
+	}
+	show("accounts-viewer-note", !S.canManage);
+	list.replaceChildren(...accts.map(renderAccount));
+	if (keep) focusAccountAction(keep[0], keep[1]);
+}
+
+function fact(label, ...value) {
+	return el("div", {}, el("dt", { text: label }), el("dd", {}, ...value));
+}
+
+// One account of the list: its state, facts, progress and actions.
+function renderAccount(a, i) {
+	const k = a.klaviyo_integration || {};
+	const s = k.status || "not_configured";
+	const info = statusInfo(s);
+	const acct = k.account && typeof k.account === "object" ? k.account : {};
+	const hid = "acct-h-" + i;
+	const li = el("li", { class: "acct" + (a.primary ? " acct-primary" : ""), "data-account-id": a.id, "aria-labelledby": hid });
+	li.append(el("div", { class: "acct-head" },
+		el("h3", { id: hid, text: acctName(k) }),
+		a.primary ? el("span", { class: "tag tag-current", text: "Primary" }) : null,
+		el("span", { class: "badge acct-badge " + info.cls, text: info.label })));
+	if (s === "error") {
+		let next = "";
+		if (S.canManage) next = k.auth_method === "oauth" ? (a.primary && S.oauth ? " Reconnect with Klaviyo, or use an API key instead." : " Use an API key instead, or remove it.") : " Replace its API key, or remove it.";
+		li.append(el("p", { class: "acct-problem", text: "This account has a problem, so its reports are not being synced." + next }));
+	}
+
+	const facts = el("dl", { class: "facts" });
+	const extra = [k.public_id || acct.id ? "Account ID " + (k.public_id || acct.id) : "", acct.timezone, acct.currency].filter(Boolean).join(" \u00b7 ");
+	facts.append(fact("Klaviyo account", el("span", { text: acctName(k) }), extra ? el("span", { class: "sub", text: extra }) : null));
+	facts.append(fact("Connected", timeNode(k.connected_at) || "\u2013"));
+	facts.append(fact("Last sync", timeNode(k.last_sync) || "Not synced yet"));
+	if (k.auth_method === "oauth") facts.append(fact("Access", el("span", { text: "Klaviyo sign-in (OAuth)" })));
+	else facts.append(fact("API key", el("span", { class: "mono", text: k.api_key_hint || "\u2013" })));
+	const m = k.conversion_metric || (k.conversion_metric_id ? { id: k.conversion_metric_id, name: k.conversion_metric_id } : null);
+	facts.append(fact("Conversion metric", metricNode(m, true) || "\u2013"));
+	const le = lastErrorText(k.last_error);
+	if (le) facts.append(fact("Last error", el("span", { class: "acct-error-text", text: le })));
+	li.append(facts);
+
+	// Progress: open while it runs, or when the user opened it.
+	const det = el("details", { class: "acct-sync" });
+	const plist = el("ul", { class: "progress-list", "aria-label": "Progress of " + acctName(k) + " by data type" });
+	const pr = fillProgress(plist, k, a.sync);
+	det.open = pr.active || S.openSync.has(a.id);
+	det.append(el("summary", {}, el("span", { class: "acct-sync-title", text: "Sync progress" }), el("span", { class: "pill " + pr.pill[1], text: pr.pill[0] })),
+		el("p", { class: "muted small", text: pr.note }), plist);
+	det.addEventListener("toggle", () => {
+		if (det.open) S.openSync.add(a.id);
+		else S.openSync.delete(a.id);
+	});
+	li.append(det);
+
+	if (S.canManage) {
+		const btn = (action, text, cls) => el("button", { type: "button", class: "btn btn-sm" + (cls ? " " + cls : ""), "data-action": action, "aria-describedby": hid, text });
+		const live = s === "connected" || s === "error";
+		const row = el("div", { class: "actions acct-actions" });
+		if (s === "connected") row.append(btn("sync", "Sync now", "btn-primary"));
+		if (a.primary && k.auth_method === "oauth" && S.oauth && live) row.append(btn("reconnect", "Reconnect with Klaviyo", s === "error" ? "btn-primary" : ""));
+		if (live) row.append(btn("metric", "Change conversion metric"), btn("rotate", k.auth_method === "oauth" ? "Use an API key instead" : "Replace API key"));
+		if (!a.primary) row.append(btn("primary", "Make primary"));
+		row.append(btn("remove", "Remove\u2026", "btn-danger-ghost"));
+		li.append(row);
+	}
+	const msg = el("div", { class: "notice acct-msg", role: "status", tabindex: "-1", hidden: true });
+	if (S.accountMsg && S.accountMsg.id === a.id) fillNotice(msg, S.accountMsg.d);
+	li.append(msg);
+	refreshControlsIn(li);
+	return li;
+}
+
+// A freshly drawn account follows the page's busy state.
+function refreshControlsIn(node) {
+	for (const b of node.querySelectorAll("button")) b.disabled = S.busy;
+}
+
+$("accounts-list").addEventListener("click", (ev) => {
+	const b = ev.target.closest("button[data-action]");
+	if (!b || S.busy) return;
+	const a = accountById(b.closest("[data-account-id]").dataset.accountId);
+	if (!a) return;
+	switch (b.dataset.action) {
+	case "sync": syncAccount(a, b); break;
+	case "metric": openFor(a, "metric"); break;
+	case "rotate": openFor(a, "rotate"); break;
+	case "reconnect": startOauth(b); break;
+	case "primary": makePrimary(a, b); break;
+	case "remove": openRemove(a); break;
+	}
+});
+
+// The panel, for one account of several.
+function openFor(a, mode) {
+	clearFlash();
+	S.target = a;
+	S.oauthAdd = false;
+	openPanel(mode, true);
+	$("connect-card").scrollIntoView({ block: "start" });
+}
+
+function openAdd() {
+	if (S.busy) return;
+	clearFlash();
+	S.target = null;
+	S.oauthAdd = false;
+	openPanel("add", true);
+	$("connect-card").scrollIntoView({ block: "start" });
+}
+$("add-account").addEventListener("click", openAdd);
+$("add-account-multi").addEventListener("click", openAdd);
+
+function syncAccount(a, btn) {
+	withBusy(btn, "Starting sync\u2026", async () => {
+		clearFlash();
+		const r = await api("POST", base + "/klaviyo-sync", { account: a.id });
+		const name = acctName(a.klaviyo_integration);
+		if (r.ok) {
+			const jobs = Array.isArray(r.body.jobs) ? r.body.jobs.length : 0;
+			S.expectSyncUntil = Date.now() + 15000;
+			S.openSync.add(a.id);
+			await reloadStatus();
+			flash("Sync started for " + name + "." + (jobs ? " " + jobs + (jobs === 1 ? " job is" : " jobs are") + " queued." : "") + " Its progress shows below and refreshes on its own.");
+			return;
+		}
+		if (r.status === 404 || r.status === 409) await reloadStatus();
+		setAccountMsg(a.id, describeError(r, "sync"));
+	});
+}
+
+function makePrimary(a, btn) {
+	withBusy(btn, "Making primary\u2026", async () => {
+		clearFlash();
+		const r = await api("PATCH", accountPath(a.id), { primary: true });
+		if (!r.ok) {
+			if (r.status === 404 || r.status === 409) await reloadStatus();
+			setAccountMsg(a.id, describeError(r, "primary"));
+			return;
+		}
+		await reloadStatus();
+		flash(acctName(a.klaviyo_integration) + " is now the primary Klaviyo account of " + storeName() + ".");
+	});
+}
+
+// ------------------------------------------------ removing an account --
+
+const rmDlg = $("remove-dialog");
+let removing = null;		// the account the dialog is about
+
+function openRemove(a) {
+	if (S.busy) return;
+	clearFlash();
+	removing = a;
+	const k = a.klaviyo_integration || {};
+	const name = acctName(k);
+	setText("rm-h", "Remove " + name + " from " + storeName() + "?");
+	setText("rm-lead", "This removes the Klaviyo account " + name + (k.public_id ? " (" + k.public_id + ")" : "") + " from " + storeName() + " and deletes:");
+	setText("rm-cred", k.auth_method === "oauth" ? "its Klaviyo sign-in (OAuth): it is revoked in Klaviyo too," : "its saved API key,");
+	const next = a.primary ? (S.accounts || []).filter((x) => x.id !== a.id).sort((x, y) => String(x.created_at).localeCompare(String(y.created_at)))[0] : null;
+	setText("rm-primary", next ? "It is the primary account: " + acctName(next.klaviyo_integration) + ", the oldest of the others, becomes the primary account." : "");
+	show("rm-primary", !!next);
+	show("rm-error", false);
+	rmDlg.showModal();
+	$("rm-cancel").focus();
+}
+
+rmDlg.addEventListener("cancel", (ev) => {
+	if (S.busy) ev.preventDefault();
+});
+rmDlg.addEventListener("close", () => {
+	// Cancelled: back to the account's Remove button.
+	if (removing) focusAccountAction(removing.id, "remove");
+	removing = null;
+});
+
+$("rm-confirm").addEventListener("click", () => {
+	const a = removing;
+	if (!a) return;
+	withBusy($("rm-confirm"), "Removing\u2026", async () => {
+		show("rm-error", false);
+		const r = await api("DELETE", accountPath(a.id), {});
+		if (!r.ok) {
+			fillNotice($("rm-error"), describeError(r, "remove"));
+			if (r.status === 404) reloadStatus();
+			return;
+		}
+		const k = a.klaviyo_integration || {};
+		const before = new Set((S.accounts || []).filter((x) => x.primary).map((x) => x.id));
+		removing = null;
+		rmDlg.close();
+		S.metricsCache = null;
+		await reloadStatus();
+		const p = (S.accounts || []).find((x) => x.primary && !before.has(x.id));
+		flash("The Klaviyo account " + acctName(k) + " was removed from " + storeName() + ". " +
+			(k.auth_method === "oauth" ? "Its Klaviyo sign-in (OAuth) was revoked in Klaviyo and the data synced from it was deleted." : "Its API key and the data synced from it were deleted.") +
+			(p ? " " + acctName(p.klaviyo_integration) + " is now the primary account." : ""));
+	});
+});
+
 // ---------------------------------------------------------- progress --
 
-function syncActive() {
-	const k = integ();
+// One connection's sync is queued or running.
+function accountActive(k, sync) {
 	if (ACTIVE.has(k.sync_status)) return true;
-	const sync = (S.status && S.status.sync) || {};
-	return TYPES.some((t) => ACTIVE.has(syncEntry(sync[t.key]).state));
+	return TYPES.some((t) => ACTIVE.has(syncEntry((sync || {})[t.key]).state));
+}
+
+function syncActive() {
+	if (multi()) return S.accounts.some((a) => accountActive(a.klaviyo_integration || {}, a.sync));
+	return accountActive(integ(), S.status && S.status.sync);
 }
 
 const STATE_WORDS = {
@@ -419,14 +745,23 @@ function etaText(iso) {
 function renderProgress() {
 	const k = integ();
 	const s = k.status || "not_configured";
-	const on = s === "connected" || s === "error";
+	const on = (s === "connected" || s === "error") && !multi();
 	show("progress-card", on);
 	if (!on) return;
-	const sync = (S.status && S.status.sync) || {};
+	const r = fillProgress($("progress-list"), k, S.status && S.status.sync);
+	const p = $("sync-pill");
+	p.textContent = r.pill[0];
+	p.className = "pill " + r.pill[1];
+	setText("progress-note", r.note);
+}
+
+// One row per type of connection k into list; its pill and note.
+function fillProgress(list, k, sync) {
+	const s = k.status || "not_configured";
+	sync = sync || {};
 	const noOrders = !!(k.conversion_metric && !k.conversion_metric.isShopifyPlacedOrder);
-	const active = syncActive();
+	const active = accountActive(k, sync);
 	let anything = false;
-	const list = $("progress-list");
 	list.replaceChildren();
 	for (const t of TYPES) {
 		const p = syncEntry(sync[t.key]);
@@ -479,14 +814,11 @@ function renderProgress() {
 	// In error, waiting jobs cannot run until the connection works again.
 	const stalled = active && s === "error";
 	const pill = stalled ? ["Waiting", "pill-failed"] : PILL[st] || PILL.idle;
-	const p = $("sync-pill");
-	p.textContent = pill[0];
-	p.className = "pill " + pill[1];
 	let note = "Nothing has been synced yet. The first full sync starts shortly after connecting.";
 	if (stalled) note = "Syncing is on hold: it continues once the connection to Klaviyo works again.";
 	else if (active) note = "A sync is running. This list refreshes on its own until it ends.";
 	else if (anything) note = "Reports refresh automatically: campaigns and segments every day, flows and forms every two days.";
-	setText("progress-note", note);
+	return { pill, note, active };
 }
 
 // ------------------------------------------------------------ polling --
@@ -510,13 +842,14 @@ async function pollOnce() {
 	S.pollTimer = null;
 	if (document.hidden) return;	// resumed by visibilitychange
 	const before = syncActive();
-	const r = await api("GET", statusPath);
+	const many = multi();
+	const r = await api("GET", many ? accountsPath : statusPath);
 	if (r.status === 401) {
 		fillNotice($("banner"), describeError(r, "load"));
 		return;
 	}
-	if (r.ok) {
-		S.status = r.body;
+	if (r.ok && (!many || applyAccounts(r))) {
+		if (!many) S.status = r.body;
 		renderStatus();
 		const now = new Date();
 		setText("refresh-note", "Checked at " + now.toLocaleTimeString());
@@ -527,7 +860,7 @@ async function pollOnce() {
 			// It ended: say so once, and stop refreshing.
 			S.wasActive = false;
 			S.expectSyncUntil = 0;
-			const failed = integ().sync_status === "failed";
+			const failed = many ? S.accounts.some((a) => (a.klaviyo_integration || {}).sync_status === "failed") : integ().sync_status === "failed";
 			setText("sync-done-live", failed ? "The sync failed." : "The sync has finished.");
 			const msg = $("sync-msg");
 			if (!msg.hidden && msg.dataset.kind === "started") {
@@ -545,10 +878,28 @@ document.addEventListener("visibilitychange", () => {
 	if (!document.hidden && !S.pollTimer && (syncActive() || Date.now() < S.expectSyncUntil)) pollOnce();
 });
 
+// The accounts list: S.accounts, and the primary's status from it.
+// false when it could not be read (then S.accounts is kept; null when
+// the server has no such route).
+function applyAccounts(r) {
+	if (r.ok && Array.isArray(r.body.accounts)) {
+		S.accounts = r.body.accounts;
+		if (typeof r.body.can_manage === "boolean") S.canManage = r.body.can_manage;
+		// With several, the list is what is shown and polled: the
+		// primary's status comes from it. With one, the seed's route is.
+		const p = multi() && S.accounts.find((a) => a.primary);
+		if (p && S.status) S.status = { ...S.status, klaviyo_integration: p.klaviyo_integration, sync: p.sync || {} };
+		return true;
+	}
+	if (r.status === 404 && r.error === "No such route") S.accounts = null;
+	return false;
+}
+
 async function reloadStatus() {
-	const r = await api("GET", statusPath);
+	const [r, ra] = await Promise.all([api("GET", statusPath), api("GET", accountsPath)]);
 	if (r.ok) {
 		S.status = r.body;
+		applyAccounts(ra);
 		if (typeof r.body.can_manage === "boolean") S.canManage = r.body.can_manage;
 		renderStatus();
 		if (syncActive()) S.wasActive = true;
@@ -607,7 +958,37 @@ const MODE_TEXT_OAUTH_STORE = {
 	},
 };
 
+// Adding another account; acting on one account of several.
+const MODE_TEXT_ADD = {
+	add: {
+		title: "Add another Klaviyo account",
+		intro: "Connect one more Klaviyo account to this store; the accounts already connected stay as they are. Both methods give us read-only access to its reports.",
+		keyIntro: "Paste a private API key of the other Klaviyo account. We test it before anything is saved.",
+		test: "Test key", save: "Add account",
+	},
+	oauth: {
+		title: "Finish adding a Klaviyo account",
+		intro: "Klaviyo approved read-only access. Choose the conversion metric of this account to add it; nothing is saved before you press Add account.",
+		keyIntro: "", test: "Test key", save: "Add account", restart: "Use an API key instead",
+	},
+};
+function targetText(mode, k) {
+	const name = acctName(k);
+	if (mode === "metric") return { title: "Change the conversion metric of " + name, intro: "Pick another metric for this account; its connection stays as it is." };
+	if (mode === "rotate" && k.auth_method === "oauth") {
+		return { title: "Use an API key for " + name, intro: "Paste a private API key of this Klaviyo account. Its synced data is kept and its conversion metric stays; its Klaviyo sign-in (OAuth) is then revoked.", save: "Save key" };
+	}
+	if (mode === "rotate") return { title: "Replace the API key of " + name, intro: "Paste a new private API key of this same Klaviyo account. Its synced data is kept and its conversion metric stays as it is." };
+	return {};
+}
+
 function modeText(mode) {
+	if (adding()) return MODE_TEXT_ADD[mode === "oauth" ? "oauth" : "add"];
+	if (S.target) {
+		const k = panelInteg();
+		const base = (k.auth_method === "oauth" && MODE_TEXT_OAUTH_STORE[mode]) || MODE_TEXT[mode];
+		return { ...base, ...targetText(mode, k) };
+	}
 	return (isOauthStore() && wasConnected() && MODE_TEXT_OAUTH_STORE[mode]) || MODE_TEXT[mode];
 }
 
@@ -620,14 +1001,15 @@ function openPanel(mode, focus) {
 	$("test-btn").textContent = t.test;
 	$("connect-btn").textContent = t.save;
 	$("restart-btn").textContent = t.restart || "Use another key";
-	show("method-oauth", mode === "connect");
+	const choose = mode === "connect" || mode === "add";	// both methods offered
+	show("method-oauth", choose);
 	show("panel-close", mode !== "connect" && (mode !== "oauth" || wasConnected()));
 	show("oauth-wait", false);
-	$("methods").classList.toggle("single", mode !== "connect");
+	$("methods").classList.toggle("single", !choose);
 	show("form-error", false);
 	show("connect-error", false);
 	resetTest(false);
-	const k = integ();
+	const k = panelInteg();
 	const cache = S.metricsCache;
 	if (mode === "metric" && cache && cache.accountId === k.public_id) {
 		// The list of the key saved from this page: no key needed.
@@ -655,8 +1037,9 @@ function openPanel(mode, focus) {
 
 // GET …/klaviyo-metrics; falls back to testing the key when it fails.
 async function loadStoredMetrics(k, focus) {
-	const r = await api("GET", base + "/klaviyo-metrics");
-	if (S.mode !== "metric") return;
+	const target = S.target;
+	const r = await api("GET", target ? accountPath(target.id) + "/metrics" : base + "/klaviyo-metrics");
+	if (S.mode !== "metric" || S.target !== target) return;
 	if (r.ok && r.body && Array.isArray(r.body.metrics)) {
 		S.metricsCache = { accountId: k.public_id, account: k.account || {}, metrics: r.body.metrics };
 		S.tested = { account: S.metricsCache.account, metrics: r.body.metrics, fromCache: true };
@@ -686,6 +1069,8 @@ async function loadStoredMetrics(k, focus) {
 
 function closePanel() {
 	S.mode = null;
+	S.target = null;
+	S.oauthAdd = false;
 	keyInput.value = "";
 	resetTest(false);
 	show("connect-card", false);
@@ -721,7 +1106,7 @@ const GROUPS = [
 
 function renderMetricStep() {
 	const t = S.tested;
-	const k = integ();
+	const k = panelInteg();
 	const metrics = Array.isArray(t.metrics) ? t.metrics : [];
 	const acct = t.account || {};
 	const box = $("account-box");
@@ -736,10 +1121,29 @@ function renderMetricStep() {
 	const warn = $("account-warn");
 	warn.hidden = true;
 	t.mismatch = false;
+	t.keyOnly = false;
 	const connectedId = k.public_id || (k.account && k.account.id);
 	const connectedName = (k.account && k.account.name) || connectedId;
-	const replacing = S.mode === "rotate" || S.mode === "metric" || (S.mode === "oauth" && wasConnected());
-	if (replacing && connectedId && acct.id && acct.id !== connectedId) {
+	const replacing = S.mode === "rotate" || S.mode === "metric" || (S.mode === "oauth" && !S.oauthAdd && wasConnected());
+	const same = adding() && acct.id && (S.accounts || []).find((a) => (a.klaviyo_integration || {}).public_id === acct.id);
+	if (same) {
+		// Adding an account the store has already: said before anything is sent.
+		t.mismatch = true;
+		warn.replaceChildren(el("strong", { text: "This Klaviyo account is already connected to this store." }),
+			el("span", { text: (acct.name || acct.id) + " (" + acct.id + ") is " + (same.primary ? "the primary" : "one of the") + " Klaviyo account" + (same.primary ? "" : "s") + " of " + storeName() + ". To add another account, use a key of that account" + (S.mode === "oauth" ? " or choose it in Klaviyo" : "") + "; to give this one a new key, use \u201cReplace API key\u201d on it." }));
+		warn.hidden = false;
+	} else if (S.target && S.mode === "rotate" && connectedId && acct.id && acct.id !== connectedId) {
+		// An account's key is replaced by a key of the same account only.
+		t.mismatch = true;
+		warn.replaceChildren(el("strong", { text: "This key belongs to another Klaviyo account." }),
+			el("span", { text: "It opens " + (acct.name || acct.id) + " (" + acct.id + "), not " + connectedName + " (" + connectedId + "). Paste a key of " + connectedName + ", or connect " + (acct.name || acct.id) + " with \u201cAdd another Klaviyo account\u201d." }));
+		warn.hidden = false;
+	} else if (S.target && S.mode === "rotate") {
+		t.keyOnly = true;	// PATCH {apiKey}: the metric stays
+	}
+	if (t.mismatch || t.keyOnly || !replacing) {
+		// Nothing more to compare.
+	} else if (connectedId && acct.id && acct.id !== connectedId) {
 		if (S.mode === "oauth") {
 			warn.replaceChildren(el("strong", { text: "You approved a different Klaviyo account." }),
 				el("span", { text: "Klaviyo approved " + (acct.name || acct.id) + " (" + acct.id + "); this store is connected to " + connectedName + " (" + connectedId + "). Saving replaces the connection: the data synced from " + connectedName + " is deleted and everything is synced again from " + (acct.name || acct.id) + ". To keep " + connectedName + ", cancel and reconnect choosing that account in Klaviyo." }));
@@ -757,10 +1161,11 @@ function renderMetricStep() {
 	}
 
 	const hasPO = metrics.some((m) => m.isShopifyPlacedOrder);
-	show("no-po-warning", metrics.length > 0 && !hasPO && !t.mismatch);
+	const pick = !t.mismatch && !t.keyOnly;	// a metric to choose here
+	show("no-po-warning", metrics.length > 0 && !hasPO && pick);
 	show("no-metrics", metrics.length === 0);
-	show("metric-tools", metrics.length > 0 && !t.mismatch);
-	show("metric-fieldset", metrics.length > 0 && !t.mismatch);
+	show("metric-tools", metrics.length > 0 && pick);
+	show("metric-fieldset", metrics.length > 0 && pick);
 	show("metric-search-row", metrics.length >= SEARCH_FROM);
 
 	// Preselection: the current metric when changing, else Shopify's Placed Order.
@@ -835,6 +1240,18 @@ function selectedMetric() {
 function renderExplain() {
 	const box = $("metric-explain");
 	const m = selectedMetric();
+	if (S.tested && S.tested.mismatch) {
+		box.hidden = true;
+		return;
+	}
+	if (S.tested && S.tested.keyOnly) {
+		const cur = panelInteg().conversion_metric;
+		box.className = "explain";
+		box.replaceChildren(el("strong", { text: "The conversion metric stays " + (cur ? "\u201c" + cur.name + "\u201d" + (cur.integration ? " (" + cur.integration + ")" : "") : "as it is") + "." }),
+			el("span", { text: "Change it afterwards with \u201cChange conversion metric\u201d if needed." }));
+		box.hidden = false;
+		return;
+	}
 	if (!m) {
 		box.className = "explain";
 		box.replaceChildren(el("strong", { text: "No metric chosen yet." }),
@@ -913,7 +1330,7 @@ $("key-form").addEventListener("submit", (ev) => {
 		show("connect-error", false);
 		clearFlash();
 		resetTest(true);
-		const r = await api("POST", statusPath, { apiKey: keyInput.value.trim(), action: "test" });
+		const r = await api("POST", adding() || S.target ? accountsPath : statusPath, { apiKey: keyInput.value.trim(), action: "test" });
 		if (!r.ok) {
 			failTest(r, btn);
 			return;
@@ -946,8 +1363,10 @@ $("restart-btn").addEventListener("click", () => {
 	if (S.busy) return;
 	if (S.mode === "oauth") {
 		// The approval is left to expire server-side; the key goes instead.
+		const add = S.oauthAdd;
 		clearOauthQuery();
-		openPanel(wasConnected() ? "rotate" : "connect", true);
+		S.oauthAdd = false;
+		openPanel(add ? "add" : wasConnected() ? "rotate" : "connect", true);
 		return;
 	}
 	keyInput.value = "";
@@ -963,14 +1382,17 @@ $("restart-btn").addEventListener("click", () => {
 $("connect-btn").addEventListener("click", () => {
 	if (S.busy || !S.tested) return;
 	const m = selectedMetric();
-	if (!m) {
+	const keyOnly = !!S.tested.keyOnly;	// PATCH {apiKey}: the metric stays
+	if (!m && !keyOnly) {
 		fillNotice($("connect-error"), { title: "Choose a metric", text: "Choose the conversion metric first." });
 		const first = $("metric-list").querySelector(".metric:not([hidden]) input");
 		if (first) first.focus();
 		return;
 	}
 	const mode = S.mode;
-	const body = { conversionMetricId: m.id };
+	const target = S.target;
+	const add = adding();
+	const body = keyOnly ? {} : { conversionMetricId: m.id };
 	if (mode === "oauth") {
 		body.method = "oauth";
 	} else if (mode !== "metric") {
@@ -983,41 +1405,60 @@ $("connect-btn").addEventListener("click", () => {
 		body.apiKey = keyInput.value.trim();
 	}
 	const btn = $("connect-btn");
-	const busyLabel = mode === "connect" ? "Connecting\u2026" : "Saving\u2026";
+	const busyLabel = mode === "connect" ? "Connecting\u2026" : add ? "Adding\u2026" : "Saving\u2026";
+	// Adding: POST …/klaviyo-accounts; one account of several: PATCH it;
+	// else the seed's route on the primary.
+	const [verb, path] = add ? ["POST", accountsPath] : target ? ["PATCH", accountPath(target.id)] : ["POST", statusPath];
 	withBusy(btn, busyLabel, async () => {
 		show("connect-error", false);
 		clearFlash();
 		const tested = S.tested;
-		const r = await api("POST", statusPath, body);
+		const r = await api(verb, path, body);
 		delete body.apiKey;
 		if (!r.ok) {
 			const d = describeError(r, mode === "metric" ? "metric" : mode === "oauth" ? "oauth" : "connect");
 			if (mode === "oauth" && APPROVAL_GONE.has(r.code)) {
 				// The approval is gone: back to the start.
+				S.retryAdd = add;
 				leaveOauth();
 				showOauthMsg(d, false);
+				S.retryAdd = false;
 				if (r.status === 409) reloadStatus();
 				return;
 			}
 			fillNotice($("connect-error"), d);
 			if (r.status === 429) cooldown(btn, d.wait);
-			if (r.status === 409) reloadStatus();
+			if (r.status === 409 || r.code === "account_not_found") {
+				await reloadStatus();
+				// Connected meanwhile (another tab): the step says so, Add is off.
+				if (r.code === "account_already_connected" && S.tested === tested) renderMetricStep();
+			}
 			return;
 		}
-		const saved = (r.body.store && r.body.store.klaviyo_integration) || {};
+		const saved = (r.body.store && r.body.store.klaviyo_integration) || (r.body.account && r.body.account.klaviyo_integration) || {};
 		const acct = saved.account || tested.account || {};
-		const before = integ();
-		const replaced = before.status === "connected" || before.status === "error";
+		const before = target ? target.klaviyo_integration || {} : integ();
+		const replaced = !add && (before.status === "connected" || before.status === "error");
 		if (mode === "oauth") clearOauthQuery();
-		S.metricsCache = { accountId: saved.public_id || acct.id, account: acct, metrics: tested.metrics };
+		if (!keyOnly) S.metricsCache = { accountId: saved.public_id || acct.id, account: acct, metrics: tested.metrics };
 		keyInput.value = "";
 		S.mode = null;
+		S.target = null;
+		S.oauthAdd = false;
 		resetTest(false);
 		show("connect-card", false);
 		const name = acct.name || acct.id || "your Klaviyo account";
-		const orders = m.isShopifyPlacedOrder ? " Orders and revenue are synced too." : " Orders are not synced with this metric.";
+		const orders = m && m.isShopifyPlacedOrder ? " Orders and revenue are synced too." : " Orders are not synced with this metric.";
 		let msg;
-		if (mode === "metric") {
+		if (add) {
+			msg = "The Klaviyo account " + name + " was added to " + storeName() + ". Its first sync starts in a moment; its progress shows below." + orders;
+		} else if (target && mode === "metric") {
+			msg = "The conversion metric of " + name + " is now \u201c" + m.name + "\u201d" + (m.integration ? " (" + m.integration + ")" : "") + "." + orders;
+		} else if (target) {
+			msg = before.auth_method === "oauth"
+				? name + " now uses the API key, and its Klaviyo sign-in (OAuth) was revoked. Its synced data is kept."
+				: "The API key of " + name + " was replaced. Its synced data is kept.";
+		} else if (mode === "metric") {
 			msg = "The conversion metric is now \u201c" + m.name + "\u201d" + (m.integration ? " (" + m.integration + ")" : "") + "." + orders;
 		} else if (mode === "rotate" && r.body.message === "Klaviyo API key updated") {
 			msg = before.auth_method === "oauth"
@@ -1041,11 +1482,16 @@ $("connect-btn").addEventListener("click", () => {
 
 $("panel-close").addEventListener("click", () => {
 	if (S.busy) return;
+	const target = S.target, mode = S.mode, add = adding();
 	const back = S.mode === "rotate" ? $("rotate-key") : S.mode === "oauth" ? $("reconnect-oauth") : $("change-metric");
 	if (S.mode === "oauth") clearOauthQuery();
 	closePanel();
 	renderStatus();
-	back.focus();
+	// Back to the button that opened the panel.
+	if (target && focusAccountAction(target.id, mode)) return;
+	if (add) $(multi() ? "add-account-multi" : "add-account").focus();
+	else if (multi()) focusAccountAction((S.accounts.find((a) => a.primary) || {}).id, "reconnect");
+	else back.focus();
 });
 $("rotate-key").addEventListener("click", () => {
 	if (S.busy) return;
@@ -1087,6 +1533,7 @@ function renderOauth() {
 // than by the route's JSON answer in the browser window.
 function startOauth(btn) {
 	if (S.busy || !S.oauth) return;
+	const add = S.mode === "add" || btn.dataset.add === "1";	// the approval adds another account
 	clearFlash();
 	withBusy(btn, "Opening Klaviyo\u2026", async () => {
 		const me = await api("GET", "/api/me");
@@ -1100,6 +1547,7 @@ function startOauth(btn) {
 			showOauthMsg(describeError({ code: "oauth_not_configured" }, "oauth"), false);
 			return;
 		}
+		setAddFlag(add);
 		location.assign(base + "/klaviyo-oauth/start");
 		await new Promise(() => {});	// busy until the page is left
 	});
@@ -1108,6 +1556,8 @@ function startOauth(btn) {
 // Coming back with ?oauth=ready: the approval's account and metrics.
 async function finishOauth() {
 	show("oauth-msg", false);
+	// Started from "Add another Klaviyo account" (see startOauth).
+	S.oauthAdd = addFlag() && multiOrOne();
 	openPanel("oauth", false);
 	const wait = $("oauth-wait");
 	wait.textContent = "Klaviyo approved access. Loading the metrics of your Klaviyo account\u2026";
@@ -1118,7 +1568,7 @@ async function finishOauth() {
 	const slow = setTimeout(() => { wait.textContent = "Still waiting for Klaviyo\u2026"; }, 4000);
 	let r;
 	try {
-		r = await api("POST", statusPath, { method: "oauth", action: "test" });
+		r = await api("POST", S.oauthAdd ? accountsPath : statusPath, { method: "oauth", action: "test" });
 	} finally {
 		clearTimeout(slow);
 		S.busy = false;
@@ -1139,10 +1589,12 @@ async function finishOauth() {
 		return;
 	}
 	const d = describeError(r, "oauth");
+	S.retryAdd = S.oauthAdd;
 	if (d.signin) {
 		// Signing in comes back here, with ?oauth=ready: the approval waits.
 		leaveOauth(true);
 		showOauthMsg(d, false);
+		S.retryAdd = false;
 		return;
 	}
 	// Otherwise the approval still waits (Klaviyo or we had a problem):
@@ -1150,6 +1602,7 @@ async function finishOauth() {
 	const retry = !(APPROVAL_GONE.has(r.code) || r.status === 403 || r.status === 404);
 	leaveOauth(retry);
 	showOauthMsg(d, retry);
+	S.retryAdd = false;
 	if (r.status === 429) cooldown($("oauth-msg").querySelector("button"), d.wait);
 	if (r.status === 403 || r.status === 409) reloadStatus();
 }
@@ -1283,7 +1736,7 @@ async function init() {
 		fillNotice($("banner"), { title: "Page not found", text: "This address does not point to a store." });
 		return;
 	}
-	const [me, st] = await Promise.all([api("GET", "/api/me"), api("GET", statusPath)]);
+	const [me, st, ac] = await Promise.all([api("GET", "/api/me"), api("GET", statusPath), api("GET", accountsPath)]);
 	if (me.status === 401 || st.status === 401) {
 		location.assign(loginUrl());
 		return;
@@ -1318,13 +1771,16 @@ async function init() {
 	}
 	S.status = st.body;
 	S.canManage = st.body.can_manage === true;
+	applyAccounts(ac);
 	$("layout").hidden = false;
 	renderStatus();
 	if (syncActive()) S.wasActive = true;
 	schedulePoll();
 	if (oauthError) {
+		S.retryAdd = addFlag() && multiOrOne();
 		clearOauthQuery();
 		showOauthMsg(describeError({ code: oauthError }, "oauth"), false);
+		S.retryAdd = false;
 	} else if (oauthReady && S.canManage) {
 		finishOauth();
 	} else if (oauthReady) {

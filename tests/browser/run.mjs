@@ -86,8 +86,24 @@ function storeName(id) {
 function token(email) {
 	return admin(["session", "issue", email, "--hours", "2"]);
 }
+// The store's primary Klaviyo connection (sql/011): its id and its
+// klaviyo_integration document, what stores.klaviyo_integration was.
+const storeIdSql = (id) => "(SELECT id FROM stores WHERE public_id = " + lit(id) + ")";
+const primarySql = (id, col) => "(SELECT k." + col + " FROM klaviyo_connections k WHERE k.store_id = " + storeIdSql(id) + " AND k.is_primary)";
+const integSql = (id) => primarySql(id, "klaviyo_integration");
+// The store's status as the seed's route says it: no connection is "not_configured".
+const integStatus = (id) => sql("SELECT coalesce(" + integSql(id) + " ->> 'status', 'not_configured')");
+// Sets the primary connection's document (a fixture without a credential);
+// "not_configured" removes the store's connections.
 function setIntegration(id, obj) {
-	sql("UPDATE stores SET klaviyo_integration = " + lit(JSON.stringify(obj)) + "::jsonb WHERE public_id = " + lit(id));
+	if (obj.status === "not_configured") {
+		sql("DELETE FROM klaviyo_connections WHERE store_id = " + storeIdSql(id));
+		return;
+	}
+	const doc = lit(JSON.stringify(obj)) + "::jsonb";
+	sql("UPDATE klaviyo_connections SET klaviyo_integration = " + doc + ", updated_at = now() WHERE store_id = " + storeIdSql(id) + " AND is_primary;" +
+		" INSERT INTO klaviyo_connections (store_id, is_primary, klaviyo_integration) SELECT " + storeIdSql(id) + ", true, " + doc +
+		" WHERE NOT EXISTS (SELECT 1 FROM klaviyo_connections WHERE store_id = " + storeIdSql(id) + " AND is_primary)");
 }
 const CONNECTED = {
 	status: "connected", auth_method: "api_key", public_id: "ms2AAo",
@@ -97,6 +113,22 @@ const CONNECTED = {
 	connected_at: "2026-01-15T10:30:00Z", last_sync: "2026-01-15T10:41:07Z", is_updating_dashboard: false,
 	last_error: null, campaign_values_last_update: "2026-01-15T10:41:07Z",
 	flow_series_last_update: "2026-01-15T10:39:00Z",
+};
+
+// Another connection of the store (a fixture without a credential).
+function addConnection(id, obj, primary) {
+	sql("INSERT INTO klaviyo_connections (store_id, is_primary, klaviyo_integration) VALUES (" + storeIdSql(id) + ", " +
+		(primary ? "true" : "false") + ", " + lit(JSON.stringify(obj)) + "::jsonb)");
+}
+// The store's connections: "account:primary" in the list's order.
+function connections(id) {
+	return sql("SELECT string_agg(account_id || ':' || CASE WHEN is_primary THEN 't' ELSE 'f' END, ' ' ORDER BY is_primary DESC, created_at, id) FROM klaviyo_connections WHERE store_id = " + storeIdSql(id));
+}
+const BLUEBIRD = {
+	...CONNECTED, public_id: "iz2zlU", api_key_hint: "pk_sbxw\u2026",
+	account: { id: "iz2zlU", name: "Bluebird Books", timezone: "Europe/London", currency: "GBP" },
+	conversion_metric_id: "NPJO48",
+	conversion_metric: { id: "NPJO48", name: "Placed Order", integration: "WooCommerce", isShopifyPlacedOrder: false },
 };
 
 // Klaviyo sandbox control API, and our own Klaviyo state, between tests.
@@ -129,6 +161,18 @@ async function apiConnect(id, email, key, metricId) {
 	});
 	const body = await res.json();
 	assert.equal(res.status, 200, "API connect: " + JSON.stringify(body));
+}
+
+// Adds another Klaviyo account to a store through the API; its public id.
+async function apiAddAccount(id, email, key, metricId) {
+	const res = await fetch(BASE + "/api/store/" + id + "/klaviyo-accounts", {
+		method: "POST", signal: AbortSignal.timeout(20000),
+		headers: { Authorization: "Bearer " + token(email), "Content-Type": "application/json" },
+		body: JSON.stringify({ apiKey: key, conversionMetricId: metricId }),
+	});
+	const body = await res.json();
+	assert.equal(res.status, 201, "API add account: " + JSON.stringify(body));
+	return body.account.id;
 }
 
 // ------------------------------------------------------------- helpers --
@@ -612,7 +656,7 @@ test("Klaviyo refuses: invalid key, then a key without the metrics scope", async
 	await seeText(page, "#form-error", /The key is missing a permission This API key is missing the “metrics:read” permission.*give it Read access to every scope listed under “Scopes the key needs”/);
 	assert.ok(!(await visible(page, "#metric-step")));
 	await shot(page, "error-scope-missing");
-	assert.equal(sql("SELECT klaviyo_integration->>'status' FROM stores WHERE public_id = " + lit(id)), "not_configured");
+	assert.equal(integStatus(id), "not_configured");
 }, { sandbox: true });
 
 test("Klaviyo slow: the button says it is working, nothing is sent twice", async (t) => {
@@ -813,7 +857,7 @@ test("connected: change the conversion metric and replace the key, without disco
 	await seeVisible(page, "#connect-card", false);
 	assert.equal(await focusedId(page), "rotate-key");
 	await seeText(page, "#f-account", /Acme Outdoor/);
-	assert.equal(sql("SELECT klaviyo_integration->>'public_id' FROM stores WHERE public_id = " + lit(id)), "ms2AAo");
+	assert.equal(sql("SELECT " + integSql(id) + " ->> 'public_id'"), "ms2AAo");
 }, { sandbox: true });
 
 test("disconnect: the confirmation says what is deleted; cancel keeps, confirm deletes", async (t) => {
@@ -843,7 +887,7 @@ test("disconnect: the confirmation says what is deleted; cancel keeps, confirm d
 	await seeText(page, "#badge", /^Not connected$/);
 	await seeVisible(page, "#connect-card");
 	assert.ok(!(await visible(page, "#progress-card")));
-	assert.equal(sql("SELECT count(*) FROM klaviyo_credentials c JOIN stores s ON s.id = c.store_id WHERE s.public_id = " + lit(id)), "0");
+	assert.equal(sql("SELECT count(*) FROM klaviyo_credentials c JOIN klaviyo_connections k ON k.id = c.connection_id WHERE k.store_id = " + storeIdSql(id)), "0");
 	await shot(page, "disconnected");
 }, { sandbox: true });
 
@@ -1463,6 +1507,305 @@ test("OAuth: revoked in Klaviyo, the page asks to reconnect; reconnecting keeps 
 	assert.ok(!(await visible(page, "#reconnect-oauth")));
 	assert.ok((await oauthGrants()).find((g) => g.id === grants[0].id).revoked, "the replaced grant is revoked");
 }, { sandbox: true });
+
+// ---- several Klaviyo accounts per store (issue 15)
+
+// The public id (kcn_…) of the store's connection to a Klaviyo account.
+function connId(id, account) {
+	return sql("SELECT public_id FROM klaviyo_connections WHERE store_id = " + storeIdSql(id) + " AND account_id = " + lit(account));
+}
+const acctSel = (cid, rest) => '#accounts-list [data-account-id="' + cid + '"]' + (rest ? " " + rest : "");
+async function accountNames(page) {
+	return page.locator("#accounts-list .acct-head h3").allInnerTexts();
+}
+
+test("accounts: add a second account with a key, both listed, make it primary, remove the other", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("Two Brands", { owner: "owner" });
+	await apiConnect(id, owner, KEY.shopify, "bWFrb5");
+	const page = await openConnect(t, owner, id);
+	// One account: the page as it always was, plus the way to add one.
+	await seeText(page, "#badge", /^Connected$/);
+	await seeText(page, "#f-account", /Acme Outdoor/);
+	assert.ok(!(await visible(page, "#accounts-card")), "no list with one account");
+	await seeText(page, "#add-account", /^Add another Klaviyo account$/);
+	await page.click("#add-account");
+	await seeText(page, "#connect-h", /^Add another Klaviyo account$/);
+	await seeText(page, "#connect-intro", /accounts already connected stay as they are/);
+	assert.ok(await visible(page, "#method-oauth"), "both methods are offered");
+	assert.equal(await focusedId(page), "api-key");
+	await testKey(page, KEY.woo);
+	await seeVisible(page, "#metric-step", true, 20000);
+	await seeText(page, "#account-box", /Key works\. Klaviyo account Bluebird Books \(iz2zlU\)/);
+	assert.ok(!(await visible(page, "#account-warn")), "no warning: the account is new here");
+	await page.click('[data-metric-id="NPJO48"]');
+	await seeText(page, "#connect-btn", /^Add account$/);
+	await shot(page, "accounts-add-metric");
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", new RegExp("^The Klaviyo account Bluebird Books was added to " + storeName(id) + "\\. Its first sync starts in a moment; its progress shows below\\. Orders are not synced with this metric\\.$"), 20000);
+	// The key went to the accounts route only; the primary was not touched.
+	const sent = posts(t, /\/api\/store\//);
+	assert.deepEqual(sent.map((r) => r.method + " " + new URL(r.url).pathname), ["POST /api/store/" + id + "/klaviyo-accounts", "POST /api/store/" + id + "/klaviyo-accounts"]);
+	assert.deepEqual(JSON.parse(sent[1].body), { conversionMetricId: "NPJO48", apiKey: KEY.woo });
+	assert.equal(connections(id), "ms2AAo:t iz2zlU:f");
+	assert.equal(await page.inputValue("#api-key"), "", "the key field is emptied");
+
+	// Two accounts: the list, primary first.
+	await seeVisible(page, "#accounts-card");
+	assert.ok(!(await visible(page, "#status-card")) && !(await visible(page, "#progress-card")), "the list replaces the single view");
+	assert.ok(!(await visible(page, "#connect-card")));
+	await seeText(page, "#accounts-h", /^Klaviyo accounts \(2\)$/);
+	await seeText(page, "#accounts-intro", /^2 Klaviyo accounts are connected to this store\./);
+	await seeText(page, "#badge", /^Connected$/);
+	assert.deepEqual(await accountNames(page), ["Acme Outdoor", "Bluebird Books"]);
+	const acme = connId(id, "ms2AAo"), blue = connId(id, "iz2zlU");
+	await seeText(page, acctSel(acme, ".acct-head"), /^Acme Outdoor Primary Connected$/);
+	await seeText(page, acctSel(blue, ".acct-head"), /^Bluebird Books Connected$/);
+	await seeText(page, acctSel(acme, ".facts"), /Account ID ms2AAo · America\/New_York · USD.*API key pk_sbxs….*Placed Order Shopify/);
+	await seeText(page, acctSel(blue, ".facts"), /Account ID iz2zlU · Europe\/London · GBP.*API key pk_sbxw….*Placed Order WooCommerce Orders are not synced/);
+	await seeText(page, acctSel(blue, ".acct-actions"), /^Sync now Change conversion metric Replace API key Make primary Remove…$/);
+	await seeText(page, acctSel(acme, ".acct-actions"), /^Sync now Change conversion metric Replace API key Remove…$/);
+	await seeText(page, acctSel(blue, ".acct-sync summary"), /^Sync progress/);
+	await assertLabelled(page);
+	await shot(page, "accounts-two");
+
+	// Make the second one primary.
+	await page.click(acctSel(blue, '[data-action="primary"]'));
+	await seeText(page, "#flash", new RegExp("^Bluebird Books is now the primary Klaviyo account of " + storeName(id) + "\\.$"), 20000);
+	assert.deepEqual(await accountNames(page), ["Bluebird Books", "Acme Outdoor"]);
+	await seeText(page, acctSel(blue, ".acct-head"), /Primary/);
+	assert.ok(!(await textOf(page, acctSel(acme, ".acct-head"))).includes("Primary"));
+	assert.equal(connections(id), "iz2zlU:t ms2AAo:f");
+	assert.equal((await apiStatus(id, owner)).klaviyo_integration.public_id, "iz2zlU", "the seed's route shows the new primary");
+	const patch = posts(t, /\/klaviyo-accounts\/kcn_/);
+	assert.deepEqual(patch.map((r) => [r.method, JSON.parse(r.body)]), [["PATCH", { primary: true }]]);
+
+	// Remove Acme: the dialog says what goes; Escape keeps it.
+	await page.click(acctSel(acme, '[data-action="remove"]'));
+	await seeVisible(page, "#remove-dialog");
+	await seeText(page, "#rm-h", new RegExp("^Remove Acme Outdoor from " + storeName(id) + "\\?$"));
+	await seeText(page, "#rm-desc", /This removes the Klaviyo account Acme Outdoor \(ms2AAo\) from .* and deletes: its saved API key, all data synced from this Klaviyo account: its campaigns, flows, segments, forms, orders and their statistics, its sync history.*other Klaviyo accounts, their data and your Klaviyo account itself are not touched\./);
+	assert.ok(!(await visible(page, "#rm-primary")), "not the primary: nothing to say about it");
+	assert.equal(await focusedId(page), "rm-cancel", "the safe choice has the focus");
+	await shot(page, "accounts-remove-confirm", { full: false });
+	await page.keyboard.press("Escape");
+	await seeVisible(page, "#remove-dialog", false);
+	assert.equal(await page.evaluate(() => document.activeElement.dataset.action), "remove", "the focus comes back to Remove");
+	assert.equal(posts(t, /\/klaviyo-accounts\/kcn_/).length, 1, "nothing was removed");
+	await page.click(acctSel(acme, '[data-action="remove"]'));
+	await page.click("#rm-confirm");
+	await seeText(page, "#flash", new RegExp("^The Klaviyo account Acme Outdoor was removed from " + storeName(id) + "\\. Its API key and the data synced from it were deleted\\.$"), 20000);
+	const del = posts(t, /\/klaviyo-accounts\/kcn_/).filter((r) => r.method === "DELETE");
+	assert.deepEqual(del.map((r) => new URL(r.url).pathname), ["/api/store/" + id + "/klaviyo-accounts/" + acme]);
+	assert.equal(connections(id), "iz2zlU:t");
+	// One account again: the single view.
+	await seeVisible(page, "#status-card");
+	assert.ok(!(await visible(page, "#accounts-card")));
+	await seeText(page, "#f-account", /Bluebird Books/);
+	assert.ok(await visible(page, "#add-account"));
+	await shot(page, "accounts-back-to-one");
+}, { sandbox: true });
+
+test("accounts: three accounts, sync one, change one's metric and key, remove the primary", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("Three Brands", { owner: "owner" });
+	await apiConnect(id, owner, KEY.shopify, "bWFrb5");
+	const blue = await apiAddAccount(id, owner, KEY.woo, "NPJO48");
+	const granite = await apiAddAccount(id, owner, KEY.many, "GOdodE");
+	const acme = connId(id, "ms2AAo");
+	const page = await openConnect(t, owner, id);
+	await seeText(page, "#accounts-h", /^Klaviyo accounts \(3\)$/);
+	assert.deepEqual(await accountNames(page), ["Acme Outdoor", "Bluebird Books", "Granite Peak Outfitters"]);
+
+	// Sync now of one account names it.
+	await page.click(acctSel(blue, '[data-action="sync"]'));
+	await seeText(page, "#flash", /^Sync started for Bluebird Books\./, 20000);
+	const sync = posts(t, /\/klaviyo-sync$/);
+	assert.deepEqual(sync.map((r) => JSON.parse(r.body)), [{ account: blue }]);
+	assert.ok(await page.locator(acctSel(blue, "details.acct-sync[open]")).count() === 1, "its progress is open");
+
+	// Change Granite's metric: listed with its stored key, one PATCH.
+	await page.click(acctSel(granite, '[data-action="metric"]'));
+	await seeText(page, "#connect-h", /^Change the conversion metric of Granite Peak Outfitters$/);
+	await seeVisible(page, "#metric-step", true, 20000);
+	assert.ok(!(await visible(page, "#methods")), "no key to paste");
+	assert.ok(t.requests.some((r) => r.method === "GET" && r.url.endsWith("/klaviyo-accounts/" + granite + "/metrics")), "its metrics route");
+	assert.equal(await checkedMetric(page), "GOdodE", "its current metric is preselected");
+	const other = await page.evaluate(() => [...document.querySelectorAll('#metric-list input[name="metric"]')].map((x) => x.value).find((v) => v !== "GOdodE"));
+	await page.click('[data-metric-id="' + other + '"]');
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /^The conversion metric of Granite Peak Outfitters is now “.+”.*Orders are not synced with this metric\.$/, 20000);
+	let p = posts(t, new RegExp("/klaviyo-accounts/" + granite + "$"));
+	assert.deepEqual(p.map((r) => [r.method, JSON.parse(r.body)]), [["PATCH", { conversionMetricId: other }]]);
+	assert.equal(sql("SELECT klaviyo_integration->>'conversion_metric_id' FROM klaviyo_connections WHERE public_id = " + lit(granite)), other);
+	assert.equal(sql("SELECT klaviyo_integration->>'conversion_metric_id' FROM klaviyo_connections WHERE public_id = " + lit(acme)), "bWFrb5", "the others keep theirs");
+
+	// Replace Bluebird's key: a key of another account is refused before
+	// anything is sent; its own key is saved with the metric kept.
+	await page.click(acctSel(blue, '[data-action="rotate"]'));
+	await seeText(page, "#connect-h", /^Replace the API key of Bluebird Books$/);
+	await testKey(page, KEY.shopify);
+	await seeText(page, "#account-warn", /^This key belongs to another Klaviyo account\. It opens Acme Outdoor \(ms2AAo\), not Bluebird Books \(iz2zlU\)\. Paste a key of Bluebird Books, or connect Acme Outdoor with “Add another Klaviyo account”\.$/, 20000);
+	assert.ok(!(await enabled(page, "#connect-btn")), "nothing to save");
+	assert.ok(!(await visible(page, "#metric-fieldset")));
+	await shot(page, "accounts-rotate-other-account");
+	// The server refuses it too (a script, not this page).
+	const res = await fetch(BASE + "/api/store/" + id + "/klaviyo-accounts/" + blue, {
+		method: "PATCH", signal: AbortSignal.timeout(20000),
+		headers: { Authorization: "Bearer " + token(owner), "Content-Type": "application/json" },
+		body: JSON.stringify({ apiKey: KEY.shopify }),
+	});
+	assert.equal(res.status, 409);
+	assert.equal((await res.json()).code, "account_mismatch");
+	await testKey(page, KEY.woo);
+	await seeText(page, "#metric-explain", /^The conversion metric stays “Placed Order” \(WooCommerce\)\./, 20000);
+	assert.ok(!(await visible(page, "#account-warn")));
+	assert.ok(!(await visible(page, "#metric-fieldset")), "the metric is not picked again");
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /^The API key of Bluebird Books was replaced\. Its synced data is kept\.$/, 20000);
+	p = posts(t, new RegExp("/klaviyo-accounts/" + blue + "$"));
+	assert.deepEqual(p.map((r) => [r.method, Object.keys(JSON.parse(r.body))]), [["PATCH", ["apiKey"]]]);
+
+	// Remove the primary: the dialog says which one takes its place.
+	await page.click(acctSel(acme, '[data-action="remove"]'));
+	await seeText(page, "#rm-primary", /^It is the primary account: Bluebird Books, the oldest of the others, becomes the primary account\.$/);
+	await page.click("#rm-confirm");
+	await seeText(page, "#flash", /was removed from .* Bluebird Books is now the primary account\.$/, 20000);
+	assert.deepEqual(await accountNames(page), ["Bluebird Books", "Granite Peak Outfitters"]);
+	assert.equal(connections(id), "iz2zlU:t aKa3QH:f");
+	assert.equal(sql("SELECT count(*) FROM klaviyo_credentials WHERE connection_id IN (SELECT id FROM klaviyo_connections WHERE store_id = " + storeIdSql(id) + ")"), "2", "the removed account's credential is gone");
+	await shot(page, "accounts-primary-removed");
+}, { sandbox: true });
+
+test("accounts: an account already connected is said at the test, and by the server (account_already_connected)", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("Same Brand", { owner: "owner" });
+	await apiConnect(id, owner, KEY.shopify, "bWFrb5");
+	const page = await openConnect(t, owner, id);
+	await page.click("#add-account");
+	await testKey(page, KEY.shopify);
+	await seeText(page, "#account-warn", new RegExp("^This Klaviyo account is already connected to this store\\. Acme Outdoor \\(ms2AAo\\) is the primary Klaviyo account of " + storeName(id) + "\\..*use “Replace API key” on it\\.$"), 20000);
+	assert.ok(!(await enabled(page, "#connect-btn")), "it cannot be added twice");
+	assert.ok(!(await visible(page, "#metric-fieldset")));
+	await shot(page, "accounts-already-connected-test");
+	// Another tab adds Bluebird while this one is choosing its metric.
+	await testKey(page, KEY.woo);
+	await seeVisible(page, "#metric-fieldset", true, 20000);
+	await page.click('[data-metric-id="NPJO48"]');
+	await apiAddAccount(id, owner, KEY.woo, "NPJO48");
+	await page.click("#connect-btn");
+	await seeText(page, "#connect-error", /^Already connected This Klaviyo account is already connected to this store, so it was not added again\. Nothing was changed\. To give it a new key, use “Replace API key” on that account\.$/, 20000);
+	const last = posts(t, /\/klaviyo-accounts$/).pop();
+	assert.ok(!/account_already_connected/.test(await textOf(page, "#connect-error")), "no machine code shown");
+	assert.ok(last && !/"action"/.test(last.body), "the add was sent");
+	await seeText(page, "#account-warn", /^This Klaviyo account is already connected to this store\. Bluebird Books \(iz2zlU\) is one of the Klaviyo accounts of /);
+	assert.ok(!(await enabled(page, "#connect-btn")), "not sent again");
+	// The page shows the accounts as they are now.
+	await seeVisible(page, "#accounts-card");
+	assert.deepEqual(await accountNames(page), ["Acme Outdoor", "Bluebird Books"]);
+	assert.equal(connections(id), "ms2AAo:t iz2zlU:f");
+	await shot(page, "accounts-already-connected-server");
+}, { sandbox: true });
+
+test("accounts: add another account with Klaviyo sign-in (OAuth)", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("OAuth Brands", { owner: "owner" });
+	await apiConnect(id, owner, KEY.shopify, "bWFrb5");
+	const page = await openConnect(t, owner, id);
+	await page.click("#add-account");
+	await toConsent(page);
+	await decide(page, "allow", "iz2zlU");
+	assert.match(page.url(), /\?oauth=ready$/);
+	await seeVisible(page, "#metric-step", true, 20000);
+	await seeText(page, "#connect-h", /^Finish adding a Klaviyo account$/);
+	await seeText(page, "#account-box", /Approved in Klaviyo: account Bluebird Books \(iz2zlU\)/);
+	assert.ok(!(await visible(page, "#account-warn")), "adding, not replacing the primary");
+	await seeText(page, "#connect-btn", /^Add account$/);
+	await page.click('[data-metric-id="NPJO48"]');
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /^The Klaviyo account Bluebird Books was added to /, 20000);
+	const sent = posts(t, /\/api\/store\//).map((r) => [new URL(r.url).pathname.replace(/^.*\//, ""), JSON.parse(r.body)]);
+	assert.deepEqual(sent, [["klaviyo-accounts", { method: "oauth", action: "test" }], ["klaviyo-accounts", { conversionMetricId: "NPJO48", method: "oauth" }]]);
+	assert.equal(new URL(page.url()).search, "");
+	assert.equal(await page.evaluate(() => sessionStorage.length), 0, "the flag is gone");
+	assert.equal(connections(id), "ms2AAo:t iz2zlU:f");
+	const blue = connId(id, "iz2zlU");
+	await seeText(page, acctSel(blue, ".facts"), /Access Klaviyo sign-in \(OAuth\)/);
+	await seeText(page, acctSel(blue, ".acct-actions"), /Use an API key instead/);
+	assert.equal((await apiStatus(id, owner)).klaviyo_integration.public_id, "ms2AAo", "the primary is untouched");
+	await shot(page, "accounts-added-oauth");
+}, { sandbox: true });
+
+test("accounts: a viewer sees the list without actions; an admin gets them", async (t) => {
+	user("owner");
+	const viewer = user("viewer");
+	const adminEmail = user("admin");
+	const id = store("Viewer Brands", { owner: "owner", viewer: "viewer", admin: "admin" });
+	setIntegration(id, CONNECTED);
+	addConnection(id, { ...BLUEBIRD, status: "error", last_error: { code: "klaviyo_key_rejected", message: "Failed to validate API key" } }, false);
+	const page = await openConnect(t, viewer, id);
+	await seeVisible(page, "#accounts-card");
+	assert.deepEqual(await accountNames(page), ["Acme Outdoor", "Bluebird Books"]);
+	await seeText(page, "#badge", /^Error$/);
+	await seeText(page, "#accounts-intro", /^2 Klaviyo accounts are connected to this store, 1 of them has a problem\./);
+	const blue = connId(id, "iz2zlU");
+	await seeText(page, acctSel(blue, ".acct-problem"), /^This account has a problem, so its reports are not being synced\.$/);
+	await seeText(page, acctSel(blue, ".facts"), /Last error Klaviyo did not accept this API key/);
+	await seeText(page, "#accounts-viewer-note", /^You can view these accounts \(your role: Viewer\)\. Only owners and admins of this store can add, change or remove Klaviyo accounts/);
+	assert.equal(await page.locator("#accounts-list button").count(), 0, "no action for a viewer");
+	for (const sel of ["#add-account-multi", "#connect-card", "#status-card", "#api-key"]) assert.ok(!(await visible(page, sel)), sel + " is hidden for a viewer");
+	assert.ok(await page.locator("#accounts-list details summary").count() === 2, "progress can be opened");
+	await assertLabelled(page);
+	await shot(page, "accounts-viewer");
+	const p2 = await openConnect(t, adminEmail, id);
+	await seeVisible(p2, "#add-account-multi");
+	await seeText(p2, acctSel(blue, ".acct-actions"), /^Change conversion metric Replace API key Make primary Remove…$/);
+	await seeText(p2, acctSel(blue, ".acct-problem"), /Replace its API key, or remove it\.$/);
+	assert.ok(!(await visible(p2, "#accounts-viewer-note")));
+});
+
+test("accounts: phone (375 px) and keyboard: the list fits, its actions and dialog work", async (t) => {
+	const owner = user("phonebrands");
+	const id = store("Phone Brands", { phonebrands: "owner" });
+	setIntegration(id, CONNECTED);
+	addConnection(id, BLUEBIRD, false);
+	const page = await openConnect(t, owner, id, { viewport: { width: 375, height: 812 }, mobile: true });
+	await seeVisible(page, "#accounts-card");
+	await assertNoHorizontalScroll(page, 375);
+	for (const b of await page.locator("#accounts-list button, #add-account-multi").all()) {
+		const box = await b.boundingBox();
+		assert.ok(box.x >= 0 && box.x + box.width <= 375, "a button is outside the screen: " + (await b.innerText()));
+	}
+	await shot(page, "phone-accounts");
+	const blue = connId(id, "iz2zlU");
+	await page.locator(acctSel(blue, "summary")).focus();
+	await page.keyboard.press("Enter");
+	await seeVisible(page, acctSel(blue, ".progress-list"));
+	await assertNoHorizontalScroll(page, 375);
+	await page.focus(acctSel(blue, '[data-action="remove"]'));
+	await page.keyboard.press("Enter");
+	await seeVisible(page, "#remove-dialog");
+	const d = await page.locator("#remove-dialog").boundingBox();
+	assert.ok(d.x >= 0 && d.x + d.width <= 375, "the dialog fits the screen");
+	assert.equal(await focusedId(page), "rm-cancel");
+	await shot(page, "phone-accounts-remove", { full: false });
+	await page.keyboard.press("Enter");
+	await seeVisible(page, "#remove-dialog", false);
+	assert.equal(await page.evaluate(() => document.activeElement.dataset.action), "remove");
+	// Add another, by keyboard: the panel opens with the focus on the key.
+	await page.focus("#add-account-multi");
+	await page.keyboard.press("Enter");
+	await seeText(page, "#connect-h", /^Add another Klaviyo account$/);
+	assert.equal(await focusedId(page), "api-key");
+	await assertNoHorizontalScroll(page, 375);
+	await page.click("#panel-close");
+	assert.equal(await focusedId(page), "add-account-multi", "Cancel goes back to the button");
+	assert.equal(connections(id), "ms2AAo:t iz2zlU:f", "nothing changed");
+});
 
 // ---- keyboard and phone
 
