@@ -402,6 +402,9 @@ function renderStatus() {
 
 	const configured = s !== "not_configured";
 	show("facts", configured);
+	// Its sync settings and the store's activity: the primary's page.
+	$("settings-a").href = "/store/" + encodeURIComponent(storeId) + "/klaviyo-settings";
+	show("settings-link", configured);
 	if (configured) {
 		const a = $("f-account");
 		a.replaceChildren(el("span", { text: acctName || "\u2013" }));
@@ -549,6 +552,9 @@ function renderAccount(a, i) {
 		else S.openSync.delete(a.id);
 	});
 	li.append(det);
+	li.append(el("p", { class: "acct-settings-link" }, el("a", {
+		href: "/store/" + encodeURIComponent(storeId) + "/klaviyo-settings?account=" + encodeURIComponent(a.id),
+		text: "Sync settings and activity" })));
 
 	if (S.canManage) {
 		const btn = (action, text, cls) => el("button", { type: "button", class: "btn btn-sm" + (cls ? " " + cls : ""), "data-action": action, "aria-describedby": hid, text });
