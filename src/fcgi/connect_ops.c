@@ -288,7 +288,8 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	else if (rc != KC_OK)
 		rc = save_failed(ctx, a, ref, &r, rc);
 	else
-		rc = reply_done(ctx, ref, &r, !r.rotated ? "Klaviyo connected "
+		rc = reply_done(ctx, ref, &r, ref->t.kind == CONNECT_ADD ?
+		    "Klaviyo account added" : !r.rotated ? "Klaviyo connected "
 		    "successfully" : bearer ? "Klaviyo authorization updated" :
 		    "Klaviyo API key updated");
 	/* Only the grant of the connection whose credential was replaced. */

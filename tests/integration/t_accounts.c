@@ -212,6 +212,7 @@ START_TEST(accounts_add_second_account)
 	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
 	ck_assert(json_object_object_get_ex(r.json, "account", &acc));
 	ck_assert(!it_jbool(acc, "primary"));
+	ck_assert_str_eq(it_str(&r, "message"), "Klaviyo account added");
 	ck_assert_str_eq(integ_str(acc, "public_id"), IT_ACCT_BLUEBIRD);
 	ck_assert_str_eq(integ_str(acc, "status"), "connected");
 	snprintf(conn2, sizeof(conn2), "%s", it_jstr(acc, "id"));
