@@ -311,6 +311,13 @@ it_delete(const char *path, const char *token, struct it_resp *r)
 }
 
 void
+it_patch(const char *path, const char *token, const char *json,
+    struct it_resp *r)
+{
+	simple("PATCH", path, token, json ? json : "{}", r);
+}
+
+void
 it_resp_free(struct it_resp *r)
 {
 	free(r->body);

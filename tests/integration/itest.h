@@ -55,6 +55,8 @@ void	it_get(const char *path, const char *token, struct it_resp *);
 void	it_post(const char *path, const char *token, const char *json,
 	    struct it_resp *);
 void	it_delete(const char *path, const char *token, struct it_resp *);
+void	it_patch(const char *path, const char *token, const char *json,
+	    struct it_resp *);
 void	it_resp_free(struct it_resp *);
 /* Runs n requests at the same time (curl multi); out[i] answers reqs[i]. */
 void	it_parallel(size_t n, const struct it_req *reqs, struct it_resp *out);

@@ -31,18 +31,6 @@ accounts_path(const char *store, const char *id, const char *tail)
 }
 
 static void
-patch(const char *path, const char *tok, const char *json,
-    struct it_resp *r)
-{
-	char		 auth[128];
-	const char	*hdrs[3] = { auth, "Content-Type: application/json",
-	    NULL };
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	it_request("PATCH", path, hdrs, json, strlen(json), r);
-}
-
-static void
 add_account(const char *store, const char *tok, const char *key,
     const char *metric, struct it_resp *r)
 {
@@ -306,13 +294,13 @@ START_TEST(accounts_change_metric_and_rotate_key)
 	ck_assert(strstr(r.body, IT_METRIC_ACME_SHOPIFY_PO) == NULL);
 	it_resp_free(&r);
 	/* A metric of the other account is refused. */
-	patch(accounts_path(store, conn2, NULL), tok,
+	it_patch(accounts_path(store, conn2, NULL), tok,
 	    "{\"conversionMetricId\":\"" IT_METRIC_ACME_SHOPIFY_PO "\"}", &r);
 	it_assert_error(&r, 422, "unknown_metric");
 	it_resp_free(&r);
 
 	/* A key of another account cannot replace this one's. */
-	patch(accounts_path(store, conn2, NULL), tok,
+	it_patch(accounts_path(store, conn2, NULL), tok,
 	    "{\"apiKey\":\"" IT_KEY_CEDAR "\"}", &r);
 	it_assert_error(&r, 409, "account_mismatch");
 	it_resp_free(&r);
@@ -324,7 +312,7 @@ START_TEST(accounts_change_metric_and_rotate_key)
 	PQclear(it_sql("UPDATE report_triggers SET delivered_at = now()"
 	    " WHERE connection_id = (SELECT id FROM klaviyo_connections"
 	    " WHERE public_id = $1)", 1, p));
-	patch(accounts_path(store, conn2, NULL), tok,
+	it_patch(accounts_path(store, conn2, NULL), tok,
 	    "{\"apiKey\":\"" IT_KEY_BLUEBIRD "\"}", &r);
 	it_assert_ok(&r);
 	ck_assert_str_eq(it_str(&r, "message"), "Klaviyo API key updated");
@@ -339,14 +327,14 @@ START_TEST(accounts_change_metric_and_rotate_key)
 	    " WHERE k.public_id = $1 AND t.delivered_at IS NULL", 1, p), 0);
 
 	/* One change per request. */
-	patch(accounts_path(store, conn2, NULL), tok,
+	it_patch(accounts_path(store, conn2, NULL), tok,
 	    "{\"apiKey\":\"" IT_KEY_BLUEBIRD "\",\"primary\":true}", &r);
 	it_assert_error(&r, 400, NULL);
 	it_resp_free(&r);
-	patch(accounts_path(store, conn2, NULL), tok, "{}", &r);
+	it_patch(accounts_path(store, conn2, NULL), tok, "{}", &r);
 	it_assert_error(&r, 400, NULL);
 	it_resp_free(&r);
-	patch(accounts_path(store, conn2, NULL), tok,
+	it_patch(accounts_path(store, conn2, NULL), tok,
 	    "{\"conversionMetricId\":\"x y\"}", &r);
 	it_assert_error(&r, 400, NULL);
 	it_resp_free(&r);
@@ -364,11 +352,11 @@ START_TEST(accounts_make_primary)
 	it_resp_free(&r);
 	snprintf(conn2, sizeof(conn2), "%s", conn_of(store,
 	    IT_ACCT_BLUEBIRD));
-	patch(accounts_path(store, conn2, NULL), tok, "{\"primary\":false}",
+	it_patch(accounts_path(store, conn2, NULL), tok, "{\"primary\":false}",
 	    &r);
 	it_assert_error(&r, 400, NULL);
 	it_resp_free(&r);
-	patch(accounts_path(store, conn2, NULL), tok, "{\"primary\":true}",
+	it_patch(accounts_path(store, conn2, NULL), tok, "{\"primary\":true}",
 	    &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -389,7 +377,7 @@ START_TEST(accounts_make_primary)
 	    " JOIN stores s ON s.id = l.store_id WHERE s.public_id = $1"
 	    " AND l.action = 'make_primary'", store), 1);
 	/* Again: nothing changes, still 200. */
-	patch(accounts_path(store, conn2, NULL), tok, "{\"primary\":true}",
+	it_patch(accounts_path(store, conn2, NULL), tok, "{\"primary\":true}",
 	    &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -484,7 +472,7 @@ START_TEST(accounts_permissions)
 	add_account(store, vtok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, &r);
 	it_assert_error(&r, 403, NULL);
 	it_resp_free(&r);
-	patch(accounts_path(store, conn, NULL), vtok, "{\"primary\":true}",
+	it_patch(accounts_path(store, conn, NULL), vtok, "{\"primary\":true}",
 	    &r);
 	it_assert_error(&r, 403, NULL);
 	it_resp_free(&r);

@@ -440,13 +440,9 @@ START_TEST(web_oauth_second_account_add_and_replace)
 	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-accounts/%s",
 	    store, acme);
 	{
-		char		 auth[128];
-		const char	*hdrs[3] = { auth,
-		    "Content-Type: application/json", NULL };
 		const char	*body = "{\"method\":\"oauth\"}";
 
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-		it_request("PATCH", path, hdrs, body, strlen(body), &r);
+		it_patch(path, tok, body, &r);
 		it_assert_ok(&r);
 		ck_assert_str_eq(it_str(&r, "message"),
 		    "Klaviyo authorization updated");
@@ -461,7 +457,7 @@ START_TEST(web_oauth_second_account_add_and_replace)
 
 		/* A grant of another account: refused, nothing changed. */
 		oauth_consent(store, tok, IT_ACCT_CEDAR);
-		it_request("PATCH", path, hdrs, body, strlen(body), &r);
+		it_patch(path, tok, body, &r);
 		it_assert_error(&r, 409, "account_mismatch");
 		it_resp_free(&r);
 		free(before);

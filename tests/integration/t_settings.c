@@ -17,18 +17,6 @@ setup(void)
 	it_klaviyo_cold();
 }
 
-static void
-patch(const char *path, const char *tok, const char *json,
-    struct it_resp *r)
-{
-	char		 auth[128];
-	const char	*hdrs[3] = { auth, "Content-Type: application/json",
-	    NULL };
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	it_request("PATCH", path, hdrs, json, strlen(json), r);
-}
-
 /* A store connected to key's account; its connection's public id. */
 static void
 connected(const char *key, const char *metric, char *store, size_t slen,
@@ -115,7 +103,7 @@ START_TEST(settings_defaults_and_roles)
 	    225);
 	ck_assert_ptr_nonnull(it_jstr(type_of(&r, "flows"), "next_run"));
 	it_resp_free(&r);
-	patch(settings_path(store, conn), vtok,
+	it_patch(settings_path(store, conn), vtok,
 	    "{\"types\":{\"flows\":{\"enabled\":false}}}", &r);
 	it_assert_error(&r, 403, NULL);
 	it_resp_free(&r);
@@ -154,7 +142,7 @@ START_TEST(settings_bad_values_400)
 	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
 	    tok, sizeof(tok), conn, sizeof(conn));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		patch(settings_path(store, conn), tok, bad[i], &r);
+		it_patch(settings_path(store, conn), tok, bad[i], &r);
 		ck_assert_msg(r.status == 400, "%s: %ld %s", bad[i], r.status,
 		    r.body);
 		it_assert_error(&r, 400, NULL);
@@ -167,12 +155,12 @@ START_TEST(settings_bad_values_400)
 	/* Orders need Shopify's Placed Order as the metric. */
 	connected(IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, store, sizeof(store),
 	    tok, sizeof(tok), conn, sizeof(conn));
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"orders\":{\"enabled\":false}}}", &r);
 	it_assert_ok(&r);
 	ck_assert(!it_jbool(type_of(&r, "orders"), "allowed"));
 	it_resp_free(&r);
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"orders\":{\"enabled\":true}}}", &r);
 	it_assert_error(&r, 422, "orders_need_placed_order");
 	it_resp_free(&r);
@@ -206,7 +194,7 @@ START_TEST(settings_off_cancels_keeps_or_deletes_on_queues)
 	    " (SELECT id FROM klaviyo_connections WHERE public_id = $1)", 1, p));
 
 	/* Off, data kept: its jobs cancelled (running ones too). */
-	patch(settings_path(store, conn), tok, "{\"types\":{\"flows\":"
+	it_patch(settings_path(store, conn), tok, "{\"types\":{\"flows\":"
 	    "{\"enabled\":false},\"segments\":{\"enabled\":false}}}", &r);
 	it_assert_ok(&r);
 	ck_assert(!it_jbool(type_of(&r, "flows"), "enabled"));
@@ -234,7 +222,7 @@ START_TEST(settings_off_cancels_keeps_or_deletes_on_queues)
 	it_resp_free(&r);
 
 	/* On again: a full sync of it is queued. */
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"flows\":{\"enabled\":true}}}", &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -248,7 +236,7 @@ START_TEST(settings_off_cancels_keeps_or_deletes_on_queues)
 	    " '{\"flows\":{\"last_sync\":\"2026-01-02T00:00:00Z\"}}'"
 	    " WHERE connection_id = (SELECT id FROM klaviyo_connections"
 	    " WHERE public_id = $1)", 1, p));
-	patch(settings_path(store, conn), tok, "{\"types\":{\"flows\":"
+	it_patch(settings_path(store, conn), tok, "{\"types\":{\"flows\":"
 	    "{\"enabled\":false}},\"delete_data\":true}", &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -295,7 +283,7 @@ START_TEST(settings_scheduler_honours_them)
 	    " 'flows', 'segments', 'forms', 'orders']) t)"
 	    " WHERE connection_id = (SELECT id FROM klaviyo_connections"
 	    " WHERE public_id = $1)", 1, p));
-	patch(settings_path(store, conn), tok, "{\"types\":{"
+	it_patch(settings_path(store, conn), tok, "{\"types\":{"
 	    "\"campaigns\":{\"interval_hours\":1},"
 	    "\"segments\":{\"interval_hours\":1,\"enabled\":false},"
 	    "\"flows\":{\"interval_hours\":3}}}", &r);
@@ -312,7 +300,7 @@ START_TEST(settings_scheduler_honours_them)
 	ck_assert_int_eq(jobs(conn, "segments", "queued"), 0);
 	ck_assert_int_eq(jobs(conn, "forms", "queued"), 0);
 	/* The defaults again (null). */
-	patch(settings_path(store, conn), tok, "{\"types\":{"
+	it_patch(settings_path(store, conn), tok, "{\"types\":{"
 	    "\"campaigns\":{\"interval_hours\":null}}}", &r);
 	it_assert_ok(&r);
 	ck_assert_int_eq(jint(type_of(&r, "campaigns"), "interval_hours"), 24);
@@ -367,7 +355,7 @@ START_TEST(settings_interval_held_to_account_budget)
 	    " INSERT INTO connection_sync_settings (connection_id, store_id,"
 	    " type, interval_hours) SELECT id, store_id, 'flows', 1 FROM k", 1,
 	    p));
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"flows\":{\"interval_hours\":1}}}", &r);
 	it_assert_error(&r, 422, "interval_over_budget");
 	ck_assert_msg(strstr(it_str(&r, "error"), "3 hours") != NULL, "%s",
@@ -375,7 +363,7 @@ START_TEST(settings_interval_held_to_account_budget)
 	ck_assert_msg(strstr(it_str(&r, "error"), acct) != NULL, "%s",
 	    r.body);
 	it_resp_free(&r);
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"flows\":{\"interval_hours\":3}}}", &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -390,7 +378,7 @@ START_TEST(settings_interval_held_to_account_budget)
 	ck_assert_int_le(atoi(sum), 200);
 	free(sum);
 	/* A longer interval is always allowed. */
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"flows\":{\"interval_hours\":168}}}", &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
@@ -444,7 +432,7 @@ START_TEST(activity_lists_pages_filters)
 
 	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
 	    tok, sizeof(tok), conn, sizeof(conn));
-	patch(settings_path(store, conn), tok,
+	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"forms\":{\"interval_hours\":72}}}", &r);
 	it_assert_ok(&r);
 	it_resp_free(&r);
