@@ -16,7 +16,10 @@ function storeCard(s) {
 		el("div", { class: "store-meta" },
 			el("span", { text: "Your role: " + role }),
 			el("span", { "aria-hidden": "true", text: "\u00b7" }),
-			el("span", { class: "mono", text: s.public_id })),
+			el("span", { class: "mono", text: s.public_id }),
+			// Several Klaviyo accounts: the badge is the primary's.
+			s.klaviyo_accounts > 1 ? el("span", { "aria-hidden": "true", text: "\u00b7" }) : null,
+			s.klaviyo_accounts > 1 ? el("span", { class: "store-accounts", text: s.klaviyo_accounts + " Klaviyo accounts" }) : null),
 		el("span", { class: "store-go", "aria-hidden": "true", text: s.can_manage ? "Manage Klaviyo \u2192" : "View Klaviyo status \u2192" }));
 }
 

@@ -41,11 +41,13 @@ static const char SQL_REVOKE[] =
     " WHERE a.seat_id = c.id AND c.user_id = $1 AND a.store_id = $2";
 /* One row per store, the highest role when several seats reach it. */
 static const char SQL_USER_STORES[] =
-    "SELECT public_id, name, role, level, manage, status FROM ("
+    "SELECT public_id, name, role, level, manage, status, accounts FROM ("
     " SELECT DISTINCT ON (s.id) s.public_id, s.name, r.name AS role,"
     "  r.level, coalesce(r.permissions #> '{stores,manage_integrations}'"
     "  = 'true', false) AS manage,"
-    "  coalesce(" INTEG_SQL_STATUS("k") ", 'not_configured') AS status"
+    "  coalesce(" INTEG_SQL_STATUS("k") ", 'not_configured') AS status,"
+    "  (SELECT count(*) FROM klaviyo_connections n"
+    "   WHERE n.store_id = s.id) AS accounts"
     " FROM contract_seats c"
     " JOIN seat_store_access a ON a.seat_id = c.id"
     " JOIN stores s ON s.id = a.store_id"
@@ -220,6 +222,8 @@ perm_user_stores(struct db *db, long long user_id,
 		s.level = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
 		s.manage_integrations = PQgetvalue(res, r, 4)[0] == 't';
 		s.klaviyo_status = db_val(res, r, 5);
+		s.klaviyo_accounts = (int)strtol(PQgetvalue(res, r, 6), NULL,
+		    10);
 		rc = fn(arg, &s);
 	}
 	PQclear(res);

@@ -84,7 +84,8 @@ struct perm_store_row {
 	const char	*role;
 	int		 level;
 	int		 manage_integrations;
-	const char	*klaviyo_status;
+	const char	*klaviyo_status;	/* the primary connection's */
+	int		 klaviyo_accounts;	/* its Klaviyo connections */
 };
 /* The user's stores by name, each given to fn (which may fail it). */
 int	perm_user_stores(struct db *, long long user_id,

@@ -18,6 +18,8 @@ add_store(void *arg, const struct perm_store_row *r)
 	    json_add_bool(s, "can_manage", perm_can_manage(r->level,
 	    r->manage_integrations)) != KC_OK ||
 	    json_add_str(s, "klaviyo_status", r->klaviyo_status) != KC_OK ||
+	    json_add_int(s, "klaviyo_accounts", r->klaviyo_accounts) !=
+	    KC_OK ||
 	    json_object_array_add(arg, s) != 0) {
 		json_object_put(s);
 		return KC_ERR_NOMEM;

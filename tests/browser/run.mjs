@@ -1677,6 +1677,11 @@ test("accounts: three accounts, sync one, change one's metric and key, remove th
 	assert.equal(connections(id), "iz2zlU:t aKa3QH:f");
 	assert.equal(sql("SELECT count(*) FROM klaviyo_credentials WHERE connection_id IN (SELECT id FROM klaviyo_connections WHERE store_id = " + storeIdSql(id) + ")"), "2", "the removed account's credential is gone");
 	await shot(page, "accounts-primary-removed");
+
+	// The store list counts them; its badge is the primary's.
+	await page.goto(BASE + "/");
+	await seeText(page, 'li.store:has-text("Three Brands") .store-accounts', /^2 Klaviyo accounts$/);
+	await seeText(page, 'li.store:has-text("Three Brands") .badge', /^Klaviyo: Connected$/);
 }, { sandbox: true });
 
 test("accounts: an account already connected is said at the test, and by the server (account_already_connected)", async (t) => {

@@ -66,6 +66,9 @@ check_store(struct json_object *s, const char *id, const char *name,
 	ck_assert_int_eq(json_object_get_int(jget(s, "level")), level);
 	ck_assert_int_eq(jbool(s, "can_manage"), can_manage);
 	ck_assert_str_eq(jstr(s, "klaviyo_status"), "not_configured");
+	ck_assert(json_object_is_type(jget(s, "klaviyo_accounts"),
+	    json_type_int));
+	ck_assert_int_eq(json_object_get_int(jget(s, "klaviyo_accounts")), 0);
 }
 
 START_TEST(me_without_session_401)
@@ -124,6 +127,18 @@ START_TEST(me_lists_owner_and_viewer_stores_by_name)
 	    100, 1);
 	ck_assert_ptr_null(strstr(r.body, c));
 	ck_assert_ptr_null(strstr(r.body, nc));
+	it_resp_free(&r);
+
+	/* Two Klaviyo accounts: the status is the primary's, both counted. */
+	free(it_add_conn(a, "error", "MeAcct1"));
+	free(it_add_conn(a, "connected", "MeAcct2"));
+	stores = me_stores(uid, email, &r);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(stores, 1),
+	    "klaviyo_status"), "error");
+	ck_assert_int_eq(json_object_get_int(jget(json_object_array_get_idx(
+	    stores, 1), "klaviyo_accounts")), 2);
+	ck_assert_int_eq(json_object_get_int(jget(json_object_array_get_idx(
+	    stores, 0), "klaviyo_accounts")), 0);
 	it_resp_free(&r);
 }
 END_TEST
