@@ -672,8 +672,11 @@ rmDlg.addEventListener("cancel", (ev) => {
 	if (S.busy) ev.preventDefault();
 });
 rmDlg.addEventListener("close", () => {
-	// Cancelled: back to the account's Remove button.
-	if (removing) focusAccountAction(removing.id, "remove");
+	// Cancelled: back to the account's Remove button, unless the focus
+	// has moved on since (the event comes a task after the close).
+	const f = document.activeElement;
+	const moved = f && f !== document.body && !rmDlg.contains(f) && f.dataset.action !== "remove";
+	if (removing && !moved) focusAccountAction(removing.id, "remove");
 	removing = null;
 });
 
