@@ -121,7 +121,7 @@ sync_settings_others(struct db *db, long long conn_id, const char *account,
 		return rc;
 	for (r = 0; r < PQntuples(res); r++)
 		if ((t = sync_type_find(PQgetvalue(res, r, 0))) != NULL)
-			others[t->id] = sync_reports_per_day(t, 1) == 0 ? 0 :
+			others[t->id] = t->report_ep == KV__MAX ? 0 :
 			    strtod(PQgetvalue(res, r, 1), NULL);
 	PQclear(res);
 	return KC_OK;

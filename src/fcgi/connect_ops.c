@@ -162,12 +162,12 @@ reply_saved(struct kc_ctx *ctx, struct connect_result *r, const char *msg)
 	return KC_OK;
 }
 
-/* The klaviyo-accounts shape: the connection acted on. */
-static int
-reply_account(struct kc_ctx *ctx, const struct conn_ref *ref,
-    struct connect_result *r, const char *msg)
+int
+connect_ops_reply_account(struct kc_ctx *ctx, int status,
+    const struct connect_result *r, const char *msg)
 {
-	struct json_object *o = NULL, *acc = NULL;
+	struct json_object	*o = NULL, *acc = NULL;
+	int			 rc;
 
 	if ((o = json_object_new_object()) == NULL ||
 	    (acc = json_object_new_object()) == NULL ||
@@ -176,13 +176,17 @@ reply_account(struct kc_ctx *ctx, const struct conn_ref *ref,
 	    json_add_str(acc, "id", r->conn_public_id) != KC_OK ||
 	    json_add_bool(acc, "primary", r->primary) != KC_OK ||
 	    json_add_obj(acc, "klaviyo_integration",
-	    json_object_get(r->integration)) != KC_OK ||
-	    json_add_obj(o, "account", acc) != KC_OK) {
+	    json_object_get(r->integration)) != KC_OK) {
 		json_object_put(acc);
 		json_object_put(o);
 		return KC_ERR_NOMEM;
 	}
-	ctx_reply(ctx, ref->t.kind == CONNECT_ADD ? 201 : 200, o);
+	/* json_add_obj owns acc from here, even when it fails. */
+	if ((rc = json_add_obj(o, "account", acc)) != KC_OK) {
+		json_object_put(o);
+		return rc;
+	}
+	ctx_reply(ctx, status, o);
 	return KC_OK;
 }
 
@@ -190,8 +194,10 @@ static int
 reply_done(struct kc_ctx *ctx, const struct conn_ref *ref,
     struct connect_result *r, const char *msg)
 {
-	return ref->t.kind == CONNECT_PRIMARY ? reply_saved(ctx, r, msg) :
-	    reply_account(ctx, ref, r, msg);
+	if (ref->t.kind == CONNECT_PRIMARY)
+		return reply_saved(ctx, r, msg);
+	return connect_ops_reply_account(ctx, ref->t.kind == CONNECT_ADD ?
+	    201 : 200, r, msg);
 }
 
 /* A refused save: the access lost meanwhile, or a state conflict. */

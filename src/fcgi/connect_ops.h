@@ -61,6 +61,12 @@ int	connect_ops_stored_metrics(struct kc_ctx *,
  */
 int	connect_ops_load_account(struct kc_ctx *, int need,
 	    struct store_access *, struct kconn *);
+/*
+ * Replies status with {success, message, account: {id, primary,
+ * klaviyo_integration}} of the connection acted on.
+ */
+int	connect_ops_reply_account(struct kc_ctx *, int status,
+	    const struct connect_result *, const char *msg) KC_MUSTCHECK;
 /* {id, primary, created_at, klaviyo_integration, sync} of a connection. */
 int	connect_ops_account_json(struct kc_ctx *, const struct kconn *,
 	    int can_manage, struct json_object **) KC_MUSTCHECK;

@@ -78,8 +78,12 @@ route_accounts_get(struct kc_ctx *ctx)
 	}
 	rc = KC_ERR_NOMEM;
 	if ((o = json_object_new_object()) == NULL ||
-	    json_add_bool(o, "success", 1) != KC_OK ||
-	    json_add_obj(o, "accounts", l.arr) != KC_OK ||
+	    json_add_bool(o, "success", 1) != KC_OK) {
+		json_object_put(l.arr);
+		goto out;
+	}
+	/* o owns the list from here, even when adding it fails. */
+	if (json_add_obj(o, "accounts", l.arr) != KC_OK ||
 	    json_add_bool(o, "can_manage", l.can_manage) != KC_OK)
 		goto out;
 	ctx_reply(ctx, 200, o);
@@ -157,7 +161,6 @@ make_primary(struct kc_ctx *ctx, const struct store_access *a,
 {
 	struct connect_actor	 act = actor_of(ctx);
 	struct connect_result	 r;
-	struct json_object	*o = NULL, *acc = NULL;
 	int			 rc;
 
 	rc = connect_make_primary(&act, a, &ref->t, &r);
@@ -165,22 +168,9 @@ make_primary(struct kc_ctx *ctx, const struct store_access *a,
 		rc = ctx_access_lost(ctx, a, rc);
 	else if (rc != KC_OK)
 		rc = ctx_fail(ctx, rc, NULL);
-	else if ((o = json_object_new_object()) == NULL ||
-	    (acc = json_object_new_object()) == NULL ||
-	    json_add_bool(o, "success", 1) != KC_OK ||
-	    json_add_str(o, "message", "Primary Klaviyo account changed") !=
-	    KC_OK || json_add_str(acc, "id", r.conn_public_id) != KC_OK ||
-	    json_add_bool(acc, "primary", 1) != KC_OK ||
-	    json_add_obj(acc, "klaviyo_integration",
-	    json_object_get(r.integration)) != KC_OK ||
-	    json_add_obj(o, "account", acc) != KC_OK) {
-		json_object_put(acc);
-		rc = KC_ERR_NOMEM;
-	} else {
-		ctx_reply(ctx, 200, o);
-		o = NULL;
-	}
-	json_object_put(o);
+	else
+		rc = connect_ops_reply_account(ctx, 200, &r,
+		    "Primary Klaviyo account changed");
 	connect_result_free(&r);
 	return rc;
 }

@@ -112,12 +112,14 @@ settings_json(struct kc_ctx *ctx, const struct kconn *c,
 		if (json_add_obj(types, st->name, t) != KC_OK)
 			goto out;
 	}
+	/* b is o's (json_add_obj owns it, even when it fails) before it
+	 * is filled, so every failure below frees it with o. */
 	if ((o = json_object_new_object()) == NULL ||
-	    (b = json_object_new_object()) == NULL)
+	    (b = json_object_new_object()) == NULL ||
+	    json_add_obj(o, "budget", b) != KC_OK)
 		goto out;
 	if (json_add_int(b, "reports_per_day", SYNC_REPORTS_DAILY) != KC_OK ||
 	    json_add_int(b, "reserved", SYNC_REPORTS_RESERVE) != KC_OK ||
-	    json_add_obj(o, "budget", b) != KC_OK ||
 	    json_add_bool(o, "success", 1) != KC_OK ||
 	    json_add_str(o, "account", c->public_id) != KC_OK ||
 	    json_add_str(o, "account_id", in->account_id) != KC_OK ||
@@ -288,10 +290,12 @@ apply(struct kc_ctx *ctx, const struct kconn *c,
 		    old->t[i].interval_hours == s->t[i].interval_hours &&
 		    old->t[i].custom == s->t[i].custom)
 			continue;
+		/* changes owns t at once; it frees it on any failure. */
 		if ((t = json_object_new_object()) == NULL ||
+		    json_add_obj(changes, st->name, t) != KC_OK ||
 		    json_add_bool(t, "enabled", s->t[i].enabled) != KC_OK ||
 		    json_add_int(t, "interval_hours", s->t[i].interval_hours) !=
-		    KC_OK || json_add_obj(changes, st->name, t) != KC_OK)
+		    KC_OK)
 			return KC_ERR_NOMEM;
 		if (old->t[i].enabled && !s->t[i].enabled) {
 			if ((rc = jobq_cancel_type(ctx->db, c->id, st->name,
