@@ -168,6 +168,18 @@ const struct config_var config_vars[] = {
 	  "days an incremental sync re-reads (Klaviyo's attribution window)" },
 	{ "SYNC_HISTORY_DAYS", CFG_INT, "730", 0, 1, 3650,
 	  OFF(sync_history_days), "how far back a full sync reads" },
+	{ "WEBHOOK_TOLERANCE_SECONDS", CFG_INT, "300", 0, 30, 3600,
+	  OFF(webhook_tolerance_seconds),
+	  "a webhook delivery whose Klaviyo-Timestamp is further than this "
+	  "from the server's clock is refused (replays)" },
+	{ "WEBHOOK_SYNC_DEBOUNCE_SECONDS", CFG_INT, "900", 0, 60, 86400,
+	  OFF(webhook_sync_debounce_seconds),
+	  "at most one webhook-started sync per type and Klaviyo account "
+	  "this often" },
+	{ "WEBHOOK_SYNC_DELAY_SECONDS", CFG_INT, "60", 0, 0, 3600,
+	  OFF(webhook_sync_delay_seconds),
+	  "a webhook-started sync waits this long, so a burst of events is "
+	  "read once" },
 	{ "SYNCD_METRICS_FILE", CFG_STRING, "", 0, 0, 0,
 	  OFF(syncd_metrics_file),
 	  "Prometheus text file klaviyo-syncd rewrites every 15 s (node "

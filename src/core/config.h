@@ -65,6 +65,9 @@ struct kc_config {
 	long		 sync_max_wait_ms;
 	long		 sync_lookback_days;
 	long		 sync_history_days;
+	long		 webhook_tolerance_seconds;
+	long		 webhook_sync_debounce_seconds;
+	long		 webhook_sync_delay_seconds;
 	const char	*syncd_metrics_file;	/* "": none */
 	long		 report_server_timeout_ms;
 	long		 report_retry_base_ms;

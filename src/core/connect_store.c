@@ -18,6 +18,7 @@
 #include "outbox.h"
 #include "perm.h"
 #include "sync_type.h"
+#include "webhook.h"
 
 void
 connect_result_free(struct connect_result *r)
@@ -293,7 +294,8 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 	    (rc = credential_save(act->db, act->keyring, r->conn_id,
 	    a->public_id, cred->kind, cred->secret)) != KC_OK ||
 	    (rc = ksync_find_or_create(act->db, acct, r->conn_id, &ksid)) !=
-	    KC_OK)
+	    KC_OK ||
+	    (rc = webhook_want(act->db, r->conn_id, found && !same)) != KC_OK)
 		goto fail;
 	if ((!same || old_no_orders != no_orders) &&
 	    (rc = enqueue_trigger(act->db, a, r, acct, no_orders,
@@ -334,8 +336,10 @@ connect_change_metric(const struct connect_actor *act,
 		goto fail;
 	}
 	old_no_orders = in.metric.id ? !in.metric.shopify_placed_order : -1;
+	/* Its topic is the metric's: registered again (webhook.h). */
 	if ((rc = integ_set_metric(&in, metric)) != KC_OK ||
-	    (rc = integ_save(act->db, r->conn_id, &in)) != KC_OK)
+	    (rc = integ_save(act->db, r->conn_id, &in)) != KC_OK ||
+	    (rc = webhook_want(act->db, r->conn_id, 0)) != KC_OK)
 		goto fail;
 	/* Orders are synced only for Shopify's Placed Order: re-trigger. */
 	if (old_no_orders != no_orders &&

@@ -218,6 +218,8 @@ xfer_start(struct kv_client *c, struct kv_xfer *x, const char *cred,
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)strlen(x->call->body));
 	}
+	if (strcmp(kv_endpoints[x->call->ep].method, "DELETE") == 0)
+		curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -348,6 +350,9 @@ xfer_done(struct kv_client *c, struct kv_xfer *x, CURLcode cc,
 	/* Klaviyo says this window is spent: everyone waits for it. */
 	if (call->rl_remaining == 0 && call->rl_reset > 0 && status < 300)
 		kv_rate_block(c->db, acct, ep, call->rl_reset);
+	/* A DELETE's answer: nothing to read. */
+	if (status == 204)
+		return;
 	if (status >= 200 && status < 300) {
 		if (!is_json(x->ctype)) {
 			fail(x, KC_ERR_UPSTREAM, "klaviyo_bad_response",
@@ -540,7 +545,15 @@ first_url(struct kv_client *c, struct kv_xfer *x)
 		snprintf(x->url, sizeof(x->url), "%s%s?page%%5Bsize%%5D=%d%s%s",
 		    c->opt.base_url, e->path, e->page_size, q ? "&" : "",
 		    q ? q : "");
-	else
+	else if (x->call->id) {
+		/* One resource: its id is ours to trust only in its shape. */
+		if (x->call->id[0] == '\0' || x->call->id[crypto_b64url_span(
+		    x->call->id)] != '\0' || strlen(x->call->id) > 128)
+			return KC_ERR_INTERNAL;
+		snprintf(x->url, sizeof(x->url), "%s%s/%s%s%s",
+		    c->opt.base_url, e->path, x->call->id, q ? "?" : "",
+		    q ? q : "");
+	} else
 		snprintf(x->url, sizeof(x->url), "%s%s%s%s", c->opt.base_url,
 		    e->path, q ? "?" : "", q ? q : "");
 	return KC_OK;

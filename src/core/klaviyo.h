@@ -29,6 +29,10 @@ enum kv_endpoint {
 	KV_FLOW_SERIES,
 	KV_SEGMENT_SERIES,
 	KV_FORM_SERIES,
+	KV_WEBHOOK_TOPICS,
+	KV_WEBHOOKS,
+	KV_WEBHOOK_CREATE,
+	KV_WEBHOOK_DELETE,
 	KV__MAX
 };
 
@@ -62,6 +66,7 @@ struct kv_call {
 	const char		*query;	/* extra query string, may be NULL */
 	const char		*body;	/* JSON:API body of a POST, or NULL */
 	const char		*url;	/* a links.next to fetch, or NULL */
+	const char		*id;	/* appended to the path: /api/x/{id} */
 	int			 all_pages;
 	int			 max_pages;	/* 0: no cap but the guard */
 	long			 max_wait_ms;	/* 0: the client's */

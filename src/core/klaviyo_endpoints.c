@@ -42,6 +42,15 @@ const struct kv_endpoint_info kv_endpoints[KV__MAX] = {
 	    "/api/segment-series-reports", "segments:read", 1, 2, 225, 0 },
 	[KV_FORM_SERIES] = { "form-series-reports", "POST",
 	    "/api/form-series-reports", "forms:read", 1, 2, 225, 0 },
+	/* The Webhooks API: every operation 1/s and 15/m. */
+	[KV_WEBHOOK_TOPICS] = { "webhook-topics", "GET",
+	    "/api/webhook-topics", "webhooks:read", 1, 15, 0, 0 },
+	[KV_WEBHOOKS] = { "webhooks", "GET", "/api/webhooks",
+	    "webhooks:read", 1, 15, 0, 0 },
+	[KV_WEBHOOK_CREATE] = { "webhook-create", "POST", "/api/webhooks",
+	    "webhooks:write", 1, 15, 0, 0 },
+	[KV_WEBHOOK_DELETE] = { "webhook-delete", "DELETE", "/api/webhooks",
+	    "webhooks:write", 1, 15, 0, 0 },
 };
 
 long

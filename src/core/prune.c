@@ -63,6 +63,15 @@ static const struct prune_rule {
 	 */
 	RULE_FIXED("process_heartbeat", "dead processes' heartbeats", 1,
 	    AGO("heartbeat_at")),
+	/* Applied webhook deliveries: kept like finished jobs. */
+	RULE("webhook_inbox", "applied webhook deliveries", prune_jobs_days,
+	    "processed_at IS NOT NULL AND " AGO("processed_at")),
+	/*
+	 * Event ids seen: Klaviyo retries a delivery for a few days at most;
+	 * a week of ids catches every repeat.
+	 */
+	RULE_FIXED("webhook_events_seen", "webhook event ids seen", 7,
+	    AGO("seen_at")),
 };
 
 /* Arbitrary constant of the daemons' prune (migrate uses 7263540001). */

@@ -10,16 +10,19 @@
 
 #include "json_util.h"
 
-/* An event's order row: id, order_id, value, currency, at, properties. */
-static int
-row_order(struct sync_ctx *sc, struct json_object *it, const char *x,
+/*
+ * An event's order row: id, order_id, value, currency, at, properties;
+ * *out stays NULL for an event without id or time.
+ */
+int
+sync_order_row(struct json_object *it, const char *currency,
     struct json_object **out)
 {
 	struct json_object	*props, *v, *row;
 	char			 value[64];
 	const char		*order, *cur;
 
-	(void)x;
+	*out = NULL;
 	if (json_get_str(it, "id") == NULL ||
 	    sync_attr_str(it, "datetime") == NULL)
 		return KC_OK;
@@ -38,7 +41,7 @@ row_order(struct sync_ctx *sc, struct json_object *it, const char *x,
 		cur = json_get_str(props, "$currency_code");
 	/* No currency on the event: it is the account's. */
 	if (cur == NULL)
-		cur = sc->currency;
+		cur = currency;
 	if ((row = json_object_new_object()) == NULL ||
 	    json_add_str(row, "id", json_get_str(it, "id")) != KC_OK ||
 	    json_add_str(row, "order_id", order) != KC_OK ||
@@ -52,6 +55,14 @@ row_order(struct sync_ctx *sc, struct json_object *it, const char *x,
 	}
 	*out = row;
 	return KC_OK;
+}
+
+static int
+row_order(struct sync_ctx *sc, struct json_object *it, const char *x,
+    struct json_object **out)
+{
+	(void)x;
+	return sync_order_row(it, sc->currency, out);
 }
 
 int

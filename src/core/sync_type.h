@@ -76,5 +76,13 @@ int	sync_type_clear_one(struct db *, long long conn_id,
 int	sync_campaigns(struct sync_ctx *) KC_MUSTCHECK;
 int	sync_series(struct sync_ctx *) KC_MUSTCHECK;
 int	sync_orders(struct sync_ctx *) KC_MUSTCHECK;
+/*
+ * An event (a JSON:API event resource) as the row sql_upsert of orders
+ * takes; currency is the account's, for an event without one.  *out
+ * stays NULL for an event without id or time.
+ */
+struct json_object;
+int	sync_order_row(struct json_object *event, const char *currency,
+	    struct json_object **out) KC_MUSTCHECK;
 
 #endif

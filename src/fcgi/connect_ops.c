@@ -20,6 +20,8 @@
 #include "oauth_flow.h"
 #include "routes.h"
 #include "sync_status.h"
+#include "webhook.h"
+#include "webhook_klaviyo.h"
 
 #define NOT_AUTHORIZED_MSG "Authorize with Klaviyo first (an " \
 	"authorization is kept for 30 minutes; start again if it expired)"
@@ -257,6 +259,7 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	struct probe		 p;
 	struct connect_result	 r;
 	struct kc_cred		 old;
+	struct webhook_forget	 wf;
 	struct json_object	*m;
 	const char		*acct;
 	int			 rc, bearer = strcmp(cred->kind, "oauth") == 0;
@@ -286,6 +289,10 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	}
 	had_old = ref->conn_id && cred_peek(ctx->db, ctx->keyring,
 	    ref->conn_id, a->public_id, &old) == KC_OK;
+	memset(&wf, 0, sizeof(wf));
+	if (had_old && webhook_forget_load(ctx->db, ref->conn_id, &wf) !=
+	    KC_OK)
+		memset(&wf, 0, sizeof(wf));
 	rc = connect_save(&act, a, &ref->t, cred, p.account, m, &r);
 	if (rc == KC_ERR_CONFLICT && r.conflict == NULL && cred->oauth_flow)
 		rc = ctx_fail_code(ctx, rc, "oauth_not_authorized",
@@ -303,6 +310,9 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 		cred_close(&old);
 		had_old = 0;
 	}
+	/* Moved to another account: the old one's webhook goes with it. */
+	if (rc == KC_OK && had_old && !r.rotated)
+		webhook_forget_send(ctx->db, ctx->kv, &old, &wf, a->public_id);
 	if (rc == KC_OK && had_old && old.bearer && (new_refresh == NULL ||
 	    old.tok.refresh == NULL ||
 	    strcmp(old.tok.refresh, new_refresh) != 0))
@@ -560,10 +570,43 @@ connect_ops_post(struct kc_ctx *ctx, const struct store_access *a,
 }
 
 int
+connect_ops_remove(struct kc_ctx *ctx, const struct store_access *a,
+    const struct connect_target *t, long long conn_id, int *was)
+{
+	struct connect_actor	 act = actor_of(ctx);
+	struct webhook_forget	 wf;
+	struct kc_cred		 old;
+	int			 rc, had_old;
+
+	/*
+	 * What is undone at Klaviyo is read before it is deleted and acted
+	 * on once the removal committed: a removal refused inside its
+	 * transaction (access revoked meanwhile) leaves both working.
+	 */
+	memset(&wf, 0, sizeof(wf));
+	had_old = conn_id && cred_peek(ctx->db, ctx->keyring, conn_id,
+	    a->public_id, &old) == KC_OK;
+	if (had_old && webhook_forget_load(ctx->db, conn_id, &wf) != KC_OK)
+		memset(&wf, 0, sizeof(wf));
+	rc = connect_remove(&act, a, t, was);
+	if (rc != KC_OK)
+		rc = ctx_access_lost(ctx, a, rc);
+	if (had_old) {
+		if (rc == KC_OK && *was) {
+			webhook_forget_send(ctx->db, ctx->kv, &old, &wf,
+			    a->public_id);
+			cred_revoke(&old, ctx->oauth);
+		}
+		cred_close(&old);
+	}
+	return rc;
+}
+
+int
 connect_ops_account_json(struct kc_ctx *ctx, const struct kconn *c,
     int can_manage, struct json_object **out)
 {
-	struct json_object	*st = NULL, *sync = NULL, *o = NULL, *v;
+	struct json_object	*st = NULL, *sync = NULL, *o = NULL, *v, *wh;
 	const char		*sync_status = "idle";
 	int			 rc;
 
@@ -587,6 +630,9 @@ connect_ops_account_json(struct kc_ctx *ctx, const struct kconn *c,
 		goto out;
 	if (json_object_object_get_ex(st, "sync", &v) &&
 	    json_add_obj(o, "sync", json_object_get(v)) != KC_OK)
+		goto out;
+	if ((rc = webhook_state_json(ctx->db, c->id, &wh)) != KC_OK ||
+	    (rc = json_add_obj(o, "webhooks", wh)) != KC_OK)
 		goto out;
 	*out = o;
 	o = NULL;

@@ -67,6 +67,14 @@ int	connect_ops_load_account(struct kc_ctx *, int need,
  */
 int	connect_ops_reply_account(struct kc_ctx *, int status,
 	    const struct connect_result *, const char *msg) KC_MUSTCHECK;
+/*
+ * Removes connection conn_id of the store (t: which one, as
+ * connect_remove); once that committed, its webhook is deleted at Klaviyo
+ * and an OAuth grant revoked, both with the credential read before.  On
+ * a refusal inside the transaction the error response is set.
+ */
+int	connect_ops_remove(struct kc_ctx *, const struct store_access *,
+	    const struct connect_target *, long long conn_id, int *was);
 /* {id, primary, created_at, klaviyo_integration, sync} of a connection. */
 int	connect_ops_account_json(struct kc_ctx *, const struct kconn *,
 	    int can_manage, struct json_object **) KC_MUSTCHECK;

@@ -234,31 +234,19 @@ out:
 int
 route_account_delete(struct kc_ctx *ctx)
 {
-	struct connect_actor	 act = actor_of(ctx);
 	struct store_access	 a;
 	struct kconn		 c;
 	struct conn_ref		 ref;
-	struct kc_cred		 old;
 	struct json_object	*o;
-	int			 rc, was, had_old;
+	int			 rc, was = 0;
 
 	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
 		return rc;
 	ref = ref_of(&c);
-	/* As the seed's disconnect: an OAuth grant is revoked once gone. */
-	had_old = cred_peek(ctx->db, ctx->keyring, c.id, a.public_id, &old) ==
-	    KC_OK;
-	rc = connect_remove(&act, &a, &ref.t, &was);
+	rc = connect_ops_remove(ctx, &a, &ref.t, c.id, &was);
 	if (rc == KC_OK && !was)
 		rc = ctx_fail_code(ctx, KC_ERR_NOT_FOUND, "account_not_found",
 		    "No Klaviyo account of this store has that id");
-	else if (rc != KC_OK)
-		rc = ctx_access_lost(ctx, &a, rc);
-	if (had_old) {
-		if (rc == KC_OK)
-			cred_revoke(&old, ctx->oauth);
-		cred_close(&old);
-	}
 	conn_clear(&c);
 	perm_access_clear(&a);
 	if (rc != KC_OK)

@@ -25,7 +25,8 @@
     " 'change_metric', 'disconnect', 'remove_account', 'make_primary',"	\
     " 'settings_changed', 'sync_now', 'oauth_start', 'oauth_authorize',"\
     " 'oauth_callback', 'oauth_refreshed', 'oauth_revoked',"		\
-    " 'credential_refused'"
+    " 'credential_refused', 'webhook_registered', 'webhook_unavailable',"\
+    " 'webhook_removed'"
 
 static const char SQL_PAGE[] =
     "SELECT l.id, to_char(l.at AT TIME ZONE 'UTC',"

@@ -129,31 +129,15 @@ route_connect_post(struct kc_ctx *ctx)
 int
 route_connect_delete(struct kc_ctx *ctx)
 {
-	struct connect_actor	 act = actor_of(ctx);
 	struct connect_target	 t = { CONNECT_PRIMARY, NULL };
 	struct store_access	 a;
-	struct kc_cred		 old;
 	struct json_object	*o;
-	int			 rc, was, had_old;
+	int			 rc, was = 0;
 
 	if ((rc = ctx_store_access(ctx, STORE_MANAGE, &a)) != KC_OK)
 		return rc;
-	/*
-	 * An OAuth grant is read before it is deleted and revoked at Klaviyo
-	 * once the disconnect committed: a disconnect refused inside its
-	 * transaction (access revoked meanwhile) leaves it working.
-	 */
-	had_old = a.primary_id && cred_peek(ctx->db, ctx->keyring,
-	    a.primary_id, a.public_id, &old) == KC_OK;
-	rc = connect_remove(&act, &a, &t, &was);
-	if (rc != KC_OK)
-		rc = ctx_access_lost(ctx, &a, rc);
+	rc = connect_ops_remove(ctx, &a, &t, a.primary_id, &was);
 	perm_access_clear(&a);
-	if (had_old) {
-		if (rc == KC_OK)
-			cred_revoke(&old, ctx->oauth);
-		cred_close(&old);
-	}
 	if (rc != KC_OK)
 		return rc;
 	if ((o = json_object_new_object()) == NULL ||

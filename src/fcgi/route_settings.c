@@ -3,9 +3,10 @@
  * Klaviyo account's sync settings (issue 16; src/core/sync_settings.h).
  *   GET    any role: per type enabled, interval, its default, last sync,
  *          next run, whether the key has its scope, the shortest interval
- *          the account's report budget allows now
+ *          the account's report budget allows now; its webhook's state
  *   PATCH  manage: {types: {<type>: {enabled?, interval_hours?}},
- *          delete_data?}.  A type turned off has its queued and running
+ *          delete_data?, webhooks?}.  webhooks false deletes the
+ *          account's webhook at Klaviyo, true registers it again.  A type turned off has its queued and running
  *          jobs cancelled (and, with delete_data, its synced rows
  *          deleted); one turned on gets a full sync queued.  Audited.
  */
@@ -24,6 +25,7 @@
 #include "json_util.h"
 #include "ksync.h"
 #include "sync_settings.h"
+#include "webhook.h"
 
 /*
  * Per type: last sync, the next run (a queued job's time, else last
@@ -58,6 +60,7 @@ settings_json(struct kc_ctx *ctx, const struct kconn *c,
 	const char		*params[3] = { NULL, names, hours };
 	char			 cid[24];
 	double			 others[SYNC_TYPE_COUNT];
+	struct json_object	*wh = NULL;
 	struct json_object	*o = NULL, *types = NULL, *t, *b;
 	const struct sync_type	*st;
 	PGresult		*res = NULL;
@@ -127,7 +130,9 @@ settings_json(struct kc_ctx *ctx, const struct kconn *c,
 		goto out;
 	rc = json_add_obj(o, "types", types);
 	types = NULL;
-	if (rc != KC_OK)
+	if (rc != KC_OK ||
+	    (rc = webhook_state_json(ctx->db, c->id, &wh)) != KC_OK ||
+	    (rc = json_add_obj(o, "webhooks", wh)) != KC_OK)
 		goto out;
 	*out = o;
 	o = NULL;
@@ -325,12 +330,21 @@ route_settings_patch(struct kc_ctx *ctx)
 	struct sync_settings	 old, s;
 	struct json_object	*types = NULL, *v, *changes = NULL, *d = NULL;
 	struct json_object	*o = NULL;
-	int			 rc, delete_data = 0;
+	int			 rc, delete_data = 0, webhooks = -1, wchanged = 0;
 
 	if ((rc = connect_ops_load_account(ctx, STORE_MANAGE, &a, &c)) != KC_OK)
 		return rc;
 	memset(&in, 0, sizeof(in));
 	json_object_object_get_ex(ctx->body, "types", &types);
+	if (json_object_object_get_ex(ctx->body, "webhooks", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			rc = ctx_fail(ctx, KC_ERR_BAD_INPUT, "Field "
+			    "'webhooks' must be true or false");
+			goto out;
+		}
+		webhooks = json_object_get_boolean(v);
+	}
 	if (json_object_object_get_ex(ctx->body, "delete_data", &v) &&
 	    !json_object_is_type(v, json_type_null)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
@@ -379,6 +393,11 @@ route_settings_patch(struct kc_ctx *ctx)
 	if ((rc = sync_settings_save(ctx->db, c.id, &s)) != KC_OK ||
 	    (rc = apply(ctx, &c, &in, &old, &s, delete_data, changes)) !=
 	    KC_OK)
+		goto fail500;
+	/* klaviyo-syncd registers or deletes it at Klaviyo. */
+	if (webhooks >= 0 && ((rc = webhook_set_wanted(ctx->db, c.id,
+	    webhooks, &wchanged)) != KC_OK || (wchanged && (rc =
+	    json_add_bool(changes, "webhooks", webhooks)) != KC_OK)))
 		goto fail500;
 	if (json_object_object_length(changes) > 0) {
 		rc = KC_ERR_NOMEM;

@@ -46,6 +46,8 @@ const struct route routes[] = {
 	  RT_AUTH | RT_BODY_OPT | RT_MUTATES, route_sync_post },
 	{ "POST", "/api/v1/reports/full_sync", RT_BODY | RT_MUTATES,
 	  route_report_full_sync },
+	/* Klaviyo's deliveries: signed, read raw by the handler. */
+	{ "POST", "/api/klaviyo/webhooks/{webhookId}", 0, route_webhook_post },
 	/* Prometheus; nginx exposes it on an internal location only. */
 	{ "GET", "/metrics", 0, route_prom_metrics },
 };

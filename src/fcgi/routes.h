@@ -38,6 +38,7 @@ int	route_oauth_start(struct kc_ctx *);
 int	route_oauth_callback(struct kc_ctx *);
 int	route_sync_post(struct kc_ctx *);
 int	route_report_full_sync(struct kc_ctx *);
+int	route_webhook_post(struct kc_ctx *);
 int	route_prom_metrics(struct kc_ctx *);
 
 #endif

@@ -32,6 +32,7 @@ struct keyring {
 #define SECRETBOX_CREDENTIAL_OAUTH	"credential/oauth"
 #define SECRETBOX_OAUTH_VERIFIER	"oauth_flow/verifier"
 #define SECRETBOX_OAUTH_GRANT		"oauth_flow/grant"
+#define SECRETBOX_WEBHOOK_SECRET	"webhook/secret"
 
 /*
  * What a ciphertext is bound to.  legacy: sealed before migration 008,

@@ -43,6 +43,8 @@
 #include "sighup.h"
 #include "wipe.h"
 #include "sync.h"
+#include "webhook_inbox.h"
+#include "webhook_klaviyo.h"
 
 /* A job's stack: sanitizers' redzones make frames larger. */
 #ifdef KC_SANITIZERS
@@ -88,18 +90,40 @@ nap(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* What housekeeping works with besides the database. */
+struct house {
+	const struct keyring		*kr;
+	const struct oauth_client	*oauth;
+	const struct outbox_opts	*oo;
+	struct kv_client		*kv;	/* webhooks: its own client */
+	struct webhook_opts		 wo;
+	struct webhook_inbox_opts	 wi;
+};
+
 /*
- * Between the jobs: report triggers, the incremental schedule and
- * abandoned OAuth attempts.  Returns what it did (triggers delivered).
+ * Between the jobs: report triggers, webhook deliveries and
+ * registrations, the incremental schedule and abandoned OAuth attempts.
+ * Returns what it did (triggers delivered, deliveries applied).
  */
 static int
-housekeeping(struct db *db, const struct keyring *kr,
-    const struct oauth_client *oauth, const struct outbox_opts *oo,
+housekeeping(struct db *db, const struct house *h,
     const struct kc_config *cfg, time_t *last_schedule, time_t *last_reap)
 {
-	int n, worked = 0;
+	const struct keyring		*kr = h->kr;
+	const struct oauth_client	*oauth = h->oauth;
+	struct webhook_opts		 wo = h->wo;
+	int				 n, worked = 0;
 
-	if (outbox_run(db, oo, 20, &n) == KC_OK)
+	wo.app_url = cfg->app_url;	/* as reloaded */
+
+	if (outbox_run(db, h->oo, 20, &n) == KC_OK)
+		worked += n;
+	/* Orders from webhooks are written within a poll of arriving. */
+	if (webhook_inbox_run(db, &h->wi, 50, &n) == KC_OK)
+		worked += n;
+	/* A few a turn: their Klaviyo calls hold up the jobs meanwhile. */
+	if (webhook_reconcile_run(db, h->kv, kr, oauth, &wo, 2, &n) ==
+	    KC_OK && n)
 		worked += n;
 	if (cfg->sync_schedule_seconds > 0 &&
 	    time(NULL) - *last_schedule >= cfg->sync_schedule_seconds &&
@@ -159,8 +183,9 @@ main(int argc, char *argv[])
 	struct kc_config	 cfg;
 	struct keyring		 kr;
 	struct db		*db = NULL;
-	struct kv_client	*kv = NULL;
+	struct kv_client	*kv = NULL, *kvw = NULL;
 	struct kv_options	 kvo;
+	struct house		 house;
 	struct outbox_opts	 oo;
 	struct sync_opts	 so;
 	struct pool_opts	 po;
@@ -255,7 +280,8 @@ main(int argc, char *argv[])
 	kvo.max_wait_ms = cfg.sync_max_wait_ms;
 	kvo.max_inflight = SYNC_INFLIGHT;
 	kvo.window_scale = (double)cfg.klaviyo_rate_scale;
-	if (kv_client_new(&kvo, db, &kv) != KC_OK) {
+	if (kv_client_new(&kvo, db, &kv) != KC_OK ||
+	    kv_client_new(&kvo, db, &kvw) != KC_OK) {
 		status = 1;
 		goto out;
 	}
@@ -270,6 +296,15 @@ main(int argc, char *argv[])
 	so.rate_scale = (double)cfg.klaviyo_rate_scale;
 	if (oauth_client_init(&cfg, &oc) == KC_OK)
 		oauth = &oc;
+	memset(&house, 0, sizeof(house));
+	house.kr = &kr;
+	house.oauth = oauth;
+	house.oo = &oo;
+	house.kv = kvw;
+	house.wo.timeout_ms = cfg.klaviyo_timeout_ms < 10000 ?
+	    cfg.klaviyo_timeout_ms : 10000;
+	house.wi.debounce_s = cfg.webhook_sync_debounce_seconds;
+	house.wi.delay_s = cfg.webhook_sync_delay_seconds;
 	po.concurrency = (size_t)cfg.sync_concurrency;
 	po.stack_size = SYNC_STACK_SIZE;
 	po.check_ms = SYNC_CHECK_MS;
@@ -297,7 +332,7 @@ main(int argc, char *argv[])
 			beat(&hb, db, &kr, pool, &cfg);
 		worked = 0;
 		if (!stopping && kc_now_ms() - last_house >= cfg.sync_poll_ms) {
-			worked += housekeeping(db, &kr, oauth, &oo, &cfg,
+			worked += housekeeping(db, &house, &cfg,
 			    &last_schedule, &last_reap);
 			last_house = kc_now_ms();
 		}
@@ -326,6 +361,7 @@ main(int argc, char *argv[])
 	log_info("stopped");
 out:
 	pool_free(pool);
+	kv_client_free(kvw);
 	kv_client_free(kv);
 	db_close(db);
 	keyring_wipe(&kr);

@@ -50,7 +50,8 @@ START_TEST(test_scopes)
 	ck_assert_int_eq(oauth_scopes(s, sizeof(s)), KC_OK);
 	/* Every endpoint's scope once, sorted. */
 	ck_assert_str_eq(s, "accounts:read campaigns:read events:read "
-	    "flows:read forms:read lists:read metrics:read segments:read");
+	    "flows:read forms:read lists:read metrics:read segments:read "
+	    "webhooks:read webhooks:write");
 	ck_assert_int_eq(oauth_scopes(s, 20), KC_ERR_TOO_LARGE);
 }
 END_TEST
@@ -103,7 +104,7 @@ START_TEST(test_client_and_url)
 	    "%2Foauth%2Fcallback"
 	    "&scope=accounts%3Aread%20campaigns%3Aread%20events%3Aread"
 	    "%20flows%3Aread%20forms%3Aread%20lists%3Aread%20metrics%3Aread"
-	    "%20segments%3Aread"
+	    "%20segments%3Aread%20webhooks%3Aread%20webhooks%3Awrite"
 	    "&state=st-1_x&code_challenge_method=S256"
 	    "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 	buf_free(&b);
