@@ -50,25 +50,25 @@ const struct sbx_account_def sbx_account_defs[] = {
 	  "America/New_York", "USD", "en-US", "Sporting Goods",
 	  "https://acme-outdoor.example.com", "Acme Outdoor",
 	  "hello@acme-outdoor.example.com", "125 Summit Ave", "Boston",
-	  "MA", "US", "02116", SBX_SC_ALL_READ, SBX_PROF_SHOPIFY_BIG, 12,
+	  "MA", "US", "02116", SBX_SC_ALL, SBX_PROF_SHOPIFY_BIG, 12,
 	  &size_big, "shopify" },
 	{ "pk_sbxwoocommerce000000000000000002", "Bluebird Books",
 	  "Europe/London", "GBP", "en-GB", "Books",
 	  "https://bluebird-books.example.co.uk", "Bluebird Books",
 	  "news@bluebird-books.example.co.uk", "8 Wren Lane", "Bristol",
-	  "England", "GB", "BS1 4DJ", SBX_SC_ALL_READ, SBX_PROF_WOO, 3,
+	  "England", "GB", "BS1 4DJ", SBX_SC_ALL, SBX_PROF_WOO, 3,
 	  &size_woo, "woocommerce" },
 	{ "pk_sbxcustom00000000000000000000003", "Cedar & Sage Apothecary",
 	  "America/Los_Angeles", "USD", "en-US", "Health & Beauty",
 	  "https://cedarandsage.example.com", "Cedar & Sage",
 	  "care@cedarandsage.example.com", "410 Alder St", "Portland",
-	  "OR", "US", "97204", SBX_SC_ALL_READ, SBX_PROF_CUSTOM, 5,
+	  "OR", "US", "97204", SBX_SC_ALL, SBX_PROF_CUSTOM, 5,
 	  &size_custom, "api" },
 	{ "pk_sbxempty000000000000000000000004", "Driftwood Candle Co.",
 	  "Europe/Berlin", "EUR", "de-DE", "Home & Garden",
 	  "https://driftwood-candles.example.de", "Driftwood Candle Co.",
 	  "hallo@driftwood-candles.example.de", "Kastanienallee 12",
-	  "Berlin", "Berlin", "DE", "10435", SBX_SC_ALL_READ,
+	  "Berlin", "Berlin", "DE", "10435", SBX_SC_ALL,
 	  SBX_PROF_EMPTY, 0, &size_none, NULL },
 	{ "pk_sbxnoscope0000000000000000000005", "Fernhill Tea House",
 	  "Asia/Tokyo", "JPY", "ja-JP", "Food & Beverage",
@@ -80,7 +80,7 @@ const struct sbx_account_def sbx_account_defs[] = {
 	  "Australia/Sydney", "AUD", "en-AU", "Sporting Goods",
 	  "https://granitepeak.example.com.au", "Granite Peak",
 	  "crew@granitepeak.example.com.au", "77 Harbour St", "Sydney",
-	  "NSW", "AU", "2000", SBX_SC_ALL_READ, SBX_PROF_MANY_LISTS, 137,
+	  "NSW", "AU", "2000", SBX_SC_ALL, SBX_PROF_MANY_LISTS, 137,
 	  &size_lists, "shopify" },
 };
 const size_t sbx_naccount_defs =
@@ -89,7 +89,7 @@ const size_t sbx_naccount_defs =
 static const char *const scope_names[] = {
 	"accounts:read", "metrics:read", "lists:read", "campaigns:read",
 	"flows:read", "segments:read", "forms:read", "events:read",
-	"profiles:read",
+	"profiles:read", "webhooks:read", "webhooks:write",
 };
 
 const char *

@@ -116,7 +116,8 @@ requests_json(struct sbx_app *app, struct json_object *acc, size_t idx)
 	/* Report requests that counted against the limits (not 429s). */
 	for (k = 0; k < SBX_FR_N; k++) {
 		n = t = 0;
-		if (sbx_endpoint_find(sbx_fleet_report_path(k), &ep) != NULL)
+		if (sbx_endpoint_find("POST",
+		    sbx_fleet_report_path(k), &ep, NULL, 0) != NULL)
 			sbx_ctl_stat(app->ctl, idx, ep, &n, &t);
 		if (json_add_int(rep, sbx_fleet_report_name(k),
 		    (long long)(n - t)) != KC_OK)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctl_impl.h"
+#include "endpoints.h"
 #include "fleet.h"
 #include "json_util.h"
 #include "jsonapi.h"
@@ -40,7 +41,7 @@ stats_totals(struct sbx_app *app, struct sbx_resp *resp)
 		}
 		all += req;
 		allthr += thr;
-		if (strcmp(sbx_endpoints[j].method, "POST") == 0)
+		if (sbx_endpoints[j].handle == sbx_handle_report)
 			reports += req - thr;
 		if (req == 0)
 			continue;

@@ -7,9 +7,11 @@
  */
 #include "sandbox.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "endpoints.h"
+#include "webhooks.h"
 
 /* Parameters, as each operation in the spec declares them. */
 
@@ -372,6 +374,28 @@ static const struct sbx_param p_events[] = {
 	{ "sort", SBX_P_SORT, sort_events },
 	{ NULL, SBX_P_FIELDS, NULL }
 };
+/* The Webhooks API's operations. */
+static const char *const fields_webhook[] = { "created_at", "description",
+	"enabled", "endpoint_url", "id", "name", "updated_at", NULL };
+static const char *const fields_webhook_topic[] = { "id", NULL };
+static const char *const inc_webhook[] = { "webhook-topics", NULL };
+static const struct sbx_param p_webhooks_get[] = {
+	{ "fields[webhook-topic]", SBX_P_FIELDS, fields_webhook_topic },
+	{ "fields[webhook]", SBX_P_FIELDS, fields_webhook },
+	{ "include", SBX_P_INCLUDE, inc_webhook },
+	{ NULL, SBX_P_FIELDS, NULL }
+};
+static const struct sbx_param p_webhook_write[] = {
+	{ "fields[webhook]", SBX_P_FIELDS, fields_webhook },
+	{ NULL, SBX_P_FIELDS, NULL }
+};
+static const struct sbx_param p_webhook_topics[] = {
+	{ "fields[webhook-topic]", SBX_P_FIELDS, fields_webhook_topic },
+	{ NULL, SBX_P_FIELDS, NULL }
+};
+static const struct sbx_param p_none[] = {
+	{ NULL, SBX_P_FIELDS, NULL }
+};
 static const struct sbx_param p_campaign_values[] = {
 	{ "fields[campaign-values-report]", SBX_P_FIELDS,
 	  fields_campaign_values_report },
@@ -536,20 +560,113 @@ const struct sbx_endpoint sbx_endpoints[] = {
 	{ "POST", "/api/segment-series-reports", "segments:read",
 	  SBX_SC_SEGMENTS, { 1, 2, 225 }, "segment-series-report", 0, 0, 0,
 	  p_segment_series, NULL, NULL, sbx_handle_report },
+	/* Webhooks: 1/s and 15/m each (webhooks.h). */
+	{ "GET", "/api/webhook-topics", "webhooks:read", SBX_SC_WEBHOOKS_READ,
+	  { 1, 15, 0 }, "webhook-topic", 0, 0, 0, p_webhook_topics, NULL,
+	  NULL, sbx_handle_webhook_topics },
+	{ "GET", "/api/webhook-topics/{id}", "webhooks:read",
+	  SBX_SC_WEBHOOKS_READ, { 1, 15, 0 }, "webhook-topic", 0, 0, 0,
+	  p_webhook_topics, NULL, NULL, sbx_handle_webhook_topic },
+	{ "GET", "/api/webhooks", "webhooks:read", SBX_SC_WEBHOOKS_READ,
+	  { 1, 15, 0 }, "webhook", 0, 0, 0, p_webhooks_get, NULL, NULL,
+	  sbx_handle_webhooks_get },
+	{ "POST", "/api/webhooks", "webhooks:write", SBX_SC_WEBHOOKS_WRITE,
+	  { 1, 15, 0 }, "webhook", 0, 0, 0, p_webhook_write, NULL, NULL,
+	  sbx_handle_webhook_create },
+	{ "GET", "/api/webhooks/{id}", "webhooks:read", SBX_SC_WEBHOOKS_READ,
+	  { 1, 15, 0 }, "webhook", 0, 0, 0, p_webhooks_get, NULL, NULL,
+	  sbx_handle_webhook_get },
+	{ "PATCH", "/api/webhooks/{id}", "webhooks:write",
+	  SBX_SC_WEBHOOKS_WRITE, { 1, 15, 0 }, "webhook", 0, 0, 0,
+	  p_webhook_write, NULL, NULL, sbx_handle_webhook_update },
+	{ "DELETE", "/api/webhooks/{id}", "webhooks:write",
+	  SBX_SC_WEBHOOKS_WRITE, { 1, 15, 0 }, "webhook", 0, 0, 0, p_none,
+	  NULL, NULL, sbx_handle_webhook_delete },
 };
 const size_t sbx_nendpoints = sizeof(sbx_endpoints) /
     sizeof(sbx_endpoints[0]);
 
+/* The value of a hex digit, or -1. */
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Does path match a row's path, where a trailing "/{id}" stands for one
+ * non-empty segment (percent-decoded into id, which must fit)?
+ */
+static int
+path_match(const char *row, const char *path, char *id, size_t idlen)
+{
+	size_t		 n = strlen(row), k = 0;
+	const char	*p;
+	char		 tmp[128];
+	int		 hi, lo;
+
+	if (n < 5 || strcmp(row + n - 5, "/{id}") != 0)
+		return strcmp(row, path) == 0;
+	n -= 4;		/* keep the slash */
+	if (strncmp(row, path, n) != 0 || path[n] == '\0')
+		return 0;
+	for (p = path + n; *p != '\0'; p++) {
+		if (*p == '/' || k + 1 >= sizeof(tmp))
+			return 0;
+		if (*p == '%') {
+			if ((hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0)
+				return 0;
+			tmp[k++] = (char)(hi * 16 + lo);
+			p += 2;
+		} else
+			tmp[k++] = *p;
+	}
+	tmp[k] = '\0';
+	if (strlen(tmp) != k || k == 0)
+		return 0;	/* a %00 */
+	if (id != NULL) {
+		if (k >= idlen)
+			return 0;
+		memcpy(id, tmp, k + 1);
+	}
+	return 1;
+}
+
 const struct sbx_endpoint *
-sbx_endpoint_find(const char *path, size_t *idx)
+sbx_endpoint_find(const char *method, const char *path, size_t *idx,
+    char *id, size_t idlen)
 {
 	size_t i;
 
-	for (i = 0; i < sbx_nendpoints; i++)
-		if (strcmp(sbx_endpoints[i].path, path) == 0) {
+	if (method != NULL && strcmp(method, "HEAD") == 0)
+		method = "GET";
+	for (i = 0; i < sbx_nendpoints; i++) {
+		if (method != NULL && strcmp(sbx_endpoints[i].method,
+		    method) != 0)
+			continue;
+		if (path_match(sbx_endpoints[i].path, path, id, idlen)) {
 			if (idx)
 				*idx = i;
 			return &sbx_endpoints[i];
 		}
+	}
 	return NULL;
+}
+
+void
+sbx_endpoint_allow(const char *path, char *out, size_t len)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sbx_nendpoints && n < len; i++)
+		if (path_match(sbx_endpoints[i].path, path, NULL, 0))
+			n += (size_t)snprintf(out + n, len - n, "%s%s",
+			    n ? ", " : "", sbx_endpoints[i].method);
 }

@@ -1,6 +1,7 @@
 /*
  * GET /api/events: the store's Placed Order events with their profiles,
- * metric and attributions, built per page on demand.
+ * metric and attributions, built per page on demand, and the events the
+ * control API created (webhooks.h), in time order among them.
  */
 #include "sandbox.h"
 
@@ -11,6 +12,7 @@
 #include "endpoints.h"
 #include "json_util.h"
 #include "jsonapi.h"
+#include "webhooks.h"
 
 /*
  * GET /api/events: the store's Placed Order events, built per page on
@@ -18,11 +20,41 @@
  * oldest first.
  */
 
+/* An event of the page: a store order or a created event. */
+struct ev_item {
+	const struct sbx_order		*o;	/* or NULL */
+	const struct sbx_xevent		*x;	/* or NULL */
+};
+
 struct ev_match {
 	const struct sbx_account	*acc;
-	const struct sbx_order		*o;
+	struct ev_item			 it;
 	char				 profile[28];
 };
+
+static int64_t
+item_time(const struct ev_item *it)
+{
+	return it->o ? it->o->t : it->x->t;
+}
+
+static uint32_t
+item_profile(const struct ev_item *it)
+{
+	return it->o ? it->o->profile : it->x->profile;
+}
+
+static const char *
+item_metric(const struct sbx_account *a, const struct ev_item *it)
+{
+	return it->o ? a->order_metric : it->x->metric;
+}
+
+static const char *
+item_id(const struct ev_item *it)
+{
+	return it->o ? it->o->id : it->x->id;
+}
 
 static int
 event_get(void *arg, const struct sbx_filter_field *f, const char **s,
@@ -34,18 +66,18 @@ event_get(void *arg, const struct sbx_filter_field *f, const char **s,
 	*s = NULL;
 	*n = 0;
 	if (strcmp(f->field, "metric_id") == 0) {
-		*s = m->acc->order_metric;
+		*s = item_metric(m->acc, &m->it);
 		return 1;
 	}
 	if (strcmp(f->field, "profile_id") == 0) {
-		sbx_store_profile(m->acc->store, m->o->profile, m->profile,
-		    &first, &last);
+		sbx_store_profile(m->acc->store, item_profile(&m->it),
+		    m->profile, &first, &last);
 		*s = m->profile;
 		return 1;
 	}
 	if (strcmp(f->field, "datetime") == 0 ||
 	    strcmp(f->field, "timestamp") == 0) {
-		*n = m->o->t;
+		*n = item_time(&m->it);
 		return 1;
 	}
 	return 1;	/* has(profile), has(metric): every event has both */
@@ -135,49 +167,54 @@ fail:
 }
 
 static struct json_object *
-event_json(const struct sbx_ctx *ctx, const struct sbx_order *o,
+event_json(const struct sbx_ctx *ctx, const struct ev_item *it,
     const char *include)
 {
 	const struct sbx_account	*a = ctx->acc;
-	struct json_object		*ev, *at, *rels, *links, *arr;
-	const char			*first, *last, *fields;
+	const struct sbx_order		*o = it->o;
+	struct json_object		*ev, *at, *rels, *links, *arr, *props;
+	const char			*first, *last, *fields, *id;
 	char				 buf[400], pid[28], aid[40];
 	int				 inc_p, inc_m, inc_a;
 
 	inc_p = include && sbx_list_has(include, "profile");
 	inc_m = include && sbx_list_has(include, "metric");
 	inc_a = include && sbx_list_has(include, "attributions");
-	if ((ev = sbx_res_new("event", o->id, &at)) == NULL)
+	id = item_id(it);
+	if ((ev = sbx_res_new("event", id, &at)) == NULL)
 		return NULL;
-	sbx_fmt_time(o->t, buf, sizeof(buf));
-	if (json_add_int(at, "timestamp", o->t) != KC_OK ||
-	    sbx_add_new(at, "event_properties", event_props(a, o)) !=
-	    KC_OK || json_add_str(at, "datetime", buf) != KC_OK ||
-	    json_add_str(at, "uuid", o->uuid) != KC_OK)
+	sbx_fmt_time(item_time(it), buf, sizeof(buf));
+	props = o ? event_props(a, o) : json_object_get(it->x->props);
+	if (json_add_int(at, "timestamp", item_time(it)) != KC_OK ||
+	    sbx_add_new(at, "event_properties", props) != KC_OK ||
+	    json_add_str(at, "datetime", buf) != KC_OK ||
+	    json_add_str(at, "uuid", o ? o->uuid : it->x->uuid) != KC_OK)
 		goto fail;
 	if ((rels = json_object_new_object()) == NULL ||
 	    json_add_obj(ev, "relationships", rels) != KC_OK)
 		goto fail;
-	sbx_store_profile(a->store, o->profile, pid, &first, &last);
-	if (event_rel(rels, ctx->base, o->id, "profile", inc_p ?
+	sbx_store_profile(a->store, item_profile(it), pid, &first, &last);
+	if (event_rel(rels, ctx->base, id, "profile", inc_p ?
 	    sbx_ref_new("profile", pid) : NULL) != KC_OK ||
-	    event_rel(rels, ctx->base, o->id, "metric", inc_m ?
-	    sbx_ref_new("metric", a->order_metric) : NULL) != KC_OK)
+	    event_rel(rels, ctx->base, id, "metric", inc_m ?
+	    sbx_ref_new("metric", item_metric(a, it)) : NULL) != KC_OK)
 		goto fail;
 	arr = NULL;
 	if (inc_a) {
 		if ((arr = json_object_new_array()) == NULL)
 			goto fail;
-		attribution_id(o, aid, sizeof(aid));
-		if (o->kind != SBX_OK_NONE && sbx_arr_add(arr,
-		    sbx_ref_new("attribution", aid)) != KC_OK) {
-			json_object_put(arr);
-			goto fail;
+		if (o != NULL && o->kind != SBX_OK_NONE) {
+			attribution_id(o, aid, sizeof(aid));
+			if (sbx_arr_add(arr, sbx_ref_new("attribution",
+			    aid)) != KC_OK) {
+				json_object_put(arr);
+				goto fail;
+			}
 		}
 	}
-	if (event_rel(rels, ctx->base, o->id, "attributions", arr) != KC_OK)
+	if (event_rel(rels, ctx->base, id, "attributions", arr) != KC_OK)
 		goto fail;
-	snprintf(buf, sizeof(buf), "%s/api/events/%s/", ctx->base, o->id);
+	snprintf(buf, sizeof(buf), "%s/api/events/%s/", ctx->base, id);
 	if ((links = json_object_new_object()) == NULL ||
 	    json_add_obj(ev, "links", links) != KC_OK ||
 	    json_add_str(links, "self", buf) != KC_OK)
@@ -191,23 +228,31 @@ fail:
 	return NULL;
 }
 
+struct json_object *
+sbx_xevent_json(const struct sbx_ctx *ctx, const struct sbx_xevent *x)
+{
+	struct ev_item it = { NULL, x };
+
+	return event_json(ctx, &it, NULL);
+}
+
 static struct json_object *
-profile_json(const struct sbx_ctx *ctx, const struct sbx_order *o)
+profile_json(const struct sbx_ctx *ctx, uint32_t profile)
 {
 	const struct sbx_store	*st = ctx->acc->store;
 	struct json_object	*p, *at, *links;
 	const char		*first, *last, *fields;
 	char			 id[28], buf[400], t[40];
 
-	sbx_store_profile(st, o->profile, id, &first, &last);
+	sbx_store_profile(st, profile, id, &first, &last);
 	if ((p = json_object_new_object()) == NULL)
 		return NULL;
 	snprintf(buf, sizeof(buf), "%s.%s.%u@example.com", first, last,
-	    o->profile);
+	    profile);
 	for (char *c = buf; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
-	sbx_fmt_time(st->day_utc[0] - 86400 * (int64_t)(o->profile % 400),
+	sbx_fmt_time(st->day_utc[0] - 86400 * (int64_t)(profile % 400),
 	    t, sizeof(t));
 	if (json_add_str(p, "type", "profile") != KC_OK ||
 	    json_add_str(p, "id", id) != KC_OK ||
@@ -277,72 +322,104 @@ fail:
 	return NULL;
 }
 
-/* Adds what a page of events includes: the metric, profiles, attributions. */
+/* Adds what a page of events includes: metrics, profiles, attributions. */
 static int
-events_included(const struct sbx_ctx *ctx, const size_t *idx, size_t off,
-    size_t end, const char *include, struct json_object *included)
+events_included(const struct sbx_ctx *ctx, const struct ev_item *items,
+    size_t off, size_t end, const char *include,
+    struct json_object *included)
 {
-	const struct sbx_store	*st = ctx->acc->store;
 	struct json_object	*m;
+	const char		*mid;
 	size_t			 i, j;
 	int			 dup;
 
-	if (sbx_list_has(include, "metric") && (m = sbx_find_resource(
-	    sbx_account_coll(ctx->acc, "metric"), "metric",
-	    ctx->acc->order_metric)) != NULL && sbx_arr_add(included,
-	    sbx_answer_copy(ctx, m, NULL)) != KC_OK)
-		return KC_ERR_NOMEM;
+	for (i = off; i < end && sbx_list_has(include, "metric"); i++) {
+		mid = item_metric(ctx->acc, &items[i]);
+		for (j = off, dup = 0; j < i && !dup; j++)
+			dup = strcmp(item_metric(ctx->acc, &items[j]),
+			    mid) == 0;
+		if (!dup && (m = sbx_find_resource(sbx_account_coll(ctx->acc,
+		    "metric"), "metric", mid)) != NULL && sbx_arr_add(included,
+		    sbx_answer_copy(ctx, m, NULL)) != KC_OK)
+			return KC_ERR_NOMEM;
+	}
 	for (i = off; i < end && sbx_list_has(include, "profile"); i++) {
 		for (j = off, dup = 0; j < i && !dup; j++)
-			dup = st->orders[idx[j]].profile ==
-			    st->orders[idx[i]].profile;
+			dup = item_profile(&items[j]) ==
+			    item_profile(&items[i]);
 		if (!dup && sbx_arr_add(included, profile_json(ctx,
-		    &st->orders[idx[i]])) != KC_OK)
+		    item_profile(&items[i]))) != KC_OK)
 			return KC_ERR_NOMEM;
 	}
 	for (i = off; i < end && sbx_list_has(include, "attributions"); i++)
-		if (st->orders[idx[i]].kind != SBX_OK_NONE &&
+		if (items[i].o != NULL && items[i].o->kind != SBX_OK_NONE &&
 		    sbx_arr_add(included, attribution_json(ctx,
-		    &st->orders[idx[i]])) != KC_OK)
+		    items[i].o)) != KC_OK)
 			return KC_ERR_NOMEM;
+	return KC_OK;
+}
+
+/*
+ * The store's orders (when the account has a Placed Order metric) and
+ * the created events merged in time order, the orders first at a tie,
+ * filtered; *n items.
+ */
+static int
+events_select(const struct sbx_ctx *ctx, const struct sbx_filter *flt,
+    struct ev_item **out, size_t *n)
+{
+	const struct sbx_store	*st = ctx->acc->store;
+	const struct sbx_hooks	*h = ctx->app->hooks;
+	const struct sbx_xevent	*xv = NULL;
+	struct ev_item		*items;
+	struct ev_match		 m;
+	size_t			 nx = 0, i = 0, j = 0, no;
+
+	if (h != NULL && ctx->acc_idx < h->nacc) {
+		xv = h->xev[ctx->acc_idx];
+		nx = h->nxev[ctx->acc_idx];
+	}
+	no = ctx->acc->order_metric[0] != '\0' ? st->norders : 0;
+	*n = 0;
+	if ((items = calloc(no + nx + 1, sizeof(*items))) == NULL)
+		return KC_ERR_NOMEM;
+	m.acc = ctx->acc;
+	while (i < no || j < nx) {
+		memset(&m.it, 0, sizeof(m.it));
+		if (j == nx || (i < no && st->orders[i].t <= xv[j].t))
+			m.it.o = &st->orders[i++];
+		else
+			m.it.x = &xv[j++];
+		if (sbx_filter_match_fn(flt, event_get, &m))
+			items[(*n)++] = m.it;
+	}
+	*out = items;
 	return KC_OK;
 }
 
 int
 sbx_handle_events(struct sbx_ctx *ctx, struct sbx_resp *resp)
 {
-	const struct sbx_store	*st = ctx->acc->store;
 	struct sbx_filter	*flt = NULL;
-	struct ev_match		 m;
 	struct json_object	*doc = NULL, *data, *included;
-	size_t			*idx = NULL, n = 0, i, off = 0, size, end;
+	struct ev_item		*items = NULL, t;
+	size_t			 n = 0, i, off = 0, size, end;
 	const char		*v, *include, *sort;
 	char			 err[256];
-	int			 rc = KC_ERR_NOMEM, desc = 0;
+	int			 rc;
 
 	if ((v = sbx_query_get(&ctx->q, "filter")) != NULL &&
 	    (rc = sbx_filter_parse(v, ctx->ep->filters, &flt, err,
 	    sizeof(err))) != KC_OK)
 		return rc;	/* checked before: only out of memory */
-	rc = KC_ERR_NOMEM;
-	if (st->norders > 0 && (idx = calloc(st->norders,
-	    sizeof(*idx))) == NULL)
+	if ((rc = events_select(ctx, flt, &items, &n)) != KC_OK)
 		goto out;
-	m.acc = ctx->acc;
-	for (i = 0; i < st->norders; i++) {
-		m.o = &st->orders[i];
-		if (ctx->acc->order_metric[0] != '\0' &&
-		    sbx_filter_match_fn(flt, event_get, &m))
-			idx[n++] = i;
-	}
+	rc = KC_ERR_NOMEM;
 	if ((sort = sbx_query_get(&ctx->q, "sort")) != NULL && *sort == '-')
-		desc = 1;
-	if (desc)
 		for (i = 0; i < n / 2; i++) {
-			size_t t = idx[i];
-
-			idx[i] = idx[n - 1 - i];
-			idx[n - 1 - i] = t;
+			t = items[i];
+			items[i] = items[n - 1 - i];
+			items[n - 1 - i] = t;
 		}
 	size = (size_t)ctx->ep->page_size;
 	if ((v = sbx_query_get(&ctx->q, "page[size]")) != NULL)
@@ -359,8 +436,8 @@ sbx_handle_events(struct sbx_ctx *ctx, struct sbx_resp *resp)
 	    json_add_obj(doc, "data", data) != KC_OK)
 		goto out;
 	for (i = off; i < end; i++)
-		if (sbx_arr_add(data, event_json(ctx, &st->orders[idx[i]],
-		    include)) != KC_OK)
+		if (sbx_arr_add(data, event_json(ctx, &items[i], include)) !=
+		    KC_OK)
 			goto out;
 	if ((rc = sbx_page_links(ctx, doc, off, end, n, size)) != KC_OK)
 		goto out;
@@ -369,13 +446,13 @@ sbx_handle_events(struct sbx_ctx *ctx, struct sbx_resp *resp)
 		if ((included = json_object_new_array()) == NULL ||
 		    json_add_obj(doc, "included", included) != KC_OK)
 			goto out;
-		if ((rc = events_included(ctx, idx, off, end, include,
+		if ((rc = events_included(ctx, items, off, end, include,
 		    included)) != KC_OK)
 			goto out;
 	}
 	rc = sbx_reply_json(resp, 200, doc);
 out:
-	free(idx);
+	free(items);
 	sbx_filter_free(flt);
 	json_object_put(doc);
 	return rc;

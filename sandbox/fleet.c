@@ -161,7 +161,7 @@ fleet_def(struct fleet_acc *f, size_t i)
 	f->def.region = pl->region;
 	f->def.country = pl->country;
 	f->def.zip = pl->zip;
-	f->def.scopes = SBX_SC_ALL_READ;
+	f->def.scopes = SBX_SC_ALL;
 	f->def.profile = SBX_PROF_FLEET;
 	f->def.nlists = 1 + (int)sbx_rng_below(&r, 6);
 	f->def.size = sz;

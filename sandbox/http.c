@@ -463,8 +463,11 @@ conn_queue(struct conn *c, const struct sbx_resp *resp, int head_only)
 	if (resp->content_type[0] != '\0' && (rc = buf_printf(&c->out,
 	    "Content-Type: %s\r\n", resp->content_type)) != KC_OK)
 		return rc;
-	if ((rc = buf_printf(&c->out, "Content-Length: %zu\r\n"
-	    "Connection: %s\r\n", resp->body.len,
+	/* A 204 has no body and so no Content-Length (RFC 9110 8.6). */
+	if (resp->status != 204 && (rc = buf_printf(&c->out,
+	    "Content-Length: %zu\r\n", resp->body.len)) != KC_OK)
+		return rc;
+	if ((rc = buf_printf(&c->out, "Connection: %s\r\n",
 	    c->close_after ? "close" : "keep-alive")) != KC_OK ||
 	    (rc = buf_append(&c->out, buf_cstr(&resp->headers),
 	    resp->headers.len)) != KC_OK ||

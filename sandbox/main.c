@@ -7,6 +7,8 @@
  *       [--today YYYY-MM-DD] [--oauth-client-file FILE |
  *       --oauth-client ID:SECRET]
  *       [--oauth-access-ttl SECONDS] [--fleet N] [--fleet-cache N]
+ *       [--webhook-allow-http] [--webhook-retry-base-ms MS]
+ *       [--webhook-max-attempts N]
  *
  * Prints "listening on HOST:PORT" on stdout once it accepts connections
  * (port 0 picks a free port and prints the real one); SIGTERM or SIGINT
@@ -23,6 +25,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "log.h"
 #include "privs.h"
 #include "sandbox.h"
@@ -30,6 +34,7 @@
 #include "fleet.h"
 #include "oauth.h"
 #include "rate.h"
+#include "webhooks.h"
 
 static volatile sig_atomic_t stop;
 
@@ -47,7 +52,8 @@ usage(void)
 	    "[--time-scale N] [--log FILE] [--log-level LEVEL]\n"
 	    "       [--today YYYY-MM-DD] [--oauth-client-file FILE] "
 	    "[--oauth-access-ttl S]\n"
-	    "       [--fleet N] [--fleet-cache N]\n"
+	    "       [--fleet N] [--fleet-cache N] [--webhook-allow-http]\n"
+	    "       [--webhook-retry-base-ms MS] [--webhook-max-attempts N]\n"
 	    "  --time-scale N  divide every rate-limit window by N "
 	    "(1 to 86400; 60:\n"
 	    "                  a minute lasts 1 s); default 1\n"
@@ -74,6 +80,19 @@ usage(void)
 	    "                  pk_fleet + the index in 27 digits); default 0\n"
 	    "  --fleet-cache N fleet accounts kept built at once (1 to "
 	    "20000); default 64\n"
+	    "  --webhook-allow-http\n"
+	    "                  accept http:// webhook endpoint URLs (tests, "
+	    "demo);\n"
+	    "                  default: https only, like Klaviyo\n"
+	    "  --webhook-retry-base-ms MS\n"
+	    "                  first retry of a failed delivery after MS, "
+	    "then twice\n"
+	    "                  as long each time (1 to 3600000); default "
+	    "1000\n"
+	    "  --webhook-max-attempts N\n"
+	    "                  attempts of a delivery before it fails (1 to "
+	    "100);\n"
+	    "                  default 8\n"
 	    "  -V, --version   show the version\n");
 }
 
@@ -168,7 +187,8 @@ main(int argc, char **argv)
 	int64_t			 today = -1;
 	long			 ttl = SBX_OAUTH_TTL_DEFAULT;
 	size_t			 nfleet = 0, cache = SBX_FLEET_CACHE;
-	int			 i, fd, rc = 1;
+	size_t			 retry_ms = 1000, attempts = 8;
+	int			 i, fd, rc = 1, allow_http = 0, curl_ok = 0;
 
 	/* It holds the OAuth client secret: no core, no /proc/PID/mem. */
 	(void)privs_no_dump();
@@ -237,6 +257,25 @@ main(int argc, char **argv)
 				    "%d\n", SBX_FLEET_MAX);
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--webhook-allow-http") == 0)
+			allow_http = 1;
+		else if (strcmp(argv[i], "--webhook-retry-base-ms") == 0 &&
+		    i + 1 < argc) {
+			if (parse_count(argv[++i], 1, 3600000, &retry_ms) !=
+			    KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--webhook-retry-base-ms wants 1 to "
+				    "3600000\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--webhook-max-attempts") == 0 &&
+		    i + 1 < argc) {
+			if (parse_count(argv[++i], 1, 100, &attempts) !=
+			    KC_OK) {
+				fprintf(stderr, "klaviyo-sandbox: "
+				    "--webhook-max-attempts wants 1 to 100\n");
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
 			logfile = argv[++i];
 		else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc)
@@ -296,7 +335,10 @@ main(int argc, char **argv)
 	    KC_OK ||
 	    sbx_rate_new(app.data->nacc, sbx_nendpoints, app.scale,
 	    sbx_now_us(), &app.rate) != KC_OK ||
-	    sbx_oauth_new(oauth_client, ttl, &app.oauth) != KC_OK) {
+	    sbx_oauth_new(oauth_client, ttl, &app.oauth) != KC_OK ||
+	    !(curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) ||
+	    sbx_hooks_new(app.data->nacc, allow_http, (long)retry_ms,
+	    (int)attempts, &app.hooks) != KC_OK) {
 		log_error("cannot set up the sandbox: out of memory");
 		goto out;
 	}
@@ -315,6 +357,10 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	sbx_server_free(srv);
+	/* The delivery thread stops first: it uses libcurl. */
+	sbx_hooks_free(app.hooks);
+	if (curl_ok)
+		curl_global_cleanup();
 	sbx_oauth_free(app.oauth);
 	sbx_rate_free(app.rate);
 	sbx_ctl_free(app.ctl);

@@ -33,6 +33,7 @@
 #include "ctl.h"
 #include "oauth.h"
 #include "rate.h"
+#include "webhooks.h"
 
 #define SBX_JSONAPI_TYPE	"application/vnd.api+json"
 
@@ -265,19 +266,21 @@ klaviyo_answer(struct sbx_ctx *ctx, const char *npath, const char *scheme,
 	char			 detail[320];
 	int			 rc, have_ri = 0;
 
-	if ((ctx->ep = sbx_endpoint_find(npath, &ctx->ep_idx)) == NULL) {
+	if (sbx_endpoint_find(NULL, npath, NULL, NULL, 0) == NULL) {
 		snprintf(detail, sizeof(detail), "The path %.200s could not "
 		    "be found", req->path);
 		return sbx_reply_error(app, resp, 404, "not_found",
 		    "Not found.", detail, NULL, NULL);
 	}
-	if (strcmp(req->method, ctx->ep->method) != 0 &&
-	    !(strcmp(req->method, "HEAD") == 0 &&
-	    strcmp(ctx->ep->method, "GET") == 0)) {
+	if ((ctx->ep = sbx_endpoint_find(req->method, npath, &ctx->ep_idx,
+	    ctx->path_id, sizeof(ctx->path_id))) == NULL) {
+		char allow[64];
+
 		snprintf(detail, sizeof(detail), "Method \"%.16s\" not "
 		    "allowed.", req->method);
-		if ((rc = sbx_resp_header(resp, "Allow", "%s",
-		    ctx->ep->method)) != KC_OK)
+		sbx_endpoint_allow(npath, allow, sizeof(allow));
+		if ((rc = sbx_resp_header(resp, "Allow", "%s", allow)) !=
+		    KC_OK)
 			return rc;
 		return sbx_reply_error(app, resp, 405, "method_not_allowed",
 		    "Method not allowed.", detail, NULL, NULL);
@@ -583,7 +586,8 @@ klaviyo_handle(struct sbx_app *app, const struct sbx_req *req,
 	if (lat.type == SBX_F_LATENCY)
 		resp->delay_ms = lat.ms;
 	e->status = resp->action == SBX_ACT_SEND ? resp->status : 0;
-	if (ctx.acc != NULL && sbx_endpoint_find(npath, &ei) != NULL)
+	if (ctx.acc != NULL && sbx_endpoint_find(req->method, npath, &ei,
+	    NULL, 0) != NULL)
 		sbx_ctl_count(app->ctl, ctx.acc_idx, ei, e->status, oth.type !=
 		    SBX_F_NONE || lat.type != SBX_F_NONE);
 	if (oth.type != SBX_F_NONE)
@@ -621,6 +625,10 @@ sbx_app_handle(void *arg, const struct sbx_req *req, struct sbx_resp *resp)
 	if (strncmp(req->path, "/__sandbox/oauth", 16) == 0 &&
 	    (req->path[16] == '\0' || req->path[16] == '/')) {
 		sbx_oauth_ctl(app, req, resp);
+		return;
+	}
+	if (sbx_ctl_webhooks_path(req->path)) {
+		sbx_ctl_webhooks(app, req, resp);
 		return;
 	}
 	if (strncmp(req->path, "/__sandbox/", 11) == 0) {

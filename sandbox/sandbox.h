@@ -40,9 +40,13 @@ enum {
 	SBX_SC_FORMS		= 1u << 6,	/* forms:read */
 	SBX_SC_EVENTS		= 1u << 7,	/* events:read */
 	SBX_SC_PROFILES		= 1u << 8,	/* profiles:read (OAuth only) */
-	SBX_SC_ALL_READ		= 0x1ffu
+	SBX_SC_ALL_READ		= 0x1ffu,
+	SBX_SC_WEBHOOKS_READ	= 1u << 9,	/* webhooks:read */
+	SBX_SC_WEBHOOKS_WRITE	= 1u << 10,	/* webhooks:write */
+	SBX_SC_WEBHOOKS		= 3u << 9,
+	SBX_SC_ALL		= SBX_SC_ALL_READ | SBX_SC_WEBHOOKS
 };
-#define SBX_SC_NBITS	9u
+#define SBX_SC_NBITS	11u
 
 /* What kind of store an account is; the generators read it. */
 enum sbx_profile {
@@ -313,12 +317,14 @@ extern const size_t			sbx_nendpoints;
 struct sbx_rate;
 struct sbx_ctl;
 struct sbx_oauth;
+struct sbx_hooks;
 
 struct sbx_app {
 	struct sbx_data	*data;
 	struct sbx_rate	*rate;
 	struct sbx_ctl	*ctl;
 	struct sbx_oauth *oauth;	/* oauth.c */
+	struct sbx_hooks *hooks;	/* webhooks.h: webhooks, new events */
 	double		 scale;
 	uint64_t	 err_seq;
 };
@@ -338,6 +344,7 @@ struct sbx_ctx {
 	int				 bearer;	/* an OAuth token */
 	struct sbx_query		 q;
 	char				 base[320];	/* http://host */
+	char				 path_id[128];	/* {id}, decoded */
 };
 
 /* accounts.c */
@@ -406,8 +413,16 @@ void	sbx_store_profile(const struct sbx_store *, size_t, char id[28],
 	    const char **first, const char **last);
 
 /* endpoints.c */
-const struct sbx_endpoint *sbx_endpoint_find(const char *path,
-	    size_t *idx);
+/*
+ * The row of a method and a normalized path (a row's trailing "/{id}"
+ * matches one more non-empty segment, copied percent-decoded to id, of
+ * idlen bytes, when id is not NULL); NULL when none.  method NULL: any
+ * row of the path.  HEAD is GET.
+ */
+const struct sbx_endpoint *sbx_endpoint_find(const char *method,
+	    const char *path, size_t *idx, char *id, size_t idlen);
+/* The methods of a path's rows, ", "-separated, for Allow. */
+void	sbx_endpoint_allow(const char *path, char *out, size_t len);
 
 /* pipeline.c */
 void	sbx_app_handle(void *, const struct sbx_req *, struct sbx_resp *);
