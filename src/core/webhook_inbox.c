@@ -153,6 +153,7 @@ nudge(struct db *db, long long conn_id, const struct integration *in,
 	PGresult		*res = NULL;
 	int			 rc;
 
+	*queued = 0;
 	if (t == NULL || !ss->t[t->id].enabled ||
 	    (t->needs_placed_order && !in->metric.shopify_placed_order) ||
 	    !budget_allows(db, conn_id, in->account_id, t, &ss->t[t->id]))
@@ -162,7 +163,7 @@ nudge(struct db *db, long long conn_id, const struct integration *in,
 	snprintf(deb, sizeof(deb), "%ld", o->debounce_s);
 	if ((rc = db_query(db, SQL_NUDGE, 4, params, &res)) != KC_OK)
 		return rc;
-	*queued += strcmp(PQcmdTuples(res), "1") == 0;
+	*queued = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
 	return KC_OK;
 }

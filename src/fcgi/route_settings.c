@@ -375,7 +375,9 @@ route_settings_patch(struct kc_ctx *ctx)
 		goto fail;
 	}
 	s = old;
-	if ((rc = parse_types(ctx, types, &s)) != KC_OK)
+	/* The webhook switch alone is a whole change too. */
+	if ((types != NULL || webhooks < 0) &&
+	    (rc = parse_types(ctx, types, &s)) != KC_OK)
 		goto fail;
 	if (s.t[SYNC_ORDERS].enabled && !old.t[SYNC_ORDERS].enabled &&
 	    !in.metric.shopify_placed_order) {

@@ -150,6 +150,7 @@ route_webhook_post(struct kc_ctx *ctx)
 	if ((rc = webhook_inbox_add(ctx->db, k.id, req->body, n)) != KC_OK)
 		goto out;
 	if ((reply = json_object_new_object()) == NULL ||
+	    json_add_bool(reply, "success", 1) != KC_OK ||
 	    json_add_int(reply, "received", n) != KC_OK) {
 		rc = KC_ERR_NOMEM;
 		goto out;

@@ -970,6 +970,10 @@ it_isolate(const char *store)
 	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
 	    " WHERE state IN ('queued', 'running') AND store_id"
 	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
+	/* Nor registers or deletes their webhooks at the sandbox. */
+	PQclear(it_sql("UPDATE klaviyo_webhooks SET next_attempt_at ="
+	    " 'infinity' WHERE store_id"
+	    " <> (SELECT id FROM stores WHERE public_id = $1)", 1, params));
 }
 
 pid_t

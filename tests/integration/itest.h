@@ -213,8 +213,8 @@ int	it_jbool(struct json_object *, const char *key);
 /* Asserts 200 and success:true. */
 void	it_assert_ok(const struct it_resp *);
 /*
- * Cancels every other store's pending triggers and jobs, so a daemon a
- * test runs syncs this store alone.
+ * Cancels every other store's pending triggers and jobs and parks their
+ * webhook registrations, so a daemon a test runs syncs this store alone.
  */
 void	it_isolate(const char *store);
 /*
@@ -243,6 +243,7 @@ Suite	*suite_admin(void);
 Suite	*suite_connect(void);
 Suite	*suite_accounts(void);
 Suite	*suite_settings(void);
+Suite	*suite_webhooks(void);
 Suite	*suite_klaviyo_faults(void);
 Suite	*suite_slow_klaviyo(void);
 Suite	*suite_secrets(void);

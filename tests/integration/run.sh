@@ -51,7 +51,9 @@ export PASSWORD_SCRYPT_LOG_N=15
 export KLAVIYO_CLIENT_ID=kc-test-client
 export KLAVIYO_CLIENT_SECRET="kc-test-secret-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # The client goes in a file: nothing secret on a command line.
+# Webhooks go to our nginx over http (loopback): allowed in tests only.
 SANDBOX_PORT=$(kc_sandbox_start "$ST" "$BUILD/sandbox/klaviyo-sandbox" --time-scale 60 --fleet 40 \
+    --webhook-allow-http --webhook-retry-base-ms 200 \
     --oauth-client-file "$(kc_sandbox_client_file "$ST" "$KLAVIYO_CLIENT_ID:$KLAVIYO_CLIENT_SECRET")")
 export KLAVIYO_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
 export KLAVIYO_RATE_SCALE=60
