@@ -2,13 +2,14 @@
 //
 //   GET   /api/store/{id}/klaviyo-accounts                        the store's Klaviyo accounts
 //   GET   /api/store/{id}/klaviyo-accounts/{accountId}/settings   per type: on, interval, runs
-//   PATCH … {types: {<type>: {enabled?, interval_hours?}}, delete_data?}   (manage)
+//   PATCH … {types: {<type>: {enabled?, interval_hours?}}, delete_data?, webhooks?}   (manage)
 //   GET   /api/store/{id}/klaviyo-activity?limit&before&action&account     newest first
 //
 // ?account=kcn_… picks the account (the primary otherwise). Each change is
 // saved at once; turning a type off first asks whether to keep or delete
 // its synced data. Viewers see the same page with every control disabled.
 import { $, api, describeError, el, initTopbar, loginUrl, relative, sentence } from "/common.js";
+import { renderWebhooks } from "/webhooks.js";
 
 const PAGE = 25;			// activity entries per request
 const TYPES = [
@@ -37,6 +38,9 @@ const ACTIONS = {
 	oauth_refreshed: "Klaviyo renewed the sign-in",
 	oauth_revoked: "The Klaviyo sign-in was revoked",
 	credential_refused: "Klaviyo refused the stored credential",
+	webhook_registered: "Live updates were set up with Klaviyo",
+	webhook_unavailable: "Klaviyo does not allow live updates for the account",
+	webhook_removed: "Live updates were removed at Klaviyo",
 };
 
 const storeId = (() => {
@@ -287,6 +291,7 @@ function renderSettings() {
 	show("intro-save", manage);
 	const focused = document.activeElement && document.activeElement.id;
 	$("type-list").replaceChildren(...TYPES.map(typeRow).filter(Boolean));
+	renderWebhooks(d, manage, toggleWebhooks);
 	// A redraw keeps the keyboard where it was.
 	if (focused && /^t-/.test(focused) && $(focused)) $(focused).focus();
 	refreshControls();
@@ -381,6 +386,15 @@ async function toggle(t, sw) {
 	flash(t.label + " are synced again: a full sync of them is queued.");
 }
 
+async function toggleWebhooks(on) {
+	const r = await patch({ webhooks: on }, $("webhooks-error"), on ? "Turning live updates on" : "Turning live updates off");
+	if (!r || !r.ok) {
+		$("webhooks-enabled").checked = !on;
+		return;
+	}
+	flash(on ? "Live updates are being set up with Klaviyo." : "Live updates are off; the webhook is removed at Klaviyo.");
+}
+
 // ------------------------------------------------------ off dialog --
 
 const dlg = $("off-dialog");
@@ -437,6 +451,8 @@ $("off-confirm").addEventListener("click", async () => {
 function describeChanges(ch) {
 	if (!ch || typeof ch !== "object") return "";
 	const parts = [];
+	if (ch.webhooks === true) parts.push("Live updates on");
+	if (ch.webhooks === false) parts.push("Live updates off");
 	for (const t of TYPES) {
 		const c = ch[t.key];
 		if (!c || typeof c !== "object") continue;

@@ -501,6 +501,46 @@ test("settings: another store's page, an unknown account in the address", async 
 
 // -------------------------------------------------------------- runner --
 
+test("settings: live updates (Klaviyo webhooks): the state, turned off and on, a refusal's reason, read-only for a viewer", async (t) => {
+	const owner = user("whowner");
+	const viewer = user("whviewer");
+	const id = store("Webhook Store", { whowner: "owner", whviewer: "viewer" });
+	const conn = await connected(id, owner, KEY.many, "GOdodE");
+	const hook = (col) => sql("SELECT " + col + " FROM klaviyo_webhooks w JOIN klaviyo_connections k ON k.id = w.connection_id WHERE k.public_id = " + lit(conn));
+	// As klaviyo-syncd leaves it once registered, with one event in.
+	sql("UPDATE klaviyo_webhooks w SET state = 'active', events_received = 3, last_event_at = now() - interval '2 minutes' FROM klaviyo_connections k WHERE k.id = w.connection_id AND k.public_id = " + lit(conn));
+	const page = await openSettings(t, owner, id);
+	await seeVisible(page, "#webhooks-card");
+	await seeText(page, "#webhooks-pill", /^On$/);
+	await seeText(page, "#webhooks-line", /^On: Klaviyo sends new orders and email and SMS activity as they happen\. Last event 2 minutes ago\.$/);
+	await seeText(page, "#webhooks-count", /^3 events received so far\.$/);
+	assert.ok(await page.isChecked("#webhooks-enabled"));
+	await assertLabelled(page);
+	await shot(page, "webhooks-active");
+
+	// Off: saved at once, the webhook goes at Klaviyo.
+	await page.click("#webhooks-enabled");
+	await seeText(page, "#flash", /^Live updates are off; the webhook is removed at Klaviyo\.$/);
+	await seeText(page, "#webhooks-pill", /^Off$/);
+	await seeText(page, "#webhooks-line", /^Off: data is synced on schedule only\.$/);
+	assert.equal(hook("wanted::text || ' ' || state"), "false off");
+	assert.deepEqual(patches(t).at(-1), { webhooks: false });
+	// On again: set up anew.
+	await page.click("#webhooks-enabled");
+	await seeText(page, "#flash", /^Live updates are being set up with Klaviyo\.$/);
+	await seeText(page, "#webhooks-pill", /^Setting up$/);
+	assert.equal(hook("wanted::text || ' ' || state"), "true pending");
+	await until(async () => (await activity(page)).some((x) => x.startsWith("Changed the sync settings | Live updates on")), "the change in the activity");
+
+	// Klaviyo refused them: the reason, in the page's words.
+	sql("UPDATE klaviyo_webhooks w SET state = 'unavailable', reason = 'Klaviyo does not allow webhooks for this account or key' FROM klaviyo_connections k WHERE k.id = w.connection_id AND k.public_id = " + lit(conn));
+	const vpage = await openSettings(t, viewer, id);
+	await seeText(vpage, "#webhooks-pill", /^Not available$/);
+	await seeText(vpage, "#webhooks-line", /^Not available for this Klaviyo account: Klaviyo does not allow webhooks for this account or key$/);
+	assert.ok(!(await enabled(vpage, "#webhooks-enabled")), "a viewer cannot switch it");
+	await shot(vpage, "webhooks-unavailable-viewer");
+});
+
 async function main() {
 	fs.mkdirSync(SHOTS, { recursive: true });
 	browser = await chromium.launch({

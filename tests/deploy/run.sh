@@ -179,6 +179,7 @@ grep -qi '<html' "$ST/body" || fail "the connect page is not HTML"
     fail "the sync settings page"
 grep -q 'settings.js' "$ST/body" || fail "the sync settings page is not the page"
 [ "$(code "$URL/settings.css")" = 200 ] || fail "/settings.css"
+[ "$(code "$URL/webhooks.js")" = 200 ] || fail "/webhooks.js"
 [ "$(code "$URL/login")" = 200 ] || fail "the login page"
 [ "$(code -c "$ST/cookies" -H 'Content-Type: application/json' \
     -H "Origin: $URL" -d "{\"email\":\"deploy@example.com\",\"password\":\"$PW\"}" \
