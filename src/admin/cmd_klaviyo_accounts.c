@@ -19,6 +19,8 @@
 #include "perm.h"
 #include "secretbox.h"
 #include "store.h"
+#include "webhook.h"
+#include "webhook_klaviyo.h"
 #include "wipe.h"
 
 #define LIST_FMT "%-36s %-7s %-12s %-8s %-14s %-24s %-20s %s\n"
@@ -155,11 +157,53 @@ revoke_grant(const struct kc_config *cfg, const struct kc_cred *cred)
 }
 
 /*
- * Reads the connection's OAuth credential before it goes (the removal
- * deletes it); *have is 1 when it could be read.
+ * Deletes the removed connection's webhook at Klaviyo with its old
+ * credential, as the web routes do (webhook_klaviyo.h).
  */
 static void
-peek_grant(const struct kc_config *cfg, struct db *db,
+forget_webhook(const struct kc_config *cfg, struct db *db,
+    struct kc_cred *cred, const struct webhook_forget *wf,
+    const char *store)
+{
+	struct kv_options	 o;
+	struct kv_client	*kv = NULL;
+	int			 rc;
+
+	if (wf->klaviyo_id[0] == '\0')
+		return;
+	memset(&o, 0, sizeof(o));
+	o.base_url = cfg->klaviyo_base_url;
+	o.revision = cfg->klaviyo_revision;
+	o.connect_timeout_ms = cfg->klaviyo_connect_timeout_ms;
+	o.timeout_ms = cfg->klaviyo_timeout_ms;
+	o.max_retries = (int)cfg->klaviyo_max_retries;
+	o.max_wait_ms = cfg->klaviyo_max_wait_ms;
+	o.window_scale = (double)cfg->klaviyo_rate_scale;
+	if (wipe_curl_global_init() != KC_OK ||
+	    kv_client_new(&o, db, &kv) != KC_OK) {
+		printf("its Klaviyo webhook %s could not be deleted: cannot "
+		    "start libcurl; delete it in the Klaviyo account\n",
+		    wf->klaviyo_id);
+		curl_global_cleanup();
+		return;
+	}
+	rc = webhook_forget_send(db, kv, cred, wf, store);
+	if (rc == KC_OK)
+		printf("its Klaviyo webhook was deleted at Klaviyo\n");
+	else
+		printf("its Klaviyo webhook %s could not be deleted at Klaviyo "
+		    "(%s); delete it in the Klaviyo account\n", wf->klaviyo_id,
+		    kc_strerror(rc));
+	kv_client_free(kv);
+	curl_global_cleanup();
+}
+
+/*
+ * Reads the connection's credential before it goes (the removal deletes
+ * it); *have is 1 when it could be read.
+ */
+static void
+peek_cred(const struct kc_config *cfg, struct db *db,
     const struct store_access *a, const struct kconn *c,
     struct kc_cred *cred, int *have)
 {
@@ -172,8 +216,7 @@ peek_grant(const struct kc_config *cfg, struct db *db,
 		admin_err("%s", err);
 		return;
 	}
-	*have = cred_peek(db, &kr, c->id, a->public_id, cred) == KC_OK &&
-	    cred->bearer;
+	*have = cred_peek(db, &kr, c->id, a->public_id, cred) == KC_OK;
 	keyring_wipe(&kr);
 }
 
@@ -187,12 +230,14 @@ admin_accounts_remove(const struct kc_config *cfg, struct db *db,
 	struct integration	in;
 	struct kconn		c;
 	struct kc_cred		cred;
+	struct webhook_forget	wf;
 	int			rc, was, oauth, have = 0;
 
 	if (argc != 2)
 		return EXIT_USAGE;
 	memset(&c, 0, sizeof(c));
 	memset(&cred, 0, sizeof(cred));
+	memset(&wf, 0, sizeof(wf));
 	if ((rc = load_store(db, argv[0], &a)) != KC_OK ||
 	    (rc = load_conn(db, &a, argv[1], &c)) != KC_OK)
 		goto out;
@@ -203,8 +248,9 @@ admin_accounts_remove(const struct kc_config *cfg, struct db *db,
 		admin_err("account %s: unreadable integration", c.public_id);
 		goto out;
 	}
-	if (oauth)
-		peek_grant(cfg, db, &a, &c, &cred, &have);
+	peek_cred(cfg, db, &a, &c, &cred, &have);
+	if (have && webhook_forget_load(db, c.id, &wf) != KC_OK)
+		memset(&wf, 0, sizeof(wf));
 	t.public_id = c.public_id;
 	if ((rc = connect_remove(&act, &a, &t, &was)) == KC_OK && !was)
 		rc = KC_ERR_NOT_FOUND;	/* removed meanwhile */
@@ -218,6 +264,8 @@ admin_accounts_remove(const struct kc_config *cfg, struct db *db,
 	printf("Klaviyo account %s removed from store %s\n", c.public_id,
 	    a.public_id);
 	if (have)
+		forget_webhook(cfg, db, &cred, &wf, a.public_id);
+	if (have && cred.bearer)
 		revoke_grant(cfg, &cred);
 	else if (oauth)
 		printf("the OAuth grant could not be revoked at Klaviyo: its "

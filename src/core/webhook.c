@@ -17,12 +17,14 @@ static const char SQL_KEY[] =
     " encode(w.tag, 'hex')"
     " FROM klaviyo_webhooks w JOIN stores s ON s.id = w.store_id"
     " WHERE w.public_id = $1";
+/* klaviyo-syncd, listening, wakes up for it (WEBHOOK_CHANNEL). */
 static const char SQL_INBOX_ADD[] =
     "WITH i AS (INSERT INTO webhook_inbox (webhook_id, events, body)"
-    " VALUES ($1, $2, $3::jsonb) RETURNING webhook_id)"
+    " VALUES ($1, $2, $3::jsonb) RETURNING webhook_id),"
+    " n AS (SELECT pg_notify('" WEBHOOK_CHANNEL "', ''))"
     " UPDATE klaviyo_webhooks w SET last_event_at = now(),"
     " events_received = events_received + $2"
-    " FROM i WHERE w.id = i.webhook_id";
+    " FROM i, n WHERE w.id = i.webhook_id";
 /*
  * A new row, or one made to register again ($2: for another Klaviyo
  * account, whose webhook the caller deletes with the old credential).

@@ -22,6 +22,8 @@
 #define WEBHOOK_BODY_MAX	(1024 * 1024)
 #define WEBHOOK_MAX_EVENTS	1000
 #define WEBHOOK_EVENT_ID_MAX	200
+/* NOTIFY channel of a stored delivery (klaviyo-syncd listens). */
+#define WEBHOOK_CHANNEL		"kc_webhook"
 /* The address Klaviyo posts to: $APP_URL WEBHOOK_PATH <public id>. */
 #define WEBHOOK_PATH		"/api/klaviyo/webhooks/"
 

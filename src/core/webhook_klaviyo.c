@@ -642,7 +642,7 @@ webhook_reconcile_run(struct db *db, struct kv_client *kv,
 	return KC_OK;
 }
 
-void
+int
 webhook_forget_send(struct db *db, struct kv_client *kv, struct kc_cred *cred,
     const struct webhook_forget *f, const char *store_public_id)
 {
@@ -652,7 +652,7 @@ webhook_forget_send(struct db *db, struct kv_client *kv, struct kc_cred *cred,
 	int			 rc;
 
 	if (f->klaviyo_id[0] == '\0')
-		return;
+		return KC_OK;
 	memset(&c, 0, sizeof(c));
 	c.ep = KV_WEBHOOK_DELETE;
 	c.id = f->klaviyo_id;
@@ -665,7 +665,7 @@ webhook_forget_send(struct db *db, struct kv_client *kv, struct kc_cred *cred,
 	kv_client_set_deadline(kv, 0);
 	if (rc == KC_OK || c.status == 404) {
 		kv_call_reset(&c);
-		return;
+		return KC_OK;
 	}
 	log_warnx("could not delete webhook %s at Klaviyo: %s", f->klaviyo_id,
 	    kv_call_error(&c));
@@ -676,5 +676,7 @@ webhook_forget_send(struct db *db, struct kv_client *kv, struct kc_cred *cred,
 	    d) != KC_OK)
 		log_warnx("cannot audit the webhook left at Klaviyo");
 	json_object_put(d);
+	rc = c.err != KC_OK ? c.err : KC_ERR_UPSTREAM;
 	kv_call_reset(&c);
+	return rc;
 }

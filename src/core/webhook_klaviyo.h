@@ -39,11 +39,11 @@ int	webhook_reconcile_run(struct db *, struct kv_client *,
 	    const struct webhook_opts *, int max, int *n) KC_MUSTCHECK;
 /*
  * Deletes the webhook f names at Klaviyo with cred (best effort: a
- * failure is logged and audited on the store, never returned; Klaviyo
+ * failure is logged and audited on the store, and returned; Klaviyo
  * stops a webhook that keeps failing, and ours answers 404 once the row
- * is gone).
+ * is gone).  KC_OK also when there is nothing to delete.
  */
-void	webhook_forget_send(struct db *, struct kv_client *,
+int	webhook_forget_send(struct db *, struct kv_client *,
 	    struct kc_cred *, const struct webhook_forget *,
 	    const char *store_public_id);
 

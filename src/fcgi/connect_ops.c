@@ -312,7 +312,8 @@ connect_with(struct kc_ctx *ctx, const struct store_access *a,
 	}
 	/* Moved to another account: the old one's webhook goes with it. */
 	if (rc == KC_OK && had_old && !r.rotated)
-		webhook_forget_send(ctx->db, ctx->kv, &old, &wf, a->public_id);
+		(void)webhook_forget_send(ctx->db, ctx->kv, &old, &wf,
+		    a->public_id);
 	if (rc == KC_OK && had_old && old.bearer && (new_refresh == NULL ||
 	    old.tok.refresh == NULL ||
 	    strcmp(old.tok.refresh, new_refresh) != 0))
@@ -593,7 +594,7 @@ connect_ops_remove(struct kc_ctx *ctx, const struct store_access *a,
 		rc = ctx_access_lost(ctx, a, rc);
 	if (had_old) {
 		if (rc == KC_OK && *was) {
-			webhook_forget_send(ctx->db, ctx->kv, &old, &wf,
+			(void)webhook_forget_send(ctx->db, ctx->kv, &old, &wf,
 			    a->public_id);
 			cred_revoke(&old, ctx->oauth);
 		}

@@ -1,6 +1,7 @@
 /* libpq connection with lazy prepared statements; see db.h. */
 #include "db.h"
 
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,4 +514,32 @@ db_notifies(struct db *db, int fence, int (*fn)(void *, const char *),
 	if (rc == KC_ERR_DB_DOWN)
 		db_drop(db);
 	return rc;
+}
+
+int
+db_wait_notify(struct db *db, long ms)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
+	PGnotify	*n;
+	int		 got = 0;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    db->in_tx || (pfd.fd = PQsocket(db->conn)) < 0) {
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	/* Already here, read by an earlier statement: no wait. */
+	if ((n = PQnotifies(db->conn)) == NULL &&
+	    poll(&pfd, 1, (int)ms) > 0 && PQconsumeInput(db->conn) != 1) {
+		db_drop(db);
+		return 0;
+	}
+	for (; n != NULL || (n = PQnotifies(db->conn)) != NULL; n = NULL) {
+		PQfreemem(n);
+		got++;
+	}
+	return got;
 }

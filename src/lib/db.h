@@ -74,6 +74,13 @@ int	db_listen(struct db *, const char *channel) KC_MUSTCHECK;
  */
 int	db_notifies(struct db *, int fence, int (*fn)(void *, const char *),
 	    void *arg) KC_MUSTCHECK;
+/*
+ * An idle daemon's sleep that a notification ends: waits up to ms for
+ * the server to send something, outside a transaction, and returns how
+ * many notifications arrived (discarded; 0 after the full wait, a
+ * signal, or without a connection, when it sleeps instead).
+ */
+int	db_wait_notify(struct db *, long ms);
 
 /* Value of row r, column c, or NULL when SQL NULL. */
 const char *db_val(const PGresult *, int r, int c);

@@ -98,7 +98,39 @@ struct house {
 	struct kv_client		*kv;	/* webhooks: its own client */
 	struct webhook_opts		 wo;
 	struct webhook_inbox_opts	 wi;
+	int				 backlog;	/* the inbox had more */
+	unsigned long			 listening;	/* db_epoch, 0: no */
 };
+
+/* Deliveries from the inbox, a bounded number a turn. */
+#define INBOX_TURN 50
+
+static int
+inbox_turn(struct db *db, struct house *h)
+{
+	int n = 0;
+
+	if (webhook_inbox_run(db, &h->wi, INBOX_TURN, &n) != KC_OK)
+		n = 0;
+	h->backlog = n == INBOX_TURN;
+	return n;
+}
+
+/*
+ * LISTEN for stored deliveries, again after a reconnect; not through
+ * PgBouncer's transaction pooling (then the poll interval it is).
+ */
+static void
+listen_inbox(struct db *db, struct house *h)
+{
+	if (db_transaction_pooling() || (h->listening &&
+	    h->listening == db_epoch(db)))
+		return;
+	h->listening = db_listen(db, WEBHOOK_CHANNEL) == KC_OK ?
+	    db_epoch(db) : 0;
+	/* What came in while nobody listened is in the inbox already. */
+	h->backlog = 1;
+}
 
 /*
  * Between the jobs: report triggers, webhook deliveries and
@@ -106,7 +138,7 @@ struct house {
  * Returns what it did (triggers delivered, deliveries applied).
  */
 static int
-housekeeping(struct db *db, const struct house *h,
+housekeeping(struct db *db, struct house *h,
     const struct kc_config *cfg, time_t *last_schedule, time_t *last_reap)
 {
 	const struct keyring		*kr = h->kr;
@@ -118,9 +150,8 @@ housekeeping(struct db *db, const struct house *h,
 
 	if (outbox_run(db, h->oo, 20, &n) == KC_OK)
 		worked += n;
-	/* Orders from webhooks are written within a poll of arriving. */
-	if (webhook_inbox_run(db, &h->wi, 50, &n) == KC_OK)
-		worked += n;
+	/* Orders from webhooks: at once when woken, else within a poll. */
+	worked += inbox_turn(db, h);
 	/* A few a turn: their Klaviyo calls hold up the jobs meanwhile. */
 	if (webhook_reconcile_run(db, h->kv, kr, oauth, &wo, 2, &n) ==
 	    KC_OK && n)
@@ -335,7 +366,8 @@ main(int argc, char *argv[])
 			worked += housekeeping(db, &house, &cfg,
 			    &last_schedule, &last_reap);
 			last_house = kc_now_ms();
-		}
+		} else if (!stopping && house.backlog)
+			worked += inbox_turn(db, &house);
 		pool_turn(pool, !no_jobs && !stopping, &worked);
 		if (pool_active(pool) > 0) {
 			if (!worked)
@@ -348,7 +380,13 @@ main(int argc, char *argv[])
 		if (!worked) {
 			/* Idle: the last job's pages are freed; give back. */
 			malloc_trim(0);
-			nap(cfg.sync_poll_ms);
+			listen_inbox(db, &house);
+			/* A delivery stored meanwhile ends the sleep. */
+			if (house.listening)
+				house.backlog = db_wait_notify(db,
+				    cfg.sync_poll_ms) > 0;
+			else
+				nap(cfg.sync_poll_ms);
 		}
 	}
 	heartbeat_forget(&hb, db);

@@ -283,6 +283,34 @@ START_TEST(webhooks_end_to_end)
 }
 END_TEST
 
+/* klaviyo-admin accounts remove deletes it at Klaviyo too. */
+START_TEST(webhooks_admin_remove)
+{
+	char		 store[80], tok[64], conn[80], *hid, *out;
+	struct it_resp	 r;
+	pid_t		 pid;
+	int		 st;
+
+	connected(store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
+	it_isolate(store);
+	it_sbx("DELETE", "/__sandbox/webhooks", NULL, &r);
+	it_resp_free(&r);
+	hid = hook_public_id(conn);
+	pid = it_syncd_spawn(fast_syncd);
+	wait_state(store, tok, conn, "active", 300);
+	syncd_stop(pid);
+	ck_assert_int_eq(sandbox_hooks(hid), 1);
+	st = it_run(&out, "\"$KC_TEST_ADMIN\" accounts remove '%s' '%s' 2>&1",
+	    store, conn);
+	ck_assert_msg(st == 0, "exit %d: %s", st, out);
+	ck_assert_msg(strstr(out, "webhook was deleted at Klaviyo") != NULL,
+	    "%s", out);
+	free(out);
+	ck_assert_int_eq(sandbox_hooks(hid), 0);
+	free(hid);
+}
+END_TEST
+
 START_TEST(webhooks_unavailable_403)
 {
 	char		 store[80], tok[64], conn[80], path[200], *v;
@@ -654,6 +682,7 @@ suite_webhooks(void)
 	tcase_add_test(tc, webhooks_route_refusals);
 	tcase_add_test(tc, webhooks_applied_once_and_debounced);
 	tcase_add_test(tc, webhooks_end_to_end);
+	tcase_add_test(tc, webhooks_admin_remove);
 	tcase_add_test(tc, webhooks_unavailable_403);
 	suite_add_tcase(s, tc);
 	return s;
