@@ -285,7 +285,8 @@ START_TEST(start_redirects_with_state_and_pkce)
 	ck_assert_uint_eq(strlen(qparam(l, "code_challenge")), 43);
 	ck_assert_str_eq(qparam(l, "scope"), "accounts%3Aread%20campaigns"
 	    "%3Aread%20events%3Aread%20flows%3Aread%20forms%3Aread%20lists"
-	    "%3Aread%20metrics%3Aread%20segments%3Aread");
+	    "%3Aread%20metrics%3Aread%20segments%3Aread%20webhooks%3Aread"
+	    "%20webhooks%3Awrite");
 	snprintf(want, sizeof(want), "http%%3A%%2F%%2F127.0.0.1%%3A%s"
 	    "%%2Fapi%%2Fklaviyo%%2Foauth%%2Fcallback",
 	    strrchr(getenv("KC_TEST_URL"), ':') + 1);
