@@ -557,14 +557,15 @@ function rowsTable(kind, answers, ids, currency, bid) {
 	more.hidden = shown >= total || t.limit >= MAX_LIMIT;
 	more.addEventListener("click", () => {
 		t.limit = Math.min(MAX_LIMIT, t.limit + PAGE);
-		load({ focus: more.id, only: kind, announce: kind });
+		// At the end the button goes: the keyboard then lands on the count.
+		load({ focus: more.id, fallback: bid + "-" + kind + "-count", only: kind });
 	});
 	const accountId = ids.length === 1 ? ids[0] : "";
 	return el("section", { class: "card", "aria-labelledby": hid, "data-table": kind },
 		el("div", { class: "card-head" },
 			el("h3", { id: hid, text: title }),
 			csvLink(kind, "Download " + kind + " as CSV", accountId)),
-		el("p", { class: "muted small", id: bid + "-" + kind + "-count", role: "status",
+		el("p", { class: "muted small count", id: bid + "-" + kind + "-count", role: "status", tabindex: "-1",
 			text: total === 0 ? (kind === "campaigns" ? "No campaign was sent in this range." : "No flow sent anything in this range.")
 				: "Showing " + count(shown) + " of " + count(total) + ". Select a column heading to sort." }),
 		total === 0 ? null : el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": hid },
@@ -763,7 +764,7 @@ function kindUrl(kind) {
 
 // Reads every report (or, for a table's sort or page, that one) and
 // draws the page. opts.focus: the id to give the keyboard back to after
-// the redraw; opts.announce: the table whose count to say.
+// the redraw (opts.fallback when that one is gone).
 async function load(opts = {}) {
 	const seq = ++S.seq;
 	clearTimeout(S.poll);
@@ -802,7 +803,9 @@ async function load(opts = {}) {
 	});
 	if (!opts.only) renderAccountPicker();
 	render();
-	if (opts.focus && $(opts.focus)) $(opts.focus).focus();
+	const f = opts.focus && $(opts.focus);
+	if (f && !f.hidden) f.focus();
+	else if (opts.fallback && $(opts.fallback)) $(opts.fallback).focus();
 }
 
 function schedulePoll(on) {
