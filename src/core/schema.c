@@ -21,6 +21,7 @@ const char *const schema_required[] = {
 	"010_read_cache.sql",
 	"011_klaviyo_connections.sql",
 	"012_sync_settings.sql",
+	"014_reports.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 
