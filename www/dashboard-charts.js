@@ -80,12 +80,13 @@ export function lineChart(o) {
 	return root;
 }
 
-// Bars: o = {id, labels, title, desc, values, fmt}.
+// Bars of counts: o = {id, labels, title, desc, values, fmt}.
 export function barChart(o) {
 	const W = width(), H = 130;
 	const M = { l: 64, r: 14, t: 10, b: 30 };
 	const n = o.labels.length;
-	const yMax = niceMax(Math.max(0, ...o.values));
+	// Whole numbers: a top that splits into four whole steps.
+	const yMax = Math.max(4, Math.ceil(niceMax(Math.max(0, ...o.values)) / 4) * 4);
 	const slot = (W - M.l - M.r) / Math.max(1, n);
 	const bw = Math.max(1, Math.min(28, slot * 0.7));
 	const x = (i) => M.l + slot * i + slot / 2;

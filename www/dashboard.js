@@ -493,7 +493,7 @@ function cell(kind, c, row, currency) {
 	const v = row[c.key];
 	switch (c.key) {
 	case "name":
-		return el("th", { scope: "row", class: "name" }, el("span", { text: v || "(no name)" }),
+		return el("th", { scope: "row", class: "name" }, el("span", { text: v || "(no name)" }), row.channel ? " " : null,
 			row.channel ? el("span", { class: "tag", text: { email: "Email", sms: "SMS", mobile_push: "Push" }[row.channel] || row.channel }) : null,
 			row._account ? el("span", { class: "row-acct", text: row._account }) : null);
 	case "send_time": {
