@@ -688,7 +688,9 @@ function freshnessList() {
 			}
 			return el("span", { class: "fresh fresh-none", "data-type": t, text: label + (syncing(ka, t) ? ": first sync running" : ": not synced yet") });
 		});
-		return el("li", {}, acc.length > 1 ? el("strong", { text: (a.name || acctName(ka)) + " (" + (a.currency || acctCurrency(ka)) + "): " }) : null, ...parts);
+		// A disconnected account keeps no data: said, not shown as stale.
+		const gone = a.status && a.status !== "connected" ? (a.status === "error" ? ", in error" : ", disconnected") : "";
+		return el("li", {}, acc.length > 1 || gone ? el("strong", { text: (a.name || acctName(ka)) + " (" + (a.currency || acctCurrency(ka)) + gone + "): " }) : null, ...parts);
 	}));
 }
 

@@ -307,6 +307,13 @@ test("dashboard: first sync running says what will appear and links to its progr
 	assert.ok(!(await visible(page, "#blocks")), "no numbers before the first sync");
 	await axe(page, "syncing");
 	await shot(page, "first-sync");
+	// The sync ends: the page looks again by itself (every 15 s).
+	fill(a);
+	synced(a, FRESH);
+	sql("UPDATE sync_jobs SET state = 'done', finished_at = now(), lease_owner = NULL, lease_until = NULL WHERE connection_id = " + a.id);
+	await seeVisible(page, "#b0", true, 25000);
+	assert.ok(!(await visible(page, "#state-syncing")));
+	assert.equal(await kpiValue(page, "revenue"), "$400.00");
 });
 
 test("dashboard: data, ranges and the address, sorting, Show more, CSV download, a table for every chart", async (t) => {
@@ -555,7 +562,10 @@ test("dashboard: two accounts of one currency are added up", async (t) => {
 	fill(b, 2);
 	synced(a, FRESH);
 	synced(b, FRESH);
-	const page = await openDash(t, owner, id);
+	// A viewer reads every report.
+	const viewer = user("dsamev");
+	admin(["grant", viewer, id, "viewer"]);
+	const page = await openDash(t, viewer, id);
 	assert.equal(await page.locator("#account-select option").first().innerText(), "All accounts (combined)");
 	assert.equal(await page.locator("#blocks > .block").count(), 1);
 	assert.equal(await kpiValue(page, "revenue"), "$1,200.00");
