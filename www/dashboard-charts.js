@@ -70,8 +70,9 @@ export function lineChart(o) {
 		const g = svg("g", { class: "series " + s.cls });
 		const d = s.values.map((v, i) => (i ? "L" : "M") + r1(x(i)) + " " + r1(y(v))).join(" ");
 		g.append(svg("path", { class: "line", d }));
-		// Points where they fit; each says its value on hover.
-		if (n <= 45) {
+		// Points where they have room (else they hide the dashes); each
+		// says its value on hover.
+		if (n <= 45 && (W - M.l - M.r) / Math.max(1, n - 1) >= 14) {
 			s.values.forEach((v, i) => g.append(svg("circle", { class: "pt", cx: r1(x(i)), cy: r1(y(v)), r: 3 },
 				svg("title", { text: o.labels[i] + ": " + s.name + " " + o.fmt(v) }))));
 		}

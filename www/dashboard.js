@@ -234,9 +234,9 @@ function tableState(kind) {
 	}
 	return S.tables[kind];
 }
-function tableUrl(kind, csv) {
+function tableUrl(kind) {
 	const t = tableState(kind);
-	return reportUrl(kind, csv ? { sort: t.sort, order: t.order, format: "csv" } : { sort: t.sort, order: t.order, limit: t.limit });
+	return reportUrl(kind, { sort: t.sort, order: t.order, limit: t.limit });
 }
 
 // ------------------------------------------------------------ states --
@@ -761,7 +761,7 @@ const KINDS = ["summary", "series", "campaigns", "flows", "segments", "forms"];
 function kindUrl(kind) {
 	if (kind === "series") return reportUrl("series", { interval: intervalNow() });
 	if (kind === "summary") return reportUrl("summary");
-	return tableUrl(kind, false);
+	return tableUrl(kind);
 }
 
 // Reads every report (or, for a table's sort or page, that one) and
