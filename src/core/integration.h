@@ -73,6 +73,10 @@ struct integration {
 #define INTEG_SQL_ACCOUNT_ID(s)	"(" s ".klaviyo_integration ->> 'public_id')"
 #define INTEG_SQL_ACCOUNT_NAME(s)					\
     "(" s ".klaviyo_integration -> 'account' ->> 'name')"
+#define INTEG_SQL_ACCOUNT_CURRENCY(s)					\
+    "(" s ".klaviyo_integration -> 'account' ->> 'currency')"
+#define INTEG_SQL_ACCOUNT_TZ(s)						\
+    "(" s ".klaviyo_integration -> 'account' ->> 'timezone')"
 #define INTEG_SQL_CONNECTED_AT(s)					\
     "(" s ".klaviyo_integration ->> 'connected_at')::timestamptz"
 #define INTEG_SQL_PLACED_ORDER(s)					\

@@ -22,6 +22,7 @@ const char *const schema_required[] = {
 	"011_klaviyo_connections.sql",
 	"012_sync_settings.sql",
 	"013_webhooks.sql",
+	"014_reports.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

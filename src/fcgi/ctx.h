@@ -40,6 +40,14 @@ struct kc_ctx {
 	/* The route's store, read together with the session (hot path). */
 	int			 store_loaded;	/* 0 no, 1 found, -1 none */
 	struct store_access	 store;
+	/*
+	 * Streams a body (worker-provided): the first call sends the head
+	 * of resp (status, text_type, headers) and marks it streamed, so
+	 * the worker sends nothing after the handler; a HEAD request gets
+	 * the head only.  KC_ERR_IO when the client went away.
+	 */
+	int			(*stream)(struct kc_ctx *, const char *,
+				    size_t);
 	/* Reads the declared body into req->body (worker-provided). */
 	int			(*read_body)(struct kc_ctx *, size_t);
 	void			*io;		/* the worker's FCGX_Request */

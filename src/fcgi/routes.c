@@ -36,6 +36,8 @@ const struct route routes[] = {
 	  RT_AUTH | RT_BODY | RT_MUTATES, route_settings_patch },
 	{ "GET", "/api/store/{storePublicId}/klaviyo-activity", RT_AUTH,
 	  route_activity_get },
+	{ "GET", "/api/store/{storePublicId}/klaviyo-reports/{kind}", RT_AUTH,
+	  route_reports_get },
 	{ "GET", "/api/klaviyo/test", RT_AUTH | RT_KLAVIYO,
 	  route_klaviyo_test },
 	{ "GET", "/api/store/{storePublicId}/klaviyo-oauth/start", RT_AUTH,

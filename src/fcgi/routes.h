@@ -33,6 +33,7 @@ int	route_account_metrics(struct kc_ctx *);
 int	route_settings_get(struct kc_ctx *);
 int	route_settings_patch(struct kc_ctx *);
 int	route_activity_get(struct kc_ctx *);
+int	route_reports_get(struct kc_ctx *);
 int	route_klaviyo_test(struct kc_ctx *);
 int	route_oauth_start(struct kc_ctx *);
 int	route_oauth_callback(struct kc_ctx *);

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,34 @@ read_body(struct kc_ctx *ctx, size_t len)
 	return KC_OK;
 }
 
+static int
+stream(struct kc_ctx *ctx, const char *data, size_t len)
+{
+	FCGX_Request	*fr = ctx->io;
+	struct buf	 head;
+	int		 rc = KC_OK;
+
+	if (!ctx->resp->streamed) {
+		buf_init(&head, 16 * 1024);
+		if (http_resp_header(ctx->resp, "X-Request-Id", "%s",
+		    ctx->req->request_id) != KC_OK ||
+		    http_resp_format_stream_head(ctx->resp, &head) != KC_OK)
+			rc = KC_ERR_INTERNAL;
+		else if (FCGX_PutStr(head.data, (int)head.len, fr->out) < 0)
+			rc = KC_ERR_IO;
+		buf_free(&head);
+		if (rc != KC_OK)
+			return rc;
+		/* From here the handler's answer is on the wire. */
+		ctx->resp->streamed = 1;
+	}
+	if (len == 0 || strcmp(ctx->req->method, "HEAD") == 0)
+		return KC_OK;
+	if (len > INT_MAX || FCGX_PutStr(data, (int)len, fr->out) < 0)
+		return KC_ERR_IO;
+	return KC_OK;
+}
+
 static double
 elapsed_ms(const struct timespec *t0)
 {
@@ -143,14 +172,16 @@ handle(FCGX_Request *fr, const struct worker *w)
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.read_body = read_body;
+	ctx.stream = stream;
 	ctx.io = fr;
 	if (rc != KC_OK)
 		http_resp_error(&resp, rc, "No such route");
 	else
 		dispatch(&ctx, routes, nroutes);
-	if (http_resp_header(&resp, "X-Request-Id", "%s", req.request_id) !=
-	    KC_OK || http_resp_format_ext(&resp, &out,
-	    strcmp(req.method, "HEAD") != 0) != KC_OK) {
+	/* A streamed answer (ctx.stream) is on the wire already. */
+	if (!resp.streamed && (http_resp_header(&resp, "X-Request-Id", "%s",
+	    req.request_id) != KC_OK || http_resp_format_ext(&resp, &out,
+	    strcmp(req.method, "HEAD") != 0) != KC_OK)) {
 		buf_reset(&out);
 		buf_free(&out);
 		buf_init(&out, 1024);

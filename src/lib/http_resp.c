@@ -18,6 +18,7 @@ http_resp_init(struct http_resp *r)
 	r->err = KC_OK;
 	r->text = NULL;
 	r->text_type = NULL;
+	r->streamed = 0;
 	buf_init(&r->headers, RESP_HEADERS_MAX);
 }
 
@@ -167,4 +168,21 @@ http_resp_format_ext(const struct http_resp *r, struct buf *out, int body_too)
 		return rc;
 	/* HEAD: the GET's headers, Content-Length included, no body. */
 	return body_too ? buf_puts(out, body) : KC_OK;
+}
+
+int
+http_resp_format_stream_head(const struct http_resp *r, struct buf *out)
+{
+	int rc;
+
+	if ((rc = buf_printf(out, "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n", r->status,
+	    http_status_text(r->status), r->text_type ? r->text_type :
+	    HTTP_JSON_TYPE)) != KC_OK)
+		return rc;
+	if ((rc = buf_append(out, buf_cstr(&r->headers),
+	    r->headers.len)) != KC_OK)
+		return rc;
+	return buf_puts(out, "\r\n");
 }

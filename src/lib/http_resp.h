@@ -21,6 +21,7 @@ struct http_resp {
 	int			 err;	/* kc_err of an error response */
 	char			*text;	/* a non-JSON body (metrics), or NULL */
 	const char		*text_type;	/* its Content-Type */
+	int			 streamed;	/* head and body already sent */
 };
 
 void	http_resp_init(struct http_resp *);
@@ -48,6 +49,12 @@ int	http_resp_format(const struct http_resp *, struct buf *) KC_MUSTCHECK;
 /* The same; body_too 0 leaves the body out (an answer to HEAD). */
 int	http_resp_format_ext(const struct http_resp *, struct buf *,
 	    int body_too) KC_MUSTCHECK;
+/*
+ * The head of a streamed answer (status, text_type, headers, blank
+ * line; no Content-Length: the body's length is not known yet).
+ */
+int	http_resp_format_stream_head(const struct http_resp *, struct buf *)
+	    KC_MUSTCHECK;
 const char *http_status_text(int);
 
 #endif

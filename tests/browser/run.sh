@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: the login page, the store list, the Klaviyo connect page
-# (run.mjs) and the sync settings and activity page (settings.mjs) in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+# (run.mjs), the sync settings and activity page (settings.mjs) and the
+# Klaviyo dashboard (dashboard.mjs, with axe-core) in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 # playwright-core), against a running stack: nginx, the FastCGI workers,
 # PostgreSQL and the Klaviyo sandbox.
 #
@@ -22,7 +23,7 @@
 #   KC_BROWSER_ONLY        run only the tests whose name contains this text
 #
 # Prints one line per test and closes with "N passed, N failed[, N skipped]"
-# over both files; fails when either does.
+# over every file; fails when any does.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -47,10 +48,11 @@ if [ ! -w "$HERE" ]; then
 	WORK=${KC_TEST_STATE:-${TMPDIR:-/tmp}}/browser-tests
 	mkdir -p "$WORK"
 	cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/run.mjs" \
-	    "$HERE/settings.mjs" "$WORK/"
+	    "$HERE/settings.mjs" "$HERE/dashboard.mjs" "$WORK/"
 fi
 cd "$WORK"
-if [ ! -f node_modules/playwright-core/package.json ]; then
+if [ ! -f node_modules/playwright-core/package.json ] ||
+    [ ! -f node_modules/axe-core/axe.min.js ]; then
 	npm ci --no-audit --no-fund >npm-ci.log 2>&1 || { cat npm-ci.log >&2; exit 2; }
 	rm -f npm-ci.log
 fi
@@ -62,7 +64,7 @@ mkdir -p "$KC_BROWSER_OUT/screenshots"
 # about 2 minutes on an idle machine, over 3 when the cores are shared).
 status=0
 passed=0 failed=0 skipped=0
-for t in run.mjs:600 settings.mjs:300; do
+for t in run.mjs:600 settings.mjs:300 dashboard.mjs:300; do
 	rc=0
 	timeout --kill-after=10 "${t#*:}" node "$WORK/${t%%:*}" |
 	    tee "$KC_BROWSER_OUT/${t%%:*}.log" || rc=$?

@@ -244,6 +244,7 @@ Suite	*suite_connect(void);
 Suite	*suite_accounts(void);
 Suite	*suite_settings(void);
 Suite	*suite_webhooks(void);
+Suite	*suite_reports(void);
 Suite	*suite_klaviyo_faults(void);
 Suite	*suite_slow_klaviyo(void);
 Suite	*suite_secrets(void);

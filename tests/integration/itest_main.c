@@ -24,6 +24,7 @@ main(void)
 	srunner_add_suite(sr, suite_accounts());
 	srunner_add_suite(sr, suite_settings());
 	srunner_add_suite(sr, suite_webhooks());
+	srunner_add_suite(sr, suite_reports());
 	srunner_add_suite(sr, suite_klaviyo_faults());
 	srunner_add_suite(sr, suite_slow_klaviyo());
 	srunner_add_suite(sr, suite_secrets());

@@ -523,7 +523,9 @@ START_TEST(nginx_gzip_and_server_headers)
 {
 	static const char *text[] = { "/", "/login", "/app.css",
 	    "/common.js", "/logo.svg", "/store/abc/klaviyo-connect",
-	    "/store/abc/klaviyo-settings", "/settings.js", "/settings.css" };
+	    "/store/abc/klaviyo-settings", "/settings.js", "/settings.css",
+	    "/store/abc/klaviyo-dashboard", "/dashboard.js",
+	    "/dashboard-charts.js", "/dashboard.css" };
 	static const char *any[] = { "/", "/app.css", "/api/health",
 	    "/api/me", "/api/me?apiKey=x", "/api/nope" };
 	const char	*gz[] = { "Accept-Encoding: gzip", NULL };
