@@ -516,7 +516,7 @@ function renderHelp() {
 	const broken = accts.filter((x) => x.status === "error");
 	const part = keyPanel || s === "not_configured" || s === "disconnected" ? "connect" : broken.length ? "error" : "connected";
 	for (const p of ["connect", "connected", "error"]) show("help-" + p, p === part);
-	setText("help-h", part === "connect" ? "Help: connecting Klaviyo" : part === "error" ? "Help: what this error means" : "Help: what is synced");
+	setText("help-h", part === "connect" ? "Help: connecting Klaviyo" : part === "error" ? "Help: what this error means" : "Help: syncing");
 	const oauthBroken = broken.some((x) => x.auth_method === "oauth");
 	show("help-error-oauth", oauthBroken);
 	show("help-error-key", !oauthBroken || broken.some((x) => x.auth_method !== "oauth"));
@@ -928,7 +928,8 @@ function fillProgress(list, k, sync) {
 	const st = active ? (ACTIVE.has(k.sync_status) ? k.sync_status : "running") : (k.sync_status || "idle");
 	// In error, waiting jobs cannot run until the connection works again.
 	const stalled = active && s === "error";
-	const pill = stalled ? ["Waiting", "pill-failed"] : PILL[st] || PILL.idle;
+	// Refused: on hold, as each row says, whatever the last job did.
+	const pill = stalled || refused ? ["On hold", "pill-failed"] : PILL[st] || PILL.idle;
 	let note = "Nothing has been synced yet. The first full sync starts shortly after connecting.";
 	if (stalled || refused) note = "Syncing is on hold: it continues once the connection to Klaviyo works again.";
 	else if (active) note = "A sync is running. This list refreshes on its own until it ends.";

@@ -1956,6 +1956,7 @@ test("fixes: refused key: the error said once, rows on hold, Try again retries, 
 	await seeText(page, '[data-type="flows"] .progress-state', /^On hold$/);
 	await seeText(page, '[data-type="segments"] .progress-state', /^Up to date$/);
 	await seeText(page, "#progress-note", /^Syncing is on hold: it continues once the connection to Klaviyo works again\.$/);
+	await seeText(page, "#sync-pill", /^On hold$/);
 	assert.equal(await timesShown(page, "retried automatically"), 0);
 	// One primary: the fix; "Try again" beside it.
 	assert.deepEqual(await primaries(page), ["rotate-key"]);
@@ -2011,7 +2012,7 @@ test("fixes: a failing type: its error in its row only, Cancelled is neutral, a 
 	assert.notEqual(cancelled, done, "Cancelled is not in the success green");
 	assert.equal(cancelled, muted, "Cancelled is neutral");
 	assert.deepEqual(await primaries(page), ["sync-now"]);
-	await seeText(page, "#help-h", /^Help: what is synced$/);
+	await seeText(page, "#help-h", /^Help: syncing$/);
 	await shot(page, "fix-transient-cancelled");
 	await phoneShot(page, "fix-transient-cancelled");
 	// Sync now, it fails again: retried automatically, nothing about reconnecting.
@@ -2138,7 +2139,7 @@ test("fixes: help fits the state and folds on a phone; one primary per view; foc
 	await page.click("#connect-btn");
 	await seeText(page, "#flash", /Klaviyo is connected to/, 20000);
 	// Connected: what is synced, shorter; the dashboard link.
-	await seeText(page, "#help-h", /^Help: what is synced$/);
+	await seeText(page, "#help-h", /^Help: syncing$/);
 	assert.ok(!(await visible(page, "#help-connect")), "no key how-to once connected");
 	assert.ok((await page.locator("#help").boundingBox()).height < connectHelp, "shorter than the key help");
 	assert.deepEqual(await primaries(page), ["sync-now"]);
