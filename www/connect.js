@@ -80,6 +80,8 @@ const S = {
 	target: null,		// the account (entry of accounts) the panel acts on; null: the primary's seed routes
 	oauthAdd: false,	// the OAuth panel adds another account
 	openSync: new Set(),	// accounts whose progress the user opened
+	firstSyncFor: null,	// Klaviyo account id whose "first sync starts" message shows
+	firstSyncLast: null,	// its last_sync then
 	accountMsg: null,	// {id, d}: the last action's message on one account
 	retryAdd: false,	// the OAuth message's "again" button adds an account
 };
@@ -151,6 +153,12 @@ function addFlag() {
 	}
 }
 
+// Two names a person would read as the same.
+function sameName(a, b) {
+	const n = (x) => String(x || "").trim().toLowerCase();
+	return n(a) !== "" && n(a) === n(b);
+}
+
 function storeName() {
 	return (S.store && S.store.name) || storeId;
 }
@@ -173,7 +181,8 @@ function fillNotice(node, d, extra) {
 	if (d.signin) node.append(el("a", { href: loginUrl(), text: "Sign in again" }));
 	if ((d.oauthAgain || d.reconnect) && S.oauth && S.canManage) {
 		const again = d.reconnect || (isOauthStore() && wasConnected()) ? "Reconnect with Klaviyo" : "Connect with Klaviyo again";
-		const b = el("button", { type: "button", class: "btn btn-sm btn-primary", text: again });
+		// Not primary: the page's own Reconnect button is (one per view).
+		const b = el("button", { type: "button", class: "btn btn-sm", text: again });
 		if (S.retryAdd) b.dataset.add = "1";	// starting again adds an account, as before
 		b.addEventListener("click", () => startOauth(b));
 		node.append(el("div", { class: "actions" }, b));
@@ -199,9 +208,10 @@ function showOauthMsg(d, retry) {
 	n.focus();
 }
 
-function flash(text) {
+function flash(text, kind) {
 	const f = $("flash");
 	f.textContent = text;
+	f.dataset.kind = kind || "";
 	f.hidden = false;
 	f.focus({ preventScroll: false });
 }
@@ -279,8 +289,25 @@ function refreshControls() {
 		const tb = $("test-btn");
 		if (!tb.dataset.cooldown) tb.disabled = c.state !== "ok";
 		const cb = $("connect-btn");
-		if (!cb.dataset.cooldown) cb.disabled = !S.tested || S.tested.metrics.length === 0 || S.tested.mismatch;
+		// A metric must be chosen first (nothing is preselected without
+		// Shopify's Placed Order); a key alone keeps the current one.
+		if (!cb.dataset.cooldown) cb.disabled = !S.tested || S.tested.metrics.length === 0 || S.tested.mismatch || (!S.tested.keyOnly && !S.selected);
 	}
+	renderPrimary();
+}
+
+// One primary button per view: the action the view is for.
+function renderPrimary() {
+	const step = !$("metric-step").hidden;
+	const choose = S.mode === "connect" || S.mode === "add";
+	$("oauth-btn").classList.toggle("btn-primary", S.oauth && choose && !step);
+	$("test-btn").classList.toggle("btn-primary", !step && !(S.oauth && choose));
+	const k = integ();
+	const idle = !S.mode && !multi();	// no panel open: the status card's actions
+	const fixOauth = k.auth_method === "oauth" && S.oauth;
+	$("sync-now").classList.toggle("btn-primary", idle && k.status === "connected");
+	$("reconnect-oauth").classList.toggle("btn-primary", idle && k.status === "error" && fixOauth);
+	$("rotate-key").classList.toggle("btn-primary", idle && k.status === "error" && !fixOauth);
 }
 
 // Runs fn with every action disabled and btn showing busyLabel.
@@ -333,9 +360,21 @@ function cooldown(btn, secs) {
 
 // ------------------------------------------------------------ status --
 
+// The sync's own short reasons (sync_step.c, sync_run.c), in words.
+function jobErrorText(le) {
+	const scope = /^needs scope ([a-z_-]+:[a-z]+)$/.exec(le);
+	if (scope) return "The API key lacks the \u201c" + scope[1] + "\u201d permission, so this was not synced. Replace the key with one that has read access to it.";
+	if (le === "the credential was refused" || le === "Klaviyo refused the OAuth authorization") return "Stopped because Klaviyo refused the saved credential.";
+	if (/^orders are synced only with Shopify/.test(le)) return "Orders are synced only when the conversion metric is Shopify\u2019s Placed Order.";
+	if (le === "Klaviyo is not connected") return "Stopped because Klaviyo was not connected.";
+	return "";
+}
+
 function lastErrorText(le) {
 	if (!le) return "";
 	if (typeof le === "string") {
+		const job = jobErrorText(le);
+		if (job) return job;
 		// The server's words when a revoked or expired grant was refused.
 		if (/OAuth authorization/i.test(le) && /connect with Klaviyo again/i.test(le)) return describeError({ code: "oauth_reconnect_required" }, "status").text;
 		return /^[a-z_]+$/.test(le) && KNOWN_CODES.has(le) ? describeError({ code: le }, "status").text : sentence(le);
@@ -372,13 +411,15 @@ function renderStatus() {
 	badge.textContent = info.label;
 	setText("crumb-store", storeName());
 	setText("store-line", storeName() + (S.store ? " \u00b7 your role: " + (ROLE_NAMES[S.store.role] || S.store.role) : ""));
-	document.title = "Klaviyo \u00b7 " + storeName() + " \u00b7 klaviyo-connect";
+	document.title = storeName() + " \u00b7 Klaviyo \u00b7 klaviyo-connect";
 	show("status-card", !multi());
 	show("accounts-card", multi());
 	if (multi()) {
 		renderAccounts();
 		if (S.mode === "connect" || !S.canManage) closePanel();
 		renderProgress();
+		renderHelp();
+		renderSyncNotes();
 		return;
 	}
 
@@ -404,7 +445,9 @@ function renderStatus() {
 	show("facts", configured);
 	// Its sync settings and the store's activity: the primary's page.
 	$("settings-a").href = "/store/" + encodeURIComponent(storeId) + "/klaviyo-settings";
+	$("dashboard-link").href = "/store/" + encodeURIComponent(storeId) + "/klaviyo-dashboard";
 	show("settings-link", configured);
+	show("dashboard-link", s === "connected" || s === "error");
 	if (configured) {
 		const a = $("f-account");
 		a.replaceChildren(el("span", { text: acctName || "\u2013" }));
@@ -423,19 +466,19 @@ function renderStatus() {
 		}
 		const m = k.conversion_metric || (k.conversion_metric_id ? { id: k.conversion_metric_id, name: k.conversion_metric_id } : null);
 		$("f-metric").replaceChildren(metricNode(m, true) || "\u2013");
-		const le = lastErrorText(k.last_error);
-		show("f-error-row", !!le);
-		setText("f-error", le);
+		setText("f-error", lastErrorText(k.last_error));
 	}
 
 	show("manage-actions", S.canManage && configured);
-	show("sync-now", s === "connected");
+	// In error too: "Try again" retries the stored credential.
+	show("sync-now", s === "connected" || s === "error");
+	const sn = $("sync-now");
+	if (!sn.dataset.label) sn.textContent = s === "error" ? "Try again" : "Sync now";
 	show("change-metric", s === "connected" || s === "error");
 	show("rotate-key", s === "connected" || s === "error");
 	setText("rotate-key", k.auth_method === "oauth" ? "Use an API key instead" : "Replace API key");
 	const reauth = $("reconnect-oauth");
 	reauth.hidden = !(k.auth_method === "oauth" && S.oauth && (s === "connected" || s === "error"));
-	reauth.classList.toggle("btn-primary", s === "error");
 	show("disconnect", configured);
 	show("add-account", Array.isArray(S.accounts) && (s === "connected" || s === "error"));
 	if (!S.canManage) {
@@ -453,7 +496,56 @@ function renderStatus() {
 	} else if (S.mode === "connect" || !S.canManage) {
 		closePanel();
 	}
-	renderProgress();
+	const shown = renderProgress();
+	// The connection's error is said once: in a row when it is that
+	// type's (connected), here when the whole connection is refused.
+	const le = configured ? lastErrorText(k.last_error) : "";
+	show("f-error-row", !!le && !(s !== "error" && shown.has(le)));
+	renderHelp();
+	renderSyncNotes();
+	refreshControls();
+}
+
+// The help that fits what is on screen: connecting (or giving a new
+// key), syncing, or the error the connection is in.
+function renderHelp() {
+	const k = integ();
+	const s = k.status || "not_configured";
+	const keyPanel = S.mode === "connect" || S.mode === "add" || S.mode === "rotate" || S.mode === "oauth";
+	const accts = multi() ? S.accounts.map((a) => a.klaviyo_integration || {}) : [k];
+	const broken = accts.filter((x) => x.status === "error");
+	const part = keyPanel || s === "not_configured" || s === "disconnected" ? "connect" : broken.length ? "error" : "connected";
+	for (const p of ["connect", "connected", "error"]) show("help-" + p, p === part);
+	setText("help-h", part === "connect" ? "Help: connecting Klaviyo" : part === "error" ? "Help: what this error means" : "Help: syncing");
+	const oauthBroken = broken.some((x) => x.auth_method === "oauth");
+	show("help-error-oauth", oauthBroken);
+	show("help-error-key", !oauthBroken || broken.some((x) => x.auth_method !== "oauth"));
+}
+
+// Messages about a sync that are no longer true go: "first sync starts
+// in a moment" once it has begun, "Sync finished" once another runs.
+function renderSyncNotes() {
+	const f = $("flash");
+	if (!f.hidden && f.dataset.kind === "first-sync" && firstSyncBegun(S.firstSyncFor)) {
+		f.hidden = true;
+		f.dataset.kind = "";
+	}
+	const msg = $("sync-msg");
+	if (!msg.hidden && msg.dataset.kind === "ended" && syncActive()) {
+		msg.hidden = true;
+		msg.dataset.kind = "";
+	}
+}
+
+// The connection (by Klaviyo account id) has started or ended a sync.
+function firstSyncBegun(accountId) {
+	const all = multi() ? S.accounts : [{ klaviyo_integration: integ(), sync: S.status && S.status.sync }];
+	const a = all.find((x) => (x.klaviyo_integration || {}).public_id === accountId) || (multi() ? null : all[0]);
+	if (!a) return false;
+	const k = a.klaviyo_integration || {};
+	if (k.last_sync && k.last_sync !== S.firstSyncLast) return true;
+	if (["running", "completed", "failed"].includes(k.sync_status)) return true;
+	return TYPES.some((t) => ["running", "done", "completed", "failed", "cancelled"].includes(syncEntry((a.sync || {})[t.key]).state));
 }
 
 // ---------------------------------------------------------- accounts --
@@ -536,14 +628,15 @@ function renderAccount(a, i) {
 	else facts.append(fact("API key", el("span", { class: "mono", text: k.api_key_hint || "\u2013" })));
 	const m = k.conversion_metric || (k.conversion_metric_id ? { id: k.conversion_metric_id, name: k.conversion_metric_id } : null);
 	facts.append(fact("Conversion metric", metricNode(m, true) || "\u2013"));
+	const plist = el("ul", { class: "progress-list", "aria-label": "Progress of " + acctName(k) + " by data type" });
+	const pr = fillProgress(plist, k, a.sync);
+	// Said once: in its type's row unless the whole account is refused.
 	const le = lastErrorText(k.last_error);
-	if (le) facts.append(fact("Last error", el("span", { class: "acct-error-text", text: le })));
+	if (le && (s === "error" || !pr.errors.has(le))) facts.append(fact("Last error", el("span", { class: "acct-error-text", text: le })));
 	li.append(facts);
 
 	// Progress: open while it runs, or when the user opened it.
 	const det = el("details", { class: "acct-sync" });
-	const plist = el("ul", { class: "progress-list", "aria-label": "Progress of " + acctName(k) + " by data type" });
-	const pr = fillProgress(plist, k, a.sync);
 	det.open = pr.active || S.openSync.has(a.id);
 	det.append(el("summary", {}, el("span", { class: "acct-sync-title", text: "Sync progress" }), el("span", { class: "pill " + pr.pill[1], text: pr.pill[0] })),
 		el("p", { class: "muted small", text: pr.note }), plist);
@@ -560,8 +653,9 @@ function renderAccount(a, i) {
 		const btn = (action, text, cls) => el("button", { type: "button", class: "btn btn-sm" + (cls ? " " + cls : ""), "data-action": action, "aria-describedby": hid, text });
 		const live = s === "connected" || s === "error";
 		const row = el("div", { class: "actions acct-actions" });
-		if (s === "connected") row.append(btn("sync", "Sync now", "btn-primary"));
-		if (a.primary && k.auth_method === "oauth" && S.oauth && live) row.append(btn("reconnect", "Reconnect with Klaviyo", s === "error" ? "btn-primary" : ""));
+		// No primary here: several accounts would make several.
+		if (live) row.append(btn("sync", s === "error" ? "Try again" : "Sync now"));
+		if (a.primary && k.auth_method === "oauth" && S.oauth && live) row.append(btn("reconnect", "Reconnect with Klaviyo"));
 		if (live) row.append(btn("metric", "Change conversion metric"), btn("rotate", k.auth_method === "oauth" ? "Use an API key instead" : "Replace API key"));
 		if (!a.primary) row.append(btn("primary", "Make primary"));
 		row.append(btn("remove", "Remove\u2026", "btn-danger-ghost"));
@@ -657,8 +751,9 @@ function openRemove(a) {
 	removing = a;
 	const k = a.klaviyo_integration || {};
 	const name = acctName(k);
-	setText("rm-h", "Remove " + name + " from " + storeName() + "?");
-	setText("rm-lead", "This removes the Klaviyo account " + name + (k.public_id ? " (" + k.public_id + ")" : "") + " from " + storeName() + " and deletes:");
+	const same = sameName(name, storeName());
+	setText("rm-h", same ? "Remove the Klaviyo account " + name + "?" : "Remove " + name + " from " + storeName() + "?");
+	setText("rm-lead", "This removes the Klaviyo account " + (same ? "of the same name" : name) + (k.public_id ? " (" + k.public_id + ")" : "") + " from " + (same ? "this store" : storeName()) + " and deletes:");
 	setText("rm-cred", k.auth_method === "oauth" ? "its Klaviyo sign-in (OAuth): it is revoked in Klaviyo too," : "its saved API key,");
 	const next = a.primary ? (S.accounts || []).filter((x) => x.id !== a.id).sort((x, y) => String(x.created_at).localeCompare(String(y.created_at)))[0] : null;
 	setText("rm-primary", next ? "It is the primary account: " + acctName(next.klaviyo_integration) + ", the oldest of the others, becomes the primary account." : "");
@@ -751,17 +846,19 @@ function etaText(iso) {
 	return "about " + Math.round(min / 60) + " hours left";
 }
 
+// The errors its rows show (a Set of sentences).
 function renderProgress() {
 	const k = integ();
 	const s = k.status || "not_configured";
 	const on = (s === "connected" || s === "error") && !multi();
 	show("progress-card", on);
-	if (!on) return;
+	if (!on) return new Set();
 	const r = fillProgress($("progress-list"), k, S.status && S.status.sync);
 	const p = $("sync-pill");
 	p.textContent = r.pill[0];
 	p.className = "pill " + r.pill[1];
 	setText("progress-note", r.note);
+	return r.errors;
 }
 
 // One row per type of connection k into list; its pill and note.
@@ -770,6 +867,9 @@ function fillProgress(list, k, sync) {
 	sync = sync || {};
 	const noOrders = !!(k.conversion_metric && !k.conversion_metric.isShopifyPlacedOrder);
 	const active = accountActive(k, sync);
+	// Refused: the status card says why once; each type is on hold.
+	const refused = s === "error";
+	const errors = new Set();
 	let anything = false;
 	list.replaceChildren();
 	for (const t of TYPES) {
@@ -788,8 +888,11 @@ function fillProgress(list, k, sync) {
 			continue;
 		}
 		const state = p.state || (last ? "done" : "");
-		stateEl.textContent = !p.state && last ? "Synced" : STATE_WORDS[state] || "Not synced yet";
-		stateEl.classList.add(state === "running" || state === "queued" ? "s-running" : state === "failed" ? "s-failed" : state ? "s-done" : "s-none");
+		const held = refused && state !== "done" && state !== "completed" && state !== "";
+		stateEl.textContent = held ? "On hold" : !p.state && last ? "Synced" : STATE_WORDS[state] || "Not synced yet";
+		// Green only for success; a cancelled job is neutral, not done.
+		stateEl.classList.add(held ? "s-none" : state === "running" || state === "queued" ? "s-running" : state === "failed" ? "s-failed"
+			: state === "cancelled" ? "s-cancelled" : state ? "s-done" : "s-none");
 		const done = Number.isFinite(+p.done) ? Math.max(0, +p.done) : null;
 		const total = Number.isFinite(+p.total) && +p.total > 0 ? +p.total : null;
 		const bar = el("progress", { "aria-label": t.label + " progress" });
@@ -815,19 +918,23 @@ function fillProgress(list, k, sync) {
 				el("span", { class: "progress-count", text: count }),
 				el("span", { class: "progress-last" }, "Last update: ", last || "never")));
 		}
-		const perr = lastErrorText(p.last_error);
-		if (perr) li.append(el("p", { class: "progress-err", text: perr }));
+		const perr = refused || state === "done" || state === "completed" ? "" : lastErrorText(p.last_error);
+		if (perr) {
+			errors.add(perr);
+			li.append(el("p", { class: "progress-err" + (state === "cancelled" ? " progress-err-quiet" : ""), text: perr }));
+		}
 		list.append(li);
 	}
 	const st = active ? (ACTIVE.has(k.sync_status) ? k.sync_status : "running") : (k.sync_status || "idle");
 	// In error, waiting jobs cannot run until the connection works again.
 	const stalled = active && s === "error";
-	const pill = stalled ? ["Waiting", "pill-failed"] : PILL[st] || PILL.idle;
+	// Refused: on hold, as each row says, whatever the last job did.
+	const pill = stalled || refused ? ["On hold", "pill-failed"] : PILL[st] || PILL.idle;
 	let note = "Nothing has been synced yet. The first full sync starts shortly after connecting.";
-	if (stalled) note = "Syncing is on hold: it continues once the connection to Klaviyo works again.";
+	if (stalled || refused) note = "Syncing is on hold: it continues once the connection to Klaviyo works again.";
 	else if (active) note = "A sync is running. This list refreshes on its own until it ends.";
 	else if (anything) note = "Reports refresh automatically: campaigns and segments every day, flows and forms every two days.";
-	return { pill, note, active };
+	return { pill, note, active, errors };
 }
 
 // ------------------------------------------------------------ polling --
@@ -869,22 +976,28 @@ async function pollOnce() {
 			// It ended: say so once, and stop refreshing.
 			S.wasActive = false;
 			S.expectSyncUntil = 0;
-			const failed = many ? S.accounts.some((a) => (a.klaviyo_integration || {}).sync_status === "failed") : integ().sync_status === "failed";
-			setText("sync-done-live", failed ? "The sync failed." : "The sync has finished.");
+			const ks = many ? S.accounts.map((a) => a.klaviyo_integration || {}) : [integ()];
+			// Refused: only a new key or approval helps, nothing is retried.
+			const refused = ks.some((x) => x.status === "error");
+			const failed = refused || ks.some((x) => x.sync_status === "failed");
+			setText("sync-done-live", refused ? "The sync stopped: Klaviyo refused the saved credential." : failed ? "The sync failed." : "The sync has finished.");
 			const msg = $("sync-msg");
 			if (!msg.hidden && msg.dataset.kind === "started") {
-				msg.dataset.kind = "";
+				msg.dataset.kind = "ended";
 				msg.className = "notice " + (failed ? "notice-err" : "notice-ok");
-				msg.replaceChildren(el("strong", { text: failed ? "The sync failed." : "Sync finished." }),
-					el("span", { text: failed ? "See the details below; it is retried automatically." : "Your Klaviyo reports are up to date." }));
+				msg.replaceChildren(el("strong", { text: refused ? "The sync stopped." : failed ? "The sync failed." : "Sync finished." }),
+					el("span", { text: refused ? "Klaviyo refused the saved credential; the connection status above says what to do."
+						: failed ? "It is retried automatically; the details are below." : "Your Klaviyo reports are up to date." }));
 			}
 		}
 	}
 	schedulePoll();
 }
 
+// Back on the tab: once, what changed meanwhile (a scheduled sync may
+// have started since the last one ended), then on while it runs.
 document.addEventListener("visibilitychange", () => {
-	if (!document.hidden && !S.pollTimer && (syncActive() || Date.now() < S.expectSyncUntil)) pollOnce();
+	if (!document.hidden && !S.pollTimer && S.status) pollOnce();
 });
 
 // The accounts list: S.accounts, and the primary's status from it.
@@ -1038,6 +1151,7 @@ function openPanel(mode, focus) {
 	show("connect-card", true);
 	renderKeyHint(false);
 	refreshControls();
+	renderHelp();
 	if (focus) {
 		if (!$("methods").hidden) keyInput.focus();
 		else $("metric-h").focus();
@@ -1087,6 +1201,7 @@ function closePanel() {
 	show("connect-error", false);
 	renderKeyHint(false);
 	refreshControls();
+	renderHelp();
 }
 
 function resetTest(keepHint) {
@@ -1264,7 +1379,7 @@ function renderExplain() {
 	if (!m) {
 		box.className = "explain";
 		box.replaceChildren(el("strong", { text: "No metric chosen yet." }),
-			el("span", { text: "Pick the metric that records a conversion for your store." }));
+			el("span", { text: "Pick the metric that records a conversion for your store; \u201c" + $("connect-btn").textContent + "\u201d is enabled once you have." }));
 		box.hidden = !(S.tested && S.tested.metrics.length) || S.tested.mismatch;
 		return;
 	}
@@ -1273,16 +1388,14 @@ function renderExplain() {
 		box.className = "explain explain-yes";
 		box.replaceChildren(
 			el("strong", { text: "Chosen: " + who + ". Orders and revenue are synced too." }),
-			el("span", { text: "Reports count conversions with Shopify\u2019s Placed Order, and we also import your order data from Klaviyo." }),
-			el("span", { class: "tech", text: "Technically: the report server is told do_not_order_sync: false." }));
+			el("span", { text: "Reports count conversions with Shopify\u2019s Placed Order, and we also import your order data from Klaviyo." }));
 	} else {
 		const hasPO = S.tested.metrics.some((x) => x.isShopifyPlacedOrder);
 		box.className = "explain explain-no";
 		box.replaceChildren(
 			el("strong", { text: "Chosen: " + who + ". Orders will not be synced." }),
 			el("span", { text: "Campaign, flow, segment and form reports count conversions with this metric, but order and revenue data is imported only with Shopify\u2019s Placed Order. Choose it if this is how you measure a conversion (a store on another platform, sign-ups, leads)." +
-				(hasPO ? " This account has Shopify\u2019s Placed Order: choose that one to sync orders." : "") }),
-			el("span", { class: "tech", text: "Technically: the report server is told do_not_order_sync: true." }));
+				(hasPO ? " This account has Shopify\u2019s Placed Order: choose that one to sync orders." : "") }));
 	}
 	box.hidden = false;
 }
@@ -1482,10 +1595,15 @@ $("connect-btn").addEventListener("click", () => {
 		} else {
 			msg = "Klaviyo is connected to " + name + ". The first sync starts in a moment; its progress shows below." + orders;
 		}
+		// A new credential: the old sync messages are about the old one.
+		if (mode !== "metric") show("sync-msg", false);
 		await reloadStatus();
 		S.expectSyncUntil = mode === "metric" ? 0 : Date.now() + 6000;
 		schedulePoll();
-		flash(msg);
+		const first = /sync starts in a moment/.test(msg);
+		S.firstSyncFor = saved.public_id || acct.id || null;
+		S.firstSyncLast = saved.last_sync || null;
+		flash(msg, first ? "first-sync" : "");
 	}, "Still waiting for Klaviyo\u2026");
 });
 
@@ -1524,12 +1642,10 @@ function renderOauth() {
 	show("help-oauth", S.oauth);
 	if (S.oauth) {
 		b.removeAttribute("aria-disabled");
-		b.classList.add("btn-primary");
 		setText("oauth-tag", "Recommended");
 		show("oauth-note", false);
 	} else {
 		b.setAttribute("aria-disabled", "true");
-		b.classList.remove("btn-primary");
 		setText("oauth-tag", "Not set up");
 		show("oauth-note", true);
 		// The method that works comes first.
@@ -1660,12 +1776,14 @@ $("sync-now").addEventListener("click", () => {
 		const msg = $("sync-msg");
 		msg.hidden = true;
 		clearFlash();
+		const retry = integ().status === "error";
 		const r = await api("POST", base + "/klaviyo-sync", {});
 		msg.className = "notice notice-info";
 		if (r.ok) {
 			const jobs = Array.isArray(r.body.jobs) ? r.body.jobs.length : 0;
-			msg.replaceChildren(el("strong", { text: "Sync started." }),
-				el("span", { text: (jobs ? jobs + (jobs === 1 ? " job is" : " jobs are") + " queued. " : "") + "Progress shows below and refreshes on its own." }));
+			msg.replaceChildren(el("strong", { text: retry ? "Trying again with the saved credential." : "Sync started." }),
+				el("span", { text: (jobs ? jobs + (jobs === 1 ? " job is" : " jobs are") + " queued. " : "") +
+					(retry ? "If Klaviyo refuses it again, this page says so; then replace it." : "Progress shows below and refreshes on its own.") }));
 			msg.hidden = false;
 			msg.dataset.kind = "started";
 			S.expectSyncUntil = Date.now() + 15000;
@@ -1695,7 +1813,10 @@ $("disconnect").addEventListener("click", () => {
 	const k = integ();
 	const acct = (k.account && k.account.name) || k.public_id || "Klaviyo";
 	setText("dlg-h", "Disconnect Klaviyo from " + storeName() + "?");
-	setText("dlg-lead", "This disconnects the Klaviyo account " + acct + " from " + storeName() + " and deletes:");
+	// "…Acme Outdoor from Acme Outdoor" reads as a mistake: same names.
+	setText("dlg-lead", sameName(acct, storeName())
+		? "This disconnects the store from its Klaviyo account of the same name" + (k.public_id ? " (account ID " + k.public_id + ")" : "") + " and deletes:"
+		: "This disconnects the Klaviyo account " + acct + " from " + storeName() + " and deletes:");
 	setText("dlg-cred", k.auth_method === "oauth" ? "the Klaviyo sign-in (OAuth): it is revoked in Klaviyo too," : "the saved API key,");
 	show("dlg-error", false);
 	dlg.showModal();
@@ -1741,6 +1862,8 @@ async function init() {
 	const oauthReady = new URLSearchParams(location.search).get("oauth") === "ready";
 	initTopbar(null);
 	renderKeyHint(false);
+	// On a phone the help would push the page down: closed at first.
+	if (matchMedia("(max-width: 40rem)").matches) $("help").open = false;
 	if (!/^[A-Za-z0-9_-]{1,64}$/.test(storeId)) {
 		fillNotice($("banner"), { title: "Page not found", text: "This address does not point to a store." });
 		return;

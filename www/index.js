@@ -9,6 +9,7 @@ function storeCard(s) {
 	const st = statusInfo(s.klaviyo_status);
 	const href = "/store/" + encodeURIComponent(s.public_id) + "/klaviyo-connect";
 	const role = ROLE_NAMES[s.role] || s.role;
+	const connected = s.klaviyo_status === "connected" || s.klaviyo_status === "error";
 	return el("li", { class: "store" },
 		el("div", { class: "store-top" },
 			el("a", { class: "store-name", href, text: s.name }),
@@ -20,7 +21,11 @@ function storeCard(s) {
 			// Several Klaviyo accounts: the badge is the primary's.
 			s.klaviyo_accounts > 1 ? el("span", { "aria-hidden": "true", text: "\u00b7" }) : null,
 			s.klaviyo_accounts > 1 ? el("span", { class: "store-accounts", text: s.klaviyo_accounts + " Klaviyo accounts" }) : null),
-		el("span", { class: "store-go", "aria-hidden": "true", text: s.can_manage ? "Manage Klaviyo \u2192" : "View Klaviyo status \u2192" }));
+		el("div", { class: "store-links" },
+			el("span", { class: "store-go", "aria-hidden": "true", text: s.can_manage ? "Manage Klaviyo \u2192" : "View Klaviyo status \u2192" }),
+			// Its results, once Klaviyo was connected (the dashboard page).
+			connected ? el("a", { class: "store-dash", href: "/store/" + encodeURIComponent(s.public_id) + "/klaviyo-dashboard",
+				"aria-label": "Dashboard of " + s.name, text: "Dashboard" }) : null));
 }
 
 async function load() {

@@ -596,7 +596,7 @@ async function init() {
 		S.store = (me.body.stores || []).find((s) => s.public_id === storeId) || null;
 	}
 	$("crumb-store").textContent = storeName();
-	document.title = "Sync settings \u00b7 " + storeName() + " \u00b7 klaviyo-connect";
+	document.title = storeName() + " \u00b7 Klaviyo sync settings \u00b7 klaviyo-connect";
 	if (!accts.ok) {
 		const b = $("banner");
 		if (accts.status === 404) {

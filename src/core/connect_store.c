@@ -17,6 +17,7 @@
 #include "oauth_flow.h"
 #include "outbox.h"
 #include "perm.h"
+#include "sync_settings.h"
 #include "sync_type.h"
 #include "webhook.h"
 
@@ -73,6 +74,33 @@ connection_mark_refused(struct db *db, long long conn_id, const char *why,
 			return rc;
 	}
 	return jobq_cancel_queued(db, conn_id, job_why);
+}
+
+/*
+ * A credential replaced on a connection that was refused or whose last
+ * sync failed: every type it syncs is queued now, so the old failures
+ * (the latest job per type, the status) give way at once rather than
+ * at the scheduler's next round minutes later.
+ */
+static int
+restart_syncs(struct db *db, long long conn_id, int orders)
+{
+	struct sync_settings	 set;
+	long long		 id;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = sync_settings_load(db, conn_id, &set)) != KC_OK)
+		return rc;
+	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
+		if (!set.t[i].enabled ||
+		    (!orders && sync_types[i].needs_placed_order))
+			continue;
+		if ((rc = jobq_enqueue(db, conn_id, sync_types[i].name,
+		    "incremental", 0, &id)) != KC_OK)
+			return rc;
+	}
+	return KC_OK;
 }
 
 /* The seed's payload, and the connection it is for. */
@@ -296,6 +324,10 @@ connect_save(const struct connect_actor *act, const struct store_access *a,
 	    (rc = ksync_find_or_create(act->db, acct, r->conn_id, &ksid)) !=
 	    KC_OK ||
 	    (rc = webhook_want(act->db, r->conn_id, found && !same)) != KC_OK)
+		goto fail;
+	/* A new credential for a refused or failing one: sync again now. */
+	if (same && (old.status == INTEG_ERROR || old.last_error != NULL) &&
+	    (rc = restart_syncs(act->db, r->conn_id, !no_orders)) != KC_OK)
 		goto fail;
 	if ((!same || old_no_orders != no_orders) &&
 	    (rc = enqueue_trigger(act->db, a, r, acct, no_orders,

@@ -65,6 +65,9 @@ struct connect_target {
  *     or the primary moved to another account (its synced data go);
  *   CONNECT_ADD: a new connection (the primary when it is the first);
  *   CONNECT_ONE: that connection's key rotated (the same account only).
+ * A credential replaced on the same account that was refused (status
+ * error) or whose last sync failed clears that error and queues every
+ * type it syncs at once.
  * KC_ERR_CONFLICT with r->conflict: the account is already another
  * connection of the store; the key is of another account (CONNECT_ONE);
  * the OAuth grant was used meanwhile (NULL).  KC_ERR_NOT_FOUND: the

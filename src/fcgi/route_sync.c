@@ -2,7 +2,9 @@
  * POST /api/store/{storePublicId}/klaviyo-sync {types?: [...], account?}:
  * on-demand sync of the primary Klaviyo connection, or of the connection
  * whose public id is account.  Enqueues incremental jobs (full for a type
- * never synced), 202 with their ids; 409 when Klaviyo is not connected,
+ * never synced), 202 with their ids; a connection whose credential was
+ * refused is retried with it (connected again, its error cleared); 409
+ * when Klaviyo is not connected,
  * 404 account_not_found.  Connection and permission are read again in
  * the enqueueing transaction, the store row locked (as a connect or
  * disconnect does).
@@ -108,10 +110,22 @@ route_sync_post(struct kc_ctx *ctx)
 		rc = KC_OK;	/* no connection: not_configured */
 	if (rc != KC_OK)
 		goto fail;
+	/*
+	 * Refused before: "Sync now" is the user's retry with the stored
+	 * credential (Klaviyo may have refused it by mistake, an outage).
+	 * The connection is connected again and its jobs try the credential;
+	 * refused again, they mark it "error" as before.
+	 */
+	if (in.status == INTEG_ERROR && in.account_id != NULL) {
+		in.status = INTEG_CONNECTED;
+		json_object_put(in.last_error);
+		in.last_error = NULL;
+		if ((rc = integ_save(ctx->db, c.id, &in)) != KC_OK)
+			goto fail;
+	}
 	if (in.status != INTEG_CONNECTED || in.account_id == NULL) {
-		rc = ctx_fail(ctx, KC_ERR_CONFLICT, in.status == INTEG_ERROR ?
-		    "Klaviyo refused the stored credential; reconnect before "
-		    "syncing" : "Klaviyo is not connected for this store");
+		rc = ctx_fail(ctx, KC_ERR_CONFLICT, "Klaviyo is not connected "
+		    "for this store");
 		goto fail;
 	}
 	if ((rc = sync_settings_load(ctx->db, c.id, &set)) != KC_OK)

@@ -532,7 +532,8 @@ test("connect: Shopify account, from key to connected, then Sync now", async (t)
 	const legends = await page.locator("#metric-list legend").allInnerTexts();
 	assert.deepEqual(legends.map((s) => s.replace(/\s*\(\d+\)/, "").trim().toLowerCase()), ["shopify", "other integrations"]);
 	assert.ok(!(await visible(page, "#no-po-warning")), "no Placed Order warning");
-	await seeText(page, "#metric-explain", /Chosen: “Placed Order” \(Shopify\)\. Orders and revenue are synced too\..*do_not_order_sync: false/);
+	await seeText(page, "#metric-explain", /Chosen: “Placed Order” \(Shopify\)\. Orders and revenue are synced too\./);
+	assert.ok(!/do_not_order_sync/.test(await textOf(page, "#metric-explain")), "no raw identifier in the explanation");
 	assert.ok(await enabled(page, "#connect-btn"));
 	await shot(page, "connect-metrics-shopify");
 
@@ -542,7 +543,7 @@ test("connect: Shopify account, from key to connected, then Sync now", async (t)
 	assert.ok(await visible(page, '[data-metric-id="PGGbvj"]'));
 	await page.click('[data-metric-id="PGGbvj"]');
 	assert.equal(await checkedMetric(page), "PGGbvj");
-	await seeText(page, "#metric-explain", /Chosen: “Placed Order” \(API\)\. Orders will not be synced\..*choose that one to sync orders.*do_not_order_sync: true/);
+	await seeText(page, "#metric-explain", /Chosen: “Placed Order” \(API\)\. Orders will not be synced\..*choose that one to sync orders\.$/);
 	await shot(page, "connect-metric-search-other");
 	await page.fill("#metric-search", "no such metric here");
 	await seeText(page, "#metric-count", /No metric matches “no such metric here”/);
@@ -590,7 +591,9 @@ test("connect: account without Shopify Placed Order (warning, nothing preselecte
 	await testKey(page, KEY.woo);
 	await seeVisible(page, "#metric-step");
 	await seeText(page, "#account-box", /Bluebird Books \(iz2zlU\)/);
-	await seeText(page, "#no-po-warning", /No Shopify “Placed Order” metric in this Klaviyo account\..*Integrations → Shopify.*pick the metric that records your conversions.*create a custom metric.*order data is not synced/);
+	// One calm sentence (it was six lines of warning), and Connect waits for a metric.
+	await seeText(page, "#no-po-warning", /^This Klaviyo account has no Shopify “Placed Order” metric, so orders are not synced; choose the metric that records a conversion for your store to continue\.$/);
+	assert.match(await page.getAttribute("#no-po-warning", "class"), /notice-info/, "said calmly, not as a warning");
 	assert.equal(await checkedMetric(page), null, "no metric preselected");
 	await seeText(page, "#metric-explain", /No metric chosen yet/);
 	const legends = (await page.locator("#metric-list legend").allInnerTexts()).map((s) => s.replace(/\s*\(\d+\)/, "").trim().toLowerCase());
@@ -598,14 +601,14 @@ test("connect: account without Shopify Placed Order (warning, nothing preselecte
 	await seeText(page, '[data-group="shopify"]', /Fulfilled Order/);
 	await seeText(page, '[data-metric-id="NPJO48"]', /Placed Order Suggested WooCommerce/);
 	await shot(page, "connect-no-placed-order");
-	// Connect without a choice: told to choose, nothing sent.
+	// Connect without a choice: not possible yet, and said why.
 	const before = posts(t, /klaviyo-connect$/).length;
-	await page.click("#connect-btn");
-	await seeText(page, "#connect-error", /Choose the conversion metric first/);
+	assert.ok(!(await enabled(page, "#connect-btn")), "Connect is disabled until a metric is chosen");
+	await seeText(page, "#metric-explain", /No metric chosen yet\. Pick the metric that records a conversion for your store; “Connect Klaviyo” is enabled once you have\./);
 	assert.equal(posts(t, /klaviyo-connect$/).length, before);
 	await page.click('[data-metric-id="NPJO48"]');
-	await seeText(page, "#metric-explain", /Chosen: “Placed Order” \(WooCommerce\)\. Orders will not be synced\..*do_not_order_sync: true/);
-	assert.ok(!(await visible(page, "#connect-error")));
+	await seeText(page, "#metric-explain", /Chosen: “Placed Order” \(WooCommerce\)\. Orders will not be synced\./);
+	assert.ok(await enabled(page, "#connect-btn"), "Connect is enabled with a metric");
 	await page.click("#connect-btn");
 	await seeText(page, "#flash", /Klaviyo is connected to Bluebird Books.*Orders are not synced with this metric/, 20000);
 	await seeText(page, "#f-metric", /Placed Order WooCommerce Orders are not synced: that needs Shopify’s Placed Order/);
@@ -900,7 +903,8 @@ test("status: error and disconnected states say what happened and what to do", a
 	await seeText(page, "#status-text", /has a problem, so reports are not being synced\. Replace the API key/);
 	await seeText(page, "#f-error", /Klaviyo did not accept this API key/);
 	assert.ok(await visible(page, "#rotate-key"));
-	assert.ok(!(await visible(page, "#sync-now")), "no Sync now while in error");
+	// A retry stays (it was hidden): the stored credential is tried again.
+	await seeText(page, "#sync-now", /^Try again$/);
 	await shot(page, "status-error");
 	setIntegration(id, { ...CONNECTED, status: "disconnected" });
 	await page.reload();
@@ -1210,7 +1214,7 @@ test("OAuth: the callback URL replayed says it was used, and changes nothing (ph
 	await seeVisible(page, "#metric-step", true, 20000);
 	await waitIdle(page);
 	await seeText(page, "#account-box", /Bluebird Books \(iz2zlU\)/);
-	await seeText(page, "#no-po-warning", /No Shopify “Placed Order” metric/);
+	await seeText(page, "#no-po-warning", /no Shopify “Placed Order” metric/);
 	assert.equal(await checkedMetric(page), null);
 	await assertNoHorizontalScroll(page, 375);
 	await shot(page, "phone-oauth-metric-step");
@@ -1469,7 +1473,8 @@ test("OAuth: revoked in Klaviyo, the page asks to reconnect; reconnecting keeps 
 	await seeText(page, "#status-text", /has a problem, so reports are not being synced\. Reconnect with Klaviyo to approve access again, or use an API key instead\./);
 	await seeText(page, "#f-error", /Klaviyo no longer accepts this store’s authorization.*Reconnect with Klaviyo/);
 	assert.match(await page.getAttribute("#reconnect-oauth", "class"), /btn-primary/);
-	assert.ok(!(await visible(page, "#sync-now")));
+	await seeText(page, "#sync-now", /^Try again$/);
+	assert.doesNotMatch(await page.getAttribute("#sync-now", "class"), /btn-primary/, "Reconnect is the one primary action");
 	await seeText(page, "#progress-note", /^Syncing is on hold: it continues once the connection to Klaviyo works again\.$/);
 	await shot(page, "oauth-status-error");
 	// Reconnect: same account, current metric kept, data kept.
@@ -1768,7 +1773,8 @@ test("accounts: a viewer sees the list without actions; an admin gets them", asy
 	await shot(page, "accounts-viewer");
 	const p2 = await openConnect(t, adminEmail, id);
 	await seeVisible(p2, "#add-account-multi");
-	await seeText(p2, acctSel(blue, ".acct-actions"), /^Change conversion metric Replace API key Make primary Remove…$/);
+	// An account in error keeps a retry (issue 18).
+	await seeText(p2, acctSel(blue, ".acct-actions"), /^Try again Change conversion metric Replace API key Make primary Remove…$/);
 	await seeText(p2, acctSel(blue, ".acct-problem"), /Replace its API key, or remove it\.$/);
 	assert.ok(!(await visible(p2, "#accounts-viewer-note")));
 });
@@ -1898,6 +1904,304 @@ test("phone (375 px): login, store list and the connect page fit and work", asyn
 	assert.ok(d.x >= 0 && d.x + d.width <= 375, "the dialog fits the screen");
 	await shot(page, "phone-disconnect-dialog", { full: false });
 }, { sandbox: true });
+
+// ---- issue 18: the connect page never contradicts itself
+
+// Visible primary buttons: one per view.
+async function primaries(page) {
+	return page.evaluate(() => [...document.querySelectorAll(".btn-primary")].filter((b) => b.offsetParent !== null).map((b) => b.id || b.textContent.trim()));
+}
+// How often a sentence shows in the visible text of the page.
+async function timesShown(page, text) {
+	const all = await page.evaluate(() => document.body.innerText);
+	return all.split(text).length - 1;
+}
+// A job row of the store's primary connection (state, error), made now.
+function addJob(id, type, state, error) {
+	sql("INSERT INTO sync_jobs (store_id, connection_id, type, mode, state, last_error, finished_at) SELECT k.store_id, k.id, " +
+		lit(type) + ", 'incremental', " + lit(state) + ", " + (error === null ? "NULL" : lit(error)) + ", " +
+		(state === "queued" || state === "running" ? "NULL" : "now()") + " FROM klaviyo_connections k WHERE k.store_id = " + storeIdSql(id) + " AND k.is_primary");
+}
+// WCAG contrast of two CSS colours "rgb(r, g, b)".
+function contrast(a, b) {
+	const lum = (c) => {
+		const [r, g, bl] = c.match(/\d+(\.\d+)?/g).slice(0, 3).map((x) => +x / 255).map((x) => x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4);
+		return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+	};
+	const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+	return (x + 0.05) / (y + 0.05);
+}
+// The same page at phone width, for its screenshot.
+async function phoneShot(page, name) {
+	const vp = page.viewportSize();
+	await page.setViewportSize({ width: 375, height: 812 });
+	await assertNoHorizontalScroll(page, 375);
+	await shot(page, name + "-375");
+	await page.setViewportSize(vp);
+}
+
+test("fixes: refused key: the error said once, rows on hold, Try again retries, its end never says 'retried automatically'", async (t) => {
+	const owner = user("owner");
+	const id = store("Refused Fix Shop", { owner: "owner" });
+	setIntegration(id, { ...CONNECTED, status: "error", last_error: { code: "klaviyo_key_rejected", message: "Failed to validate API key", at: "2026-01-16T08:00:00Z" } });
+	addJob(id, "campaigns", "cancelled", "the credential was refused");
+	addJob(id, "flows", "failed", "Klaviyo refused the API key");
+	addJob(id, "segments", "done", null);
+	const page = await openConnect(t, owner, id);
+	await seeText(page, "#badge", /^Error$/);
+	const sentence = "Klaviyo did not accept this API key.";
+	await seeText(page, "#f-error", /^Klaviyo did not accept this API key\./);
+	assert.equal(await timesShown(page, sentence), 1, "the error sentence is said once");
+	assert.equal(await page.locator("#progress-list .progress-err").count(), 0, "no row repeats it");
+	await seeText(page, '[data-type="campaigns"] .progress-state', /^On hold$/);
+	await seeText(page, '[data-type="flows"] .progress-state', /^On hold$/);
+	await seeText(page, '[data-type="segments"] .progress-state', /^Up to date$/);
+	await seeText(page, "#progress-note", /^Syncing is on hold: it continues once the connection to Klaviyo works again\.$/);
+	await seeText(page, "#sync-pill", /^On hold$/);
+	assert.equal(await timesShown(page, "retried automatically"), 0);
+	// One primary: the fix; "Try again" beside it.
+	assert.deepEqual(await primaries(page), ["rotate-key"]);
+	await seeText(page, "#sync-now", /^Try again$/);
+	// Help about this error, not about creating a key.
+	await seeText(page, "#help-h", /^Help: what this error means$/);
+	await seeText(page, "#help-error", /Klaviyo refused the saved API key/);
+	assert.ok(!(await visible(page, "#help-connect")), "no key how-to in the error state");
+	await shot(page, "fix-refused-said-once");
+	await phoneShot(page, "fix-refused-said-once");
+
+	// Try again: the stored credential is tried again (connected, jobs queued) ...
+	await page.click("#sync-now");
+	await seeText(page, "#sync-msg", /^Trying again with the saved credential\. \d jobs are queued\. If Klaviyo refuses it again, this page says so; then replace it\.$/);
+	await seeText(page, "#badge", /^Connected$/);
+	assert.equal(integStatus(id), "connected");
+	assert.ok(+sql("SELECT count(*) FROM sync_jobs j WHERE j.store_id = " + storeIdSql(id) + " AND j.state = 'queued'") >= 4, "its jobs are queued");
+	// ... and Klaviyo refuses it again: no "retried automatically" next to the fix.
+	await page.route("**/api/store/*/klaviyo-connect", async (route) => {
+		if (route.request().method() !== "GET") return route.continue();
+		const res = await route.fetch();
+		const body = await res.json();
+		Object.assign(body.klaviyo_integration, { status: "error", sync_status: "failed", last_error: { code: "klaviyo_key_rejected", message: "Failed to validate API key" } });
+		body.sync = Object.fromEntries(TYPES_ALL.map((k) => [k, { state: "failed", last_error: "Klaviyo refused the API key" }]));
+		await route.fulfill({ response: res, body: JSON.stringify(body) });
+	});
+	await seeText(page, "#sync-msg", /^The sync stopped\. Klaviyo refused the saved credential; the connection status above says what to do\.$/, 10000);
+	await seeText(page, "#badge", /^Error$/);
+	assert.equal(await timesShown(page, "retried automatically"), 0, "a refused credential is not retried automatically");
+	assert.equal(await timesShown(page, sentence), 1);
+	await shot(page, "fix-refused-again");
+});
+const TYPES_ALL = ["campaigns", "flows", "segments", "forms", "orders"];
+
+test("fixes: a failing type: its error in its row only, Cancelled is neutral, a failed sync is retried (no Reconnect)", async (t) => {
+	const owner = user("owner");
+	const id = store("Transient Fix Shop", { owner: "owner" });
+	const why = "Klaviyo answered with a server error (HTTP 503)";
+	setIntegration(id, { ...CONNECTED, last_error: why });
+	addJob(id, "flows", "failed", why);
+	addJob(id, "forms", "cancelled", null);
+	addJob(id, "campaigns", "done", null);
+	const page = await openConnect(t, owner, id);
+	await seeText(page, "#badge", /^Connected$/);
+	await seeText(page, '[data-type="flows"]', /Flows Failed.*Klaviyo answered with a server error \(HTTP 503\)\./);
+	assert.equal(await timesShown(page, why), 1, "said once, in the flows row");
+	assert.ok(!(await visible(page, "#f-error-row")), "not again as the connection's last error");
+	await seeText(page, '[data-type="forms"] .progress-state', /^Cancelled$/);
+	const [cancelled, done, muted] = await page.evaluate(() => [
+		getComputedStyle(document.querySelector('[data-type="forms"] .progress-state')).color,
+		getComputedStyle(document.querySelector('[data-type="campaigns"] .progress-state')).color,
+		getComputedStyle(document.querySelector(".muted, #progress-note")).color]);
+	assert.notEqual(cancelled, done, "Cancelled is not in the success green");
+	assert.equal(cancelled, muted, "Cancelled is neutral");
+	assert.deepEqual(await primaries(page), ["sync-now"]);
+	await seeText(page, "#help-h", /^Help: syncing$/);
+	await shot(page, "fix-transient-cancelled");
+	await phoneShot(page, "fix-transient-cancelled");
+	// Sync now, it fails again: retried automatically, nothing about reconnecting.
+	let phase = 0;
+	await page.route("**/api/store/*/klaviyo-sync", (route) =>
+		route.fulfill({ status: 202, contentType: "application/json", body: JSON.stringify({ success: true, jobs: [1, 2] }) }).then(() => { phase = 1; }));
+	await page.route("**/api/store/*/klaviyo-connect", async (route) => {
+		if (route.request().method() !== "GET") return route.continue();
+		const res = await route.fetch();
+		const body = await res.json();
+		if (phase >= 1) {
+			body.klaviyo_integration.sync_status = phase === 1 ? "running" : "failed";
+			body.sync = { ...body.sync, flows: phase === 1 ? { state: "running", done: 1, total: 4 } : { state: "failed", last_error: why } };
+			phase++;
+		}
+		await route.fulfill({ response: res, body: JSON.stringify(body) });
+	});
+	await page.click("#sync-now");
+	await seeText(page, "#sync-msg", /^The sync failed\. It is retried automatically; the details are below\.$/, 10000);
+	assert.doesNotMatch(await textOf(page, "#sync-msg"), /Reconnect|Replace/);
+	await shot(page, "fix-transient-failed-again");
+});
+
+test("fixes: 'first sync starts in a moment' goes once it began; 'Sync finished' goes when another sync runs", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("First Sync Shop", { owner: "owner" });
+	const page = await openConnect(t, owner, id);
+	let phase = 0;
+	const now = () => new Date().toISOString();
+	await page.route("**/api/store/*/klaviyo-sync", (route) =>
+		route.fulfill({ status: 202, contentType: "application/json", body: JSON.stringify({ success: true, jobs: [1] }) }).then(() => { phase = 3; }));
+	await page.route("**/api/store/*/klaviyo-connect", async (route) => {
+		if (route.request().method() !== "GET") return route.continue();
+		const res = await route.fetch();
+		const body = await res.json();
+		const k = body.klaviyo_integration;
+		// 1, 3, 5: running; 2, 4: finished.
+		if (phase === 1 || phase === 3 || phase === 5) {
+			k.sync_status = "running";
+			body.sync = { campaigns: { state: "running", done: 2, total: 8 } };
+		} else if (phase === 2 || phase === 4) {
+			k.sync_status = "completed";
+			k.last_sync = now();
+			body.sync = { campaigns: { state: "done", done: 8, total: 8, last_sync: now() } };
+		}
+		if (phase === 1 || phase === 3) phase++;
+		await route.fulfill({ response: res, body: JSON.stringify(body) });
+	});
+	await testKey(page, KEY.many);
+	await seeVisible(page, "#metric-step", true, 20000);
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /Klaviyo is connected to Granite Peak Outfitters\. The first sync starts in a moment/, 20000);
+	await shot(page, "fix-first-sync-waiting");
+	phase = 1;	// the sync begins
+	await seeVisible(page, "#flash", false, 10000);
+	await seeText(page, "#sync-pill", /^(Syncing…|Up to date)$/);
+	// Sync now, until it finishes ...
+	await seeText(page, "#sync-pill", /^Up to date$/, 10000);
+	await page.click("#sync-now");
+	await seeText(page, "#sync-msg", /^Sync finished\. Your Klaviyo reports are up to date\.$/, 10000);
+	await shot(page, "fix-sync-finished");
+	// ... then a scheduled one starts: the old "finished" goes (seen when the tab is looked at again).
+	phase = 5;
+	await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+	await seeText(page, "#sync-pill", /^Syncing…$/, 10000);
+	await seeVisible(page, "#sync-msg", false);
+	await shot(page, "fix-new-sync-running");
+	await phoneShot(page, "fix-new-sync-running");
+}, { sandbox: true });
+
+test("fixes: a new key after a refused one clears the old failures at once and restarts the syncs", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("New Key Fix Shop", { owner: "owner" });
+	await apiConnect(id, owner, KEY.many, "GOdodE");
+	sql("UPDATE report_triggers SET delivered_at = now() WHERE connection_id = " + primarySql(id, "id"));
+	sql("UPDATE klaviyo_connections SET klaviyo_integration = klaviyo_integration || jsonb_build_object('status', 'error', 'last_error', 'Klaviyo refused the API key') WHERE store_id = " + storeIdSql(id));
+	for (const type of TYPES_ALL) addJob(id, type, type === "flows" ? "failed" : "cancelled", type === "flows" ? "Klaviyo refused the API key" : "the credential was refused");
+	const page = await openConnect(t, owner, id);
+	await seeText(page, "#badge", /^Error$/);
+	await seeText(page, "#f-error", /Klaviyo refused the API key/);
+	await page.click("#rotate-key");
+	await testKey(page, KEY.many);
+	await seeVisible(page, "#metric-step", true, 20000);
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /^The API key was replaced\./, 20000);
+	// At once: no reload, no waiting for the scheduler.
+	await seeText(page, "#badge", /^Connected$/);
+	assert.ok(!(await visible(page, "#f-error-row")), "the old error is gone");
+	assert.equal(await page.locator("#progress-list .progress-err").count(), 0, "no row keeps an old failure");
+	for (const type of TYPES_ALL) await seeText(page, '[data-type="' + type + '"] .progress-state', /^Waiting to start$/);
+	await seeText(page, "#sync-pill", /^Queued$/);
+	await shot(page, "fix-new-key-restarts");
+}, { sandbox: true });
+
+test("fixes: help fits the state and folds on a phone; one primary per view; focus ring 3:1; titles; dashboard links; same-name copy", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("Help Fix Shop", { owner: "owner" });
+	// Not connected: how to create a key, OAuth first and the one primary.
+	const page = await openConnect(t, owner, id);
+	assert.ok(await page.evaluate(() => document.getElementById("help").open), "help open on a desktop");
+	await seeText(page, "#help-h", /^Help: connecting Klaviyo$/);
+	await seeText(page, "#help-connect", /Scopes the key needs/);
+	assert.deepEqual(await primaries(page), ["oauth-btn"]);
+	assert.ok((await page.title()).startsWith(storeName(id) + " · Klaviyo · "), "the store name leads the title: " + await page.title());
+	const connectHelp = (await page.locator("#help").boundingBox()).height;
+	await shot(page, "fix-help-not-connected");
+	// Focus ring: keyboard focus on a button, its outline against white.
+	await page.focus("#api-key");
+	await page.keyboard.press("Tab");
+	const ring = await page.evaluate(() => {
+		const a = document.activeElement;
+		const cs = getComputedStyle(a);
+		return [a.id, cs.outlineStyle, cs.outlineColor];
+	});
+	assert.equal(ring[1], "solid", "a visible focus ring on " + ring[0]);
+	const ratio = contrast(ring[2], "rgb(255, 255, 255)");
+	assert.ok(ratio >= 3, "focus ring " + ring[2] + " is " + ratio.toFixed(2) + ":1 against white");
+	await testKey(page, KEY.many);
+	await seeVisible(page, "#metric-step", true, 20000);
+	assert.deepEqual(await primaries(page), ["connect-btn"], "after the test, Connect is the one primary");
+	await page.click("#connect-btn");
+	await seeText(page, "#flash", /Klaviyo is connected to/, 20000);
+	// Connected: what is synced, shorter; the dashboard link.
+	await seeText(page, "#help-h", /^Help: syncing$/);
+	assert.ok(!(await visible(page, "#help-connect")), "no key how-to once connected");
+	assert.ok((await page.locator("#help").boundingBox()).height < connectHelp, "shorter than the key help");
+	assert.deepEqual(await primaries(page), ["sync-now"]);
+	await seeText(page, "#dashboard-link", /^See your Klaviyo results$/);
+	assert.equal(await page.getAttribute("#dashboard-link", "href"), "/store/" + id + "/klaviyo-dashboard");
+	await page.click("#rotate-key");
+	assert.ok((await primaries(page)).length <= 1, "one primary with the panel open: " + (await primaries(page)).join(", "));
+	await page.click("#panel-close");
+	await shot(page, "fix-help-connected");
+	// Phone: the help starts folded.
+	const phone = await openConnect(t, owner, id, { viewport: { width: 375, height: 812 }, mobile: true });
+	assert.ok(!(await phone.evaluate(() => document.getElementById("help").open)), "help folded on a phone");
+	assert.ok((await phone.locator("#help").boundingBox()).height < 120, "folded help is one line");
+	await phone.click("#help summary");
+	assert.ok(await phone.evaluate(() => document.getElementById("help").open), "it opens");
+	await assertNoHorizontalScroll(phone, 375);
+	await shot(phone, "fix-help-phone-open");
+	// The store list links each connected store's dashboard.
+	const other = store("Unconnected Fix Shop", { owner: "owner" });
+	await goto(page, "/");
+	await seeVisible(page, "#stores .store");
+	const dash = page.locator('#stores a.store-dash[href="/store/' + id + '/klaviyo-dashboard"]');
+	await seeText(page, '#stores a.store-dash[href="/store/' + id + '/klaviyo-dashboard"]', /^Dashboard$/);
+	assert.equal(await dash.count(), 1);
+	assert.equal(await page.locator('#stores a.store-dash[href="/store/' + other + '/klaviyo-dashboard"]').count(), 0, "no dashboard before connecting");
+	await shot(page, "fix-store-list-dashboard");
+	// The settings page names the store first too.
+	await goto(page, "/store/" + id + "/klaviyo-settings");
+	await until(async () => (await page.title()).startsWith(storeName(id) + " · "), "the settings title to name the store");
+	// A store named like its Klaviyo account: not "Acme Outdoor from Acme Outdoor".
+	const same = admin(["store", "add", "-", "Acme Outdoor"]);
+	admin(["grant", owner, same, "owner"]);
+	setIntegration(same, CONNECTED);
+	const p3 = await openConnect(t, owner, same);
+	await p3.click("#disconnect");
+	await seeVisible(p3, "#disconnect-dialog");
+	await seeText(p3, "#dlg-lead", /^This disconnects the store from its Klaviyo account of the same name \(account ID ms2AAo\) and deletes:$/);
+	assert.equal(await timesShown(p3, "Acme Outdoor from Acme Outdoor"), 0);
+	await shot(p3, "fix-same-name-dialog", { full: false });
+}, { sandbox: true });
+
+test("fixes: an unknown page is our own not-found page; /api/ keeps its JSON 404", async (t) => {
+	const page = await open(t);
+	for (const p of ["/no-such-page", "/store/abc/klaviyo-nothing", "/store/bad!id/klaviyo-connect"]) {
+		const res = await page.goto(BASE + p, { waitUntil: "domcontentloaded" });
+		assert.equal(res.status(), 404, p);
+		assert.match(res.headers()["content-type"] || "", /text\/html/, p);
+		await seeText(page, "h1", /^Page not found$/);
+		assert.equal(await page.title(), "Page not found · klaviyo-connect");
+		assert.equal(await page.getAttribute("#home", "href"), "/");
+		assert.ok(res.headers()["content-security-policy"], "security headers on " + p);
+	}
+	await shot(page, "fix-404");
+	await phoneShot(page, "fix-404");
+	await page.click("#home");
+	await page.waitForURL((u) => u.pathname === "/" || u.pathname === "/login");
+	const api = await fetch(BASE + "/api/no-such-route", { signal: AbortSignal.timeout(5000) });
+	assert.equal(api.status, 404);
+	assert.match(api.headers.get("content-type") || "", /application\/json/);
+	assert.equal((await api.json()).success, false);
+});
 
 // ---- last: what the services wrote down
 

@@ -691,6 +691,101 @@ START_TEST(accounts_sync_now_one_account)
 }
 END_TEST
 
+/*
+ * A refused credential (as connection_mark_refused and a failed job
+ * leave it), then a good key: the status shows no error at once and
+ * every type of the connection is queued again (issue 18).
+ */
+START_TEST(accounts_new_key_clears_refused_and_restarts)
+{
+	char			 store[80], tok[64], conn[80], path[200];
+	struct it_resp		 r;
+	struct json_object	*in, *sync, *t, *err;
+	const char		*p[1];
+	const char		*types[] = { "campaigns", "flows", "segments",
+	    "forms", "orders" };
+	size_t			 i;
+
+	store_with_acme(store, sizeof(store), tok, sizeof(tok));
+	snprintf(conn, sizeof(conn), "%s", conn_of(store, IT_ACCT_ACME));
+	p[0] = conn;
+	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
+	    " WHERE state = 'queued'", 0, NULL));
+	PQclear(it_sql("UPDATE klaviyo_connections SET klaviyo_integration ="
+	    " klaviyo_integration || jsonb_build_object('status', 'error',"
+	    " 'last_error', 'Klaviyo refused the API key')"
+	    " WHERE public_id = $1", 1, p));
+	PQclear(it_sql("INSERT INTO sync_jobs (store_id, connection_id, type,"
+	    " mode, state, last_error, finished_at) SELECT store_id, id, t,"
+	    " 'incremental', CASE WHEN t = 'flows' THEN 'failed'"
+	    " ELSE 'cancelled' END, 'the credential was refused', now()"
+	    " FROM klaviyo_connections, unnest(ARRAY['campaigns', 'flows',"
+	    " 'segments', 'forms', 'orders']) AS t WHERE public_id = $1",
+	    1, p));
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	ck_assert_str_eq(it_jstr(it_jget(r.json, "klaviyo_integration"),
+	    "status"), "error");
+	ck_assert_str_eq(it_jstr(it_jget(it_jget(r.json, "sync"), "flows"),
+	    "state"), "failed");
+	it_resp_free(&r);
+
+	it_patch(accounts_path(store, conn, NULL), tok,
+	    "{\"apiKey\":\"" IT_KEY_ACME "\"}", &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+
+	it_get(it_connect_path(store), tok, &r);
+	it_assert_ok(&r);
+	in = it_jget(r.json, "klaviyo_integration");
+	ck_assert_str_eq(it_jstr(in, "status"), "connected");
+	ck_assert_msg(!json_object_object_get_ex(in, "last_error", &t) ||
+	    json_object_is_type(t, json_type_null), "last_error stays: %s",
+	    r.body);
+	ck_assert_str_eq(it_jstr(in, "sync_status"), "queued");
+	sync = it_jget(r.json, "sync");
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		t = it_jget(sync, types[i]);
+		ck_assert_str_eq(it_jstr(t, "state"), "queued");
+		ck_assert_msg(!json_object_object_get_ex(t, "last_error",
+		    &err) || json_object_is_type(err, json_type_null),
+		    "%s keeps its error: %s", types[i], r.body);
+	}
+	it_resp_free(&r);
+	ck_assert_int_eq(count_conn("SELECT count(*) FROM sync_jobs j JOIN"
+	    " klaviyo_connections k ON k.id = j.connection_id"
+	    " WHERE k.public_id = $1 AND j.state = 'queued'", conn), 5);
+
+	/* A key replaced on a healthy connection queues nothing more. */
+	PQclear(it_sql("UPDATE sync_jobs SET state = 'done',"
+	    " finished_at = now() WHERE state = 'queued'", 0, NULL));
+	it_patch(accounts_path(store, conn, NULL), tok,
+	    "{\"apiKey\":\"" IT_KEY_ACME "\"}", &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	ck_assert_int_eq(count_conn("SELECT count(*) FROM sync_jobs j JOIN"
+	    " klaviyo_connections k ON k.id = j.connection_id"
+	    " WHERE k.public_id = $1 AND j.state = 'queued'", conn), 0);
+
+	/* Refused again: "Sync now" retries with the stored key. */
+	PQclear(it_sql("UPDATE klaviyo_connections SET klaviyo_integration ="
+	    " klaviyo_integration || jsonb_build_object('status', 'error',"
+	    " 'last_error', 'Klaviyo refused the API key')"
+	    " WHERE public_id = $1", 1, p));
+	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-sync", store);
+	it_post(path, tok, "{}", &r);
+	ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+	it_resp_free(&r);
+	ck_assert_int_eq(count_conn("SELECT count(*) FROM klaviyo_connections"
+	    " WHERE public_id = $1 AND klaviyo_integration ->> 'status' ="
+	    " 'connected' AND klaviyo_integration ->> 'last_error' IS NULL", conn),
+	    1);
+	ck_assert_int_eq(count_conn("SELECT count(*) FROM sync_jobs j JOIN"
+	    " klaviyo_connections k ON k.id = j.connection_id"
+	    " WHERE k.public_id = $1 AND j.state = 'queued'", conn), 5);
+}
+END_TEST
+
 Suite *
 suite_accounts(void)
 {
@@ -703,6 +798,7 @@ suite_accounts(void)
 	tcase_add_test(tc, accounts_add_second_account);
 	tcase_add_test(tc, accounts_same_account_twice_409);
 	tcase_add_test(tc, accounts_change_metric_and_rotate_key);
+	tcase_add_test(tc, accounts_new_key_clears_refused_and_restarts);
 	tcase_add_test(tc, accounts_make_primary);
 	tcase_add_test(tc, accounts_remove_one_keeps_the_other);
 	tcase_add_test(tc, accounts_permissions);

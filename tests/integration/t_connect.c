@@ -744,6 +744,14 @@ START_TEST(connect_without_placed_order_other_metric)
 	ck_assert(!it_jbool(r.json, "hasShopifyPlacedOrder"));
 	ck_assert_int_ge(metric_index(&r, IT_METRIC_BLUEBIRD_PO), 0);
 	it_resp_free(&r);
+	/* No Shopify Placed Order to fall back on: a metric is required. */
+	it_post(it_connect_path(store), tok, "{\"apiKey\":\""
+	    IT_KEY_BLUEBIRD "\"}", &r);
+	it_assert_error(&r, 400, NULL);
+	ck_assert_msg(strstr(r.body, "conversionMetricId") != NULL, "%s",
+	    r.body);
+	it_resp_free(&r);
+	ck_assert_int_eq(all_pending_triggers(store), 0);
 	connect_ok(store, tok, IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO);
 	assert_integ(store, "public_id", IT_ACCT_BLUEBIRD);
 	assert_integ(store, "conversion_metric_id", IT_METRIC_BLUEBIRD_PO);

@@ -27,6 +27,15 @@ START_TEST(unknown_route_404)
 	it_get("/api/health/", NULL, &r);
 	it_assert_error(&r, 404, "not_found");
 	it_resp_free(&r);
+	/* Not /api/: our not-found page (www/404.html), still a 404. */
+	it_get("/no-such-page", NULL, &r);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_msg(it_header(&r, "Content-Type") != NULL &&
+	    strstr(it_header(&r, "Content-Type"), "text/html") != NULL,
+	    "%s", r.body);
+	ck_assert_msg(strstr(r.body, "Page not found") != NULL, "%s", r.body);
+	ck_assert_str_eq(it_header(&r, "X-Content-Type-Options"), "nosniff");
+	it_resp_free(&r);
 }
 END_TEST
 
