@@ -16,6 +16,7 @@
 #include "webhooks.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ struct sbx_wh_queue {
 	pthread_cond_t		 cv;
 	pthread_t		 thread;
 	int			 started;
-	volatile int		 stop;		/* read by curl's callback */
+	atomic_int		 stop;		/* read by curl's callback */
 	struct wh_delivery	**d;		/* oldest first */
 	size_t			 n;
 	uint64_t		 next_id;
@@ -140,7 +141,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return q->stop ? 1 : 0;
+	return atomic_load(&q->stop) ? 1 : 0;
 }
 
 /* One signed POST; the HTTP status (0: none) and an error text. */
@@ -267,7 +268,7 @@ run(void *arg)
 	size_t			 i;
 
 	pthread_mutex_lock(&q->mu);
-	while (!q->stop) {
+	while (!atomic_load(&q->stop)) {
 		if ((d = next_due(q)) == NULL) {
 			pthread_cond_wait(&q->cv, &q->mu);
 			continue;
@@ -361,7 +362,7 @@ sbx_whq_free(struct sbx_wh_queue *q)
 	if (q == NULL)
 		return;
 	pthread_mutex_lock(&q->mu);
-	q->stop = 1;
+	atomic_store(&q->stop, 1);
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	if (q->started)

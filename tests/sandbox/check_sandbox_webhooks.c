@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,7 @@ static struct {
 	int			 port;
 	pthread_t		 th;
 	int			 running;
-	volatile int		 stop;
+	atomic_int		 stop;
 	pthread_mutex_t		 mu;
 	struct rcv_req		 req[RCV_MAX];
 	size_t			 n;
@@ -146,7 +147,7 @@ rcv_run(void *arg)
 	int		c;
 
 	(void)arg;
-	while (!rcv.stop) {
+	while (!atomic_load(&rcv.stop)) {
 		p.fd = rcv.fd;
 		p.events = POLLIN;
 		if (poll(&p, 1, 100) <= 0)
@@ -174,7 +175,7 @@ rcv_start(void)
 	ck_assert_int_eq(listen(rcv.fd, 16), 0);
 	ck_assert_int_eq(getsockname(rcv.fd, (struct sockaddr *)&sa, &sl), 0);
 	rcv.port = ntohs(sa.sin_port);
-	rcv.stop = 0;
+	atomic_store(&rcv.stop, 0);
 	ck_assert_int_eq(pthread_create(&rcv.th, NULL, rcv_run, NULL), 0);
 	rcv.running = 1;
 }
@@ -198,7 +199,7 @@ rcv_stop(void)
 {
 	if (!rcv.running)
 		return;
-	rcv.stop = 1;
+	atomic_store(&rcv.stop, 1);
 	pthread_join(rcv.th, NULL);
 	close(rcv.fd);
 	rcv.running = 0;
