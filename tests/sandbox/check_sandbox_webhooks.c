@@ -783,7 +783,7 @@ START_TEST(test_wh_rate_limit)
 	int		 i, throttled = 0, ok = 0;
 
 	reset_limits();
-	for (i = 0; i < 40 && throttled == 0; i++) {
+	for (i = 0; i < 100 && throttled == 0; i++) {
 		http("GET", "/api/webhooks", K_SHOPIFY, REV, NULL, NULL, 0, &r);
 		ck_assert(r.status == 200 || r.status == 429);
 		if (r.status == 429) {
