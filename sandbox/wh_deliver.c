@@ -47,11 +47,12 @@ struct wh_delivery {
 	char			*url;
 	char			*secret;
 	char			*body;
-	char			 endpoint[SBX_WH_URL_MAX + 8];	/* truncated */
+	/* The URL as the API answers it: scheme and host. */
+	char			 endpoint[SBX_WH_URL_MAX + 8];
 	struct json_object	*events;	/* ids; the loop's thread's */
 	enum wh_state		 state;
 	int			 attempts;	/* all, re-sends too */
-	int			 tries;		/* of the current send */
+	int			 tries;		/* this send's */
 	int			 resends;
 	long			 last_status;	/* 0: no HTTP answer */
 	char			 last_error[128];
@@ -66,7 +67,7 @@ struct sbx_wh_queue {
 	pthread_cond_t		 cv;
 	pthread_t		 thread;
 	int			 started;
-	atomic_int		 stop;		/* read by curl's callback */
+	atomic_int		 stop;		/* curl reads it too */
 	struct wh_delivery	**d;		/* oldest first */
 	size_t			 n;
 	uint64_t		 next_id;
@@ -261,7 +262,8 @@ run(void *arg)
 	struct sbx_wh_queue	*q = arg;
 	struct wh_delivery	*d;
 	struct timespec		 ts;
-	char			*url, *secret, *body, webhook[SBX_WH_ID_LEN + 1];
+	char			*url, *secret, *body;
+	char			 webhook[SBX_WH_ID_LEN + 1];
 	char			 err[128];
 	uint64_t		 now, id;
 	long			 status;

@@ -57,7 +57,7 @@ static struct {
 	pthread_mutex_t		 mu;
 	struct rcv_req		 req[RCV_MAX];
 	size_t			 n;
-	int			 fail_left;	/* answer 500 this many times */
+	int			 fail_left;	/* 500s to answer */
 } rcv = { .fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* A header's value from a raw head ("Name: value\r\n"), copied. */
@@ -1115,8 +1115,8 @@ START_TEST(test_wh_events_visible)
 	n0 = (int64_t)json_object_array_length(member(before, "data"));
 
 	/* An event in the past, at a known instant, of another metric. */
-	o = ctl("POST", "/__sandbox/accounts/pk_sbxcustom00000000000000000000003"
-	    "/events", "{\"metric\":\"Subscription Started\",\"value\":20,"
+	o = ctl("POST", "/__sandbox/accounts/" K_CUSTOM "/events",
+	    "{\"metric\":\"Subscription Started\",\"value\":20,"
 	    "\"time\":\"2020-01-02T03:04:05Z\",\"properties\":{\"Plan\":"
 	    "\"gold\"}}", 201);
 	eid = str(json_object_array_get_idx(member(o, "events"), 0), "id");
@@ -1216,7 +1216,7 @@ START_TEST(test_wh_shutdown_pending)
 	    TOPIC(PO_TOPIC)), 0, &r);
 	ck_assert_int_eq(r.status, 201);
 	hresp_free(&r);
-	usleep(100000);		/* 1/s at time scale 60: a 17 ms window */
+	usleep(100000);		/* 1/s at time scale 60: 17 ms */
 	http("POST", url, K_SHOPIFY, REV, "Content-Type: application/json",
 	    create_body("mute", path, SECRET, TOPIC(PO_TOPIC)), 0, &r);
 	ck_assert_int_eq(r.status, 201);
