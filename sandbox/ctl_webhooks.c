@@ -152,7 +152,7 @@ fail:
 struct ev_spec {
 	struct json_object	*metric;	/* the resource (borrowed) */
 	char			 metric_id[8];
-	char			 topic[256];	/* "" when it has none */
+	char			 topic[256];	/* "": none */
 	int64_t			 t;
 	uint32_t		 profile;
 	struct json_object	*props;		/* owned until added */

@@ -607,7 +607,8 @@ sbx_handle_webhook_update(struct sbx_ctx *ctx, struct sbx_resp *resp)
 	struct json_object	*doc = NULL, *data, *at, *rels, *v;
 	const char		*name, *desc, *url, *secret, *id, *why;
 	char			 detail[300], ptr[96];
-	int			 rc = KC_OK, has_desc, enabled = -1, nrel = 0;
+	int			 rc = KC_OK, has_desc, enabled = -1;
+	int			 nrel = 0;
 
 	memset(&nt, 0, sizeof(nt));
 	if (no_access(ctx, resp, &rc))

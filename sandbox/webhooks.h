@@ -26,15 +26,15 @@
 #define SBX_WH_BATCH_MAX	100	/* events in one delivery request */
 #define SBX_WH_EVENTS_MAX	1000	/* events in one control request */
 #define SBX_WH_QUEUE_MAX	1024	/* deliveries not finished */
-#define SBX_WH_KEEP		4096	/* deliveries listed, finished too */
-#define SBX_XEV_MAX		200000	/* created events, all accounts */
+#define SBX_WH_KEEP		4096	/* deliveries kept in all */
+#define SBX_XEV_MAX		200000	/* created events in all */
 
 struct sbx_webhook {
 	char		 id[SBX_WH_ID_LEN + 1];
 	size_t		 acc;		/* account index */
 	char		*name;
 	char		*description;	/* NULL: null */
-	char		*url;		/* as registered; never answered */
+	char		*url;		/* in full; never answered */
 	char		*secret;	/* never answered */
 	char		**topics;
 	size_t		 ntopics;
@@ -58,7 +58,7 @@ struct sbx_hooks {
 	struct sbx_webhook	*hooks;		/* every account's */
 	size_t			 nhooks;
 	unsigned char		*no_access;	/* per account: 403 */
-	struct sbx_xevent	**xev;		/* per account, by time */
+	struct sbx_xevent	**xev;		/* per account, by t */
 	size_t			*nxev, *capxev;
 	size_t			 nacc, xev_total;
 	uint64_t		 seq;		/* for ids */
@@ -90,9 +90,10 @@ void	sbx_webhook_free_fields(struct sbx_webhook *);
  * failure); its id and uuid are new; *out points at it until the next
  * add.
  */
-int	sbx_hooks_add_event(struct sbx_hooks *, size_t acc, const char *metric,
-	    int64_t t, uint32_t profile, struct json_object *props,
-	    const struct sbx_xevent **out) KC_MUSTCHECK;
+int	sbx_hooks_add_event(struct sbx_hooks *, size_t acc,
+	    const char *metric, int64_t t, uint32_t profile,
+	    struct json_object *props, const struct sbx_xevent **out)
+	    KC_MUSTCHECK;
 
 /* wh_topics.c */
 /*

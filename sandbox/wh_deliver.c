@@ -16,6 +16,7 @@
 #include "webhooks.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +47,12 @@ struct wh_delivery {
 	char			*url;
 	char			*secret;
 	char			*body;
-	char			 endpoint[SBX_WH_URL_MAX + 8];	/* truncated */
+	/* The URL as the API answers it: scheme and host. */
+	char			 endpoint[SBX_WH_URL_MAX + 8];
 	struct json_object	*events;	/* ids; the loop's thread's */
 	enum wh_state		 state;
 	int			 attempts;	/* all, re-sends too */
-	int			 tries;		/* of the current send */
+	int			 tries;		/* this send's */
 	int			 resends;
 	long			 last_status;	/* 0: no HTTP answer */
 	char			 last_error[128];
@@ -65,7 +67,7 @@ struct sbx_wh_queue {
 	pthread_cond_t		 cv;
 	pthread_t		 thread;
 	int			 started;
-	volatile int		 stop;		/* read by curl's callback */
+	atomic_int		 stop;		/* curl reads it too */
 	struct wh_delivery	**d;		/* oldest first */
 	size_t			 n;
 	uint64_t		 next_id;
@@ -140,7 +142,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return q->stop ? 1 : 0;
+	return atomic_load(&q->stop) ? 1 : 0;
 }
 
 /* One signed POST; the HTTP status (0: none) and an error text. */
@@ -260,14 +262,15 @@ run(void *arg)
 	struct sbx_wh_queue	*q = arg;
 	struct wh_delivery	*d;
 	struct timespec		 ts;
-	char			*url, *secret, *body, webhook[SBX_WH_ID_LEN + 1];
+	char			*url, *secret, *body;
+	char			 webhook[SBX_WH_ID_LEN + 1];
 	char			 err[128];
 	uint64_t		 now, id;
 	long			 status;
 	size_t			 i;
 
 	pthread_mutex_lock(&q->mu);
-	while (!q->stop) {
+	while (!atomic_load(&q->stop)) {
 		if ((d = next_due(q)) == NULL) {
 			pthread_cond_wait(&q->cv, &q->mu);
 			continue;
@@ -361,7 +364,7 @@ sbx_whq_free(struct sbx_wh_queue *q)
 	if (q == NULL)
 		return;
 	pthread_mutex_lock(&q->mu);
-	q->stop = 1;
+	atomic_store(&q->stop, 1);
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	if (q->started)

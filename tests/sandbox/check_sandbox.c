@@ -423,13 +423,16 @@ fail:
 static void
 sandbox_start(void)
 {
+	/* Webhooks go to the tests' loopback receiver, retried fast. */
+	static const char *const wh[] = { "--webhook-allow-http",
+	    "--webhook-retry-base-ms", "50", "--webhook-max-attempts", "4",
+	    NULL };
 	const char	*tmp = getenv("TMPDIR"), *why;
 
 	snprintf(sbx_log, sizeof(sbx_log), "%s/kc-sandbox-test.%d.log",
 	    tmp ? tmp : "/tmp", (int)getpid());
-	if (spawn_sandbox("60", sbx_log, OAUTH_CLIENT, NULL, &sbx_pid,
-	    &sbx_port,
-	    &why) != 0)
+	if (spawn_sandbox("60", sbx_log, OAUTH_CLIENT, wh, &sbx_pid,
+	    &sbx_port, &why) != 0)
 		die("cannot start the sandbox", why);
 	snprintf(sbx_base, sizeof(sbx_base), "http://127.0.0.1:%d",
 	    sbx_port);
@@ -3168,6 +3171,8 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_fleet_data);
 	tcase_add_test(tc, test_fleet_limits_stats);
 	suite_add_tcase(s, tc);
+
+	suite_add_tcase(s, webhooks_tcase());
 
 	tc = tcase_create("stop");
 	tcase_add_test(tc, test_shutdown);

@@ -71,5 +71,7 @@ int	stop_pid(pid_t *);
 
 /* check_sandbox_oauth.c */
 TCase	*oauth_tcase(void);
+/* check_sandbox_webhooks.c */
+TCase	*webhooks_tcase(void);
 
 #endif

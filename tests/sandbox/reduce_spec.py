@@ -2,7 +2,7 @@
 """Cut the operations the sandbox serves out of Klaviyo's OpenAPI spec.
 
 Prism needs about 70 s to load the whole stable.json; the operations
-below (GET collections and POST reports), with every component they
+below (GET collections, POST reports and the Webhooks API), with every component they
 reference, load in a few seconds.  Usage: reduce_spec.py STABLE_JSON > reduced.json
 """
 import json
@@ -26,6 +26,10 @@ OPERATIONS = {
     "/api/form-series-reports": ["post"],
     "/api/segment-values-reports": ["post"],
     "/api/segment-series-reports": ["post"],
+    "/api/webhook-topics": ["get"],
+    "/api/webhook-topics/{id}": ["get"],
+    "/api/webhooks": ["get", "post"],
+    "/api/webhooks/{id}": ["get", "patch", "delete"],
 }
 
 
