@@ -35,6 +35,7 @@ import {
 	$, api, describeError, duration, el, initTopbar, KNOWN_CODES, loginUrl,
 	oauthErrorParam, ROLE_NAMES, sentence, statusInfo, timeNode,
 } from "/common.js";
+import { webhookSummary } from "/webhooks.js";
 
 const POLL_MS = 2000;			// status refresh while a sync runs
 const SEARCH_FROM = 9;			// metric lists longer than this get a search box
@@ -467,6 +468,10 @@ function renderStatus() {
 		const m = k.conversion_metric || (k.conversion_metric_id ? { id: k.conversion_metric_id, name: k.conversion_metric_id } : null);
 		$("f-metric").replaceChildren(metricNode(m, true) || "\u2013");
 		setText("f-error", lastErrorText(k.last_error));
+		const prim = (S.accounts || []).find((x) => x.primary);
+		const live = prim ? webhookSummary(prim.webhooks) : null;
+		show("f-live-row", !!live);
+		if (live) $("f-live").replaceChildren(el("span", { text: live[0] }), el("span", { class: "sub", text: live[1] }));
 	}
 
 	show("manage-actions", S.canManage && configured);
@@ -628,6 +633,8 @@ function renderAccount(a, i) {
 	else facts.append(fact("API key", el("span", { class: "mono", text: k.api_key_hint || "\u2013" })));
 	const m = k.conversion_metric || (k.conversion_metric_id ? { id: k.conversion_metric_id, name: k.conversion_metric_id } : null);
 	facts.append(fact("Conversion metric", metricNode(m, true) || "\u2013"));
+	const live = webhookSummary(a.webhooks);
+	if (live) facts.append(fact("Live updates", el("span", { text: live[0] }), el("span", { class: "sub", text: live[1] })));
 	const plist = el("ul", { class: "progress-list", "aria-label": "Progress of " + acctName(k) + " by data type" });
 	const pr = fillProgress(plist, k, a.sync);
 	// Said once: in its type's row unless the whole account is refused.

@@ -37,6 +37,26 @@ function pill(w) {
 	return ["pill", "Setting up"];
 }
 
+// A short line and its detail, for the connect page's facts; null
+// without a webhook row (an older server).
+export function webhookSummary(w) {
+	if (!w || !w.state || w.state === "none") return null;
+	switch (w.state) {
+	case "active":
+		return ["On", w.last_event_at ? "Last event from Klaviyo " + ago(w.last_event_at) + "." : "No event from Klaviyo yet."];
+	case "pending":
+		return ["Being set up", "Synced on schedule until Klaviyo confirms."];
+	case "failing":
+		return ["Retrying", "Klaviyo could not be reached" + (w.since ? " since " + ago(w.since) : "") + "; synced on schedule meanwhile."];
+	case "unavailable":
+		return ["Not available for this account", (w.reason || "Klaviyo refused them") ];
+	case "off":
+		return ["Off", "Synced on schedule only."];
+	default:
+		return null;
+	}
+}
+
 // Fills #webhooks-card from the settings document; onToggle(on) saves.
 export function renderWebhooks(doc, manage, onToggle) {
 	const w = doc && doc.webhooks;

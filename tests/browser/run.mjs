@@ -1524,6 +1524,33 @@ async function accountNames(page) {
 	return page.locator("#accounts-list .acct-head h3").allInnerTexts();
 }
 
+test("webhooks: the connect page says whether live updates are on, and why not", async (t) => {
+	await klaviyoReset();
+	const owner = user("owner");
+	const id = store("Live Shop", { owner: "owner" });
+	await apiConnect(id, owner, KEY.many, "GOdodE");
+	const hook = (set) => sql("UPDATE klaviyo_webhooks SET " + set + " WHERE connection_id = " + primarySql(id, "id"));
+	hook("state = 'active', last_event_at = now() - interval '3 minutes', events_received = 4");
+	const page = await openConnect(t, owner, id);
+	await seeVisible(page, "#f-live-row");
+	await seeText(page, "#f-live", /^On\s*Last event from Klaviyo 3 minutes ago\.$/);
+	await shot(page, "webhooks-live-on");
+	hook("state = 'unavailable', reason = 'Klaviyo does not allow webhooks for this account or key'");
+	await page.reload();
+	await seeText(page, "#f-live", /^Not available for this account\s*Klaviyo does not allow webhooks for this account or key$/);
+	// Several accounts: each says its own.
+	await apiAddAccount(id, owner, KEY.woo, "NPJO48");
+	await page.reload();
+	await seeVisible(page, "#accounts-list");
+	const lives = await page.$$eval("#accounts-list > li dl", (ls) => ls.map((dl) => {
+		const d = [...dl.querySelectorAll("div")].find((x) => x.querySelector("dt").textContent === "Live updates");
+		return d ? d.querySelector("dd").textContent : "";
+	}));
+	assert.deepEqual(lives, ["Not available for this accountKlaviyo does not allow webhooks for this account or key",
+		"Being set upSynced on schedule until Klaviyo confirms."]);
+	await shot(page, "webhooks-live-accounts");
+}, { sandbox: true });
+
 test("accounts: add a second account with a key, both listed, make it primary, remove the other", async (t) => {
 	await klaviyoReset();
 	const owner = user("owner");
