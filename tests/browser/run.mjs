@@ -1149,6 +1149,8 @@ test("OAuth: connect with Klaviyo, sync with the approval, disconnect revokes it
 		// no scheduler: one daemon runs every due store's jobs at once.
 		sql("UPDATE report_triggers SET cancelled_at = now() WHERE delivered_at IS NULL AND cancelled_at IS NULL AND store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
 		sql("UPDATE sync_jobs SET state = 'cancelled' WHERE state IN ('queued', 'running') AND store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
+		// Nor others' webhook registrations (they use those stores' keys).
+		sql("UPDATE klaviyo_webhooks SET next_attempt_at = 'infinity' WHERE store_id <> (SELECT id FROM stores WHERE public_id = " + lit(id) + ")");
 		const log = fs.openSync(path.join(env.KC_TEST_STATE || OUT, env.KC_TEST_STATE ? "log/browser-syncd.log" : "browser-syncd.log"), "a");
 		const syncd = spawn(SYNCD, [], { env: { ...env, REPORT_SERVER: "", SYNC_SCHEDULE_SECONDS: "0" }, stdio: ["ignore", log, log] });
 		try {
