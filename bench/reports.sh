@@ -7,6 +7,8 @@
 #      campaigns, 80 flows, 40 forms, 30 segments, 20,000 orders) and
 #      klaviyo-syncd syncs it whole (sandbox and client at --time-scale
 #      REPORTS_SCALE);
+#      Its rows are then copied to REPORTS_NEIGHBOURS other connections
+#      (other stores), as a server holding many stores would have them;
 #   2. every statement of the reports runs once with auto_explain on, and
 #      its plan is printed (condensed: node, relation, index); a
 #      sequential scan of a synced table fails the bench;
@@ -18,7 +20,8 @@
 #   reports: summary_p99_ms=... series_p99_ms=... campaigns_p99_ms=... flows_p99_ms=... segments_p99_ms=... forms_p99_ms=... csv_rows_per_s=...
 #
 #   bench/reports.sh [SECONDS] [CONNECTIONS]      (10 and 16)
-# Knobs: KC_WORKERS (4), REPORTS_SCALE (600), CSV_RUNS (5), KC_BUILDDIR (a
+# Knobs: KC_WORKERS (4), REPORTS_SCALE (600), CSV_RUNS (5),
+# REPORTS_NEIGHBOURS (20), KC_BUILDDIR (a
 # built tree; else ./build-bench is built, -O2), KC_KEEP_STATE=1.
 # Needs wrk (apt-get install wrk); installs nothing itself.
 set -euo pipefail
@@ -31,7 +34,8 @@ conns=${2:-16}
 workers=${KC_WORKERS:-4}
 SCALE=${REPORTS_SCALE:-600}
 csv_runs=${CSV_RUNS:-5}
-case $secs$conns$workers$SCALE$csv_runs in
+neighbours=${REPORTS_NEIGHBOURS:-20}
+case $secs$conns$workers$SCALE$csv_runs$neighbours in
 *[!0-9]*) kc_die "usage: bench/reports.sh [SECONDS] [CONNECTIONS]" ;;
 esac
 command -v wrk >/dev/null || kc_die "wrk is missing: apt-get install wrk"
@@ -112,14 +116,70 @@ while :; do
 done
 kc_kill_pidfile "$ST/run/syncd.pid"
 failed=$(psql_q -c "SELECT count(*) FROM sync_jobs WHERE state <> 'done'")
+acme=$(psql_q -c "SELECT id FROM klaviyo_connections")
 [ "$failed" = 0 ] || kc_die "$failed sync jobs did not finish"
-psql_q -c "ANALYZE" >/dev/null
-psql_q -F ' ' -c "SELECT 'synced in $(( $(date +%s) - start )) s:',
-    (SELECT count(*) FROM campaigns) || ' campaigns',
-    (SELECT count(*) FROM flow_series) || ' flow days',
-    (SELECT count(*) FROM segment_series) || ' segment days',
-    (SELECT count(*) FROM form_series) || ' form days',
-    (SELECT count(*) FROM orders) || ' orders'" >&2
+synced=$(( $(date +%s) - start ))
+# The tables of a real server hold many stores: copies of the account's
+# rows under REPORTS_NEIGHBOURS other connections (other stores), so the
+# large account is a part of each table and a plan must find its rows.
+kc_say "copying its rows to $neighbours other connections"
+psql_q <<SQL
+INSERT INTO stores (public_id, name)
+    SELECT 'nb' || lpad(i::text, 4, '0'), 'Neighbour ' || i
+    FROM generate_series(1, $neighbours) i;
+CREATE TEMP TABLE nb AS
+    WITH ins AS (INSERT INTO klaviyo_connections (store_id, is_primary,
+        klaviyo_integration)
+        SELECT s.id, true, k.klaviyo_integration
+            || jsonb_build_object('public_id', 'nb' || s.id)
+        FROM stores s, klaviyo_connections k
+        WHERE s.public_id LIKE 'nb%' RETURNING id)
+    SELECT id FROM ins;
+-- One neighbour after the other, as each account's syncs write its rows
+-- in batches (rows of one account share pages).
+DO \$\$
+DECLARE
+    n bigint;
+BEGIN
+    FOR n IN SELECT id FROM nb ORDER BY id LOOP
+        INSERT INTO campaigns SELECT n, c.id, c.channel, c.name, c.status,
+            c.send_time, c.attributes, c.updated_at FROM campaigns c
+            WHERE c.connection_id = $acme;
+        INSERT INTO campaign_stats SELECT n, s.campaign_id, s.channel,
+            s.statistics, s.conversion_metric_id, s.updated_at
+            FROM campaign_stats s WHERE s.connection_id = $acme;
+        INSERT INTO flows SELECT n, f.id, f.name, f.status, f.attributes,
+            f.updated_at FROM flows f WHERE f.connection_id = $acme;
+        INSERT INTO flow_series SELECT n, s.flow_id, s.day, s.timezone,
+            s.statistics, s.updated_at FROM flow_series s
+            WHERE s.connection_id = $acme;
+        INSERT INTO segments SELECT n, g.id, g.name, g.attributes,
+            g.updated_at FROM segments g WHERE g.connection_id = $acme;
+        INSERT INTO segment_series SELECT n, s.segment_id, s.day, s.timezone,
+            s.statistics, s.updated_at FROM segment_series s
+            WHERE s.connection_id = $acme;
+        INSERT INTO forms SELECT n, f.id, f.name, f.status, f.attributes,
+            f.updated_at FROM forms f WHERE f.connection_id = $acme;
+        INSERT INTO form_series SELECT n, s.form_id, s.day, s.timezone,
+            s.statistics, s.updated_at FROM form_series s
+            WHERE s.connection_id = $acme;
+        INSERT INTO orders SELECT n, o.event_id, o.order_id, o.value,
+            o.currency, o.occurred_at, o.properties FROM orders o
+            WHERE o.connection_id = $acme;
+    END LOOP;
+END
+\$\$;
+SQL
+# What autovacuum does on a server: statistics and the visibility map
+# (index-only scans).
+psql_q -c "VACUUM ANALYZE" >/dev/null
+psql_q -F ' ' -c "SELECT 'synced in $synced s; of one account:',
+    (SELECT count(*) FROM campaigns WHERE connection_id = $acme) || ' campaigns',
+    (SELECT count(*) FROM flow_series WHERE connection_id = $acme) || ' flow days',
+    (SELECT count(*) FROM segment_series WHERE connection_id = $acme) || ' segment days',
+    (SELECT count(*) FROM form_series WHERE connection_id = $acme) || ' form days',
+    (SELECT count(*) FROM orders WHERE connection_id = $acme) || ' orders;',
+    'tables', (SELECT count(*) FROM orders) || ' orders in all'" >&2
 
 # The account's last 365 days, in its time zone.
 to=$(psql_q -c "SELECT to_char((now() AT TIME ZONE 'America/New_York')::date, 'YYYY-MM-DD')")
