@@ -579,6 +579,29 @@ START_TEST(test_resp_format)
 }
 END_TEST
 
+/* A streamed answer's head: no Content-Length, the body comes later. */
+START_TEST(test_resp_stream_head)
+{
+	struct http_resp	 r;
+	struct buf		 out;
+
+	http_resp_init(&r);
+	r.status = 200;
+	r.text_type = "text/csv; charset=utf-8";
+	ck_assert_int_eq(http_resp_header(&r, "Content-Disposition",
+	    "attachment; filename=\"%s\"", "a.csv"), KC_OK);
+	buf_init(&out, 65536);
+	ck_assert_int_eq(http_resp_format_stream_head(&r, &out), KC_OK);
+	ck_assert_str_eq(buf_cstr(&out), "Status: 200 OK\r\n"
+	    "Content-Type: text/csv; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "Content-Disposition: attachment; filename=\"a.csv\"\r\n\r\n");
+	ck_assert_int_eq(r.streamed, 0);
+	buf_free(&out);
+	http_resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_resp_format_ok_and_empty)
 {
 	struct http_resp	 r;
@@ -688,6 +711,7 @@ http_suite(void)
 	tcase_add_test(tr, test_resp_format);
 	tcase_add_test(tr, test_resp_format_ok_and_empty);
 	tcase_add_test(tr, test_resp_format_head);
+	tcase_add_test(tr, test_resp_stream_head);
 	tcase_add_test(tr, test_resp_format_cap);
 	tcase_add_test(tr, test_status_text);
 	suite_add_tcase(s, tr);
