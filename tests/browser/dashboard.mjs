@@ -11,9 +11,9 @@
 // that the page raised no error or CSP violation.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { assertNoHorizontalScroll, lit, seeText, seeVisible, sh, textOf, until } from "./lib.mjs";
 import { createRequire } from "node:module";
 
 const env = process.env;
@@ -31,12 +31,8 @@ const AXE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe
 
 // ------------------------------------------------------------ fixtures --
 
-function sh(cmd, args, input) {
-	return execFileSync(cmd, args, { input, encoding: "utf8", timeout: 30000, stdio: ["pipe", "pipe", "pipe"] }).trim();
-}
 const admin = (args, input) => sh(ADMIN, args, input);
 const sql = (q) => sh("psql", [DB, "-v", "ON_ERROR_STOP=1", "-Atqc", q]);
-const lit = (s) => "'" + String(s).replace(/'/g, "''") + "'";
 
 const PASSWORD = "Browser-test-" + RUN + "-pw";
 const users = new Map();
@@ -149,46 +145,10 @@ async function shot(page, name, { busy = false } = {}) {
 	await page.screenshot({ path: file, fullPage: true, animations: "disabled" });
 	shots.push(path.relative(OUT, file));
 }
-async function until(fn, what, ms = 10000) {
-	const end = Date.now() + ms;
-	let last;
-	for (;;) {
-		try {
-			last = await fn();
-			if (last) return last;
-		} catch (e) {
-			last = e.message;
-		}
-		if (Date.now() > end) throw new Error("timed out waiting for " + what + (last !== undefined ? " (last: " + JSON.stringify(last) + ")" : ""));
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
-async function textOf(page, sel) {
-	const loc = page.locator(sel).first();
-	if (!(await loc.isVisible())) return "";
-	return (await loc.innerText()).replace(/\s+/g, " ").trim();
-}
-async function seeText(page, sel, re, ms) {
-	let last = "";
-	await until(async () => {
-		last = await textOf(page, sel);
-		return re.test(last);
-	}, sel + " to show " + re, ms).catch(() => {
-		throw new Error(sel + " should show " + re + ", shows " + JSON.stringify(last));
-	});
-	return last;
-}
 const visible = (page, sel) => page.locator(sel).first().isVisible();
-async function seeVisible(page, sel, on = true, ms = 10000) {
-	await until(async () => (await visible(page, sel)) === on, sel + (on ? " visible" : " hidden"), ms);
-}
 const focusedId = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
 async function waitIdle(page) {
 	await until(async () => (await page.locator("#main[aria-busy]").count()) === 0, "the requests to end", 20000);
-}
-async function assertNoHorizontalScroll(page, width) {
-	const w = await page.evaluate(() => document.documentElement.scrollWidth);
-	assert.ok(w <= width, "page is " + w + " px wide on a " + width + " px screen");
 }
 // A headline number of the (first) block: "value | change | note".
 async function kpi(page, key, block = "#b0") {

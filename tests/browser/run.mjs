@@ -13,6 +13,7 @@ import { execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { assertNoHorizontalScroll, enabled, focusedId, lit, seeText, seeVisible, sh, textOf, until, visible } from "./lib.mjs";
 
 const env = process.env;
 const BASE = env.KC_TEST_URL.replace(/\/+$/, "");
@@ -56,13 +57,9 @@ const SYNCD = env.KC_TEST_SYNCD || "";
 
 // ------------------------------------------------------------ fixtures --
 
-function sh(cmd, args, input) {
-	return execFileSync(cmd, args, { input, encoding: "utf8", timeout: 30000, stdio: ["pipe", "pipe", "pipe"] }).trim();
-}
 const admin = (args, input) => sh(ADMIN, args, input);
 const sql = (q) => sh("psql", [DB, "-v", "ON_ERROR_STOP=1", "-Atqc", q]);
 const sqlTry = (q) => { try { return sql(q); } catch (e) { return ""; } };
-const lit = (s) => "'" + String(s).replace(/'/g, "''") + "'";
 
 const PASSWORD = "Browser-test-" + RUN + "-pw";
 const users = new Map();
@@ -189,56 +186,15 @@ async function shot(page, name, { busy = false, full = true } = {}) {
 }
 
 // Polls until fn() is truthy; the failure says what was awaited and last seen.
-async function until(fn, what, ms = 10000) {
-	const end = Date.now() + ms;
-	let last;
-	for (;;) {
-		try {
-			last = await fn();
-			if (last) return last;
-		} catch (e) {
-			last = e.message;
-		}
-		if (Date.now() > end) throw new Error("timed out waiting for " + what + (last !== undefined ? " (last: " + JSON.stringify(last) + ")" : ""));
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
 
-async function textOf(page, sel) {
-	const loc = page.locator(sel).first();
-	if (!(await loc.isVisible())) return "";
-	return (await loc.innerText()).replace(/\s+/g, " ").trim();
-}
 
 // Waits until sel is visible and its text matches re.
-async function seeText(page, sel, re, ms) {
-	let last = "";
-	await until(async () => {
-		last = await textOf(page, sel);
-		return re.test(last);
-	}, sel + " to show " + re, ms).catch(() => {
-		throw new Error(sel + " should show " + re + ", shows " + JSON.stringify(last));
-	});
-	return last;
-}
 
-async function visible(page, sel) {
-	return page.locator(sel).first().isVisible();
-}
-async function seeVisible(page, sel, on = true, ms = 10000) {
-	await until(async () => (await visible(page, sel)) === on, sel + (on ? " visible" : " hidden"), ms);
-}
-async function enabled(page, sel) {
-	return page.locator(sel).first().isEnabled();
-}
 async function checkedMetric(page) {
 	return page.evaluate(() => {
 		const c = document.querySelector('#metric-list input[name="metric"]:checked');
 		return c ? c.value : null;
 	});
-}
-async function focusedId(page) {
-	return page.evaluate(() => document.activeElement && document.activeElement.id);
 }
 // Every visible form control has an accessible name.
 async function assertLabelled(page) {
@@ -255,10 +211,6 @@ async function assertLabelled(page) {
 		return out;
 	});
 	assert.deepEqual(bad, [], "controls without an accessible name");
-}
-async function assertNoHorizontalScroll(page, width) {
-	const w = await page.evaluate(() => document.documentElement.scrollWidth);
-	assert.ok(w <= width, "page is " + w + " px wide on a " + width + " px screen");
 }
 
 // A fresh browser context (own cookies), signed in as email when given.

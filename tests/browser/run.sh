@@ -48,7 +48,7 @@ if [ ! -w "$HERE" ]; then
 	WORK=${KC_TEST_STATE:-${TMPDIR:-/tmp}}/browser-tests
 	mkdir -p "$WORK"
 	cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/run.mjs" \
-	    "$HERE/settings.mjs" "$HERE/dashboard.mjs" "$WORK/"
+	    "$HERE/settings.mjs" "$HERE/dashboard.mjs" "$HERE/lib.mjs" "$WORK/"
 fi
 cd "$WORK"
 if [ ! -f node_modules/playwright-core/package.json ] ||
