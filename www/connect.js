@@ -592,6 +592,7 @@ function renderAccounts() {
 		(problems ? ", " + problems + (problems === 1 ? " of them has" : " of them have") + " a problem" : "") +
 		". Each is synced on its own and their reports are kept apart. The primary account is the one shown to tools that know a single Klaviyo account per store.");
 	show("add-account-multi", S.canManage);
+	$("accounts-dashboard-link").href = "/store/" + encodeURIComponent(storeId) + "/klaviyo-dashboard";
 	if (!S.canManage) {
 		const role = S.store ? (ROLE_NAMES[S.store.role] || S.store.role) : "";
 		setText("accounts-viewer-note", "You can view these accounts" + (role ? " (your role: " + role + ")" : "") +

@@ -1496,6 +1496,9 @@ test("webhooks: the connect page says whether live updates are on, and why not",
 	await apiAddAccount(id, owner, KEY.woo, "NPJO48");
 	await page.reload();
 	await seeVisible(page, "#accounts-list");
+	// The dashboard is one click away in this view too.
+	await seeText(page, "#accounts-dashboard-link", /^See your Klaviyo results$/);
+	assert.equal(await page.getAttribute("#accounts-dashboard-link", "href"), "/store/" + id + "/klaviyo-dashboard");
 	const lives = await page.$$eval("#accounts-list > li dl", (ls) => ls.map((dl) => {
 		const d = [...dl.querySelectorAll("div")].find((x) => x.querySelector("dt").textContent === "Live updates");
 		return d ? d.querySelector("dd").textContent : "";
