@@ -31,6 +31,17 @@
     RQ_COUNT(s, "conversions", "conversions") ","			\
     " round(coalesce(sum(" RQ_NUM(s, "conversion_value") "), 0), 2)"	\
     " AS revenue"
+/*
+ * The same sums over flow_days (sql/015: every flow's statistics of a
+ * day, added up by a trigger on flow_series), alias s.
+ */
+#define RQ_DAY_SUMS							\
+    " round(coalesce(sum(s.recipients), 0)) AS recipients,"		\
+    " round(coalesce(sum(s.delivered), 0)) AS delivered,"		\
+    " round(coalesce(sum(s.opens_unique), 0)) AS opens,"		\
+    " round(coalesce(sum(s.clicks_unique), 0)) AS clicks,"		\
+    " round(coalesce(sum(s.conversions), 0)) AS conversions,"		\
+    " round(coalesce(sum(s.conversion_value), 0), 2) AS revenue"
 #define RQ_RATE(num, den)						\
     " round(" num " / nullif(" den ", 0), 4)"
 
@@ -101,7 +112,7 @@
     "  JOIN campaign_stats s ON s.connection_id = c.connection_id"	\
     "  AND s.campaign_id = c.id WHERE c.connection_id = $1 AND"	\
     RQ_IN_DAYS("c.send_time", "$2", "$3", "$4") ") c,"		\
-    " (SELECT" RQ_MESSAGE_SUMS("s") " FROM flow_series s"		\
+    " (SELECT" RQ_DAY_SUMS " FROM flow_days s"				\
     "  WHERE s.connection_id = $1"					\
     "  AND s.day BETWEEN $3::date AND $4::date) f"
 
@@ -122,7 +133,7 @@
     "  WHERE c.connection_id = $1 AND"					\
     RQ_IN_DAYS("c.send_time", "$2", "$3", "$4") " GROUP BY 1),"	\
     " f AS (SELECT date_trunc($5::text, s.day::timestamp)::date AS p,"	\
-    "  sum(" RQ_NUM("s", "conversion_value") ") AS v FROM flow_series s"\
+    "  sum(s.conversion_value) AS v FROM flow_days s"			\
     "  WHERE s.connection_id = $1"					\
     "  AND s.day BETWEEN $3::date AND $4::date GROUP BY 1)"		\
     " SELECT to_char(p, 'YYYY-MM-DD'), coalesce(o.n, 0),"		\

@@ -23,6 +23,7 @@ const char *const schema_required[] = {
 	"012_sync_settings.sql",
 	"013_webhooks.sql",
 	"014_reports.sql",
+	"015_flow_days.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

@@ -1184,6 +1184,65 @@ END_TEST
  * by klaviyo-syncd; its whole history read back equals the sandbox's
  * own totals (docs/SANDBOX.md: 1,500 orders, campaigns 450, flows 525).
  */
+/*
+ * flow_days (sql/015) always equals the sums of flow_series, through
+ * inserts, a re-sync's upserts, deletes and a removal's cascade.
+ */
+static long long
+flow_days_off(const char *id)
+{
+	return it_sql_count("SELECT count(*) FROM (SELECT day,"
+	    " coalesce(sum((statistics ->> 'recipients')::numeric), 0) AS r,"
+	    " coalesce(sum((statistics ->> 'opens_unique')::numeric), 0) AS o,"
+	    " coalesce(sum((statistics ->> 'conversion_value')::numeric), 0)"
+	    " AS v"
+	    " FROM flow_series WHERE connection_id = $1::bigint GROUP BY day) a"
+	    " FULL JOIN (SELECT day, recipients AS r, opens_unique AS o,"
+	    " conversion_value AS v FROM flow_days"
+	    " WHERE connection_id = $1::bigint"
+	    " AND (recipients, opens_unique, conversion_value) <> (0, 0, 0)) b"
+	    " USING (day) WHERE a.r IS DISTINCT FROM b.r"
+	    " OR a.o IS DISTINCT FROM b.o OR a.v IS DISTINCT FROM b.v", 1,
+	    (const char *[]){ id });
+}
+
+START_TEST(flow_days_follow_flow_series)
+{
+	char		 store[80], pub[80], *id;
+	const char	*p[1];
+
+	it_store("Flow days", store, sizeof(store));
+	id = conn(store, "FdAy01", "Flow Days", "UTC", "USD", pub,
+	    sizeof(pub));
+	p[0] = id;
+	PQclear(it_sql("INSERT INTO flow_series (connection_id, flow_id, day,"
+	    " timezone, statistics) SELECT $1::bigint, 'F' || f,"
+	    " date '2026-01-01' + d, 'UTC', jsonb_build_object('recipients',"
+	    " 10 * f + d, 'opens_unique', f, 'conversion_value', 1.25 * f)"
+	    " FROM generate_series(1, 3) f, generate_series(0, 4) d", 1, p));
+	ck_assert_int_eq(flow_days_off(id), 0);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM flow_days"
+	    " WHERE connection_id = $1::bigint", 1, p), 5);
+	/* A re-sync rewrites some days, as the series upsert does. */
+	PQclear(it_sql("INSERT INTO flow_series (connection_id, flow_id, day,"
+	    " timezone, statistics) SELECT $1::bigint, 'F2', date '2026-01-01'"
+	    " + d, 'UTC', '{\"recipients\": 7, \"conversion_value\": 0.5}'"
+	    " FROM generate_series(3, 6) d ON CONFLICT (connection_id,"
+	    " flow_id, day) DO UPDATE SET statistics = EXCLUDED.statistics",
+	    1, p));
+	ck_assert_int_eq(flow_days_off(id), 0);
+	/* A type's data deleted (settings), then one flow's days. */
+	PQclear(it_sql("DELETE FROM flow_series WHERE connection_id ="
+	    " $1::bigint AND flow_id = 'F1'", 1, p));
+	ck_assert_int_eq(flow_days_off(id), 0);
+	/* The removal's cascade takes both, whatever order it goes in. */
+	drop_data(store);
+	ck_assert_int_eq(it_sql_count("SELECT count(*) FROM flow_days"
+	    " WHERE connection_id = $1::bigint", 1, p), 0);
+	free(id);
+}
+END_TEST
+
 START_TEST(real_sync_matches_sandbox)
 {
 	char			 store[80], tok[64], q[200], *out = NULL;
@@ -1279,6 +1338,7 @@ suite_reports(void)
 	tcase_add_test(tc, tables_sort_and_page);
 	tcase_add_test(tc, segments_and_forms);
 	tcase_add_test(tc, csv_exports);
+	tcase_add_test(tc, flow_days_follow_flow_series);
 	tcase_add_test(tc, real_sync_matches_sandbox);
 	suite_add_tcase(s, tc);
 	return s;
