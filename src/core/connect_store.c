@@ -93,8 +93,7 @@ restart_syncs(struct db *db, long long conn_id, int orders)
 	if ((rc = sync_settings_load(db, conn_id, &set)) != KC_OK)
 		return rc;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
-		if (!set.t[i].enabled ||
-		    (!orders && sync_types[i].needs_placed_order))
+		if (!sync_settings_syncs(&set, &sync_types[i], orders))
 			continue;
 		if ((rc = jobq_enqueue(db, conn_id, sync_types[i].name,
 		    "incremental", 0, &id)) != KC_OK)

@@ -87,8 +87,7 @@ report_full_sync(struct db *db, const char *store, const char *kid,
 		return KC_ERR_NOMEM;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
 		/* Types turned off in the connection's settings stay off. */
-		if ((no_orders && sync_types[i].needs_placed_order) ||
-		    !set.t[i].enabled)
+		if (!sync_settings_syncs(&set, &sync_types[i], !no_orders))
 			continue;
 		if ((rc = jobq_enqueue(db, sid, sync_types[i].name, "full",
 		    trigger_id, &jid)) != KC_OK)

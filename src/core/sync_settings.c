@@ -46,6 +46,13 @@ sync_settings_default(struct sync_settings *s)
 	}
 }
 
+int
+sync_settings_syncs(const struct sync_settings *s, const struct sync_type *t,
+    int placed_order)
+{
+	return s->t[t->id].enabled && (!t->needs_placed_order || placed_order);
+}
+
 double
 sync_reports_per_day(const struct sync_type *t, int hours)
 {

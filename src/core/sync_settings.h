@@ -33,6 +33,12 @@ struct sync_settings {
 
 /* The defaults: every type on, at its sync_type.h interval. */
 void	sync_settings_default(struct sync_settings *);
+/*
+ * Whether t syncs for a connection with these settings: switched on,
+ * and orders only with Shopify's Placed Order as the metric (pure).
+ */
+int	sync_settings_syncs(const struct sync_settings *,
+	    const struct sync_type *, int placed_order);
 /* Report requests a day of a type synced every hours (pure). */
 double	sync_reports_per_day(const struct sync_type *, int hours);
 /*

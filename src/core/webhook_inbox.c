@@ -154,8 +154,8 @@ nudge(struct db *db, long long conn_id, const struct integration *in,
 	int			 rc;
 
 	*queued = 0;
-	if (t == NULL || !ss->t[t->id].enabled ||
-	    (t->needs_placed_order && !in->metric.shopify_placed_order) ||
+	if (t == NULL ||
+	    !sync_settings_syncs(ss, t, in->metric.shopify_placed_order) ||
 	    !budget_allows(db, conn_id, in->account_id, t, &ss->t[t->id]))
 		return KC_OK;
 	snprintf(id, sizeof(id), "%lld", conn_id);

@@ -101,9 +101,9 @@ settings_json(struct kc_ctx *ctx, const struct kconn *c,
 		    json_add_str(t, "missing_scope", db_val(res, r, 3)) !=
 		    KC_OK ||
 		    json_add_str(t, "last_sync", db_val(res, r, 1)) != KC_OK ||
-		    json_add_str(t, "next_run", s->t[i].enabled &&
-		    (!st->needs_placed_order || placed) &&
-		    in->status == INTEG_CONNECTED ? db_val(res, r, 2) :
+		    json_add_str(t, "next_run", sync_settings_syncs(s, st,
+		    placed) && in->status == INTEG_CONNECTED ?
+		    db_val(res, r, 2) :
 		    NULL) != KC_OK ||
 		    json_add_int(t, "reports_per_day_of_other_stores",
 		    (long long)(others[i] + 0.5)) != KC_OK ||
@@ -311,9 +311,8 @@ apply(struct kc_ctx *ctx, const struct kconn *c,
 			    KC_OK || (rc = ksync_forget(ctx->db, c->id,
 			    st->name)) != KC_OK))
 				return rc;
-		} else if (!old->t[i].enabled && s->t[i].enabled &&
-		    in->status == INTEG_CONNECTED &&
-		    (!st->needs_placed_order || in->metric.shopify_placed_order) &&
+		} else if (!old->t[i].enabled && in->status == INTEG_CONNECTED &&
+		    sync_settings_syncs(s, st, in->metric.shopify_placed_order) &&
 		    (rc = jobq_enqueue(ctx->db, c->id, st->name, "full", 0,
 		    &jid)) != KC_OK)
 			return rc;

@@ -147,8 +147,8 @@ route_sync_post(struct kc_ctx *ctx)
 	    &ksid)) != KC_OK)
 		goto fail;
 	for (i = 0; i < SYNC_TYPE_COUNT; i++) {
-		if (!wanted(types, sync_types[i].name) || !set.t[i].enabled ||
-		    (!orders && sync_types[i].needs_placed_order))
+		if (!wanted(types, sync_types[i].name) ||
+		    !sync_settings_syncs(&set, &sync_types[i], orders))
 			continue;
 		/* The job reads the full history of a type never synced. */
 		if ((rc = jobq_enqueue(ctx->db, c.id, sync_types[i].name,
