@@ -516,12 +516,19 @@ db_notifies(struct db *db, int fence, int (*fn)(void *, const char *),
 	return rc;
 }
 
+static int
+count_notify(void *arg, const char *payload)
+{
+	(void)payload;
+	(*(int *)arg)++;
+	return KC_OK;
+}
+
 int
 db_wait_notify(struct db *db, long ms)
 {
 	struct pollfd	 pfd;
 	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
-	PGnotify	*n;
 	int		 got = 0;
 
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
@@ -529,17 +536,19 @@ db_wait_notify(struct db *db, long ms)
 		nanosleep(&ts, NULL);
 		return 0;
 	}
+	/*
+	 * What already arrived (read with an earlier answer) ends the wait
+	 * before it starts.  A failure dropped the connection: 0, and the
+	 * next statement reconnects.
+	 */
+	if (db_notifies(db, 0, count_notify, &got) != KC_OK)
+		return 0;
+	if (got > 0)
+		return got;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	/* Already here, read by an earlier statement: no wait. */
-	if ((n = PQnotifies(db->conn)) == NULL &&
-	    poll(&pfd, 1, (int)ms) > 0 && PQconsumeInput(db->conn) != 1) {
-		db_drop(db);
+	if (poll(&pfd, 1, (int)ms) > 0 &&
+	    db_notifies(db, 0, count_notify, &got) != KC_OK)
 		return 0;
-	}
-	for (; n != NULL || (n = PQnotifies(db->conn)) != NULL; n = NULL) {
-		PQfreemem(n);
-		got++;
-	}
 	return got;
 }
