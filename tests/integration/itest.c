@@ -997,3 +997,26 @@ it_syncd_spawn(const char *const *env)
 	}
 	return pid;
 }
+
+void
+it_connected(const char *name, const char *key, const char *metric,
+    char *store, size_t slen, char *tok, size_t tlen, char *cpub,
+    size_t clen)
+{
+	struct it_resp	 r;
+	const char	*p[1];
+	char		*v;
+
+	it_store(name, store, slen);
+	it_member("owner", store, tok, tlen);
+	it_connect(store, tok, key, metric, &r);
+	it_assert_ok(&r);
+	it_resp_free(&r);
+	p[0] = store;
+	v = it_sql_value("SELECT public_id FROM klaviyo_connections"
+	    " WHERE store_id = (SELECT id FROM stores WHERE public_id = $1)",
+	    1, p);
+	ck_assert_ptr_nonnull(v);
+	snprintf(cpub, clen, "%s", v);
+	free(v);
+}

@@ -304,6 +304,13 @@ char	*it_add_conn(const char *store, const char *status,
  * primary connection, adding that connection when there is none; its id.
  */
 char	*it_set_integ(const char *store, const char *doc);
+/*
+ * A new store named name, its owner's token, connected to key's account
+ * with metric through the API; the connection's public id in conn.
+ */
+void	it_connected(const char *name, const char *key, const char *metric,
+	    char *store, size_t slen, char *tok, size_t tlen, char *conn,
+	    size_t clen);
 /* Queues a job (type, mode) of the store's primary connection; its id. */
 char	*it_queue_job(const char *store, const char *type, const char *mode);
 

@@ -17,29 +17,6 @@ setup(void)
 	it_klaviyo_cold();
 }
 
-/* A store connected to key's account; its connection's public id. */
-static void
-connected(const char *key, const char *metric, char *store, size_t slen,
-    char *tok, size_t tlen, char *conn, size_t clen)
-{
-	struct it_resp	 r;
-	const char	*p[1];
-	char		*v;
-
-	it_store("Settings", store, slen);
-	it_member("owner", store, tok, tlen);
-	it_connect(store, tok, key, metric, &r);
-	it_assert_ok(&r);
-	it_resp_free(&r);
-	p[0] = store;
-	v = it_sql_value("SELECT public_id FROM klaviyo_connections"
-	    " WHERE store_id = (SELECT id FROM stores WHERE public_id = $1)",
-	    1, p);
-	ck_assert_ptr_nonnull(v);
-	snprintf(conn, clen, "%s", v);
-	free(v);
-}
-
 static const char *
 settings_path(const char *store, const char *conn)
 {
@@ -84,8 +61,8 @@ START_TEST(settings_defaults_and_roles)
 	char		 store[80], tok[64], vtok[64], conn[80];
 	struct it_resp	 r;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_member("viewer", store, vtok, sizeof(vtok));
 	it_get(settings_path(store, conn), vtok, &r);
 	it_assert_ok(&r);
@@ -139,8 +116,8 @@ START_TEST(settings_bad_values_400)
 	struct it_resp	 r;
 	size_t		 i;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		it_patch(settings_path(store, conn), tok, bad[i], &r);
 		ck_assert_msg(r.status == 400, "%s: %ld %s", bad[i], r.status,
@@ -153,8 +130,8 @@ START_TEST(settings_bad_values_400)
 	    " ON k.id = s.connection_id WHERE k.public_id = $1", 1,
 	    (const char *[]){ conn }), 0);
 	/* Orders need Shopify's Placed Order as the metric. */
-	connected(IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_BLUEBIRD, IT_METRIC_BLUEBIRD_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"orders\":{\"enabled\":false}}}", &r);
 	it_assert_ok(&r);
@@ -173,8 +150,8 @@ START_TEST(settings_off_cancels_keeps_or_deletes_on_queues)
 	const char	*p[1];
 	struct it_resp	 r;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	p[0] = conn;
 	snprintf(path, sizeof(path), "/api/store/%s/klaviyo-sync", store);
 	it_post(path, tok, NULL, &r);
@@ -266,8 +243,8 @@ START_TEST(settings_scheduler_honours_them)
 	struct it_resp	 r;
 	int		 st;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	p[0] = conn;
 	it_isolate(store);
 	PQclear(it_sql("UPDATE sync_jobs SET state = 'cancelled'"
@@ -317,8 +294,8 @@ START_TEST(settings_interval_held_to_account_budget)
 	struct it_resp	 r;
 	char		*sum, *acct;
 
-	connected(IT_KEY_CEDAR, IT_METRIC_CEDAR_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_CEDAR, IT_METRIC_CEDAR_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	p[0] = conn;
 	/* An account of its own: other tests' stores connect Cedar too. */
 	PQclear(it_sql("UPDATE klaviyo_connections SET klaviyo_integration ="
@@ -395,8 +372,8 @@ START_TEST(settings_scope_missing_shown)
 	const char	*p[1];
 	struct it_resp	 r;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	p[0] = conn;
 	PQclear(it_sql("INSERT INTO sync_jobs (store_id, connection_id, type,"
 	    " mode, state, last_error, finished_at) SELECT store_id, id,"
@@ -430,8 +407,8 @@ START_TEST(activity_lists_pages_filters)
 	struct json_object	*a;
 	long long		 before;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_patch(settings_path(store, conn), tok,
 	    "{\"types\":{\"forms\":{\"interval_hours\":72}}}", &r);
 	it_assert_ok(&r);
@@ -510,8 +487,8 @@ START_TEST(activity_shows_refused_credential)
 	struct it_resp	 r;
 	int		 st;
 
-	connected(IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store, sizeof(store),
-	    tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Settings", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO,
+	    store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_isolate(store);
 	snprintf(fault, sizeof(fault), "{\"fault\":\"status\",\"status\":401,"
 	    "\"key\":\"%s\"}", IT_KEY_ACME);

@@ -41,29 +41,6 @@ syncd_stop(pid_t pid)
 	waitpid(pid, &st, 0);
 }
 
-/* A store connected to Acme's account (Shopify's Placed Order). */
-static void
-connected(char *store, size_t slen, char *tok, size_t tlen, char *conn,
-    size_t clen)
-{
-	struct it_resp	 r;
-	const char	*p[1];
-	char		*v;
-
-	it_store("Webhooks", store, slen);
-	it_member("owner", store, tok, tlen);
-	it_connect(store, tok, IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, &r);
-	it_assert_ok(&r);
-	it_resp_free(&r);
-	p[0] = store;
-	v = it_sql_value("SELECT public_id FROM klaviyo_connections"
-	    " WHERE store_id = (SELECT id FROM stores WHERE public_id = $1)",
-	    1, p);
-	ck_assert_ptr_nonnull(v);
-	snprintf(conn, clen, "%s", v);
-	free(v);
-}
-
 /* The connection's webhook state as the accounts list shows it. */
 static char *
 hook_state(const char *store, const char *tok, const char *conn,
@@ -195,7 +172,8 @@ START_TEST(webhooks_end_to_end)
 	long long	 n;
 	int		 i;
 
-	connected(store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Webhooks", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store,
+	    sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_isolate(store);
 	it_sbx("DELETE", "/__sandbox/webhooks", NULL, &r);
 	it_resp_free(&r);
@@ -291,7 +269,8 @@ START_TEST(webhooks_admin_remove)
 	pid_t		 pid;
 	int		 st;
 
-	connected(store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Webhooks", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store,
+	    sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_isolate(store);
 	it_sbx("DELETE", "/__sandbox/webhooks", NULL, &r);
 	it_resp_free(&r);
@@ -317,7 +296,8 @@ START_TEST(webhooks_unavailable_403)
 	struct it_resp	 r;
 	pid_t		 pid;
 
-	connected(store, sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
+	it_connected("Webhooks", IT_KEY_ACME, IT_METRIC_ACME_SHOPIFY_PO, store,
+	    sizeof(store), tok, sizeof(tok), conn, sizeof(conn));
 	it_isolate(store);
 	it_sbx("DELETE", "/__sandbox/webhooks", NULL, &r);
 	it_resp_free(&r);
