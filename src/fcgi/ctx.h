@@ -31,6 +31,7 @@ struct kc_ctx {
 	struct readcache	*cache;		/* NULL: off (pooling) */
 	struct http_req		*req;
 	struct http_resp	*resp;
+	const struct route	*route;		/* matched, or NULL */
 	struct route_params	 params;
 	struct json_object	*body;		/* parsed JSON body or NULL */
 	int			 authed;

@@ -245,6 +245,8 @@ dispatch(struct kc_ctx *ctx, const struct route *routes, size_t n)
 
 	rc = router_match(routes, n, ctx->req->method, ctx->req->path, &rt,
 	    &ctx->params, allow, sizeof(allow));
+	if (rc == KC_OK)
+		ctx->route = rt;
 	if (rc == KC_ERR_NOT_FOUND) {
 		ctx_fail(ctx, rc, "No such route");
 		return;

@@ -204,7 +204,7 @@ main(int argc, char *argv[])
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("fcgi", lvl);
 	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
-	sighup_install();
+	sighup_install(0);
 	if (keyring_parse(cfg.master_keys, &keyring, err, sizeof(err)) !=
 	    KC_OK) {
 		fprintf(stderr, "klaviyo-connect-fcgi: %s\n", err);

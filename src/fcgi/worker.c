@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -29,37 +30,33 @@
 
 static volatile sig_atomic_t stopping;
 
+/*
+ * Only a flag: FCGX_ShutdownPending would make libfcgi fail the reads
+ * of a request in flight.
+ */
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();
 }
 
-/* Only wakes an idle accept() so the heartbeat is written on time. */
+/*
+ * An idle worker's accept() gives up after HEARTBEAT_SECONDS, so the
+ * heartbeat is written on time without a timer signal.  A timeout on the
+ * listening socket also makes a signal end accept() (EINTR) even with
+ * SA_RESTART, while every call inside a request is restarted: no signal
+ * needs blocking around a request.  Accepted unix sockets do not inherit
+ * it.
+ */
 static void
-on_alarm(int sig)
+accept_timeout(int listen_fd)
 {
-	(void)sig;
-}
+	struct timeval tv = { HEARTBEAT_SECONDS, 0 };
 
-/* SIGALRM every HEARTBEAT_SECONDS, without SA_RESTART. */
-static void
-heartbeat_timer(void)
-{
-	struct sigaction	sa;
-	struct itimerval	it;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&it, 0, sizeof(it));
-	it.it_interval.tv_sec = HEARTBEAT_SECONDS;
-	it.it_value.tv_sec = HEARTBEAT_SECONDS;
-	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
-		log_warn("setitimer; the heartbeat waits for requests");
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1)
+		log_warn("SO_RCVTIMEO; the heartbeat waits for requests");
 }
 
 static int
@@ -118,18 +115,21 @@ elapsed_ms(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* The request's index in the route table, for the metrics. */
-static size_t
-route_id(const struct http_req *req, int parsed)
+/*
+ * FCGX_Finish_r shuts the socket down and waits, up to libfcgi's poll
+ * timeout, for nginx to close its end: input left unread would otherwise
+ * reset the connection under the answer.  When everything nginx sent has
+ * been read (the empty STDIN record ends every request, with or without
+ * a body), nothing can, and that wait is a sleep and three system calls
+ * a request: FCGX_Detach makes FCGX_Finish_r just close.  Checked before
+ * the input buffer is wiped.
+ */
+static void
+close_without_linger(FCGX_Request *fr)
 {
-	const struct route	*rt;
-	struct route_params	 params;
-	char			 allow[128];
-
-	if (parsed != KC_OK || router_match(routes, nroutes, req->method,
-	    req->path, &rt, &params, allow, sizeof(allow)) != KC_OK)
-		return OPSTATS_UNMATCHED;
-	return (size_t)(rt - routes);
+	if (FCGX_HasSeenEOF(fr->in) == EOF || (FCGX_GetChar(fr->in) == EOF &&
+	    FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0))
+		(void)FCGX_Detach(fr);
 }
 
 struct worker {
@@ -194,7 +194,8 @@ handle(FCGX_Request *fr, const struct worker *w)
 	if (out.len > 0 && FCGX_PutStr(out.data, (int)out.len, fr->out) < 0)
 		log_warnx("client went away before the response was sent");
 	ms = elapsed_ms(&t0);
-	opstats_request(route_id(&req, rc), resp.status, ms);
+	opstats_request(ctx.route ? (size_t)(ctx.route - routes) :
+	    OPSTATS_UNMATCHED, resp.status, ms);
 	log_info("%s %s %d %.2fms",
 	    log_escape(req.method, method, sizeof(method)),
 	    log_escape(req.path, path, sizeof(path)), resp.status, ms);
@@ -231,23 +232,19 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 	struct kv_options	 kvo;
 	struct db		*db = NULL;
 	struct sigaction	 sa;
-	sigset_t		 term, old;
 	struct keyring		 kr = *keyring;	/* SIGHUP may replace it */
 	struct heartbeat	 hb;
 
+	/* A request in flight is finished before SIGTERM acts. */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept() must wake */
+	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGHUP);
-	sigaddset(&term, SIGALRM);	/* never inside a request */
-	sighup_install();
-	heartbeat_timer();
+	sighup_install(1);
+	accept_timeout(listen_fd);
 	heartbeat_init(&hb, "klaviyo-connect-fcgi");
 
 	if (FCGX_Init() != 0 ||
@@ -294,7 +291,8 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (stopping)
 				break;
-			if (errno == EINTR) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == EWOULDBLOCK) {
 				/* Idle: what piled up on the connection. */
 				if (w.cache)
 					readcache_drain(w.cache, db);
@@ -304,12 +302,10 @@ worker_run(int listen_fd, const struct kc_config *cfg, const char *app_origin,
 			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 			continue;
 		}
-		/* A request in flight is finished before SIGTERM acts. */
-		sigprocmask(SIG_BLOCK, &term, &old);
 		handle(&fr, &w);
+		close_without_linger(&fr);
 		fcgi_wipe_request(&fr);
 		FCGX_Finish_r(&fr);
-		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	FCGX_Free(&fr, 0);
 	heartbeat_forget(&hb, db);

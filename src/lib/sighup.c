@@ -14,12 +14,13 @@ on_hup(int sig)
 }
 
 void
-sighup_install(void)
+sighup_install(int restart)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_hup;
+	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 }

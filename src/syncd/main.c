@@ -272,7 +272,7 @@ main(int argc, char *argv[])
 	(void)log_level_parse(cfg.log_level, &lvl);
 	log_init("syncd", lvl);
 	db_set_transaction_pooling((int)cfg.db_transaction_pooling);
-	sighup_install();
+	sighup_install(0);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
 	host[sizeof(host) - 1] = '\0';

@@ -123,6 +123,99 @@ START_TEST(sighup_fcgi_reloads_and_keeps_serving)
 }
 END_TEST
 
+/* The master's pid, from run.sh's pid file. */
+static pid_t
+fcgi_master(void)
+{
+	char	*s = it_read_file(getenv("KC_TEST_FCGI_PIDFILE"));
+	pid_t	 pid = (pid_t)strtol(s, NULL, 10);
+
+	free(s);
+	ck_assert_int_gt(pid, 1);
+	return pid;
+}
+
+/* A Test of the key in the background, through a slow Klaviyo. */
+static void
+slow_test_start(struct it_bg *bg, const char *path, const char *tok)
+{
+	struct it_req q;
+
+	q.method = "POST";
+	q.path = path;
+	q.token = tok;
+	q.body = "{\"apiKey\":\"" IT_KEY_ACME "\",\"action\":\"test\"}";
+	q.header = NULL;
+	it_bg_start(bg, &q);
+	/* Well inside the first slow call to Klaviyo. */
+	it_pause_ms(300);
+}
+
+static void
+assert_tested(struct it_bg *bg, const char *what)
+{
+	struct it_resp r;
+
+	it_bg_wait(bg, &r);
+	ck_assert_msg(r.status == 200 && it_jbool(r.json, "success") == 1,
+	    "%s: %ld %s", what, r.status, r.body);
+	/* It was still waiting for Klaviyo when the signal came. */
+	ck_assert_msg(r.secs >= 0.7, "%s: answered in %.3f s", what, r.secs);
+	it_resp_free(&r);
+}
+
+/*
+ * No signal is blocked around a request (a flag is set and every call
+ * is restarted): a worker asked to reload, or to stop, while it waits
+ * for Klaviyo finishes the request first, and a stopped worker is
+ * replaced by the master.
+ */
+START_TEST(signals_in_the_middle_of_a_request)
+{
+	struct it_bg	 bg;
+	struct it_resp	 r;
+	char		 log[512], store[32], tok[64], path[256];
+	const char	*st = getenv("KC_TEST_STATE");
+	pid_t		 master = fcgi_master();
+	size_t		 off;
+	int		 i, n;
+
+	ck_assert_ptr_nonnull(st);
+	snprintf(log, sizeof(log), "%s/log/fcgi.log", st);
+	it_klaviyo_cold();
+	it_store("Signals", store, sizeof(store));
+	it_member("owner", store, tok, sizeof(tok));
+	snprintf(path, sizeof(path), "%s", it_connect_path(store));
+	it_sbx_fault("{\"fault\":\"latency\",\"ms\":700,\"path\":"
+	    "\"/api/metrics\",\"key\":\"" IT_KEY_ACME "\"}");
+
+	/* Two reloads while the request waits for Klaviyo. */
+	slow_test_start(&bg, path, tok);
+	ck_assert_int_eq(kill(master, SIGHUP), 0);
+	it_pause_ms(100);
+	ck_assert_int_eq(kill(master, SIGHUP), 0);
+	assert_tested(&bg, "reloaded in the middle");
+
+	/* Every worker told to stop while one waits for Klaviyo. */
+	off = size_of(log);
+	slow_test_start(&bg, path, tok);
+	ck_assert_int_eq(it_system("pkill -TERM -P %d", (int)master), 0);
+	assert_tested(&bg, "stopped in the middle");
+	for (i = 0, n = 0; i < 100 && n == 0; i++) {
+		it_get("/api/health", NULL, &r);
+		n = r.status == 200;
+		it_resp_free(&r);
+		if (n == 0)
+			it_pause_ms(100);
+	}
+	ck_assert_msg(n == 1, "no worker answers after the stop");
+	ck_assert_int_ge(wait_count(log, off, "exited with 0, replacing it",
+	    1, 10), 1);
+	ck_assert_int_eq(count_after(log, off, "killed by signal"), 0);
+	ck_assert_int_eq(kill(master, 0), 0);
+}
+END_TEST
+
 START_TEST(sighup_syncd_reloads_keys_and_level)
 {
 	char		 log[512], keys[512], level[512], spec[256];
@@ -196,6 +289,7 @@ suite_sighup(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, sighup_fcgi_reloads_and_keeps_serving);
+	tcase_add_test(tc, signals_in_the_middle_of_a_request);
 	tcase_add_test(tc, sighup_syncd_reloads_keys_and_level);
 	suite_add_tcase(s, tc);
 	return s;
