@@ -1,6 +1,7 @@
 /* OpenSSL-backed helpers; see crypto.h. */
 #include "crypto.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -16,10 +17,27 @@ crypto_random(void *p, size_t n)
 	return KC_OK;
 }
 
+/*
+ * OpenSSL 3's SHA256() looks the algorithm up by name on every call
+ * (EVP_Q_digest, EVP_MD_fetch): a web worker hashes a session token per
+ * request, so it is fetched once per process.
+ */
+static EVP_MD		*sha256_md;
+static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 crypto_sha256(const void *p, size_t n, unsigned char out[32])
 {
-	SHA256(p, n, out);
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 ||
+	    sha256_md == NULL || EVP_Digest(p, n, out, NULL, sha256_md,
+	    NULL) != 1)
+		SHA256(p, n, out);
 }
 
 void
