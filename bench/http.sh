@@ -17,11 +17,14 @@
 # status and summary one after the other, and each figure is the median
 # of its rounds (ratio_hello: the median of each round's status / hello).
 # The last line is
-#   http: static_rps=… hello_rps=… status_rps=… ratio_hello=… p50_ms=… p99_ms=… hello_p99_ms=… summary_rps=… summary_p99_ms=… worker_rss_kb=… rounds=…
+#   http: static_rps=… hello_rps=… status_rps=… ratio_hello=… p50_ms=… p99_ms=… hello_p99_ms=… summary_rps=… summary_p99_ms=… worker_rss_kb=… rounds=… churn_hz=…
 # (p50/p99 of the status runs; worker_rss_kb: the largest VmRSS of a
 # klaviyo-connect-fcgi worker after the last round).
 #
 #   bench/http.sh [SECONDS] [CONNECTIONS]      (10 and 64)
+# CHURN_HZ=N: during each status run, N changes a second of the store's
+# sync progress (one UPDATE of a job's progress, as a running sync makes;
+# each drops every worker's cached status answer).
 # Knobs: ROUNDS (3), KC_WORKERS (4), LOG_LEVEL (info, the service's
 # default), READ_CACHE (1, the service's default; 2 skips the fence, 0 no
 # cache), KC_BUILDDIR (a built tree; else ./build-bench is built),
@@ -39,7 +42,8 @@ secs=${1:-10}
 conns=${2:-64}
 workers=${KC_WORKERS:-4}
 rounds=${ROUNDS:-3}
-case $secs$conns$workers$rounds in *[!0-9]*) kc_die "usage: bench/http.sh [SECONDS] [CONNECTIONS]" ;; esac
+churn=${CHURN_HZ:-0}
+case $secs$conns$workers$rounds$churn in *[!0-9]*) kc_die "usage: bench/http.sh [SECONDS] [CONNECTIONS]" ;; esac
 command -v wrk >/dev/null || kc_die "wrk is missing: apt-get install wrk"
 if [ -n "${KC_BUILDDIR:-}" ]; then
 	BUILD=$KC_BUILDDIR
@@ -205,7 +209,16 @@ for round in $(seq 1 "$rounds"); do
 		    >"$ST/log/perf.log" 2>&1 &
 		perf_pid=$!
 	fi
+	if [ "$churn" -gt 0 ]; then
+		# One transaction per change, as many as the run lasts.
+		psql_q -c "DO \$\$ BEGIN FOR i IN 1..$((secs * churn)) LOOP
+		    UPDATE sync_jobs SET progress = jsonb_set(progress, '{done}',
+		    to_jsonb(i % 12 + 1)) WHERE type = 'campaigns'; COMMIT;
+		    PERFORM pg_sleep(1.0 / $churn); END LOOP; END \$\$" &
+		churn_pid=$!
+	fi
 	bench status "$path" -H "$auth"
+	[ -z "${churn_pid:-}" ] || { wait "$churn_pid" || true; churn_pid=; }
 	[ -z "${perf_pid:-}" ] || wait "$perf_pid"
 	statuses+=("$rps") p50s+=("$p50") p99s+=("$p99")
 	ratios+=("$(awk -v d="$rps" -v h="$h" 'BEGIN { printf "%.3f", d / h }')")
@@ -221,8 +234,9 @@ for round in $(seq 1 "$rounds"); do
 	kc_kill_pidfile "$ST/run/fcgi.pid"
 	rm -f "$KC_SOCKET"
 done
-printf 'http: static_rps=%.0f hello_rps=%.0f status_rps=%.0f ratio_hello=%.2f p50_ms=%s p99_ms=%s hello_p99_ms=%s summary_rps=%.0f summary_p99_ms=%s worker_rss_kb=%d rounds=%d\n' \
+printf 'http: static_rps=%.0f hello_rps=%.0f status_rps=%.0f ratio_hello=%.2f p50_ms=%s p99_ms=%s hello_p99_ms=%s summary_rps=%.0f summary_p99_ms=%s worker_rss_kb=%d rounds=%d churn_hz=%d\n' \
     "$static_rps" "$(median "${hellos[@]}")" "$(median "${statuses[@]}")" \
     "$(median "${ratios[@]}")" "$(median "${p50s[@]}")" \
     "$(median "${p99s[@]}")" "$(median "${hp99s[@]}")" \
-    "$(median "${sums[@]}")" "$(median "${sp99s[@]}")" "$rss" "$rounds"
+    "$(median "${sums[@]}")" "$(median "${sp99s[@]}")" "$rss" "$rounds" \
+    "$churn"

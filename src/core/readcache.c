@@ -86,9 +86,21 @@ readcache_invalidate(struct readcache *c, const char *payload)
 	long long	 id;
 	size_t		 i;
 
-	if ((payload[0] != 'u' && payload[0] != 's') || payload[1] != ':' ||
-	    (id = strtoll(payload + 2, &end, 10)) <= 0 || *end != '\0') {
+	if ((payload[0] != 'u' && payload[0] != 's' && payload[0] != 'p') ||
+	    payload[1] != ':' || (id = strtoll(payload + 2, &end, 10)) <= 0 ||
+	    *end != '\0') {
 		drop_all(c);	/* "*" and anything we do not know */
+		return;
+	}
+	/* Sync progress: the status answers only, the access stays. */
+	if (payload[0] == 'p') {
+		for (i = 0; i < READCACHE_STORES; i++)
+			if (c->store[i].used && c->store[i].body != NULL &&
+			    c->store[i].access.store_id == id) {
+				c->bytes -= strlen(c->store[i].body) + 1;
+				free(c->store[i].body);
+				c->store[i].body = NULL;
+			}
 		return;
 	}
 	if (payload[0] == 'u') {

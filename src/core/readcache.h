@@ -4,7 +4,8 @@
  * (role, level, the integration document) and the status route's answer.
  *
  * Every row these come from has a trigger (sql/010_read_cache.sql) that
- * sends NOTIFY kc_cache with what changed ("u:USER", "s:STORE" or "*"),
+ * sends NOTIFY kc_cache with what changed ("u:USER", "s:STORE", "p:STORE"
+ * for sync progress, which drops only the store's status answers, or "*"),
  * and before its first lookup in a request the worker reads its
  * connection up to a fence (one bare Sync round trip): every change
  * committed before the request arrived has then been seen and its entries

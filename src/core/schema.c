@@ -24,6 +24,7 @@ const char *const schema_required[] = {
 	"013_webhooks.sql",
 	"014_reports.sql",
 	"015_flow_days.sql",
+	"016_cache_progress.sql",
 };
 const size_t schema_nrequired = nitems(schema_required);
 

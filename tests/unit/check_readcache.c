@@ -2,7 +2,8 @@
  * Unit tests for the web worker's read cache (readcache.h) without a
  * database: what each notification payload drops (a user's sessions and
  * stores, one store for every user, everything for "*" and for anything
- * malformed), that a session is kept no longer than it has left, that
+ * malformed; sync progress only a store's status answers), that a
+ * session is kept no longer than it has left, that
  * the status answer hangs on its access entry, and the byte bound.
  */
 #include <check.h>
@@ -119,9 +120,48 @@ START_TEST(test_store_payload_drops_that_store)
 }
 END_TEST
 
+/* Sync progress: that store's status answers go, its access stays. */
+START_TEST(test_progress_payload_drops_status_only)
+{
+	struct readcache	*c;
+	size_t			 n, bytes;
+
+	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
+	put_session(c, "tokenA", 1, 3600);
+	put_access(c, 1, 10, "storeA", "{}");
+	put_access(c, 2, 10, "storeA", "{}");
+	put_access(c, 1, 11, "storeB", "{}");
+	readcache_status_put(c, 1, "storeA", "{\"a\":1}");
+	readcache_status_put(c, 2, "storeA", "{\"a\":2}");
+	readcache_status_put(c, 1, "storeB", "{\"b\":1}");
+	readcache_invalidate(c, "p:10");
+	ck_assert_ptr_null(readcache_status(c, 1, "storeA"));
+	ck_assert_ptr_null(readcache_status(c, 2, "storeA"));
+	ck_assert(has_access(c, 1, "storeA"));
+	ck_assert(has_access(c, 2, "storeA"));
+	ck_assert(has_session(c, "tokenA", 1));
+	ck_assert_str_eq(readcache_status(c, 1, "storeB"), "{\"b\":1}");
+	/* Only the answer's bytes went: 3 integrations and one answer. */
+	readcache_usage(c, &n, &bytes);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(bytes, 3 * 3 + 8);
+	/* A fresh answer can be put again. */
+	readcache_status_put(c, 1, "storeA", "{\"a\":3}");
+	ck_assert_str_eq(readcache_status(c, 1, "storeA"), "{\"a\":3}");
+	/* Another store's progress, twice: nothing more goes. */
+	readcache_invalidate(c, "p:12");
+	readcache_invalidate(c, "p:10");
+	readcache_invalidate(c, "p:10");
+	ck_assert(has_access(c, 1, "storeA"));
+	readcache_usage(c, &n, &bytes);
+	ck_assert_uint_eq(bytes, 3 * 3 + 8);
+	readcache_free(c);
+}
+END_TEST
+
 /* "*", and anything the cache does not understand, drops everything. */
 static const char *const all_payloads[] = { "*", "", "u:", "s:x", "u:0",
-    "s:-3", "x:1", "u:1junk", "store:10" };
+    "s:-3", "x:1", "u:1junk", "store:10", "p:", "p:0", "p:7x" };
 
 START_TEST(test_unknown_payload_drops_all)
 {
@@ -191,6 +231,7 @@ readcache_suite(void)
 
 	tcase_add_test(tc, test_user_payload_drops_that_user);
 	tcase_add_test(tc, test_store_payload_drops_that_store);
+	tcase_add_test(tc, test_progress_payload_drops_status_only);
 	tcase_add_loop_test(tc, test_unknown_payload_drops_all, 0,
 	    sizeof(all_payloads) / sizeof(all_payloads[0]));
 	tcase_add_test(tc, test_expired_session_not_kept);
