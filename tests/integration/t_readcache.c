@@ -244,6 +244,78 @@ START_TEST(cache_status_changes_every_worker)
 }
 END_TEST
 
+/* The kc_cache payloads the test's own connection got, space-separated. */
+static void
+payloads(char *out, size_t len)
+{
+	PGconn		*c = it_db();
+	PGnotify	*n;
+	size_t		 o = 0;
+
+	out[0] = '\0';
+	ck_assert_int_eq(PQconsumeInput(c), 1);
+	while ((n = PQnotifies(c)) != NULL) {
+		if (strcmp(n->relname, "kc_cache") == 0 && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s ", n->extra);
+		PQfreemem(n);
+	}
+}
+
+/*
+ * Sync progress (jobs, sync states) announces p:<store>, which drops the
+ * status answers only (sql/016); the connection's document s:<store>,
+ * which drops the access too.  Either way every worker shows the change
+ * on the next request.
+ */
+START_TEST(cache_progress_payloads)
+{
+	static const char connected[] =
+	    "{\"status\":\"connected\",\"public_id\":\"Pr0gr5\","
+	    "\"connected_at\":\"2026-01-01T00:00:00Z\"}";
+	char		 store[32], email[128], tok[64], path[256], got[512];
+	char		 want[64], *id;
+	const char	*ps[1] = { store };
+
+	warm_owner(store, sizeof(store), email, sizeof(email), tok,
+	    sizeof(tok), path, sizeof(path));
+	free(it_set_integ(store, connected));
+	id = it_sql_value("SELECT id FROM stores WHERE public_id = $1", 1, ps);
+	PQclear(it_sql("LISTEN kc_cache", 0, NULL));
+	payloads(got, sizeof(got));
+	PQclear(it_sql("INSERT INTO sync_jobs (store_id, connection_id, type,"
+	    " mode, state) SELECT k.store_id, k.id, 'flows', 'full', 'running'"
+	    " FROM klaviyo_connections k WHERE k.id = "
+	    IT_SQL_PRIMARY_ID("$1"), 1, ps));
+	payloads(got, sizeof(got));
+	snprintf(want, sizeof(want), "p:%s ", id);
+	ck_assert_str_eq(got, want);
+	on_every_worker(path, tok, want_sync_status, "running");
+	PQclear(it_sql("UPDATE sync_jobs SET progress ="
+	    " '{\"done\":3,\"total\":9}' WHERE store_id = $1::bigint", 1,
+	    (const char *[]){ id }));
+	payloads(got, sizeof(got));
+	ck_assert_str_eq(got, want);
+	PQclear(it_sql("INSERT INTO klaviyo_syncs (klaviyo_public_id, store_id,"
+	    " connection_id, state) SELECT 'Pr0gr5', k.store_id, k.id, '{}'"
+	    " FROM klaviyo_connections k WHERE k.id = "
+	    IT_SQL_PRIMARY_ID("$1"), 1, ps));
+	payloads(got, sizeof(got));
+	ck_assert_str_eq(got, want);
+	PQclear(it_sql("UPDATE sync_jobs SET state = 'done'"
+	    " WHERE store_id = $1::bigint", 1, (const char *[]){ id }));
+	payloads(got, sizeof(got));
+	ck_assert_str_eq(got, want);
+	on_every_worker(path, tok, want_sync_status, "completed");
+	/* The connection's document: the store, access and all. */
+	free(it_set_integ(store, connected));
+	payloads(got, sizeof(got));
+	snprintf(want, sizeof(want), "s:%s ", id);
+	ck_assert_str_eq(got, want);
+	PQclear(it_sql("UNLISTEN kc_cache", 0, NULL));
+	free(id);
+}
+END_TEST
+
 Suite *
 suite_readcache(void)
 {
@@ -255,6 +327,7 @@ suite_readcache(void)
 	tcase_add_test(tc, cache_admin_revoke_and_disable_every_worker);
 	tcase_add_test(tc, cache_permission_changes_every_worker);
 	tcase_add_test(tc, cache_status_changes_every_worker);
+	tcase_add_test(tc, cache_progress_payloads);
 	suite_add_tcase(s, tc);
 	return s;
 }
