@@ -22,9 +22,10 @@
 # klaviyo-connect-fcgi worker after the last round).
 #
 #   bench/http.sh [SECONDS] [CONNECTIONS]      (10 and 64)
-# CHURN_HZ=N: during each status run, N changes a second of the store's
-# sync progress (one UPDATE of a job's progress, as a running sync makes;
-# each drops every worker's cached status answer).
+# CHURN_HZ=N: during each status run, up to N changes a second of the
+# store's sync progress (one UPDATE of a job's progress and a pause of
+# 1/N s, in a transaction each, as a running sync makes them; each drops
+# every worker's cached status answer).
 # Knobs: ROUNDS (3), KC_WORKERS (4), LOG_LEVEL (info, the service's
 # default), READ_CACHE (1, the service's default; 2 skips the fence, 0 no
 # cache), KC_BUILDDIR (a built tree; else ./build-bench is built),
