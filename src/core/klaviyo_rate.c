@@ -13,14 +13,28 @@
 #include "crypto.h"
 #include "log.h"
 
+/*
+ * The bucket of a key whose account was learnt since the caller looked
+ * (kv_account_key): the account's, read in the same statement as the
+ * take, so no call is counted under the key once its hits were merged
+ * into the account's (kv_remember_account).
+ */
+#define SQL_BUCKET(p)							\
+    "CASE WHEN left(" p ", 4) = 'key:' THEN coalesce((SELECT 'acct:' ||"\
+    " account_id FROM klaviyo_key_accounts WHERE key_hash ="		\
+    " substr(" p ", 5)), " p ") ELSE " p " END"
+
 static const char SQL_TAKE[] =
-    "SELECT kc_rate_take($1, $2, $3::integer[], $4::integer[])";
+    "SELECT kc_rate_take(" SQL_BUCKET("$1") ", $2, $3::integer[],"
+    " $4::integer[])";
 /* The same, only while the sync job is still ours (NULL: it is not). */
 static const char SQL_TAKE_GUARDED[] =
-    "SELECT kc_rate_take($1, $2, $3::integer[], $4::integer[])"
+    "SELECT kc_rate_take(" SQL_BUCKET("$1") ", $2, $3::integer[],"
+    " $4::integer[])"
     " FROM sync_jobs WHERE id = $5::bigint AND lease_owner = $6"
     " AND state = 'running'";
-static const char SQL_BLOCK[] = "SELECT kc_rate_block($1, $2, $3)";
+static const char SQL_BLOCK[] =
+    "SELECT kc_rate_block(" SQL_BUCKET("$1") ", $2, $3)";
 
 int
 kv_rate_take(struct db *db, double scale, const char *acct,
@@ -83,11 +97,6 @@ kv_rate_block(struct db *db, const char *acct, enum kv_endpoint ep,
 
 static const char SQL_KEY_ACCOUNT[] =
     "SELECT account_id FROM klaviyo_key_accounts WHERE key_hash = $1";
-static const char SQL_REMEMBER[] =
-    "INSERT INTO klaviyo_key_accounts (key_hash, account_id)"
-    " VALUES ($1, $2) ON CONFLICT (key_hash) DO UPDATE"
-    " SET account_id = EXCLUDED.account_id, seen_at = now()";
-
 int
 kv_account_key(struct db *db, const char *cred, char *out, size_t outlen)
 {
@@ -110,13 +119,21 @@ kv_account_key(struct db *db, const char *cred, char *out, size_t outlen)
 /*
  * Calls made before the account was known count for it too: the key's
  * request times join the account's windows (kept in the key's rows as
- * well, for calls still in flight under the key).
+ * well, for calls still in flight under the key).  One statement: the
+ * account is known (to SQL_BUCKET) from the moment the key's hits are in
+ * its windows, and a take under the key still running is waited for
+ * (FOR UPDATE) and merged.
  */
-static const char SQL_MERGE_BUCKETS[] =
-    "INSERT INTO rate_buckets AS b (account_key, endpoint, window_ms,"
+static const char SQL_REMEMBER[] =
+    "WITH r AS (INSERT INTO klaviyo_key_accounts (key_hash, account_id)"
+    " VALUES ($1, $2) ON CONFLICT (key_hash) DO UPDATE"
+    " SET account_id = EXCLUDED.account_id, seen_at = now()),"
+    " k AS (SELECT endpoint, window_ms, limit_count, hits, blocked_until"
+    " FROM rate_buckets WHERE account_key = 'key:' || $1 FOR UPDATE)"
+    " INSERT INTO rate_buckets AS b (account_key, endpoint, window_ms,"
     " limit_count, hits, blocked_until)"
     " SELECT 'acct:' || $2, endpoint, window_ms, limit_count, hits,"
-    " blocked_until FROM rate_buckets WHERE account_key = 'key:' || $1"
+    " blocked_until FROM k"
     " ON CONFLICT (account_key, endpoint, window_ms) DO UPDATE SET"
     " hits = ARRAY(SELECT DISTINCT h FROM unnest(b.hits || EXCLUDED.hits)"
     "  AS h ORDER BY h),"
@@ -127,10 +144,7 @@ kv_remember_account(struct db *db, const char *cred, const char *account)
 {
 	char		 hash[SHA256_HEX_LEN + 1];
 	const char	*params[2] = { hash, account };
-	int		 rc;
 
 	crypto_sha256_hex(cred, strlen(cred), hash);
-	if ((rc = db_query(db, SQL_REMEMBER, 2, params, NULL)) != KC_OK)
-		return rc;
-	return db_query(db, SQL_MERGE_BUCKETS, 2, params, NULL);
+	return db_query(db, SQL_REMEMBER, 2, params, NULL);
 }
