@@ -45,6 +45,16 @@ readcache_new(int fence, struct readcache **out)
 	return KC_OK;
 }
 
+/* An entry's status answer, and its bytes from the bound. */
+static void
+body_drop(struct readcache *c, struct rc_store *e)
+{
+	if (e->body)
+		c->bytes -= strlen(e->body) + 1;
+	free(e->body);
+	e->body = NULL;
+}
+
 static void
 store_drop(struct readcache *c, struct rc_store *e)
 {
@@ -52,9 +62,7 @@ store_drop(struct readcache *c, struct rc_store *e)
 		return;
 	if (e->access.integration)
 		c->bytes -= strlen(e->access.integration) + 1;
-	if (e->body)
-		c->bytes -= strlen(e->body) + 1;
-	free(e->body);
+	body_drop(c, e);
 	perm_access_clear(&e->access);
 	memset(e, 0, sizeof(*e));
 }
@@ -95,12 +103,9 @@ readcache_invalidate(struct readcache *c, const char *payload)
 	/* Sync progress: the status answers only, the access stays. */
 	if (payload[0] == 'p') {
 		for (i = 0; i < READCACHE_STORES; i++)
-			if (c->store[i].used && c->store[i].body != NULL &&
-			    c->store[i].access.store_id == id) {
-				c->bytes -= strlen(c->store[i].body) + 1;
-				free(c->store[i].body);
-				c->store[i].body = NULL;
-			}
+			if (c->store[i].used &&
+			    c->store[i].access.store_id == id)
+				body_drop(c, &c->store[i]);
 		return;
 	}
 	if (payload[0] == 'u') {

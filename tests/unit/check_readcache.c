@@ -94,16 +94,23 @@ START_TEST(test_user_payload_drops_that_user)
 }
 END_TEST
 
+/* User 1 signed in, on stores 10 and 11; user 2 on store 10. */
+static void
+two_stores(struct readcache **c)
+{
+	ck_assert_int_eq(readcache_new(1, c), KC_OK);
+	put_session(*c, "tokenA", 1, 3600);
+	put_access(*c, 1, 10, "storeA", "{}");
+	put_access(*c, 2, 10, "storeA", "{}");
+	put_access(*c, 1, 11, "storeB", "{}");
+}
+
 START_TEST(test_store_payload_drops_that_store)
 {
 	struct readcache	*c;
 	size_t			 n, bytes;
 
-	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
-	put_session(c, "tokenA", 1, 3600);
-	put_access(c, 1, 10, "storeA", "{}");
-	put_access(c, 2, 10, "storeA", "{}");
-	put_access(c, 1, 11, "storeB", "{}");
+	two_stores(&c);
 	readcache_status_put(c, 1, "storeA", "{\"success\":true}");
 	ck_assert_str_eq(readcache_status(c, 1, "storeA"),
 	    "{\"success\":true}");
@@ -126,11 +133,7 @@ START_TEST(test_progress_payload_drops_status_only)
 	struct readcache	*c;
 	size_t			 n, bytes;
 
-	ck_assert_int_eq(readcache_new(1, &c), KC_OK);
-	put_session(c, "tokenA", 1, 3600);
-	put_access(c, 1, 10, "storeA", "{}");
-	put_access(c, 2, 10, "storeA", "{}");
-	put_access(c, 1, 11, "storeB", "{}");
+	two_stores(&c);
 	readcache_status_put(c, 1, "storeA", "{\"a\":1}");
 	readcache_status_put(c, 2, "storeA", "{\"a\":2}");
 	readcache_status_put(c, 1, "storeB", "{\"b\":1}");
